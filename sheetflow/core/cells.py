@@ -1,0 +1,179 @@
+"""Cell addresses and the reading of typed values out of what people type into cells."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+MAX_SERIAL = 2958465  # 9999-12-31
+_TRUE = {"yes", "y", "true", "1", "x", "✓", "✔"}
+_FALSE = {"no", "n", "false", "0", ""}
+
+
+def column_letter(col: int) -> str:
+    """1 -> A, 27 -> AA."""
+    letters = ""
+    while col > 0:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def column_index(letters: str) -> int:
+    """A -> 1, AA -> 27."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def address(row: int, col: int) -> str:
+    return f"{column_letter(col)}{row}"
+
+
+def normalize(text: object) -> str:
+    """How names are compared everywhere: case, and extra spaces, ignored."""
+    return " ".join(str(text).split()).casefold() if text is not None else ""
+
+
+def is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def display(value: object) -> str:
+    """A cell's value as the studio owner sees it, for messages."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+@dataclass(frozen=True)
+class CellValueError(Exception):
+    """A cell whose content can't be read as what its column holds."""
+
+    message: str
+    fix: str
+
+
+def read_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def read_bool(value: object) -> bool:
+    """Yes/No, Y/N, True/False, 1/0, x/blank."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    text = normalize(value)
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise CellValueError(f'"{display(value)}" is not Yes or No', "type Yes or No (Y/N, True/False, 1/0, x also work)")
+
+
+def read_whole(value: object, what: str = "value") -> int | None:
+    """A whole number, also when typed as text; blank gives None."""
+    if is_blank(value):
+        return None
+    if isinstance(value, bool):
+        raise CellValueError(f"{what} {display(value)} is not a whole number", "type a whole number such as 10")
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and (not value.is_integer() or abs(value) > 1e15):
+            raise CellValueError(f"{what} {display(value)} is not a whole number", "type a whole number such as 10")
+        return int(value)
+    text = str(value).strip()
+    if re.fullmatch(r"[+-]?\d{1,15}(\.0*)?", text):
+        return int(float(text))
+    raise CellValueError(f'{what} "{display(value)}" is not a whole number', "type a whole number such as 10")
+
+
+def from_serial(serial: float) -> dt.datetime:
+    return dt.datetime.combine(EXCEL_EPOCH, dt.time()) + dt.timedelta(days=serial)
+
+
+def to_serial(value: dt.date | dt.datetime) -> float | int:
+    """Excel's 1900 date system (1900-03-01 onwards, which is all a studio needs)."""
+    if isinstance(value, dt.datetime):
+        delta = value - dt.datetime.combine(EXCEL_EPOCH, dt.time())
+        return delta.days + delta.seconds / 86400 + delta.microseconds / 86400e6
+    return (value - EXCEL_EPOCH).days
+
+
+_NUMERIC_DATE = re.compile(r"(\d{1,4})[/.\-](\d{1,2})[/.\-](\d{1,4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?")
+_ORDER_HINT = {"DMY": "25/11/2026", "MDY": "11/25/2026", "YMD": "2026/11/25"}
+
+
+def _year(y: int) -> int:
+    # Excel's two-digit-year window: 00-29 -> 2000s, 30-99 -> 1900s.
+    if y < 100:
+        return 2000 + y if y < 30 else 1900 + y
+    return y
+
+
+def read_date(value: object, date_order: str = "DMY") -> dt.date | None:
+    """A real date, an Excel serial number, ISO text, or text in the studio's date order."""
+    if is_blank(value):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    hint = f"type it as a date such as {_ORDER_HINT.get(date_order, '2026-11-25')} or 2026-11-25"
+    if isinstance(value, bool):
+        raise CellValueError(f"{display(value)} is not a date", hint)
+    if isinstance(value, (int, float)):
+        if 1 <= value <= MAX_SERIAL:
+            return from_serial(float(value)).date()
+        raise CellValueError(f"{display(value)} is not a date", hint)
+    text = str(value).strip()
+    iso = _ISO.fullmatch(text)
+    try:
+        if iso:
+            return dt.date(int(iso[1]), int(iso[2]), int(iso[3]))
+        numeric = _NUMERIC_DATE.fullmatch(text)
+        if numeric:
+            a, b, c = int(numeric[1]), int(numeric[2]), int(numeric[3])
+            if date_order == "YMD" or len(numeric[1]) == 4:
+                return dt.date(_year(a), b, c)
+            if date_order == "MDY":
+                return dt.date(_year(c), a, b)
+            return dt.date(_year(c), b, a)
+        return _read_worded_date(text, hint)
+    except ValueError as exc:
+        raise CellValueError(f'"{display(value)}" is not a date ({exc})', hint) from None
+
+
+def _read_worded_date(text: str, hint: str) -> dt.date:
+    """Dates with month names ("25 Nov 2026"); every part must be there, nothing guessed."""
+    from dateutil import parser
+
+    if not re.search(r"[A-Za-z]{3}", text):
+        raise CellValueError(f'"{display(text)}" is not a date', hint)
+    try:
+        first = parser.parse(text, default=dt.datetime(2001, 1, 1))
+        second = parser.parse(text, default=dt.datetime(2002, 2, 2))
+    except (ValueError, OverflowError):
+        raise CellValueError(f'"{display(text)}" is not a date', hint) from None
+    if first.date() != second.date():
+        raise CellValueError(f'"{display(text)}" is missing its day, month or year', hint)
+    return first.date()

@@ -1,0 +1,232 @@
+"""Status definitions: the steps of a session's workflow (a cycle), one cycle per session type if asked."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from ..schema import STATUSES
+from .cells import CellValueError, address, display, normalize, read_bool, read_text, read_whole
+from .problems import Problem, Severity
+from .tables import Row, Table
+
+ONE_CYCLE = ""  # the cycle key when statuses are not by type
+
+
+@dataclass
+class Status:
+    description: str
+    sort_order: int | None
+    typical_duration: int | None  # business days; None: the status has no due date
+    initial: bool = False
+    final: bool = False
+    stage: str = ""
+    default_user: str = ""
+    inactive: bool = False
+    session_type: str = ""
+    row: int = 0
+
+    @property
+    def key(self) -> str:
+        return normalize(self.description)
+
+
+@dataclass
+class Cycle:
+    """The statuses of one session type (or of every session), in sort order."""
+
+    session_type: str
+    statuses: list[Status] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._by_key: dict[str, Status] = {}
+
+    def add(self, status: Status) -> None:
+        self.statuses.append(status)
+        self._by_key.setdefault(status.key, status)
+
+    def sort(self) -> None:
+        self.statuses.sort(key=lambda s: (s.sort_order is None, s.sort_order or 0, s.row))
+
+    def find(self, name: object) -> Status | None:
+        return self._by_key.get(normalize(name))
+
+    @property
+    def initial(self) -> Status | None:
+        return next((s for s in self.statuses if s.initial and not s.inactive), None)
+
+    @property
+    def final(self) -> Status | None:
+        return next((s for s in self.statuses if s.final and not s.inactive), None)
+
+    def next_after(self, current: Status) -> Status | None:
+        """The next active status by sort order: what the Status Change window offers."""
+        if current.sort_order is None:
+            return None
+        later = [s for s in self.statuses
+                 if not s.inactive and s.sort_order is not None and s.sort_order > current.sort_order]
+        return later[0] if later else None
+
+    @property
+    def label(self) -> str:
+        return f"the {self.session_type} cycle" if self.session_type else "the status cycle"
+
+
+@dataclass
+class Lists:
+    session_types: list[str] = field(default_factory=list)
+    stages: list[str] = field(default_factory=list)
+    users: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Workflow:
+    by_type: bool
+    cycles: dict[str, Cycle] = field(default_factory=dict)
+
+    def cycle_for(self, session_type: object) -> Cycle | None:
+        return self.cycles.get(normalize(session_type) if self.by_type else ONE_CYCLE)
+
+    def all_statuses(self) -> list[Status]:
+        return [s for cycle in self.cycles.values() for s in cycle.statuses]
+
+
+def read_lists(table: Table) -> Lists:
+    lists = Lists()
+    for row in table.rows:
+        for column, bucket in (("Session Type", lists.session_types), ("Stage", lists.stages),
+                               ("User", lists.users)):
+            text = read_text(row.get(column))
+            if text and normalize(text) not in {normalize(v) for v in bucket}:
+                bucket.append(text)
+    return lists
+
+
+def read_workflow(table: Table, by_type: bool, lists: Lists) -> tuple[Workflow, list[Problem]]:
+    """Read the Statuses sheet and check it against SPEC §2; every problem names its cell."""
+    problems: list[Problem] = []
+    workflow = Workflow(by_type=by_type)
+    sheet = STATUSES.name
+
+    def problem(row: Row | None, column: str, message: str, fix: str, severity=Severity.ERROR) -> None:
+        cell = row.cell(column) if row else table.header_cell(column)
+        problems.append(Problem(sheet, cell, message, fix, severity))
+
+    known_types = {normalize(t) for t in lists.session_types}
+    for row in table.rows:
+        if row.is_blank(STATUSES.columns):
+            continue
+        description = read_text(row.get("Description"))
+        if not description:
+            problem(row, "Description", "this status has no description", "type a short description such as "
+                    '"Session Pending", or clear the row')
+            continue
+        status = Status(description=description, sort_order=None, typical_duration=None, row=row.number)
+        try:
+            status.sort_order = read_whole(row.get("Sort Order"), "Sort Order")
+            if status.sort_order is None:
+                problem(row, "Sort Order", f'"{description}" has no sort order',
+                        "type a whole number; leave gaps (10, 20, 30) to insert steps later")
+        except CellValueError as exc:
+            problem(row, "Sort Order", exc.message, exc.fix)
+        try:
+            status.typical_duration = read_whole(row.get("Typical Duration"), "Typical Duration")
+            if status.typical_duration is not None and status.typical_duration < 0:
+                problem(row, "Typical Duration", f"Typical Duration {status.typical_duration} is negative",
+                        "type the business days this step takes (0 or more), or leave it blank for no due date")
+                status.typical_duration = None
+        except CellValueError as exc:
+            problem(row, "Typical Duration", exc.message,
+                    "type the business days this step takes (0 or more), or leave it blank for no due date")
+        for column, attr in (("Initial", "initial"), ("Final", "final"), ("Inactive", "inactive")):
+            try:
+                setattr(status, attr, read_bool(row.get(column)))
+            except CellValueError as exc:
+                problem(row, column, f"{column}: {exc.message}", exc.fix)
+        status.stage = read_text(row.get("Stage"))
+        status.default_user = read_text(row.get("Default User"))
+        status.session_type = read_text(row.get("Session Type"))
+        if lists.stages and status.stage and normalize(status.stage) not in {normalize(s) for s in lists.stages}:
+            problem(row, "Stage", f'Stage "{display(status.stage)}" is not on the Lists sheet',
+                    "pick a stage from the dropdown, or add it to the Stage column of Lists")
+        if lists.users and status.default_user and \
+                normalize(status.default_user) not in {normalize(u) for u in lists.users}:
+            problem(row, "Default User", f'Default User "{display(status.default_user)}" is not on the Lists sheet',
+                    "pick a user from the dropdown, or add them to the User column of Lists")
+        if by_type:
+            if not status.session_type:
+                problem(row, "Session Type", f'"{description}" has no session type, and statuses are by type',
+                        "pick the session type whose cycle this status belongs to")
+                continue
+            if known_types and normalize(status.session_type) not in known_types:
+                problem(row, "Session Type", f'Session Type "{display(status.session_type)}" is not on the Lists sheet',
+                        "pick a session type from the dropdown, or add it to the Session Type column of Lists")
+            key = normalize(status.session_type)
+        else:
+            key = ONE_CYCLE
+        cycle = workflow.cycles.get(key)
+        if cycle is None:
+            cycle = workflow.cycles[key] = Cycle(session_type=status.session_type if by_type else "")
+        if cycle.find(description) is not None:
+            problem(row, "Description", f'"{description}" appears twice in {cycle.label}',
+                    "give each status of a cycle its own description")
+            continue
+        cycle.add(status)
+
+    for cycle in workflow.cycles.values():
+        cycle.sort()
+        _check_cycle(cycle, table, problems)
+    if by_type:
+        owners: dict[str, list[Status]] = defaultdict(list)
+        for status in workflow.all_statuses():
+            owners[status.key].append(status)
+        for same in owners.values():
+            for status in same[1:]:
+                problems.append(Problem(sheet, address(status.row, table.column_of("Description")),
+                                        f'"{status.description}" is also a status of another cycle',
+                                        'prefix descriptions per type, e.g. "W-Session Pending", so hubs sort well',
+                                        Severity.WARNING))
+    if not workflow.cycles:
+        problems.append(Problem(sheet, table.header_cell("Description"), "there are no statuses",
+                                "add the steps of your session workflow below the header row"))
+    return workflow, problems
+
+
+def _check_cycle(cycle: Cycle, table: Table, problems: list[Problem]) -> None:
+    sheet = STATUSES.name
+
+    def at(status: Status, column: str) -> str:
+        return address(status.row, table.column_of(column))
+
+    seen: dict[int, Status] = {}
+    for status in cycle.statuses:
+        if status.sort_order is None:
+            continue
+        if status.sort_order in seen:
+            problems.append(Problem(sheet, at(status, "Sort Order"),
+                                    f'Sort Order {status.sort_order} is used by "{seen[status.sort_order].description}"'
+                                    f" too in {cycle.label}",
+                                    "give each status of a cycle its own sort order"))
+        else:
+            seen[status.sort_order] = status
+    first = cycle.statuses[0]
+    for flag, word in (("initial", "Initial"), ("final", "Final")):
+        marked = [s for s in cycle.statuses if getattr(s, flag)]
+        if not marked:
+            problems.append(Problem(sheet, at(first, word), f"{cycle.label} has no {word} status",
+                                    f"mark exactly one status of the cycle {word} = Yes"))
+        for extra in marked[1:]:
+            problems.append(Problem(sheet, at(extra, word),
+                                    f'{cycle.label} has more than one {word} status ("{marked[0].description}" and '
+                                    f'"{extra.description}")', f"leave {word} = Yes on one status only"))
+        for status in marked:
+            if status.inactive:
+                problems.append(Problem(sheet, at(status, "Inactive"),
+                                        f'the {word} status "{status.description}" is inactive',
+                                        f"make it active, or mark another status {word}"))
+    both = [s for s in cycle.statuses if s.initial and s.final]
+    for status in both:
+        if len(cycle.statuses) > 1:
+            problems.append(Problem(sheet, at(status, "Final"),
+                                    f'"{status.description}" is both the Initial and the Final status',
+                                    "the cycle starts and ends at different steps: mark another status Final"))

@@ -1,0 +1,134 @@
+"""Sessions as the studio types them, and the overdue / due-soon flag."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from ..schema import FLAG_DUE_SOON, FLAG_OVERDUE, SESSIONS
+from .calendar import BusinessCalendar
+from .cells import CellValueError, display, read_bool, read_date, read_text
+from .cycle import Cycle, Status, Workflow
+from .problems import Problem, Severity
+from .tables import Row, Table
+
+DATE_COLUMNS = ("Session Date", "Status Date", "Due Date", "Date Completed", "New Due Date")
+
+
+@dataclass
+class Session:
+    row: Row
+    session_id: str
+    client: str = ""
+    email: str = ""
+    phone: str = ""
+    session_type: str = ""
+    session_date: dt.date | None = None
+    status_text: str = ""
+    status_date: dt.date | None = None
+    due_date: dt.date | None = None
+    manual_due: bool = False
+    assigned_to: str = ""
+    updated_by: str = ""
+    change_to: str = ""
+    date_completed: dt.date | None = None
+    new_due_date: dt.date | None = None
+    changed_by: str = ""
+    change_note: str = ""
+    cycle: Cycle | None = None
+    status: Status | None = None
+    unreadable: set[str] = field(default_factory=set)  # columns whose cell could not be read
+
+    @property
+    def raw_id(self) -> object:
+        """The Session ID as stored (a number stays a number when copied to Notes)."""
+        value = self.row.get("Session ID")
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+
+    @property
+    def has_pending_change(self) -> bool:
+        return bool(self.change_to)
+
+
+def flag_for(due: dt.date | None, is_final: bool, today: dt.date, calendar: BusinessCalendar,
+             due_soon_days: int) -> tuple[str | None, int | None]:
+    """SPEC §5: (Flag, Days Overdue). Overdue: due before today, not final; due soon: due within the window."""
+    if due is None or is_final:
+        return None, None
+    if due < today:
+        return FLAG_OVERDUE, calendar.days_overdue(due, today)
+    if due <= calendar.add_business_days(today, due_soon_days):
+        return FLAG_DUE_SOON, None
+    return None, None
+
+
+def read_sessions(table: Table, workflow: Workflow, date_order: str,
+                  known_types: list[str]) -> tuple[list[Session], list[Problem]]:
+    """Read every non-blank Sessions row; unreadable cells are reported and left as they are."""
+    problems: list[Problem] = []
+    sessions: list[Session] = []
+    seen_ids: dict[str, Row] = {}
+    sheet = SESSIONS.name
+    type_keys = {t.casefold() for t in known_types}
+
+    for row in table.rows:
+        if row.is_blank(SESSIONS.columns):
+            continue
+
+        def problem(column: str, message: str, fix: str, severity: Severity = Severity.ERROR,
+                    _row: Row = row) -> None:
+            problems.append(Problem(sheet, _row.cell(column), message, fix, severity))
+
+        session_id = read_text(row.get("Session ID"))
+        if not session_id:
+            problem("Session ID", "this row has no Session ID", "give the session an ID, or clear the row")
+            continue
+        if session_id.casefold() in seen_ids:
+            first = seen_ids[session_id.casefold()]
+            problem("Session ID", f'Session ID "{session_id}" is also used on row {first.number}',
+                    "give every session its own ID")
+            continue
+        seen_ids[session_id.casefold()] = row
+        s = Session(row=row, session_id=session_id)
+        s.client = read_text(row.get("Client"))
+        s.email = read_text(row.get("Email"))
+        s.phone = read_text(row.get("Phone"))
+        s.session_type = read_text(row.get("Session Type"))
+        s.status_text = read_text(row.get("Status"))
+        s.assigned_to = read_text(row.get("Assigned To"))
+        s.updated_by = read_text(row.get("Updated By"))
+        s.change_to = read_text(row.get("Change To"))
+        s.changed_by = read_text(row.get("Changed By"))
+        s.change_note = read_text(row.get("Change Note"))
+        for column in DATE_COLUMNS:
+            try:
+                setattr(s, column.lower().replace(" ", "_"), read_date(row.get(column), date_order))
+            except CellValueError as exc:
+                s.unreadable.add(column)
+                problem(column, f"{column}: {exc.message}", exc.fix)
+        try:
+            s.manual_due = read_bool(row.get("Manual Due"))
+        except CellValueError as exc:
+            s.unreadable.add("Manual Due")
+            problem("Manual Due", f"Manual Due: {exc.message}", exc.fix)
+
+        if s.session_type and type_keys and s.session_type.casefold() not in type_keys and not workflow.by_type:
+            problem("Session Type", f'Session Type "{display(s.session_type)}" is not on the Lists sheet',
+                    "pick a session type from the dropdown, or add it to the Session Type column of Lists",
+                    Severity.WARNING)
+        s.cycle = workflow.cycle_for(s.session_type)
+        if s.cycle is None and workflow.by_type:
+            what = f'Session Type "{display(s.session_type)}"' if s.session_type else "this session has no Session Type"
+            problem("Session Type", f"{what}: no status cycle for it (statuses are by type)",
+                    "pick a session type that has statuses on the Statuses sheet")
+        if s.cycle is not None and s.status_text:
+            s.status = s.cycle.find(s.status_text)
+            if s.status is None:
+                problem("Status", f'Status "{display(s.status_text)}" is not a status of {s.cycle.label}',
+                        "pick a status from the dropdown, or add it to the Statuses sheet")
+                s.unreadable.add("Status")
+            elif s.status.inactive:
+                problem("Status", f'Status "{s.status.description}" is inactive',
+                        "the session may stay there; move it on when its work is done", Severity.WARNING)
+        sessions.append(s)
+    return sessions, problems

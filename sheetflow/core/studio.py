@@ -1,0 +1,309 @@
+"""The studio as read from its workbook, and the runs that change it (validate, change, apply, refresh).
+
+Every run returns a ChangeSet in sheet and column names; the file patcher and the Excel front end
+each turn it into their own writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ..schema import (
+    FLAG_DUE_SOON,
+    FLAG_OVERDUE,
+    HOLIDAYS,
+    LISTS,
+    NO,
+    NOTES,
+    PROBLEMS,
+    REQUIRED_SHEETS,
+    SESSION_INPUTS,
+    SESSIONS,
+    SETTINGS,
+    STATUSES,
+)
+from .calendar import BusinessCalendar
+from .cells import CellValueError, read_date
+from .changes import AppliedChange, ChangeContext, ChangeRejected, StatusChange, plan_status_change
+from .cycle import Lists, Workflow, read_lists, read_workflow
+from .problems import Problem, Severity, WorkbookError, count_errors
+from .sessions import Session, flag_for, read_sessions
+from .settings import Settings, read_settings
+from .tables import Table, missing_table
+
+
+@dataclass
+class ChangeSet:
+    """What a run writes: cell values by sheet, row and column name; appended rows; new sheets and columns."""
+
+    cells: dict[str, dict[int, dict[str, object]]] = field(default_factory=dict)
+    appends: dict[str, list[dict[str, object]]] = field(default_factory=dict)
+    new_columns: dict[str, list[str]] = field(default_factory=dict)
+    new_sheets: list[str] = field(default_factory=list)
+    problems: list[Problem] | None = None  # the Problems sheet's new contents
+
+    def set(self, sheet: str, row: int, column: str, value: object) -> None:
+        self.cells.setdefault(sheet, {}).setdefault(row, {})[column] = value
+
+    def append(self, sheet: str, values: dict[str, object]) -> None:
+        self.appends.setdefault(sheet, []).append(values)
+
+    @property
+    def cell_count(self) -> int:
+        return sum(len(cols) for rows in self.cells.values() for cols in rows.values())
+
+
+@dataclass
+class Studio:
+    tables: Mapping[str, Table]
+    settings: Settings
+    calendar: BusinessCalendar
+    lists: Lists
+    workflow: Workflow
+    sessions: list[Session]
+    problems: list[Problem]
+
+    def find_session(self, session_id: str) -> Session | None:
+        wanted = session_id.strip().casefold()
+        if wanted.endswith(".0") and wanted[:-2].isdigit():
+            wanted = wanted[:-2]
+        return next((s for s in self.sessions if s.session_id.casefold() == wanted), None)
+
+    def context(self, today: dt.date, now: dt.datetime | None = None) -> ChangeContext:
+        return ChangeContext(calendar=self.calendar, today=today, now=now or dt.datetime.now().replace(microsecond=0),
+                             due_soon_days=self.settings.due_soon_days,
+                             default_user=self.settings.current_user or operating_system_user())
+
+
+@dataclass
+class Outcome:
+    """A run's result: what to write, what was found, and a one-line summary for people."""
+
+    command: str
+    changes: ChangeSet
+    problems: list[Problem]
+    applied: list[AppliedChange] = field(default_factory=list)
+    rejected: int = 0
+    overdue: int = 0
+    due_soon: int = 0
+
+    @property
+    def errors(self) -> int:
+        return count_errors(self.problems)
+
+    @property
+    def warnings(self) -> int:
+        return len(self.problems) - self.errors
+
+    @property
+    def summary(self) -> str:
+        parts = []
+        if self.command in ("apply", "change"):
+            parts.append(f"{len(self.applied)} change{'s' if len(self.applied) != 1 else ''} applied")
+            if self.rejected:
+                parts.append(f"{self.rejected} not applied")
+        if self.command == "refresh":
+            parts.append(f"{self.overdue} overdue, {self.due_soon} due soon")
+        parts.append(f"{self.errors} error{'s' if self.errors != 1 else ''}, "
+                     f"{self.warnings} warning{'s' if self.warnings != 1 else ''}")
+        return "; ".join(parts)
+
+
+def operating_system_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user database (a container, Pyodide): leave Updated By to the workbook
+        return ""
+
+
+def check_required(tables: Mapping[str, Table]) -> None:
+    """The sheets and columns without which nothing can run (exit 2, naming what is missing)."""
+    for schema in REQUIRED_SHEETS:
+        table = tables.get(schema.name)
+        if table is None or not table.exists:
+            raise WorkbookError(f'the workbook has no "{schema.name}" sheet — add it (see the template) and run again')
+        for column in schema.required:
+            if not table.has(column):
+                raise WorkbookError(f'the {schema.name} sheet has no "{column}" column — add a header cell named '
+                                    f'"{column}" to its header row')
+    for name, table in tables.items():
+        if table.duplicate_headers:
+            raise WorkbookError(f"{name}!{table.duplicate_headers[0]}: this column header is used twice on the "
+                                f"{name} sheet — rename one of them")
+
+
+def load_studio(tables: Mapping[str, Table]) -> Studio:
+    """Read every user sheet into the domain, collecting problems instead of stopping at the first."""
+    check_required(tables)
+    problems: list[Problem] = []
+    settings, found = read_settings(tables[SETTINGS.name])
+    problems += found
+    holidays_table = tables.get(HOLIDAYS.name) or missing_table(HOLIDAYS.name)
+    holidays: set[dt.date] = set()
+    for row in holidays_table.rows:
+        raw = row.get("Date")
+        if raw is None:
+            continue
+        try:
+            day = read_date(raw, settings.date_order)
+        except CellValueError as exc:
+            problems.append(Problem(HOLIDAYS.name, row.cell("Date"), f"Date: {exc.message}", exc.fix))
+            continue
+        if day is not None:
+            holidays.add(day)
+    calendar = BusinessCalendar(settings.workdays, frozenset(holidays))
+    lists = read_lists(tables.get(LISTS.name) or missing_table(LISTS.name))
+    workflow, found = read_workflow(tables[STATUSES.name], settings.statuses_by_type, lists)
+    problems += found
+    sessions, found = read_sessions(tables[SESSIONS.name], workflow, settings.date_order, lists.session_types)
+    problems += found
+    return Studio(tables=tables, settings=settings, calendar=calendar, lists=lists, workflow=workflow,
+                  sessions=sessions, problems=problems)
+
+
+def _structure(studio: Studio) -> ChangeSet:
+    """Owned sheets and Sessions columns that are missing get created (SPEC §1)."""
+    changes = ChangeSet()
+    sessions = studio.tables[SESSIONS.name]
+    missing = sessions.plan_missing(SESSIONS.added_when_missing)
+    if missing:
+        changes.new_columns[SESSIONS.name] = missing
+    for schema in (NOTES, PROBLEMS):
+        table = studio.tables.get(schema.name)
+        if table is None or not table.exists:
+            changes.new_sheets.append(schema.name)
+        else:
+            absent = table.plan_missing(schema.columns)
+            if absent:
+                changes.new_columns[schema.name] = absent
+    return changes
+
+
+def _finish(command: str, studio: Studio, changes: ChangeSet, extra: list[Problem], **counts) -> Outcome:
+    problems = _unique(studio.problems + extra)
+    changes.problems = problems
+    return Outcome(command=command, changes=changes, problems=problems, **counts)
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for p in problems:
+        if (p.where, p.message) not in seen:
+            seen.add((p.where, p.message))
+            kept.append(p)
+    return kept
+
+
+def _pending_change(session: Session) -> StatusChange:
+    return StatusChange(to=session.change_to, date_completed=session.date_completed, due=session.new_due_date,
+                        by=session.changed_by, note=session.change_note, source="batch")
+
+
+def _record(changes: ChangeSet, applied: AppliedChange, clear_inputs: bool) -> None:
+    row = applied.session.row.number
+    for column, value in applied.updates.items():
+        changes.set(SESSIONS.name, row, column, value)
+    if clear_inputs:
+        for column in SESSION_INPUTS:
+            changes.set(SESSIONS.name, row, column, None)
+    changes.append(NOTES.name, applied.note)
+
+
+def validate(studio: Studio, today: dt.date) -> Outcome:
+    """Check the workflow and the data, and try every pending change without applying it."""
+    changes = _structure(studio)
+    ctx = studio.context(today)
+    extra = []
+    for session in studio.sessions:
+        if session.has_pending_change:
+            try:
+                plan_status_change(session, _pending_change(session), ctx)
+            except ChangeRejected as rejected:
+                extra.append(rejected.problem)
+    return _finish("validate", studio, changes, extra)
+
+
+def apply_pending(studio: Studio, today: dt.date, source: str = "batch", now: dt.datetime | None = None) -> Outcome:
+    """Apply every row whose Change To is filled; each row stands alone."""
+    changes = _structure(studio)
+    ctx = studio.context(today, now)
+    applied, extra = [], []
+    for session in studio.sessions:
+        if not session.has_pending_change:
+            continue
+        request = _pending_change(session)
+        request.source = source
+        try:
+            done = plan_status_change(session, request, ctx)
+        except ChangeRejected as rejected:
+            extra.append(rejected.problem)
+            continue
+        _record(changes, done, clear_inputs=True)
+        applied.append(done)
+    return _finish("apply", studio, changes, extra, applied=applied, rejected=len(extra))
+
+
+def change_session(studio: Studio, session_id: str, request: StatusChange, today: dt.date,
+                   now: dt.datetime | None = None) -> Outcome:
+    """One session's status change, as the Status Change window does it."""
+    changes = _structure(studio)
+    session = studio.find_session(session_id)
+    if session is None:
+        raise LookupError(f'there is no session "{session_id}" on the Sessions sheet — check its Session ID')
+    try:
+        done = plan_status_change(session, request, studio.context(today, now))
+    except ChangeRejected as rejected:
+        return _finish("change", studio, changes, [rejected.problem], rejected=1)
+    _record(changes, done, clear_inputs=False)
+    return _finish("change", studio, changes, [], applied=[done])
+
+
+def refresh(studio: Studio, today: dt.date) -> Outcome:
+    """Recompute non-manual due dates from the current definitions and calendar; rewrite Flag and Days Overdue."""
+    changes = _structure(studio)
+    extra: list[Problem] = []
+    overdue = due_soon = 0
+    calendar, soon = studio.calendar, studio.settings.due_soon_days
+    for session in studio.sessions:
+        row = session.row
+        status = session.status
+        updates: dict[str, object] = {}
+        if status is not None and row.get("Status") != status.description:
+            updates["Status"] = status.description
+        due = session.due_date
+        if status is not None and not session.manual_due and "Manual Due" not in session.unreadable:
+            if status.typical_duration is None:
+                due = None
+            elif session.status_date is not None:
+                due = calendar.add_business_days(session.status_date, status.typical_duration)
+            elif "Status Date" not in session.unreadable:
+                extra.append(Problem(SESSIONS.name, row.cell("Status Date"),
+                                     f"session {session.session_id} has no Status Date, so its due date can't be "
+                                     "worked out", "type the date the session entered its status", Severity.WARNING))
+            if due != session.due_date or "Due Date" in session.unreadable:
+                updates["Due Date"] = due
+            if row.get("Manual Due") is None:
+                updates["Manual Due"] = NO
+        elif "Due Date" in session.unreadable:
+            due = None
+        flag, days = flag_for(due, bool(status and status.final), today, calendar, soon)
+        overdue += flag == FLAG_OVERDUE
+        due_soon += flag == FLAG_DUE_SOON
+        if row.get("Flag") != flag:
+            updates["Flag"] = flag
+        if _number(row.get("Days Overdue")) != days:
+            updates["Days Overdue"] = days
+        for column, value in updates.items():
+            changes.set(SESSIONS.name, row.number, column, value)
+    return _finish("refresh", studio, changes, extra, overdue=overdue, due_soon=due_soon)
+
+
+def _number(value: object) -> object:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+

@@ -1,0 +1,92 @@
+"""The workbook's sheets and columns, declared once so nothing else spells them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class SheetSchema:
+    """A sheet sheetflow knows: its columns, which must exist, and who owns it."""
+
+    name: str
+    columns: tuple[str, ...]
+    required: tuple[str, ...] = ()
+    owned_by_sheetflow: bool = False  # created when missing
+    added_when_missing: tuple[str, ...] = field(default=())  # columns sheetflow adds at the right end
+
+    @property
+    def key(self) -> str:
+        return self.name.casefold()
+
+
+SETTINGS = SheetSchema("Settings", ("Setting", "Value"), required=("Setting", "Value"))
+HOLIDAYS = SheetSchema("Holidays", ("Date", "Name"))
+LISTS = SheetSchema("Lists", ("Session Type", "Stage", "User"))
+STATUSES = SheetSchema(
+    "Statuses",
+    ("Session Type", "Description", "Sort Order", "Typical Duration", "Initial", "Final", "Stage",
+     "Default User", "Inactive"),
+    required=("Description", "Sort Order"),
+)
+
+SESSION_WRITTEN = ("Status", "Status Date", "Due Date", "Manual Due", "Assigned To", "Updated By", "Flag",
+                   "Days Overdue")
+SESSION_INPUTS = ("Change To", "Date Completed", "New Due Date", "Changed By", "Change Note")
+SESSIONS = SheetSchema(
+    "Sessions",
+    ("Session ID", "Client", "Email", "Phone", "Session Type", "Session Date", *SESSION_WRITTEN,
+     *SESSION_INPUTS),
+    required=("Session ID", "Status"),
+    added_when_missing=(*SESSION_WRITTEN, *SESSION_INPUTS),
+)
+NOTES = SheetSchema(
+    "Notes",
+    ("Logged At", "Session ID", "Client", "From Status", "To Status", "Date Completed", "Due Date",
+     "Updated By", "Source", "Note"),
+    owned_by_sheetflow=True,
+)
+TRIGGERS = SheetSchema(
+    "Triggers",
+    ("Trigger", "Session Type", "Status", "Date Basis", "Offset Days", "Action", "Assign To", "Subject",
+     "Message", "Active"),
+)
+TASKS = SheetSchema(
+    "Tasks",
+    ("Task ID", "Session ID", "Client", "Action", "Task", "Due Date", "Assigned To", "Trigger", "Created",
+     "Late", "Done"),
+    owned_by_sheetflow=True,
+)
+OUTBOX = SheetSchema(
+    "Outbox",
+    ("Message ID", "Session ID", "Client", "Channel", "To", "Subject", "Body", "Created", "Late", "Sent At",
+     "Error"),
+    owned_by_sheetflow=True,
+)
+PROBLEMS = SheetSchema("Problems", ("Severity", "Where", "Problem", "How to fix"), owned_by_sheetflow=True)
+DASHBOARD = SheetSchema("Dashboard", (), owned_by_sheetflow=True)
+
+ALL_SHEETS = (SETTINGS, HOLIDAYS, LISTS, STATUSES, SESSIONS, NOTES, TRIGGERS, TASKS, OUTBOX, PROBLEMS,
+              DASHBOARD)
+REQUIRED_SHEETS = (SETTINGS, STATUSES, SESSIONS)
+
+# Settings rows, with the defaults used when a row is missing or blank.
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+SETTING_DEFAULTS: dict[str, object] = {
+    "Studio": "",
+    **{day: ("Yes" if i < 5 else "No") for i, day in enumerate(WEEKDAYS)},
+    "Statuses by type": "No",
+    "Current user": "",
+    "Due soon (business days)": 2,
+    "Holiday country": "",
+    "Holiday region": "",
+    "Date order": "DMY",
+}
+DATE_ORDERS = ("DMY", "MDY", "YMD")
+
+# Values sheetflow writes.
+FLAG_OVERDUE = "Overdue"
+FLAG_DUE_SOON = "Due soon"
+YES, NO = "Yes", "No"
+NEXT_WORD = "next"
+SOURCES = ("button", "batch", "cli")
