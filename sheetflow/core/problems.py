@@ -42,3 +42,7 @@ class WorkbookError(Exception):
 
 class WorkbookBusy(Exception):
     """The workbook is open in Excel or LibreOffice, or another run holds it: exit code 3."""
+
+    def __init__(self, message: str, outcome: object = None):
+        super().__init__(message)
+        self.outcome = outcome  # what a read-only check found before stopping

@@ -1,0 +1,153 @@
+"""`sheetflow`: the batch runner's command line. It parses options, calls sheetflow.batch, and reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from . import __version__
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
+
+today_option = click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                            help="Run as if today were this date (YYYY-MM-DD), for reproducible runs.")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+workbook_argument = click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+
+
+def _today(value: dt.datetime | None) -> dt.date:
+    return value.date() if value else dt.date.today()
+
+
+def _report(path: Path, outcome, as_json: bool, note: str = "") -> None:
+    if as_json:
+        click.echo(json.dumps({
+            "file": str(path), "command": outcome.command, "summary": outcome.summary,
+            "errors": outcome.errors, "warnings": outcome.warnings,
+            "applied": [{"session": a.session.session_id, "from": a.from_status, "to": a.to.description,
+                         "row": a.session.row.number} for a in outcome.applied],
+            "problems": [p.as_dict() for p in outcome.problems], "note": note,
+        }, default=str, ensure_ascii=False))
+        return
+    for problem in outcome.problems:
+        click.echo(str(problem))
+    for applied in outcome.applied:
+        click.echo(f"session {applied.session.session_id}: {applied.from_status or '(no status)'} → "
+                   f"{applied.to.description}")
+    click.echo(f"{path.name}: {outcome.summary}" + (f" ({note})" if note else ""))
+
+
+def _run(path: Path, as_json: bool, action: Callable[[], object]) -> None:
+    """Run one command; expected failures become one clear line and an exit code, never a traceback."""
+    from .core.problems import WorkbookBusy, WorkbookError
+
+    try:
+        outcome = action()
+    except WorkbookError as exc:
+        _fail(path, str(exc), EXIT_USAGE, as_json)
+    except WorkbookBusy as exc:
+        if exc.outcome is not None:
+            _report(path, exc.outcome, as_json, note=f"Problems sheet not updated: {exc}")
+            sys.exit(EXIT_BUSY)
+        _fail(path, str(exc), EXIT_BUSY, as_json)
+    except PermissionError as exc:
+        _fail(path, f"no permission to write {exc.filename or path} — check the file and folder permissions",
+              EXIT_BUSY, as_json)
+    except KeyboardInterrupt:
+        _fail(path, "stopped; the workbook was left as it was", EXIT_USAGE, as_json)
+    else:
+        _report(path, outcome, as_json)
+        sys.exit(EXIT_REJECTED if outcome.errors else EXIT_OK)
+
+
+def _fail(path: Path, message: str, code: int, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({"file": str(path), "error": message, "exit_code": code}, ensure_ascii=False))
+    else:
+        click.echo(f"sheetflow: {path.name}: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sheetflow")
+def main() -> None:
+    """Session-status workflow for photo studios, in the studio's own Excel workbook.
+
+    Every problem is printed as `Sheet!Cell: severity: what is wrong — how to fix it`.
+    Exit codes: 0 done; 1 done, but some data was rejected or validation found errors;
+    2 bad usage or unreadable workbook; 3 the workbook is open in Excel/LibreOffice or busy.
+    """
+
+
+@main.command()
+@workbook_argument
+@click.option("--sample", is_flag=True, help="Fill it with a sample studio (two cycles, a dozen sessions).")
+@click.option("--force", is_flag=True, help="Replace the file if it exists.")
+@today_option
+@json_option
+def new(path: Path, sample: bool, force: bool, today, as_json: bool) -> None:
+    """Create a new studio workbook from the template."""
+    from . import batch
+
+    _run(path, as_json, lambda: batch.new(path, sample=sample, today=_today(today), force=force))
+
+
+@main.command()
+@workbook_argument
+@today_option
+@json_option
+def validate(path: Path, today, as_json: bool) -> None:
+    """Check the status definitions and the sessions; write what was found to the Problems sheet."""
+    from . import batch
+
+    _run(path, as_json, lambda: batch.validate(path, _today(today)))
+
+
+@main.command()
+@workbook_argument
+@click.argument("session_id")
+@click.option("--to", "to", default="", help="Status to move to (default: the next active status).")
+@click.option("--date", "date", default="", help="Date completed (default: today).")
+@click.option("--due", default="", help="Due date set by hand (default: from the status's typical duration).")
+@click.option("--by", default="", help="Who made the change (default: Current user in Settings).")
+@click.option("--note", default="", help="A note for the history.")
+@today_option
+@json_option
+def change(path: Path, session_id: str, to: str, date: str, due: str, by: str, note: str, today,
+           as_json: bool) -> None:
+    """Change one session's status, as the Status Change window does."""
+    from . import batch
+
+    _run(path, as_json, lambda: batch.change(path, session_id, _today(today), to=to, date=date, due=due, by=by,
+                                             note=note))
+
+
+@main.command()
+@workbook_argument
+@today_option
+@json_option
+def apply(path: Path, today, as_json: bool) -> None:
+    """Apply every session row whose Change To is filled in."""
+    from . import batch
+
+    _run(path, as_json, lambda: batch.apply(path, _today(today)))
+
+
+@main.command()
+@workbook_argument
+@today_option
+@json_option
+def refresh(path: Path, today, as_json: bool) -> None:
+    """Recompute due dates, Flag and Days Overdue for every session."""
+    from . import batch
+
+    _run(path, as_json, lambda: batch.refresh(path, _today(today)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,334 @@
+"""Streaming rewrite of one worksheet part: rows nobody changed are copied as they are, byte for byte;
+in a changed row only the owned cells are replaced (each keeping its style); new rows go in order."""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html import escape
+from typing import IO
+
+from ..core.cells import address, column_index, column_letter, to_serial
+from .package import Styles, join_ref, split_ref
+
+CHUNK = 1 << 20
+EXCEL_MAX_TEXT = 32767
+_NAME = r"(?:[A-Za-z_][\w.\-]*:)?"
+_SHEETDATA_OPEN = re.compile(rf"<({_NAME})sheetData\b[^>]*?(/?)>")
+_ROW_OR_END = re.compile(rf"<({_NAME})row\b([^>]*?)(?:/>|>(.*?)</{_NAME}row>)|</{_NAME}sheetData>", re.S)
+_CELL = re.compile(rf"<{_NAME}c\b([^>]*?)(?:/>|>(.*?)</{_NAME}c>)", re.S)
+_ATTR_R = re.compile(r'(?<![\w:])r="([A-Z]*)(\d+)"')
+_ATTR_S = re.compile(r'(?<![\w:])s="(\d+)"')
+_CELL_TAG = re.compile(rf"^<({_NAME})c\b")
+_HAS_VALUE = re.compile(rf"<{_NAME}(?:v|is|f)\b")
+_DIMENSION = re.compile(rf'(<{_NAME}dimension\b[^>]*?\bref=")([^"]*)(")')
+_COL = re.compile(rf"<{_NAME}col\b([^>]*?)/?>")
+_HYPERLINKS = re.compile(rf"<{_NAME}hyperlinks\b.*?</{_NAME}hyperlinks>|<{_NAME}hyperlinks\s*/>", re.S)
+_AFTER_HYPERLINKS = re.compile(
+    rf"<{_NAME}(?:printOptions|pageMargins|pageSetup|headerFooter|rowBreaks|colBreaks|customProperties|cellWatches|"
+    r"ignoredErrors|smartTags|drawing|legacyDrawing|legacyDrawingHF|picture|oleObjects|controls|webPublishItems|"
+    r"tableParts|extLst)\b")
+_AUTOFILTER = re.compile(rf'(<{_NAME}autoFilter\b[^>]*?\bref=")([^"]*)(")')
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_ESCAPED_LOOKALIKE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+
+
+@dataclass
+class SheetPatch:
+    """What to change in one sheet: cell values by row and column (1-based), and Problems-style rewrites."""
+
+    cells: dict[int, dict[int, object]] = field(default_factory=dict)
+    drop_rows_after: int | None = None  # rows below this one are removed (a sheet sheetflow rewrites whole)
+    hyperlinks: list[tuple[str, str, str]] | None = None  # (cell, location, tooltip): replaces <hyperlinks>
+    grow_autofilter: tuple[int, int] | None = None  # (old last row, new last row)
+
+    def set(self, row: int, col: int, value: object) -> None:
+        self.cells.setdefault(row, {})[col] = value
+
+    def bounds(self) -> tuple[int, int] | None:
+        if not self.cells:
+            return None
+        return max(self.cells), max(max(cols) for cols in self.cells.values())
+
+
+def _decoded_chunks(src: IO[bytes]) -> Iterator[str]:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    while True:
+        data = src.read(CHUNK)
+        if not data:
+            tail = decoder.decode(b"", final=True)
+            if tail:
+                yield tail
+            return
+        yield decoder.decode(data)
+
+
+def text_for_excel(text: str) -> str:
+    """Excel's escaping of characters XML cannot hold (_xHHHH_), then XML escaping."""
+    text = text[:EXCEL_MAX_TEXT]
+    text = _ESCAPED_LOOKALIKE.sub(r"_x005F_\1", text)
+    text = _ILLEGAL_XML.sub(lambda m: f"_x{ord(m[0]):04X}_", text)
+    return escape(text, quote=False)
+
+
+def cell_xml(prefix: str, ref: str, style: int, value: object) -> str:
+    """One cell; text is always an inline string, so "=HYPERLINK(...)" stays text, never a formula."""
+    s = f' s="{style}"' if style else ""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return f'<{prefix}c r="{ref}"{s}/>'
+    if isinstance(value, bool):
+        return f'<{prefix}c r="{ref}"{s} t="b"><{prefix}v>{int(value)}</{prefix}v></{prefix}c>'
+    if isinstance(value, (dt.date, dt.datetime)):
+        serial = to_serial(value)
+        number = str(serial) if isinstance(serial, int) else f"{serial:.10f}".rstrip("0").rstrip(".")
+        return f'<{prefix}c r="{ref}"{s}><{prefix}v>{number}</{prefix}v></{prefix}c>'
+    if isinstance(value, int):
+        return f'<{prefix}c r="{ref}"{s}><{prefix}v>{value}</{prefix}v></{prefix}c>'
+    if isinstance(value, float):
+        return f'<{prefix}c r="{ref}"{s}><{prefix}v>{value!r}</{prefix}v></{prefix}c>'
+    text = text_for_excel(str(value))
+    space = ' xml:space="preserve"' if text != text.strip() else ""
+    return (f'<{prefix}c r="{ref}"{s} t="inlineStr"><{prefix}is><{prefix}t{space}>{text}</{prefix}t>'
+            f"</{prefix}is></{prefix}c>")
+
+
+class SheetRewriter:
+    """Rewrites one sheet part from src to dst in a single streaming pass."""
+
+    def __init__(self, patch: SheetPatch, styles: Styles):
+        self.patch = patch
+        self.styles = styles
+        self.column_styles: dict[int, int] = {}
+        self.previous_row = ""  # the last row written, for the style of a new cell below it
+        self.prefix = ""
+        self.rows_seen = 0
+
+    def run(self, src: IO[bytes], dst: IO[bytes]) -> None:
+        pending = sorted(self.patch.cells)  # rows to write, in order
+        buf = ""
+        state = "head"
+        last_row = 0
+        out: list[str] = []
+        out_size = 0
+
+        def emit(text: str) -> None:
+            nonlocal out_size
+            out.append(text)
+            out_size += len(text)
+            if out_size > CHUNK:
+                dst.write("".join(out).encode("utf-8"))
+                out.clear()
+                out_size = 0
+
+        def emit_new_rows(before: int | None) -> None:
+            while pending and (before is None or pending[0] < before):
+                number = pending.pop(0)
+                emit(self._new_row(number))
+
+        for chunk in _decoded_chunks(src):
+            buf += chunk
+            if state == "head":
+                m = _SHEETDATA_OPEN.search(buf)
+                if not m:
+                    continue
+                self.prefix = m[1]
+                emit(self._head(buf[:m.start()]))
+                if m[2]:  # <sheetData/>: no rows at all
+                    emit(f"<{self.prefix}sheetData>")
+                    emit_new_rows(None)
+                    emit(f"</{self.prefix}sheetData>")
+                    state = "tail"
+                else:
+                    emit(m[0])
+                    state = "rows"
+                buf = buf[m.end():]
+            if state == "rows":
+                pos = 0
+                while True:
+                    m = _ROW_OR_END.search(buf, pos)
+                    if not m:
+                        break
+                    between = buf[pos:m.start()]
+                    if between.strip():
+                        emit(between)
+                    pos = m.end()
+                    if m[1] is None:  # </sheetData>
+                        emit_new_rows(None)
+                        emit(m[0])
+                        state = "tail"
+                        break
+                    r = _ATTR_R.search(m[2])
+                    number = int(r[2]) if r else last_row + 1
+                    last_row = number
+                    self.rows_seen += 1
+                    emit_new_rows(number)
+                    if self.patch.drop_rows_after is not None and number > self.patch.drop_rows_after:
+                        continue
+                    if pending and pending[0] == number:
+                        pending.pop(0)
+                        text = self._changed_row(m, number)
+                    else:
+                        text = m[0]
+                    self.previous_row = text
+                    emit(text)
+                buf = buf[pos:]
+            if state == "tail" and not buf:
+                continue
+        if state != "tail":
+            raise ValueError("the sheet's XML ends before its rows do")
+        emit(self._tail(buf))
+        dst.write("".join(out).encode("utf-8"))
+
+    # -- head and tail ------------------------------------------------------------------------------------------
+
+    def _head(self, head: str) -> str:
+        for m in _COL.finditer(head):
+            attrs = m[1]
+            lo, hi, style = (re.search(rf'\b{k}="(\d+)"', attrs) for k in ("min", "max", "style"))
+            if lo and hi and style:
+                for col in range(int(lo[1]), min(int(hi[1]), 16384) + 1):
+                    self.column_styles[col] = int(style[1])
+        bounds = self.patch.bounds()
+        if bounds is None:
+            return head
+
+        def grow(m: re.Match) -> str:
+            old = split_ref(m[2]) or (1, 1, 1, 1)
+            c1, r1, c2, r2 = old
+            return f"{m[1]}{join_ref(min(c1, 1), min(r1, 1), max(c2, bounds[1]), max(r2, bounds[0]))}{m[3]}"
+
+        return _DIMENSION.sub(grow, head, count=1)
+
+    def _tail(self, tail: str) -> str:
+        if self.patch.grow_autofilter:
+            old_last, new_last = self.patch.grow_autofilter
+
+            def grow(m: re.Match) -> str:
+                parts = split_ref(m[2])
+                if parts and old_last <= parts[3] < new_last:
+                    return f"{m[1]}{join_ref(parts[0], parts[1], parts[2], new_last)}{m[3]}"
+                return m[0]
+
+            tail = _AUTOFILTER.sub(grow, tail, count=1)
+        if self.patch.hyperlinks is not None:
+            tail = _HYPERLINKS.sub("", tail)
+            if self.patch.hyperlinks:
+                p = self.prefix
+                links = "".join(f'<{p}hyperlink ref="{ref}" location="{escape(loc)}" display="{escape(tip)}"/>'
+                                for ref, loc, tip in self.patch.hyperlinks)
+                block = f"<{p}hyperlinks>{links}</{p}hyperlinks>"
+                m = _AFTER_HYPERLINKS.search(tail)
+                at = m.start() if m else tail.rfind("</")
+                tail = tail[:at] + block + tail[at:]
+        return tail
+
+    # -- rows ---------------------------------------------------------------------------------------------------
+
+    def _style_for(self, col: int, value: object) -> int:
+        style = self.column_styles.get(col)
+        if style is None:
+            style = self._style_above(col)
+        if isinstance(value, (dt.date, dt.datetime)):
+            with_time = isinstance(value, dt.datetime) and value.time() != dt.time()
+            if not self.styles.is_date(style):
+                return self.styles.date_style(with_time)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and self.styles.is_date(style):
+            return 0
+        return style
+
+    def _style_above(self, col: int) -> int:
+        if not self.previous_row:
+            return 0
+        for m in _CELL.finditer(self.previous_row):
+            r = _ATTR_R.search(m[1])
+            if r and r[1] and column_index(r[1]) == col:
+                s = _ATTR_S.search(m[1])
+                return int(s[1]) if s else 0
+        return 0
+
+    def _new_row(self, number: int) -> str:
+        cells = self.patch.cells[number]
+        p = self.prefix
+        body = "".join(cell_xml(p, address(number, col), self._style_for(col, value), value)
+                       for col, value in sorted(cells.items()))
+        text = f'<{p}row r="{number}">{body}</{p}row>'
+        self.previous_row = text
+        return text
+
+    def _changed_row(self, m: re.Match, number: int) -> str:
+        p = m[1]
+        attrs = m[2]
+        content = m[3] or ""
+        updates = self.patch.cells[number]
+        cells: list[tuple[int, str]] = []
+        col = 0
+        for c in _CELL.finditer(content):
+            r = _ATTR_R.search(c[1])
+            col = column_index(r[1]) if r and r[1] else col + 1
+            if col in updates:
+                s = _ATTR_S.search(c[1])
+                style = int(s[1]) if s else 0
+                value = updates[col]
+                if isinstance(value, (dt.date, dt.datetime)) and not self.styles.is_date(style):
+                    style = self._style_for(col, value)
+                cells.append((col, cell_xml(p, address(number, col), style, value)))
+            else:
+                # a cell without r is placed by its position: give it one, new cells may come before it
+                original = c[0] if r else _CELL_TAG.sub(rf'<\g<1>c r="{address(number, col)}"', c[0], count=1)
+                cells.append((col, original))
+        present = {c for c, _ in cells}
+        for col, value in updates.items():
+            if col not in present:
+                cells.append((col, cell_xml(p, address(number, col), self._style_for(col, value), value)))
+        cells.sort(key=lambda item: item[0])
+        spans = re.search(r'\bspans="(\d+):(\d+)"', attrs)
+        if spans and cells:
+            lo, hi = min(int(spans[1]), cells[0][0]), max(int(spans[2]), cells[-1][0])
+            attrs = attrs[:spans.start()] + f'spans="{lo}:{hi}"' + attrs[spans.end():]
+        if not _ATTR_R.search(attrs):
+            attrs = f' r="{number}"' + attrs
+        return f"<{p}row{attrs}>{''.join(text for _, text in cells)}</{p}row>"
+
+
+def rewrite_sheet(src: IO[bytes], dst: IO[bytes], patch: SheetPatch, styles: Styles) -> None:
+    SheetRewriter(patch, styles).run(src, dst)
+
+
+def last_value_row(src: IO[bytes]) -> int:
+    """The last row holding a value or formula, without reading any cell's content."""
+    last = 0
+    previous = 0
+    buf = ""
+    started = False
+    for chunk in _decoded_chunks(src):
+        buf += chunk
+        if not started:
+            m = _SHEETDATA_OPEN.search(buf)
+            if not m:
+                continue
+            started = True
+            if m[2]:
+                return 0
+            buf = buf[m.end():]
+        pos = 0
+        while True:
+            m = _ROW_OR_END.search(buf, pos)
+            if not m:
+                break
+            pos = m.end()
+            if m[1] is None:
+                return last
+            r = _ATTR_R.search(m[2])
+            previous = int(r[2]) if r else previous + 1
+            if m[3] and _HAS_VALUE.search(m[3]):
+                last = previous
+        buf = buf[pos:]
+    return last
+
+
+def column_ref(col: int) -> str:
+    return column_letter(col)

@@ -1,0 +1,87 @@
+"""Small workbooks for tests, written by xlsxwriter (shared strings, like Excel) — not by sheetflow."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import xlsxwriter
+from python_calamine import CalamineWorkbook
+
+Rows = Sequence[Sequence[Any]]
+
+SETTINGS = [["Setting", "Value"], ["Studio", "Test Studio"], ["Monday", "Yes"], ["Tuesday", "Yes"],
+            ["Wednesday", "Yes"], ["Thursday", "Yes"], ["Friday", "Yes"], ["Saturday", "No"], ["Sunday", "No"],
+            ["Statuses by type", "No"], ["Current user", "Maya"], ["Due soon (business days)", 2],
+            ["Date order", "DMY"]]
+STATUS_HEADER = ["Session Type", "Description", "Sort Order", "Typical Duration", "Initial", "Final", "Stage",
+                 "Default User", "Inactive"]
+STATUSES = [STATUS_HEADER,
+            ["", "Session Pending", 10, 0, "Yes", "", "Booking", "Maya", ""],
+            ["", "Image Capture Pending", 20, 2, "", "", "Capture", "Jon", ""],
+            ["", "Retouch Pending", 30, 5, "", "", "Editing", "Priya", ""],
+            ["", "Old Step", 35, 1, "", "", "Editing", "", "Yes"],
+            ["", "Order Delivered", 40, "", "", "Yes", "Delivery", "Maya", ""]]
+SESSION_HEADER = ["Session ID", "Client", "Email", "Phone", "Session Type", "Session Date", "Status", "Status Date",
+                  "Due Date", "Manual Due", "Assigned To", "Updated By", "Flag", "Days Overdue", "Change To",
+                  "Date Completed", "New Due Date", "Changed By", "Change Note"]
+LISTS = [["Session Type", "Stage", "User"], ["Portrait", "Booking", "Maya"], ["Wedding", "Capture", "Jon"],
+         ["", "Editing", "Priya"], ["", "Delivery", ""]]
+
+
+def session(**values: Any) -> list[Any]:
+    """A Sessions row in the standard column order, from keyword names like status_date=..."""
+    row = []
+    for name in SESSION_HEADER:
+        row.append(values.get(name.lower().replace(" ", "_"), None))
+    return row
+
+
+def build(path: Path, sheets: Mapping[str, Rows], tables: Sequence[str] = ()) -> Path:
+    """Write sheets of rows; dates become real Excel dates; sheets named in `tables` become Excel tables."""
+    wb = xlsxwriter.Workbook(str(path))
+    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
+    for name, rows in sheets.items():
+        ws = wb.add_worksheet(name)
+        for r, values in enumerate(rows):
+            for c, value in enumerate(values):
+                if value is None:
+                    continue
+                if isinstance(value, dt.date):
+                    ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), date_fmt)
+                elif isinstance(value, str) and value.startswith("="):
+                    ws.write_formula(r, c, value)
+                else:
+                    ws.write(r, c, value)
+        if name in tables and rows:
+            width = max(len(r) for r in rows)
+            ws.add_table(0, 0, max(len(rows) - 1, 1), width - 1,
+                         {"name": f"{name}Table", "columns": [{"header": str(h)} for h in rows[0]]})
+    wb.close()
+    return path
+
+
+def studio(path: Path, sessions: Rows, statuses: Rows = STATUSES, settings: Rows = SETTINGS,
+           extra: Mapping[str, Rows] | None = None, tables: Sequence[str] = (), holidays: Rows = ()) -> Path:
+    sheets: dict[str, Rows] = {"Settings": settings, "Statuses": statuses, "Lists": LISTS,
+                               "Holidays": [["Date", "Name"], *holidays],
+                               "Sessions": [SESSION_HEADER, *sessions]}
+    sheets.update(extra or {})
+    return build(path, sheets, tables)
+
+
+def cells(path: Path, sheet: str) -> list[list[Any]]:
+    """A sheet's values as calamine reads them (stored formula results included)."""
+    return CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+
+
+def records(path: Path, sheet: str) -> list[dict[str, Any]]:
+    """Rows below the header as dicts, read by openpyxl (a second, independent reader)."""
+    wb = openpyxl.load_workbook(path, read_only=True)
+    rows = list(wb[sheet].iter_rows(values_only=True))
+    wb.close()
+    header = [str(h) if h is not None else "" for h in rows[0]]
+    return [dict(zip(header, r, strict=False)) for r in rows[1:] if any(v is not None for v in r)]
