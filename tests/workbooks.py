@@ -50,7 +50,9 @@ def build(path: Path, sheets: Mapping[str, Rows], tables: Sequence[str] = ()) ->
             for c, value in enumerate(values):
                 if value is None:
                     continue
-                if isinstance(value, dt.date):
+                if isinstance(value, dt.datetime):
+                    ws.write_datetime(r, c, value, date_fmt)
+                elif isinstance(value, dt.date):
                     ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), date_fmt)
                 elif isinstance(value, str) and value.startswith("="):
                     ws.write_formula(r, c, value)

@@ -1,0 +1,30 @@
+"""Shared fixtures: the CLI as a user runs it, and a fixed 'today' so due dates are reproducible."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from sheetflow.cli import main  # noqa: E402
+
+TODAY = dt.date(2026, 11, 25)  # a Wednesday; Thanksgiving (a holiday in some tests) is the 26th
+
+
+@pytest.fixture
+def sheetflow():
+    """Run `sheetflow ARGS…` in-process; tracebacks fail the test (users must never see one)."""
+    runner = CliRunner()
+
+    def invoke(*args: object, today: dt.date | None = TODAY):
+        argv = [str(a) for a in args]
+        if today is not None and argv and argv[0] != "new":
+            argv += ["--today", today.isoformat()]
+        return runner.invoke(main, argv, catch_exceptions=False)
+
+    return invoke
