@@ -36,7 +36,7 @@ def session(**values: Any) -> list[Any]:
     """A Sessions row in the standard column order, from keyword names like status_date=..."""
     row = []
     for name in SESSION_HEADER:
-        row.append(values.get(name.lower().replace(" ", "_"), None))
+        row.append(values.get(name.lower().replace(" ", "_")))
     return row
 
 

@@ -69,7 +69,9 @@ def _decoded_chunks(src: IO[bytes]) -> Iterator[str]:
 
 def text_for_excel(text: str) -> str:
     """Excel's escaping of characters XML cannot hold (_xHHHH_), then XML escaping."""
-    text = text[:EXCEL_MAX_TEXT]
+    if len(text) > EXCEL_MAX_TEXT // 2 and len(text.encode("utf-16-le")) > 2 * EXCEL_MAX_TEXT:
+        # Excel counts UTF-16 units; cut there, never inside a surrogate pair
+        text = text.encode("utf-16-le")[: 2 * EXCEL_MAX_TEXT].decode("utf-16-le", errors="ignore")
     text = _ESCAPED_LOOKALIKE.sub(r"_x005F_\1", text)
     text = _ILLEGAL_XML.sub(lambda m: f"_x{ord(m[0]):04X}_", text)
     return escape(text, quote=False)
