@@ -7,7 +7,9 @@ import re
 from dataclasses import dataclass
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+MIN_SERIAL = 61  # 1900-03-01: before it Excel's serials are off by its 1900 leap-year quirk
 MAX_SERIAL = 2958465  # 9999-12-31
+MIN_YEAR = 1900
 _TRUE = {"yes", "y", "true", "1", "x", "✓", "✔"}
 _FALSE = {"no", "n", "false", "0", ""}
 
@@ -142,25 +144,31 @@ def read_date(value: object, date_order: str = "DMY") -> dt.date | None:
     if isinstance(value, bool):
         raise CellValueError(f"{display(value)} is not a date", hint)
     if isinstance(value, (int, float)):
-        if 1 <= value <= MAX_SERIAL:
+        if MIN_SERIAL <= value <= MAX_SERIAL:
             return from_serial(float(value)).date()
         raise CellValueError(f"{display(value)} is not a date", hint)
     text = str(value).strip()
     iso = _ISO.fullmatch(text)
     try:
         if iso:
-            return dt.date(int(iso[1]), int(iso[2]), int(iso[3]))
+            return _excel_range(dt.date(int(iso[1]), int(iso[2]), int(iso[3])), hint)
         numeric = _NUMERIC_DATE.fullmatch(text)
         if numeric:
             a, b, c = int(numeric[1]), int(numeric[2]), int(numeric[3])
             if date_order == "YMD" or len(numeric[1]) == 4:
-                return dt.date(_year(a), b, c)
+                return _excel_range(dt.date(_year(a), b, c), hint)
             if date_order == "MDY":
-                return dt.date(_year(c), a, b)
-            return dt.date(_year(c), b, a)
-        return _read_worded_date(text, hint)
+                return _excel_range(dt.date(_year(c), a, b), hint)
+            return _excel_range(dt.date(_year(c), b, a), hint)
+        return _excel_range(_read_worded_date(text, hint), hint)
     except ValueError as exc:
         raise CellValueError(f'"{display(value)}" is not a date ({exc})', hint) from None
+
+
+def _excel_range(day: dt.date, hint: str) -> dt.date:
+    if day.year < MIN_YEAR:
+        raise CellValueError(f"{day.year} is not a year Excel can hold", hint)
+    return day
 
 
 def _read_worded_date(text: str, hint: str) -> dt.date:

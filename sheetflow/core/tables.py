@@ -21,7 +21,7 @@ class Row:
     table: Table
 
     def get(self, column: str) -> Any:
-        col = self.table.columns.get(normalize(column))
+        col = self.table.index(column)
         if col is None or col > len(self.values):
             return None
         value = self.values[col - 1]
@@ -49,6 +49,14 @@ class Table:
     duplicate_headers: list[str] = field(default_factory=list)  # addresses of repeated header cells
     exists: bool = True
 
+    def index(self, column: str) -> int | None:
+        """The 1-based column of a header name (looked up once per name: this is the hot path)."""
+        try:
+            return self._index[column]
+        except KeyError:
+            found = self._index[column] = self.columns.get(normalize(column))
+            return found
+
     def has(self, column: str) -> bool:
         return normalize(column) in self.columns
 
@@ -71,6 +79,7 @@ class Table:
         return [c for c in columns if not self.has(c)]
 
     _missing: list[str] = field(default_factory=list, repr=False)
+    _index: dict[str, int | None] = field(default_factory=dict, repr=False)
 
 
 def table_from_grid(sheet: str, grid: Iterable[Sequence[Any]], schema: SheetSchema | None = None) -> Table:
