@@ -76,4 +76,8 @@ def new(path: Path | str, sample: bool = False, today: dt.date | None = None, fo
     today = today or dt.date.today()
     with exclusive(path):
         build_workbook(path, sample=sample, today=today)
-    return refresh(path, today)
+    if sample:
+        outcome = refresh(path, today)
+        outcome.command = "new"
+        return outcome
+    return core.Outcome(command="new", changes=core.ChangeSet(), problems=[])

@@ -101,6 +101,11 @@ class Outcome:
     @property
     def summary(self) -> str:
         parts = []
+        if self.command == "new":
+            parts.append("created" + (f", {self.overdue} overdue, {self.due_soon} due soon" if self.overdue else
+                                      " — next: your statuses on the Statuses sheet, then your sessions"))
+            if not self.problems:
+                return parts[0]
         if self.command in ("apply", "change"):
             parts.append(f"{len(self.applied)} change{'s' if len(self.applied) != 1 else ''} applied")
             if self.rejected:
