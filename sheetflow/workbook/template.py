@@ -1,0 +1,517 @@
+"""Authors the studio's workbook from nothing: the shipped template, and the sample studio of `sheetflow new --sample`.
+
+New workbooks may be written by any library (SPEC §8); xlsxwriter gives tables, dropdowns and conditional formats
+that both Excel and LibreOffice open, and byte-identical output for identical input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import zip_longest
+from pathlib import Path
+from typing import IO
+
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from ..core.calendar import BusinessCalendar
+from ..core.cells import column_letter
+from ..schema import (
+    DASHBOARD,
+    DATE_ORDERS,
+    FLAG_OVERDUE,
+    HOLIDAYS,
+    LISTS,
+    NEXT_WORD,
+    NO,
+    NOTES,
+    OUTBOX,
+    PROBLEMS,
+    SESSIONS,
+    SETTING_DEFAULTS,
+    SETTINGS,
+    STATUSES,
+    TASKS,
+    TRIGGERS,
+    WEEKDAYS,
+    YES,
+    SheetSchema,
+)
+
+Target = str | os.PathLike[str] | IO[bytes]
+
+SHEET_ORDER = (SESSIONS, STATUSES, SETTINGS, LISTS, HOLIDAYS, TRIGGERS, NOTES, TASKS, OUTBOX, PROBLEMS, DASHBOARD)
+TABLE_SHEETS = (SESSIONS, STATUSES, SETTINGS, LISTS, HOLIDAYS, TRIGGERS, NOTES, TASKS, OUTBOX)
+TABLE_STYLE = "Table Style Light 9"
+RULE_LAST_ROW = 5000  # dropdowns and row colours cover data rows 2..5000
+CREATED = dt.datetime(2026, 1, 1)  # a fixed docProps date keeps the build byte-identical
+DATE_FORMAT = "yyyy-mm-dd"  # unambiguous for a studio in any country
+TIMESTAMP_FORMAT = "yyyy-mm-dd hh:mm"
+
+DATE_COLUMNS: dict[SheetSchema, tuple[str, ...]] = {
+    SESSIONS: ("Session Date", "Status Date", "Due Date", "Date Completed", "New Due Date"),
+    HOLIDAYS: ("Date",),
+    NOTES: ("Date Completed", "Due Date"),
+    TASKS: ("Due Date", "Created"),
+    OUTBOX: ("Created",),
+}
+TIMESTAMP_COLUMNS: dict[SheetSchema, tuple[str, ...]] = {NOTES: ("Logged At",), OUTBOX: ("Sent At",)}
+WHOLE_NUMBER_COLUMNS: dict[SheetSchema, tuple[str, ...]] = {
+    SESSIONS: ("Days Overdue",),
+    STATUSES: ("Sort Order", "Typical Duration"),
+    TRIGGERS: ("Offset Days",),
+}
+# Typed as text, so a phone number keeps its leading zero and its spaces.
+TEXT_COLUMNS: dict[SheetSchema, tuple[str, ...]] = {SESSIONS: ("Phone",)}
+
+WIDTHS: dict[str, float] = {
+    "Session ID": 11, "Client": 22, "Email": 26, "Phone": 15, "Session Type": 14, "Status": 24,
+    "Manual Due": 11, "Assigned To": 13, "Updated By": 13, "Flag": 10, "Days Overdue": 9, "Change To": 24,
+    "Changed By": 13, "Change Note": 30, "Description": 28, "Sort Order": 10, "Typical Duration": 10,
+    "Initial": 8, "Final": 8, "Stage": 12, "Default User": 13, "Inactive": 9, "Setting": 26, "Value": 24,
+    "User": 13, "Name": 30, "Trigger": 24, "Date Basis": 16, "Offset Days": 9, "Action": 13, "Assign To": 13,
+    "Subject": 30, "Message": 50, "Active": 8, "Logged At": 17, "From Status": 24, "To Status": 24,
+    "Source": 9, "Note": 40, "Task ID": 9, "Task": 40, "Late": 7, "Done": 7, "Message ID": 11, "Channel": 9,
+    "To": 26, "Body": 50, "Sent At": 17, "Error": 40, "Severity": 10, "Where": 16, "Problem": 70,
+    "How to fix": 60,
+}
+DATE_WIDTH = 12
+
+YES_NO = [YES, NO]
+DATE_BASES = ["Status change", "Status due date", "Session date"]
+ACTIONS = ["Task", "Call", "Email", "SMS", "Letter", "Email/Call", "Email/Letter", "SMS/Call"]
+
+
+def table_name(schema: SheetSchema) -> str:
+    return f"{schema.name}Table"
+
+
+def col(schema: SheetSchema, column: str) -> int:
+    """0-based position of a column in the template; a misspelt column name fails the build instead of hiding."""
+    try:
+        return schema.columns.index(column)
+    except ValueError:
+        raise KeyError(f"{schema.name} has no column {column!r}") from None
+
+
+def letter(schema: SheetSchema, column: str) -> str:
+    return column_letter(col(schema, column) + 1)
+
+
+def setting_key(name: str) -> str:
+    if name not in SETTING_DEFAULTS:
+        raise KeyError(f"no setting {name!r}")
+    return name
+
+
+def _check_format_columns() -> None:
+    """Column names above are typed by hand: a misspelt one would silently lose its format, so fail at import."""
+    for by_sheet in (DATE_COLUMNS, TIMESTAMP_COLUMNS, WHOLE_NUMBER_COLUMNS, TEXT_COLUMNS):
+        for schema, columns in by_sheet.items():
+            for column in columns:
+                col(schema, column)
+
+
+_check_format_columns()
+DUE_SOON_SETTING = setting_key("Due soon (business days)")
+
+
+# --- Workbook names: dropdown sources that grow with their tables, and the row-colour rules' helpers ----------
+# Dropdowns and conditional formats may not use structured references (StatusesTable[Description]) themselves,
+# but they may use a name that does; Excel and LibreOffice 7.4 both resolve such names, and they grow with the table.
+
+def _column_ref(schema: SheetSchema, column: str) -> str:
+    col(schema, column)
+    return f"{table_name(schema)}[{column}]"
+
+
+def _setting_value(name: str) -> str:
+    """A Settings value found by its Setting name, so the rows can be reordered."""
+    return f'INDEX(SettingValues,MATCH("{setting_key(name)}",SettingNames,0))'
+
+
+def _workday_intl(start: str, days: str) -> str:
+    # Excel stores WORKDAY.INTL as _xlfn.WORKDAY.INTL; LibreOffice 7.4 only reads the bare name, so the bare
+    # call is the fallback that Excel never reaches.
+    args = f"{start},{days},WeekendMask,HolidayDates"
+    return f"IFERROR(_xlfn.WORKDAY.INTL({args}),WORKDAY.INTL({args}))"
+
+
+DEFINED_NAMES: dict[str, str] = {
+    "StatusNames": _column_ref(STATUSES, "Description"),
+    "StatusFinal": _column_ref(STATUSES, "Final"),
+    "SessionTypes": _column_ref(LISTS, "Session Type"),
+    "Stages": _column_ref(LISTS, "Stage"),
+    "Users": _column_ref(LISTS, "User"),
+    "HolidayDates": _column_ref(HOLIDAYS, "Date"),
+    "SettingNames": _column_ref(SETTINGS, "Setting"),
+    "SettingValues": _column_ref(SETTINGS, "Value"),
+    "DueSoonDays": _setting_value(DUE_SOON_SETTING),
+    # WORKDAY.INTL's mask, Monday first: "0" a working day, "1" a day off.
+    "WeekendMask": "&".join(f'IF({_setting_value(day)}="{YES}","0","1")' for day in WEEKDAYS),
+    "DueSoonUntil": _workday_intl("TODAY()", "DueSoonDays"),
+}
+
+
+def _not_final(row: int) -> str:
+    status = f"${letter(SESSIONS, 'Status')}{row}"
+    return f'COUNTIFS(StatusNames,{status},StatusFinal,"{YES}")=0'
+
+
+def overdue_formula(row: int = 2) -> str:
+    """Overdue (SPEC §5): a due date before today, and the status is not a Final one."""
+    due = f"${letter(SESSIONS, 'Due Date')}{row}"
+    return f"AND(ISNUMBER({due}),{due}<TODAY(),{_not_final(row)})"
+
+
+def due_soon_formula(row: int = 2) -> str:
+    """Due soon (SPEC §5): today <= due date <= WORKDAY.INTL(today, Due soon), and not Final."""
+    due = f"${letter(SESSIONS, 'Due Date')}{row}"
+    return f"AND(ISNUMBER({due}),{due}>=TODAY(),{due}<=DueSoonUntil,{_not_final(row)})"
+
+
+# --- Building ---------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Formats:
+    date: Format
+    timestamp: Format
+    whole: Format
+    text: Format
+    bold: Format
+    title: Format
+    note: Format
+    overdue_row: Format
+    due_soon_row: Format
+    overdue_flag: Format
+
+    @classmethod
+    def add_to(cls, wb: Workbook) -> Formats:
+        return cls(
+            date=wb.add_format({"num_format": DATE_FORMAT}),
+            timestamp=wb.add_format({"num_format": TIMESTAMP_FORMAT}),
+            whole=wb.add_format({"num_format": "0"}),
+            text=wb.add_format({"num_format": "@"}),
+            bold=wb.add_format({"bold": True}),
+            title=wb.add_format({"bold": True, "font_size": 16}),
+            note=wb.add_format({"italic": True, "font_color": "#595959"}),
+            overdue_row=wb.add_format({"bg_color": "#FFC7CE"}),
+            due_soon_row=wb.add_format({"bg_color": "#FFEB9C"}),
+            overdue_flag=wb.add_format({"bold": True, "font_color": "#C00000"}),
+        )
+
+    def for_column(self, schema: SheetSchema, column: str) -> Format | None:
+        if column in DATE_COLUMNS.get(schema, ()):
+            return self.date
+        if column in TIMESTAMP_COLUMNS.get(schema, ()):
+            return self.timestamp
+        if column in WHOLE_NUMBER_COLUMNS.get(schema, ()):
+            return self.whole
+        if column in TEXT_COLUMNS.get(schema, ()):
+            return self.text
+        return None
+
+
+def _width(schema: SheetSchema, column: str) -> float:
+    if column in DATE_COLUMNS.get(schema, ()):
+        return DATE_WIDTH
+    return WIDTHS.get(column, max(10, len(column) + 3))
+
+
+def _write(ws: Worksheet, row: int, column: int, value: object, fmt: Format | None) -> None:
+    if value is None or value == "":
+        return
+    if isinstance(value, dt.date):
+        ws.write_datetime(row, column, value, fmt)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        ws.write_number(row, column, value, fmt)
+    else:
+        ws.write_string(row, column, str(value), fmt)
+
+
+def _table_sheet(ws: Worksheet, schema: SheetSchema, rows: Sequence[Mapping[str, object]], fmt: Formats) -> None:
+    """Header, column widths and formats, the rows, and an Excel table over them (which needs one data row)."""
+    for c, column in enumerate(schema.columns):
+        # Column formats, so a date typed into a new row is a date too.
+        ws.set_column(c, c, _width(schema, column), fmt.for_column(schema, column))
+    for r, values in enumerate(rows, start=1):
+        for column, value in values.items():
+            _write(ws, r, col(schema, column), value, fmt.for_column(schema, column))
+    ws.add_table(0, 0, max(len(rows), 1), len(schema.columns) - 1, {
+        "name": table_name(schema),
+        "style": TABLE_STYLE,
+        "columns": [{"header": column} for column in schema.columns],
+    })
+    ws.freeze_panes(1, 0)
+    # Printed, a sheet is as wide as the page: landscape, all columns on one page width, header on every page.
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+
+
+def _dropdown(ws: Worksheet, schema: SheetSchema, column: str, source: str | list[str], *, kind: str = "warning",
+              message: str = "") -> None:
+    """A dropdown on a column's data rows. 'warning' and 'information' let a value outside the list stay."""
+    c = col(schema, column)
+    options: dict[str, object] = {"validate": "list", "source": source, "error_type": kind}
+    if message:
+        options.update(error_title=column, error_message=message)
+    ws.data_validation(1, c, RULE_LAST_ROW - 1, c, options)
+
+
+def _yes_no(ws: Worksheet, schema: SheetSchema, *columns: str) -> None:
+    for column in columns:
+        _dropdown(ws, schema, column, YES_NO,
+                  message="Pick Yes or No. (sheetflow also reads Y/N, True/False, 1/0 and x.)")
+
+
+def _user_dropdown(ws: Worksheet, schema: SheetSchema, column: str) -> None:
+    # Anyone may be named, listed on the Lists sheet or not.
+    _dropdown(ws, schema, column, "=Users", kind="information",
+              message="Not one of the users on the Lists sheet; it is kept anyway.")
+
+
+def _sessions(ws: Worksheet, rows: Sequence[Mapping[str, object]], fmt: Formats) -> None:
+    _table_sheet(ws, SESSIONS, rows, fmt)
+    ws.freeze_panes(1, 2)  # Session ID and Client stay in view
+    status_message = "Not one of the descriptions on the Statuses sheet."
+    _dropdown(ws, SESSIONS, "Status", "=StatusNames", message=status_message)
+    _dropdown(ws, SESSIONS, "Change To", "=StatusNames",
+              message=f"{status_message} Type {NEXT_WORD} for the next status.")
+    _dropdown(ws, SESSIONS, "Session Type", "=SessionTypes", message="Not one of the session types on the Lists sheet.")
+    for column in ("Assigned To", "Updated By", "Changed By"):
+        _user_dropdown(ws, SESSIONS, column)
+    _yes_no(ws, SESSIONS, "Manual Due")
+    last = len(SESSIONS.columns) - 1
+    # Coloured from the dates themselves, so the colours are right on days sheetflow did not run.
+    ws.conditional_format(1, 0, RULE_LAST_ROW - 1, last,
+                          {"type": "formula", "criteria": "=" + overdue_formula(), "format": fmt.overdue_row})
+    ws.conditional_format(1, 0, RULE_LAST_ROW - 1, last,
+                          {"type": "formula", "criteria": "=" + due_soon_formula(), "format": fmt.due_soon_row})
+    flag = col(SESSIONS, "Flag")
+    ws.conditional_format(1, flag, RULE_LAST_ROW - 1, flag, {
+        "type": "cell", "criteria": "equal to", "value": f'"{FLAG_OVERDUE}"', "format": fmt.overdue_flag})
+
+
+def _statuses(ws: Worksheet, rows: Sequence[Mapping[str, object]], fmt: Formats) -> None:
+    _table_sheet(ws, STATUSES, rows, fmt)
+    _dropdown(ws, STATUSES, "Session Type", "=SessionTypes", message="Not one of the session types on the Lists sheet.")
+    _dropdown(ws, STATUSES, "Stage", "=Stages", message="Not one of the stages on the Lists sheet.")
+    _user_dropdown(ws, STATUSES, "Default User")
+    _yes_no(ws, STATUSES, "Initial", "Final", "Inactive")
+
+
+def _settings(ws: Worksheet, values: Mapping[str, object], fmt: Formats) -> None:
+    names = list(SETTING_DEFAULTS)
+    rows = [{"Setting": name, "Value": values.get(name, SETTING_DEFAULTS[name])} for name in names]
+    _table_sheet(ws, SETTINGS, rows, fmt)
+    value = col(SETTINGS, "Value")
+    for r, name in enumerate(names, start=1):
+        if name in WEEKDAYS or name == setting_key("Statuses by type"):
+            options: dict[str, object] = {"validate": "list", "source": YES_NO}
+        elif name == setting_key("Date order"):
+            options = {"validate": "list", "source": list(DATE_ORDERS), "error_title": name,
+                       "error_message": "Type DMY, MDY or YMD: how dates typed as text are read."}
+        elif name == DUE_SOON_SETTING:
+            options = {"validate": "integer", "criteria": ">=", "value": 0, "error_title": name,
+                       "error_message": "Type a whole number of business days, such as 2."}
+        else:
+            continue
+        ws.data_validation(r, value, r, value, options)
+
+
+def _triggers(ws: Worksheet, rows: Sequence[Mapping[str, object]], fmt: Formats) -> None:
+    _table_sheet(ws, TRIGGERS, rows, fmt)
+    _dropdown(ws, TRIGGERS, "Status", "=StatusNames", message="Not one of the descriptions on the Statuses sheet.")
+    _dropdown(ws, TRIGGERS, "Session Type", "=SessionTypes", message="Not one of the session types on the Lists sheet.")
+    _dropdown(ws, TRIGGERS, "Date Basis", DATE_BASES, kind="stop")
+    _dropdown(ws, TRIGGERS, "Action", ACTIONS, kind="stop")
+    _user_dropdown(ws, TRIGGERS, "Assign To")
+    _yes_no(ws, TRIGGERS, "Active")
+
+
+def _problems(ws: Worksheet, fmt: Formats) -> None:
+    # No table and no autofilter: sheetflow rewrites this sheet on every run.
+    for c, column in enumerate(PROBLEMS.columns):
+        ws.set_column(c, c, _width(PROBLEMS, column))
+        ws.write_string(0, c, column, fmt.bold)
+    ws.freeze_panes(1, 0)
+
+
+def _dashboard(ws: Worksheet, fmt: Formats) -> None:
+    ws.set_column(0, 0, 30)
+    ws.write_string(0, 0, DASHBOARD.name, fmt.title)
+    ws.write_string(1, 0, "Filled in by `sheetflow report` (and the Dashboard button): sessions per stage and "
+                          "status, overdue and due-soon counts, and the time spent in each status.", fmt.note)
+
+
+def build_workbook(target: Target, *, sample: bool = False, today: dt.date | None = None) -> None:
+    """Write a new workbook to `target`; the same arguments always give the same bytes."""
+    studio = sample_studio(today or dt.date.today()) if sample else Studio()
+    wb = Workbook(os.fspath(target) if isinstance(target, os.PathLike) else target, {
+        "in_memory": True,  # fixed zip timestamps, and no temporary files
+        "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False,
+    })
+    wb.set_properties({"title": "Studio workbook", "comments": "Created by sheetflow", "created": CREATED})
+    fmt = Formats.add_to(wb)
+    sheets = {schema.name: wb.add_worksheet(schema.name) for schema in SHEET_ORDER}
+    _sessions(sheets[SESSIONS.name], studio.sessions, fmt)
+    _statuses(sheets[STATUSES.name], studio.statuses, fmt)
+    _settings(sheets[SETTINGS.name], studio.settings, fmt)
+    _table_sheet(sheets[LISTS.name], LISTS, studio.lists, fmt)
+    _table_sheet(sheets[HOLIDAYS.name], HOLIDAYS, studio.holidays, fmt)
+    _triggers(sheets[TRIGGERS.name], studio.triggers, fmt)
+    for schema in (NOTES, TASKS):
+        _table_sheet(sheets[schema.name], schema, (), fmt)
+    _yes_no(sheets[TASKS.name], TASKS, "Done")
+    _table_sheet(sheets[OUTBOX.name], OUTBOX, (), fmt)
+    _problems(sheets[PROBLEMS.name], fmt)
+    _dashboard(sheets[DASHBOARD.name], fmt)
+    for name, formula in DEFINED_NAMES.items():
+        wb.define_name(name, "=" + formula)
+    wb.close()
+
+
+# --- The sample studio ------------------------------------------------------------------------------------------
+
+Rows = list[dict[str, object]]
+
+
+@dataclass
+class Studio:
+    """What goes in the sheets: Settings values by name, and rows of {column: value}; empty for the template."""
+
+    settings: dict[str, object] = field(default_factory=dict)
+    lists: Rows = field(default_factory=list)
+    statuses: Rows = field(default_factory=list)
+    holidays: Rows = field(default_factory=list)
+    sessions: Rows = field(default_factory=list)
+    triggers: Rows = field(default_factory=list)
+
+
+# (description, typical duration, stage, default user); the first is Initial, the last Final.
+PORTRAIT_CYCLE = (
+    ("P-Session Pending", 10, "Booking", "Maya"),
+    ("P-Image Capture Pending", 1, "Capture", "Jon"),
+    ("P-Upload to Web Pending", 2, "Editing", "Priya"),
+    ("P-Sales Presentation Pending", 5, "Sales", "Maya"),
+    ("P-Retouch Pending", 7, "Editing", "Priya"),
+    ("P-Order Delivered", None, "Delivery", "Maya"),
+)
+WEDDING_CYCLE = (
+    ("W-Session Pending", 15, "Booking", "Maya"),
+    ("W-Engagement Shoot Pending", 5, "Capture", "Jon"),  # inactive: the studio stopped offering it
+    ("W-Image Capture Pending", 1, "Capture", "Jon"),
+    ("W-Online Gallery Pending", 3, "Editing", "Priya"),
+    ("W-Album Preview Pending", 5, "Sales", "Maya"),
+    ("W-Album Design Pending", 10, "Editing", "Priya"),
+    ("W-Retouch Pending", 7, "Editing", "Priya"),
+    ("W-Album Delivered", None, "Delivery", "Maya"),
+)
+INACTIVE_SAMPLE_STATUS = "W-Engagement Shoot Pending"
+SAMPLE_TYPES = {"Portrait": PORTRAIT_CYCLE, "Wedding": WEDDING_CYCLE}
+
+# (id, client, email, phone, type, status, business days from today to the due date — negative: overdue, None: not
+# due for a while —, change to)
+SAMPLE_SESSIONS: tuple[tuple[int, str, str, str, str, str, int | None, str], ...] = (
+    (1001, "Emma Thompson", "emma.thompson@example.com", "555-0101", "Portrait", "P-Session Pending", None, ""),
+    (1002, "Liam Carter", "liam.carter@example.com", "", "Portrait", "P-Image Capture Pending", 0, ""),
+    (1003, "Sofia Alvarez", "sofia.alvarez@example.com", "555-0103", "Portrait", "P-Upload to Web Pending", -2, ""),
+    (1004, "Noah Williams", "noah.williams@example.com", "555-0104", "Portrait", "P-Sales Presentation Pending",
+     None, NEXT_WORD),
+    (1005, "Olivia Brown", "", "555-0105", "Portrait", "P-Retouch Pending", -6, ""),
+    (1006, "Ava Martin", "ava.martin@example.com", "555-0106", "Portrait", "P-Order Delivered", None, ""),
+    (1007, "Grace & Ethan Walker", "grace.walker@example.com", "555-0107", "Wedding", "W-Session Pending", None, ""),
+    (1008, "Chloe & Daniel Kim", "chloe.kim@example.com", "555-0108", "Wedding", "W-Image Capture Pending", 1, ""),
+    (1009, "Hannah & Lucas Rossi", "hannah.rossi@example.com", "555-0109", "Wedding", "W-Online Gallery Pending", -1,
+     "W-Album Preview Pending"),
+    (1010, "Mia & James O'Connor", "mia.oconnor@example.com", "555-0110", "Wedding", "W-Album Design Pending", 2, ""),
+    (1011, "Zoe & Ryan Patel", "zoe.patel@example.com", "555-0111", "Wedding", "W-Retouch Pending", None, ""),
+    (1012, "Isabella Nguyen", "isabella.nguyen@example.com", "555-0112", "Portrait", "P-Session Pending", 0, ""),
+)
+
+
+def _weekday_on_or_after(day: dt.date) -> dt.date:
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def _sample_holidays(today: dt.date) -> dict[dt.date, str]:
+    """One closure in the past fortnight and two in the coming month, so the calendar visibly skips them."""
+    days = ((-9, "Studio closed (staff training)"), (11, "Studio closed (trade show)"),
+            (25, "Studio closed (team retreat)"))
+    return {_weekday_on_or_after(today + dt.timedelta(days=offset)): name for offset, name in days}
+
+
+def _status_date(calendar: BusinessCalendar, today: dt.date, duration: int | None, due_in: int | None) -> dt.date:
+    """A Status Date from which `duration` business days land the due date `due_in` business days from today."""
+    if due_in is None:
+        return calendar.add_business_days(today, -1)
+    return calendar.add_business_days(today, due_in - (duration or 0))
+
+
+def sample_studio(today: dt.date) -> Studio:
+    """Northlight Portraits: a portrait and a wedding cycle, a dozen sessions in every state relative to today."""
+    settings: dict[str, object] = {
+        "Studio": "Northlight Portraits", "Statuses by type": YES, "Current user": "Maya",
+        "Holiday country": "US", "Date order": "DMY",
+    }
+    for name in settings:
+        setting_key(name)
+    stages = ("Booking", "Capture", "Editing", "Sales", "Delivery")
+    users = ("Maya", "Jon", "Priya")
+    lists: Rows = [{"Session Type": session_type, "Stage": stage, "User": user}
+                   for session_type, stage, user in zip_longest(SAMPLE_TYPES, stages, users)]
+    statuses: Rows = []
+    by_name: dict[str, tuple[int | None, str]] = {}
+    for session_type, cycle in SAMPLE_TYPES.items():
+        for i, (description, duration, stage, user) in enumerate(cycle):
+            statuses.append({
+                "Session Type": session_type, "Description": description, "Sort Order": 10 * (i + 1),
+                "Typical Duration": duration, "Initial": YES if i == 0 else NO,
+                "Final": YES if i == len(cycle) - 1 else NO, "Stage": stage, "Default User": user,
+                "Inactive": YES if description == INACTIVE_SAMPLE_STATUS else NO,
+            })
+            by_name[description] = (duration, user)
+    holidays = _sample_holidays(today)
+    calendar = BusinessCalendar(holidays=frozenset(holidays))  # the sample's work week is the default Mon-Fri
+    sessions: Rows = []
+    for session_id, client, email, phone, session_type, status, due_in, change_to in SAMPLE_SESSIONS:
+        duration, user = by_name[status]
+        status_date = _status_date(calendar, today, duration, due_in)
+        booked = status.endswith("Session Pending")
+        # A booked session is still ahead; any later status comes after the shoot.
+        if booked:
+            session_date = today + dt.timedelta(days=30 + session_id % 40)
+        else:
+            session_date = status_date - dt.timedelta(days=3 + session_id % 5)
+        row: dict[str, object] = {
+            "Session ID": session_id, "Client": client, "Email": email, "Phone": phone,
+            "Session Type": session_type, "Session Date": session_date, "Status": status,
+            "Status Date": status_date, "Assigned To": user, "Updated By": "Maya", "Change To": change_to,
+        }
+        if change_to and change_to != NEXT_WORD:
+            row.update({"Changed By": "Priya", "Change Note": "Gallery approved by the couple"})
+        sessions.append(row)
+    return Studio(settings=settings, lists=lists, statuses=statuses, sessions=sessions,
+                  holidays=[{"Date": day, "Name": name} for day, name in holidays.items()])
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """`python -m sheetflow.workbook.template templates/workbook.xlsx` regenerates the committed template."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("path", type=Path)
+    parser.add_argument("--sample", action="store_true", help="fill in the sample studio")
+    parser.add_argument("--today", type=dt.date.fromisoformat, help="the sample's today, YYYY-MM-DD")
+    args = parser.parse_args(argv)
+    build_workbook(args.path, sample=args.sample, today=args.today)
+
+
+if __name__ == "__main__":
+    main()
