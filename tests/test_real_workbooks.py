@@ -108,7 +108,9 @@ def test_another_tools_workbook_works_and_keeps_its_extras(tmp_path, sheetflow):
         re.sub(r'cellXfs count="\d+"', "", old_styles).split("</cellXfs>")[0], "", 1)
     assert added.startswith('<xf numFmtId="22"') and added.count("<xf ") == 1
     assert sessions_part in changed
-    assert set(after) - set(before) == {"xl/worksheets/sheet7.xml", "xl/worksheets/sheet8.xml"}  # Notes, Problems
+    added = set(after) - set(before)  # Notes, Tasks, Outbox, Problems, Dashboard: created when missing
+    assert added == {f"xl/worksheets/sheet{n}.xml" for n in range(7, 12)}
+    assert openpyxl.load_workbook(book).sheetnames[6:] == ["Notes", "Tasks", "Outbox", "Dashboard", "Problems"]
     # the user's own cells in the owned sheet: byte for byte, formulas and stored results included
     assert user_cells(after[sessions_part], "ABDF") == user_cells(before[sessions_part], "ABDF")
     formulas = openpyxl.load_workbook(book)["Sessions"]

@@ -137,7 +137,8 @@ def test_missing_owned_sheets_and_columns_are_created(tmp_path, sheetflow):
     result = sheetflow("validate", book)
     assert result.exit_code == 0, result.output
     wb = openpyxl.load_workbook(book)
-    assert {"Notes", "Problems"} <= set(wb.sheetnames)
+    assert {"Notes", "Tasks", "Outbox", "Problems", "Dashboard"} <= set(wb.sheetnames)
+    assert [c.value for c in wb["Tasks"][1]][:2] == ["Task ID", "Session ID"]
     headers = [c.value for c in wb["Sessions"][1]]
     assert headers[:3] == header
     assert headers[3:] == ["Status Date", "Due Date", "Manual Due", "Assigned To", "Updated By", "Flag",

@@ -12,18 +12,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..schema import (
+    DASHBOARD,
     FLAG_DUE_SOON,
     FLAG_OVERDUE,
     HOLIDAYS,
     LISTS,
     NO,
     NOTES,
+    OUTBOX,
     PROBLEMS,
     REQUIRED_SHEETS,
     SESSION_INPUTS,
     SESSIONS,
     SETTINGS,
     STATUSES,
+    TASKS,
 )
 from .calendar import BusinessCalendar
 from .cells import CellValueError, read_date
@@ -176,7 +179,7 @@ def _structure(studio: Studio) -> ChangeSet:
     missing = sessions.plan_missing(SESSIONS.added_when_missing)
     if missing:
         changes.new_columns[SESSIONS.name] = missing
-    for schema in (NOTES, PROBLEMS):
+    for schema in (NOTES, TASKS, OUTBOX, PROBLEMS, DASHBOARD):
         table = studio.tables.get(schema.name)
         if table is None or not table.exists:
             changes.new_sheets.append(schema.name)

@@ -343,7 +343,7 @@ class _Writer:
                 f"xl/worksheets/sheet{number}.xml" in self.added:
             number += 1
         part = f"xl/worksheets/sheet{number}.xml"
-        body = [self._row_xml(1, list(schema.columns))]
+        body = [self._row_xml(1, list(schema.columns) or [schema.name])]
         links = []
         for values in rows:
             body.append(self._row_xml(len(body) + 1, [values.get(c) for c in schema.columns]))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import IO
 
-from ..core.cells import address, column_index, column_letter, to_serial
+from ..core.cells import address, column_index, to_serial
 from .package import Styles, join_ref, split_ref
 
 CHUNK = 1 << 20
@@ -331,6 +331,3 @@ def last_value_row(src: IO[bytes]) -> int:
         buf = buf[pos:]
     return last
 
-
-def column_ref(col: int) -> str:
-    return column_letter(col)
