@@ -162,3 +162,12 @@ def test_missing_required_sheet_or_column_is_exit_2_naming_it(tmp_path, sheetflo
     assert result.exit_code == 2
     assert message in result.output
     assert book.read_bytes() == before
+
+
+def test_absurd_durations_and_due_soon_windows_are_refused(tmp_path, sheetflow):
+    settings = [[k, 10**7 if k == "Due soon (business days)" else v] for k, v in SETTINGS]
+    book, result = run(tmp_path, sheetflow, statuses=statuses_with((3, "Typical Duration", 999999)),
+                       settings=settings, sessions=[session(session_id=1, status="Retouch Pending")])
+    assert result.exit_code == 1
+    assert "Statuses!D4: error: Typical Duration 999999 is more than ten years" in result.output
+    assert "Settings!B12: error: Due soon 10000000 is not between 0 and 260" in result.output

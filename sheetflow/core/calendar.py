@@ -61,19 +61,20 @@ def _add_business_days(calendar: BusinessCalendar, start: dt.date, days: int) ->
     remaining = abs(days)
     per_week = len(calendar.workdays)
     day = start
-    # Whole weeks first, so a long duration costs no more than a short one.
-    while remaining > per_week * 2:
-        week_end = day + 7 * step
-        lo, hi = (day, week_end) if days > 0 else (week_end - ONE_DAY, day - ONE_DAY)
-        gained = per_week - calendar._holidays_between(lo, hi)
-        if gained >= remaining:
-            break
-        remaining -= gained
-        day = week_end
-    while remaining:
-        day += step
-        if calendar.is_business_day(day):
-            remaining -= 1
+    try:
+        # Jump whole weeks, then give back the holidays jumped over: a long duration costs what a short one does.
+        while remaining > per_week:
+            weeks = (remaining - 1) // per_week
+            end = day + 7 * weeks * step
+            lo, hi = (day, end) if days > 0 else (end - ONE_DAY, day - ONE_DAY)
+            remaining -= weeks * per_week - calendar._holidays_between(lo, hi)
+            day = end
+        while remaining:
+            day += step
+            if calendar.is_business_day(day):
+                remaining -= 1
+    except OverflowError:  # past 9999-12-31 or before year 1: the calendar's end is as far as it goes
+        return dt.date.max if days > 0 else dt.date.min
     return day
 
 

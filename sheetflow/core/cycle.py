@@ -10,7 +10,8 @@ from .cells import CellValueError, address, display, normalize, read_bool, read_
 from .problems import Problem, Severity
 from .tables import Row, Table
 
-ONE_CYCLE = ""  # the cycle key when statuses are not by type
+ONE_CYCLE = ""
+MAX_DURATION = 2600  # business days: ten years of a five-day week  # the cycle key when statuses are not by type
 
 
 @dataclass
@@ -131,7 +132,11 @@ def read_workflow(table: Table, by_type: bool, lists: Lists) -> tuple[Workflow, 
             problem(row, "Sort Order", exc.message, exc.fix)
         try:
             status.typical_duration = read_whole(row.get("Typical Duration"), "Typical Duration")
-            if status.typical_duration is not None and status.typical_duration < 0:
+            if status.typical_duration is not None and status.typical_duration > MAX_DURATION:
+                problem(row, "Typical Duration", f"Typical Duration {status.typical_duration} is more than ten years",
+                        "type the business days this step takes, such as 5")
+                status.typical_duration = None
+            elif status.typical_duration is not None and status.typical_duration < 0:
                 problem(row, "Typical Duration", f"Typical Duration {status.typical_duration} is negative",
                         "type the business days this step takes (0 or more), or leave it blank for no due date")
                 status.typical_duration = None

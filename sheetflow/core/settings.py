@@ -66,8 +66,9 @@ def read_settings(table: Table) -> tuple[Settings, list[Problem]]:
     settings.current_user = read_text(values.get("Current user"))
     try:
         soon = read_whole(values.get("Due soon (business days)"), "Due soon")
-        if soon is not None and soon < 0:
-            raise CellValueError(f"Due soon {soon} is negative", "type 0 or more business days, such as 2")
+        if soon is not None and not 0 <= soon <= 260:
+            raise CellValueError(f"Due soon {soon} is not between 0 and 260 business days",
+                                 "type how many business days ahead counts as due soon, such as 2")
         settings.due_soon_days = 2 if soon is None else soon
     except CellValueError as exc:
         problem("Due soon (business days)", exc.message, exc.fix)

@@ -309,3 +309,10 @@ def test_due_dates_match_libreoffice_workday_intl(tmp_path):
             mismatches.append(((start, days, mask, until), ours, (office_due, int(count_text))))
     assert mismatches == []
     assert to_serial(cases[0][0]) == to_serial(dt.date.fromisoformat(rows[1][0]))  # dates went in as dates
+
+
+def test_a_huge_duration_is_fast_and_stops_at_the_end_of_the_calendar():
+    calendar = BusinessCalendar()
+    assert calendar.add_business_days(dt.date(2026, 1, 1), 10**7) == dt.date.max
+    assert calendar.add_business_days(dt.date(9999, 12, 29), 5) == dt.date.max
+    assert calendar.add_business_days(dt.date(2026, 1, 1), 2600) == dt.date(2035, 12, 20)  # numpy.busday_offset agrees
