@@ -10,6 +10,7 @@ from .core import studio as core
 from .core.cells import CellValueError, read_date
 from .core.changes import StatusChange
 from .core.problems import WorkbookBusy, WorkbookError
+from .workbook.backups import Backup
 from .workbook.file import WorkbookFile, exclusive, lock_holders
 
 Operation = Callable[[core.Studio], core.Outcome]
@@ -81,3 +82,36 @@ def new(path: Path | str, sample: bool = False, today: dt.date | None = None, fo
         outcome.command = "new"
         return outcome
     return core.Outcome(command="new", changes=core.ChangeSet(), problems=[])
+
+
+def restore(path: Path | str, pick: int = 1) -> tuple[Backup, list[Backup]]:
+    """Bring back a previous version (1 = the newest backup); the version replaced is kept as a backup too."""
+    import os
+    import shutil
+    import tempfile
+
+    from .workbook.backups import keep_previous_version, list_backups
+
+    path = Path(path)
+    backups = list_backups(path)
+    if not backups:
+        raise WorkbookError(f"there are no backups of {path.name} in {path.parent / '.sheetflow-backups'}")
+    if not 1 <= pick <= len(backups):
+        raise WorkbookError(f"there are {len(backups)} backups of {path.name}; pick one from 1 to {len(backups)}")
+    chosen = backups[pick - 1]
+    with exclusive(path):
+        fd, tmp_name = tempfile.mkstemp(prefix=f".~sheetflow-{path.stem}-", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        try:
+            shutil.copy2(chosen.path, tmp_name)
+            keep_previous_version(path, keep=max(len(backups) + 1, 2))
+            os.replace(tmp_name, path)
+        finally:
+            Path(tmp_name).unlink(missing_ok=True)
+    return chosen, backups
+
+
+def backups(path: Path | str) -> list[Backup]:
+    from .workbook.backups import list_backups
+
+    return list_backups(Path(path))

@@ -149,5 +149,35 @@ def refresh(path: Path, today, as_json: bool) -> None:
     _run(path, as_json, lambda: batch.refresh(path, _today(today)))
 
 
+@main.command()
+@workbook_argument
+@click.option("--list", "listing", is_flag=True, help="List the backups, newest first, and change nothing.")
+@click.option("--pick", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Which backup to bring back: 1 is the newest.")
+def restore(path: Path, listing: bool, pick: int) -> None:
+    """Bring back a previous version of the workbook from .sheetflow-backups beside it.
+
+    Every write keeps the version it replaces (the last 5; set SHEETFLOW_BACKUPS to change how many, 0 for
+    none). Restoring keeps the version it replaces too, so a restore can itself be undone.
+    """
+    from . import batch
+    from .core.problems import WorkbookBusy, WorkbookError
+
+    try:
+        if listing:
+            found = batch.backups(path)
+            if not found:
+                click.echo(f"{path.name}: no backups yet")
+            for number, backup in enumerate(found, start=1):
+                click.echo(f"{number}. {backup.label}  {backup.path.name}")
+            sys.exit(EXIT_OK)
+        chosen, _ = batch.restore(path, pick)
+    except WorkbookError as exc:
+        _fail(path, str(exc), EXIT_USAGE, False)
+    except WorkbookBusy as exc:
+        _fail(path, str(exc), EXIT_BUSY, False)
+    click.echo(f"{path.name}: restored the version of {chosen.label}")
+
+
 if __name__ == "__main__":
     main()

@@ -21,9 +21,9 @@ from ..core.studio import ChangeSet
 from ..core.tables import Table, missing_table, table_from_grid
 from ..schema import ALL_SHEETS, NOTES, PROBLEMS, SheetSchema
 from . import package as pkg
+from .backups import BACKUP_FOLDER, keep_previous_version
 from .sheetxml import SheetPatch, cell_xml, last_value_row, rewrite_sheet
 
-BACKUP_FOLDER = ".sheetflow-backups"
 # Sheets read in full; the append-only ones (Notes…) are never read beyond their header row.
 HEADER_ONLY = {NOTES.name, PROBLEMS.name, "Tasks", "Outbox", "Dashboard"}
 _HEAD_CELL = re.compile(r'<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)', re.S)
@@ -113,21 +113,56 @@ class WorkbookFile:
         return self.tables
 
     def write(self, changes: ChangeSet) -> None:
-        """Patch the package into a temporary file beside the workbook, check it, then replace the workbook."""
-        fd, tmp_name = tempfile.mkstemp(prefix=f".~sheetflow-{self.path.stem}-", suffix=".tmp", dir=self.path.parent)
-        os.close(fd)
+        """Patch the package into a temporary file beside the workbook, check it, keep the previous version,
+        then replace the workbook in one step: a crash at any moment leaves the old file or the new one."""
+        _remove_leftovers(self.path)
+        fd, tmp_name = tempfile.mkstemp(prefix=_temp_prefix(self.path), suffix=".tmp", dir=self.path.parent)
         tmp = Path(tmp_name)
         try:
-            with _open_zip(self.path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
-                _Writer(src, dst, self.tables, changes).write()
-            with zipfile.ZipFile(tmp) as check:
-                bad = check.testzip()
-                if bad:
-                    raise WorkbookError(f"the new workbook failed its check ({bad}); the original is untouched")
+            with os.fdopen(fd, "wb") as raw:
+                with _open_zip(self.path) as src, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as dst:
+                    written = _Writer(src, dst, self.tables, changes).write()
+                raw.flush()
+                os.fsync(raw.fileno())
+            _check(tmp, written)
             shutil.copymode(self.path, tmp)
+            keep_previous_version(self.path)
             os.replace(tmp, self.path)
+            _sync_folder(self.path.parent)
         finally:
             tmp.unlink(missing_ok=True)
+
+
+def _temp_prefix(path: Path) -> str:
+    return f".~sheetflow-{path.stem}-"
+
+
+def _remove_leftovers(path: Path) -> None:
+    """Temporary files of a run that was killed: safe to remove, this run holds the workbook's lock."""
+    for leftover in path.parent.glob(f"{_temp_prefix(path)}*.tmp"):
+        leftover.unlink(missing_ok=True)
+
+
+def _check(path: Path, written: list[str]) -> None:
+    """The new file must open as a zip and every part sheetflow wrote must read back with its checksum."""
+    try:
+        with zipfile.ZipFile(path) as check:
+            for name in written:
+                with check.open(name) as fh:
+                    while fh.read(1 << 20):
+                        pass
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise WorkbookError(f"the new workbook failed its check ({exc}); the original is untouched") from None
+
+
+def _sync_folder(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _named(table: Table, schema: SheetSchema) -> Table:
@@ -238,7 +273,8 @@ class _Writer:
         assert entry is not None
         return self.patches.setdefault(entry.part, SheetPatch())
 
-    def write(self) -> None:
+    def write(self) -> list[str]:
+        """Write the new package; returns the names of the parts written anew (the rest are copies)."""
         styles = self.styles
         self._plan()
         for info in self.src.infolist():
@@ -264,6 +300,7 @@ class _Writer:
             self.dst.writestr(new_info, styles.xml if styles.changed else self.part(self.package.styles_part))
         for name, data in self.added.items():
             self.dst.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
+        return [*self.patches, *self.replaced, *self.added]
 
     # -- planning -----------------------------------------------------------------------------------------------
 
