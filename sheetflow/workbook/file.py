@@ -6,6 +6,7 @@ import codecs
 import contextlib
 import datetime as dt
 import os
+import posixpath
 import re
 import shutil
 import tempfile
@@ -402,7 +403,7 @@ class _Writer:
         self.added[part] = xml.encode("utf-8")
         wb = self.package.workbook_part
         rels_name = pkg.rels_path(wb)
-        target = os.path.relpath(part, os.path.dirname(wb)).replace(os.sep, "/")
+        target = posixpath.relpath("/" + part, "/" + posixpath.dirname(wb))  # never the process's folder
         rels, rel_id = pkg.add_relationship(self.part(rels_name), pkg.WORKSHEET_TYPE, target)
         self.replaced[rels_name] = rels
         self.replaced[wb] = pkg.add_sheet_to_workbook(self.part(wb), sheet, rel_id)
