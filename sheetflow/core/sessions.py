@@ -13,6 +13,7 @@ from .problems import Problem, Severity
 from .tables import Row, Table
 
 DATE_COLUMNS = ("Session Date", "Status Date", "Due Date", "Date Completed", "New Due Date")
+_ATTRIBUTE = {column: column.lower().replace(" ", "_") for column in DATE_COLUMNS}
 
 
 @dataclass
@@ -71,15 +72,20 @@ def read_sessions(table: Table, workflow: Workflow, date_order: str,
     sheet = SESSIONS.name
     type_keys = {t.casefold() for t in known_types}
 
+    positions = [table.index(column) for column in SESSIONS.columns]  # looked up once, not per cell
     for row in table.rows:
-        if row.is_blank(SESSIONS.columns):
+        values = row.values
+        width = len(values)
+        raw = [values[c - 1] if c is not None and c <= width else None for c in positions]
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in raw):
             continue
+        rec = dict(zip(SESSIONS.columns, raw, strict=True))
 
         def problem(column: str, message: str, fix: str, severity: Severity = Severity.ERROR,
                     _row: Row = row) -> None:
             problems.append(Problem(sheet, _row.cell(column), message, fix, severity))
 
-        session_id = read_text(row.get("Session ID"))
+        session_id = read_text(rec["Session ID"])
         if not session_id:
             problem("Session ID", "this row has no Session ID", "give the session an ID, or clear the row")
             continue
@@ -90,24 +96,24 @@ def read_sessions(table: Table, workflow: Workflow, date_order: str,
             continue
         seen_ids[session_id.casefold()] = row
         s = Session(row=row, session_id=session_id)
-        s.client = read_text(row.get("Client"))
-        s.email = read_text(row.get("Email"))
-        s.phone = read_text(row.get("Phone"))
-        s.session_type = read_text(row.get("Session Type"))
-        s.status_text = read_text(row.get("Status"))
-        s.assigned_to = read_text(row.get("Assigned To"))
-        s.updated_by = read_text(row.get("Updated By"))
-        s.change_to = read_text(row.get("Change To"))
-        s.changed_by = read_text(row.get("Changed By"))
-        s.change_note = read_text(row.get("Change Note"))
+        s.client = read_text(rec["Client"])
+        s.email = read_text(rec["Email"])
+        s.phone = read_text(rec["Phone"])
+        s.session_type = read_text(rec["Session Type"])
+        s.status_text = read_text(rec["Status"])
+        s.assigned_to = read_text(rec["Assigned To"])
+        s.updated_by = read_text(rec["Updated By"])
+        s.change_to = read_text(rec["Change To"])
+        s.changed_by = read_text(rec["Changed By"])
+        s.change_note = read_text(rec["Change Note"])
         for column in DATE_COLUMNS:
             try:
-                setattr(s, column.lower().replace(" ", "_"), read_date(row.get(column), date_order))
+                setattr(s, _ATTRIBUTE[column], read_date(rec[column], date_order))
             except CellValueError as exc:
                 s.unreadable.add(column)
                 problem(column, f"{column}: {exc.message}", exc.fix)
         try:
-            s.manual_due = read_bool(row.get("Manual Due"))
+            s.manual_due = read_bool(rec["Manual Due"])
         except CellValueError as exc:
             s.unreadable.add("Manual Due")
             problem("Manual Due", f"Manual Due: {exc.message}", exc.fix)

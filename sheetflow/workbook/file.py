@@ -24,6 +24,7 @@ from ..schema import ALL_SHEETS, NOTES, PROBLEMS, SheetSchema
 from . import package as pkg
 from .backups import BACKUP_FOLDER, keep_previous_version
 from .sheetxml import SheetPatch, cell_xml, last_value_row, rewrite_sheet
+from .zipio import MemberReader, MemberWriter, copy_member
 
 # Sheets read in full; the append-only ones (Notes…) are never read beyond their header row.
 HEADER_ONLY = {NOTES.name, PROBLEMS.name, "Tasks", "Outbox", "Dashboard"}
@@ -285,15 +286,14 @@ class _Writer:
             new_info.external_attr = info.external_attr
             new_info.create_system = info.create_system
             if name in self.patches:
-                with self.src.open(info) as fh, self.dst.open(new_info, "w", force_zip64=True) as out:
+                with MemberReader(self.src, info) as fh, MemberWriter(self.dst, new_info, info.file_size) as out:
                     rewrite_sheet(fh, out, self.patches[name], styles)
             elif name == self.package.styles_part:
                 continue  # written last: new cells may have needed a date style
             elif name in self.replaced:
                 self.dst.writestr(new_info, self.replaced[name])
             else:
-                with self.src.open(info) as fh, self.dst.open(new_info, "w", force_zip64=True) as out:
-                    shutil.copyfileobj(fh, out, 1 << 20)
+                copy_member(self.src, self.dst, info)
         if self.package.styles_part:
             info = self.src.getinfo(self.package.styles_part)
             new_info = zipfile.ZipInfo(info.filename, date_time=info.date_time)
@@ -332,8 +332,7 @@ class _Writer:
     def _append(self, sheet: str, rows: list[dict[str, object]]) -> None:
         entry = self.package.sheet(sheet)
         table = self.tables[sheet]
-        with self.src.open(entry.part) as fh:
-            old_last = max(last_value_row(fh), table.header_row)
+        old_last = max(_last_value_row(self.src, entry.part), table.header_row)
         patch = self.patch_for(sheet)
         for i, values in enumerate(rows, start=1):
             for column, value in values.items():
@@ -421,6 +420,16 @@ class _Writer:
                 style = self.styles.date_style(isinstance(value, dt.datetime) and value.time() != dt.time())
             cells.append(cell_xml("", address(number, col), style, value))
         return f'<row r="{number}">{"".join(cells)}</row>'
+
+
+def _last_value_row(src: zipfile.ZipFile, part: str) -> int:
+    info = src.getinfo(part)
+    try:
+        with MemberReader(src, info) as fh:
+            return last_value_row(fh)
+    except ValueError:  # rows without numbers, or no used row in the tail: count them all
+        with MemberReader(src, info) as fh:
+            return last_value_row(fh, window=1 << 62)
 
 
 def _problem_row(problem: Problem) -> dict[str, object]:

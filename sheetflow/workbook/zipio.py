@@ -1,0 +1,191 @@
+"""Zip members in and out, fast: raw copies of untouched members, and streaming (de)compression with
+ISA-L (python-isal) where it is installed — about ten times zlib's speed at a similar size.
+
+The standard zipfile module has no raw copy and no pluggable compressor; both use its documented
+ZipInfo.FileHeader() and keep the writer's own bookkeeping (file list, directory start) as ZipFile.write does.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import struct
+import zipfile
+import zlib
+from typing import IO
+
+try:  # ISA-L: same deflate format, several times faster; zlib when the wheel is not available
+    from isal import isal_zlib as fast_zlib
+except ImportError:  # pragma: no cover - exercised where isal has no wheel
+    fast_zlib = zlib  # type: ignore[assignment]
+
+COMPRESS_LEVEL = 1
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
+_DATA_DESCRIPTOR_FLAG = 0x08
+_ZIP64_EXTRA = 0x0001
+_ZIP64_LIMIT = (1 << 31) - 1
+CHUNK = 1 << 20
+
+
+def _without_zip64_extra(extra: bytes) -> bytes:
+    """FileHeader() adds its own zip64 field when a member needs one; drop any copied from the source."""
+    kept, i = b"", 0
+    while i + 4 <= len(extra):
+        header, size = struct.unpack("<HH", extra[i:i + 4])
+        if header != _ZIP64_EXTRA:
+            kept += extra[i:i + 4 + size]
+        i += 4 + size
+    return kept
+
+
+def _data_offset(src: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+    fp = src.fp
+    assert fp is not None
+    fp.seek(info.header_offset)
+    fields = _LOCAL_HEADER.unpack(fp.read(_LOCAL_HEADER.size))
+    if fields[0] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"bad local header for {info.filename}")
+    return info.header_offset + _LOCAL_HEADER.size + fields[-2] + fields[-1]
+
+
+def _finish(dst: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    assert dst.fp is not None
+    dst.filelist.append(info)
+    dst.NameToInfo[info.filename] = info
+    dst.start_dir = dst.fp.tell()
+    dst._didModify = True  # noqa: SLF001 - the writer's own flag that a central directory is due
+
+
+def copy_member_raw(src: zipfile.ZipFile, dst: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Append src's member to dst byte for byte (same compression, same CRC): nothing inflated."""
+    offset = _data_offset(src, info)
+    new = copy.copy(info)
+    new.flag_bits &= ~_DATA_DESCRIPTOR_FLAG  # sizes and CRC go in the header: they are known
+    new.extra = _without_zip64_extra(info.extra)
+    fp, out = src.fp, dst.fp
+    assert fp is not None and out is not None
+    out.seek(dst.start_dir)
+    new.header_offset = out.tell()
+    out.write(new.FileHeader())
+    fp.seek(offset)
+    remaining = info.compress_size
+    while remaining:
+        chunk = fp.read(min(remaining, CHUNK))
+        if not chunk:
+            raise zipfile.BadZipFile(f"{info.filename} ends early")
+        out.write(chunk)
+        remaining -= len(chunk)
+    _finish(dst, new)
+
+
+def copy_member(src: zipfile.ZipFile, dst: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Raw copy when the member is plainly stored or deflated; otherwise through zipfile itself."""
+    if info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) and not info.flag_bits & 0x01:
+        copy_member_raw(src, dst, info)
+        return
+    with src.open(info) as fh, dst.open(info.filename, "w", force_zip64=True) as out:
+        shutil.copyfileobj(fh, out, CHUNK)
+
+
+class MemberReader:
+    """A member's uncompressed bytes as a stream (ISA-L inflate for deflated members), checksum checked."""
+
+    def __init__(self, src: zipfile.ZipFile, info: zipfile.ZipInfo):
+        self._fallback: IO[bytes] | None = None
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x01:
+            self._fallback = src.open(info)
+            return
+        self._fp = src.fp
+        self._pos = _data_offset(src, info)
+        self._left = info.compress_size
+        self._inflate = fast_zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+        self._crc = 0
+        self._expected = info.CRC
+        self._name = info.filename
+        self._done = False
+
+    def read(self, size: int = CHUNK) -> bytes:
+        if self._fallback is not None:
+            return self._fallback.read(size)
+        while not self._done:
+            if self._left <= 0:
+                self._done = True
+                tail = self._inflate.flush() if self._inflate is not None else b""
+                self._crc = zlib.crc32(tail, self._crc)
+                if self._crc != self._expected:
+                    raise zipfile.BadZipFile(f"{self._name} is damaged (its checksum does not match)")
+                if tail:
+                    return tail
+                break
+            assert self._fp is not None
+            self._fp.seek(self._pos)
+            raw = self._fp.read(min(self._left, size))
+            if not raw:
+                raise zipfile.BadZipFile(f"{self._name} ends early")
+            self._pos += len(raw)
+            self._left -= len(raw)
+            data = self._inflate.decompress(raw) if self._inflate is not None else raw
+            if data:
+                self._crc = zlib.crc32(data, self._crc)
+                return data
+        return b""
+
+    def __enter__(self) -> MemberReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fallback is not None:
+            self._fallback.close()
+
+
+class MemberWriter:
+    """Stream a new member into dst, deflated with ISA-L; sizes and CRC are patched into its header at the end.
+    zip64 fields only when the member may pass 2 GiB (Excel is wary of them on small parts)."""
+
+    def __init__(self, dst: zipfile.ZipFile, info: zipfile.ZipInfo, size_hint: int = 0):
+        self.dst, self.info = dst, info
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.flag_bits &= ~_DATA_DESCRIPTOR_FLAG
+        self.zip64 = size_hint > _ZIP64_LIMIT // 2
+        info.file_size = info.compress_size = 0
+        info.CRC = 0
+        out = dst.fp
+        assert out is not None
+        out.seek(dst.start_dir)
+        info.header_offset = out.tell()
+        out.write(info.FileHeader(self.zip64))
+        self._data_start = out.tell()
+        self._deflate = fast_zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
+        self._crc = 0
+        self._size = 0
+
+    def write(self, data: bytes) -> int:
+        self._crc = zlib.crc32(data, self._crc)
+        self._size += len(data)
+        compressed = self._deflate.compress(data)
+        if compressed:
+            assert self.dst.fp is not None
+            self.dst.fp.write(compressed)
+        return len(data)
+
+    def close(self) -> None:
+        out = self.dst.fp
+        assert out is not None
+        out.write(self._deflate.flush())
+        end = out.tell()
+        self.info.CRC = self._crc
+        self.info.file_size = self._size
+        self.info.compress_size = end - self._data_start
+        if not self.zip64 and (self._size > _ZIP64_LIMIT or self.info.compress_size > _ZIP64_LIMIT):
+            raise zipfile.LargeZipFile(f"{self.info.filename} grew past 2 GiB")
+        out.seek(self.info.header_offset)
+        out.write(self.info.FileHeader(self.zip64))
+        out.seek(end)
+        _finish(self.dst, self.info)
+
+    def __enter__(self) -> MemberWriter:
+        return self
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        if kind is None:
+            self.close()
