@@ -24,7 +24,7 @@ from ..schema import ALL_SHEETS, NOTES, PROBLEMS, SheetSchema
 from . import package as pkg
 from .backups import BACKUP_FOLDER, keep_previous_version
 from .sheetxml import SheetPatch, cell_xml, last_value_row, rewrite_sheet
-from .zipio import MemberReader, MemberWriter, copy_member
+from .zipio import MemberReader, MemberWriter, copy_member, copy_member_raw
 
 # Sheets read in full; the append-only ones (Notes…) are never read beyond their header row.
 HEADER_ONLY = {NOTES.name, PROBLEMS.name, "Tasks", "Outbox", "Dashboard"}
@@ -273,35 +273,52 @@ class _Writer:
     def patch_for(self, sheet: str) -> SheetPatch:
         entry = self.package.sheet(sheet)
         assert entry is not None
-        return self.patches.setdefault(entry.part, SheetPatch())
+        table = self.tables.get(sheet)
+        return self.patches.setdefault(entry.part, SheetPatch(header_row=max(table.header_row, 1) if table else 1))
 
     def write(self) -> list[str]:
-        """Write the new package; returns the names of the parts written anew (the rest are copies)."""
-        styles = self.styles
+        """Render the patched sheets first (so everything they imply is known), then assemble the package in
+        its original member order; returns the names of the parts written anew (the rest are raw copies)."""
         self._plan()
-        for info in self.src.infolist():
-            name = info.filename
-            new_info = zipfile.ZipInfo(name, date_time=info.date_time)
-            new_info.compress_type = zipfile.ZIP_DEFLATED if info.compress_type else zipfile.ZIP_STORED
-            new_info.external_attr = info.external_attr
-            new_info.create_system = info.create_system
-            if name in self.patches:
-                with MemberReader(self.src, info) as fh, MemberWriter(self.dst, new_info, info.file_size) as out:
-                    rewrite_sheet(fh, out, self.patches[name], styles)
-            elif name == self.package.styles_part:
-                continue  # written last: new cells may have needed a date style
-            elif name in self.replaced:
-                self.dst.writestr(new_info, self.replaced[name])
-            else:
-                copy_member(self.src, self.dst, info)
-        if self.package.styles_part:
-            info = self.src.getinfo(self.package.styles_part)
-            new_info = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-            new_info.compress_type = zipfile.ZIP_DEFLATED
-            self.dst.writestr(new_info, styles.xml if styles.changed else self.part(self.package.styles_part))
-        for name, data in self.added.items():
-            self.dst.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
-        return [*self.patches, *self.replaced, *self.added]
+        with tempfile.TemporaryFile() as scratch_file, zipfile.ZipFile(scratch_file, "w") as scratch:
+            rendered: dict[str, zipfile.ZipInfo] = {}
+            overwrote_formula = False
+            for name, patch in self.patches.items():
+                info = self.src.getinfo(name)
+                new_info = _like(info)
+                with MemberReader(self.src, info) as fh, MemberWriter(scratch, new_info, info.file_size) as out:
+                    rewriter = rewrite_sheet(fh, out, patch, self.styles)
+                rendered[name] = new_info
+                overwrote_formula |= rewriter.overwrote_formula
+            dropped = self._drop_calc_chain() if overwrote_formula else set()
+            if self.styles.changed and self.package.styles_part:
+                self.replaced[self.package.styles_part] = self.styles.xml
+            for info in self.src.infolist():
+                name = info.filename
+                if name in dropped:
+                    continue
+                if name in rendered:
+                    copy_member_raw(scratch, self.dst, rendered[name])
+                elif name in self.replaced:
+                    self.dst.writestr(_like(info), self.replaced[name])
+                else:
+                    copy_member(self.src, self.dst, info)
+            for name, data in self.added.items():
+                self.dst.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
+        return [*rendered, *self.replaced, *self.added]
+
+    def _drop_calc_chain(self) -> set[str]:
+        """Excel's calculation chain lists formula cells; one sheetflow overwrote would make Excel 'repair'
+        the file. Without a chain Excel simply builds a new one."""
+        wb = self.package.workbook_part
+        rels_name = pkg.rels_path(wb)
+        chains = [target for _, typ, target in pkg.relationships(self.src, wb) if typ.endswith("/calcChain")]
+        if not chains:
+            return set()
+        self.replaced[rels_name] = pkg.remove_relationships(self.part(rels_name), "/calcChain")
+        self.replaced["[Content_Types].xml"] = pkg.remove_content_override(self.part("[Content_Types].xml"),
+                                                                           chains)
+        return set(chains)
 
     # -- planning -----------------------------------------------------------------------------------------------
 
@@ -430,6 +447,15 @@ def _last_value_row(src: zipfile.ZipFile, part: str) -> int:
     except ValueError:  # rows without numbers, or no used row in the tail: count them all
         with MemberReader(src, info) as fh:
             return last_value_row(fh, window=1 << 62)
+
+
+def _like(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+    """A new entry with the old one's name, date and attributes."""
+    new = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+    new.compress_type = zipfile.ZIP_DEFLATED
+    new.external_attr = info.external_attr
+    new.create_system = info.create_system
+    return new
 
 
 def _problem_row(problem: Problem) -> dict[str, object]:

@@ -275,6 +275,19 @@ def add_content_override(types_xml: bytes, part: str, content_type: str) -> byte
     return text.replace("</Types>", element + "</Types>", 1).encode("utf-8")
 
 
+def remove_relationships(rels_xml: bytes, type_suffix: str) -> bytes:
+    text = rels_xml.decode("utf-8")
+    text = re.sub(rf'<Relationship\b[^>]*\bType="[^"]*{re.escape(type_suffix)}"[^>]*/>', "", text)
+    return text.encode("utf-8")
+
+
+def remove_content_override(types_xml: bytes, parts: list[str]) -> bytes:
+    text = types_xml.decode("utf-8")
+    for part in parts:
+        text = re.sub(rf'<Override\b[^>]*\bPartName="/{re.escape(part)}"[^>]*/>', "", text)
+    return text.encode("utf-8")
+
+
 def table_ref(table_xml: bytes) -> str | None:
     m = re.search(rb'<(?:\w+:)?table\b[^>]*?\bref="([^"]+)"', table_xml)
     return m[1].decode() if m else None

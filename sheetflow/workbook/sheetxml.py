@@ -9,7 +9,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from html import escape
+from html import escape, unescape
 from typing import IO
 
 from ..core.cells import address, column_index, to_serial
@@ -33,6 +33,10 @@ _AFTER_HYPERLINKS = re.compile(
     r"ignoredErrors|smartTags|drawing|legacyDrawing|legacyDrawingHF|picture|oleObjects|controls|webPublishItems|"
     r"tableParts|extLst)\b")
 _AUTOFILTER = re.compile(rf'(<{_NAME}autoFilter\b[^>]*?\bref=")([^"]*)(")')
+_FORMULA = re.compile(rf"<{_NAME}f\b([^>]*?)(?:/>|>(.*?)</{_NAME}f>)", re.S)
+_SHARED = re.compile(r'\bt="shared"')
+_SI = re.compile(r'\bsi="(\d+)"')
+_REF_ATTR = re.compile(r'\bref="([^"]+)"')
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ESCAPED_LOOKALIKE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 
@@ -45,6 +49,7 @@ class SheetPatch:
     drop_rows_after: int | None = None  # rows below this one are removed (a sheet sheetflow rewrites whole)
     hyperlinks: list[tuple[str, str, str]] | None = None  # (cell, location, tooltip): replaces <hyperlinks>
     grow_autofilter: tuple[int, int] | None = None  # (old last row, new last row)
+    header_row: int = 1  # new cells never take their style from this row or above
 
     def set(self, row: int, col: int, value: object) -> None:
         self.cells.setdefault(row, {})[col] = value
@@ -106,8 +111,12 @@ class SheetRewriter:
         self.styles = styles
         self.column_styles: dict[int, int] = {}
         self.previous_row = ""  # the last row written, for the style of a new cell below it
+        self.previous_number = 0
         self.prefix = ""
         self.rows_seen = 0
+        self.overwrote_formula = False  # then Excel's calculation chain must go (it lists formula cells)
+        # shared formulas whose master cell was overwritten: si -> (formula text, master cell, last row it spans)
+        self.orphans: dict[str, tuple[str, str, int]] = {}
 
     def run(self, src: IO[bytes], dst: IO[bytes]) -> None:
         pending = sorted(self.patch.cells)  # rows to write, in order
@@ -149,7 +158,7 @@ class SheetRewriter:
                     state = "rows"
                 buf = buf[m.end():]
             if state == "rows":
-                buf = self._bulk_copy(buf, pending, emit)
+                buf = self._bulk_copy(buf, pending, emit, last_row)
                 if self._bulk_last_row:
                     last_row = self._bulk_last_row
                 pos = 0
@@ -176,9 +185,11 @@ class SheetRewriter:
                     if pending and pending[0] == number:
                         pending.pop(0)
                         text = self._changed_row(m, number)
+                    elif self.orphans and 'si="' in (m[3] or ""):
+                        text = self._adopt_orphans(m, number)
                     else:
                         text = m[0]
-                    self.previous_row = text
+                    self.previous_row, self.previous_number = text, number
                     emit(text)
                 buf = buf[pos:]
             if state == "tail" and not buf:
@@ -193,12 +204,16 @@ class SheetRewriter:
     _bulk_ok = True
     _bulk_last_row = 0
 
-    def _bulk_copy(self, buf: str, pending: list[int], emit) -> str:
+    def _bulk_copy(self, buf: str, pending: list[int], emit, last_row: int) -> str:
         """Emit, as they are, the complete rows at the front of buf that come before the next row to change.
         One string search per megabyte instead of a regex per row: a 500,000-row Notes sheet is copied in the
         time it takes to inflate and deflate it."""
         if not self._bulk_ok or self.patch.drop_rows_after is not None:
             return buf
+        if self.orphans:
+            if last_row <= max(last for _, _, last in self.orphans.values()):
+                return buf  # rows that shared an overwritten formula are still to come: row by row
+            self.orphans.clear()
         start_tag = f"<{self.prefix}row"
         end = buf.find(f"</{self.prefix}sheetData>")
         stop = end if end != -1 else buf.rfind(start_tag)
@@ -216,7 +231,7 @@ class SheetRewriter:
         if pending and pending[0] <= number:
             return buf
         emit(buf[:stop])
-        self.previous_row = buf[last_start:stop]
+        self.previous_row, self.previous_number = buf[last_start:stop], number
         self._bulk_last_row = number
         return buf[stop:]
 
@@ -278,8 +293,8 @@ class SheetRewriter:
         return style
 
     def _style_above(self, col: int) -> int:
-        if not self.previous_row:
-            return 0
+        if not self.previous_row or self.previous_number <= self.patch.header_row:
+            return 0  # never the header's bold and fill
         for m in _CELL.finditer(self.previous_row):
             r = _ATTR_R.search(m[1])
             if r and r[1] and column_index(r[1]) == col:
@@ -293,8 +308,50 @@ class SheetRewriter:
         body = "".join(cell_xml(p, address(number, col), self._style_for(col, value), value)
                        for col, value in sorted(cells.items()))
         text = f'<{p}row r="{number}">{body}</{p}row>'
-        self.previous_row = text
+        self.previous_row, self.previous_number = text, number
         return text
+
+    def _formula_overwritten(self, content: str) -> None:
+        """A formula cell is replaced: the calculation chain is stale, and a shared formula's master text
+        must live on in the cells that shared it."""
+        self.overwrote_formula = True
+        f = _FORMULA.search(content)
+        if f and _SHARED.search(f[1]) and f[2]:
+            si, ref = _SI.search(f[1]), _REF_ATTR.search(f[1])
+            if si and ref:
+                area = split_ref(ref[1])
+                if area:
+                    self.orphans[si[1]] = (f[2], address(area[1], area[0]), area[3])
+
+    def _adopt_orphan_cell(self, cell: str, where: str) -> str:
+        """A cell that shared an overwritten master gets the formula as its own, moved to where it stands."""
+        f = _FORMULA.search(cell)
+        if not f or f[2] or not _SHARED.search(f[1]):
+            return cell
+        si = _SI.search(f[1])
+        if not si or si[1] not in self.orphans:
+            return cell
+        text, origin, _ = self.orphans[si[1]]
+        from openpyxl.formula.translate import Translator  # only on this rare path
+
+        moved = Translator("=" + unescape(text), origin=origin).translate_formula(where)[1:]
+        return cell[:f.start()] + f"<{self.prefix}f>{escape(moved, quote=False)}</{self.prefix}f>" + cell[f.end():]
+
+    def _adopt_orphans(self, m: re.Match, number: int) -> str:
+        content = m[3] or ""
+        col = 0
+        pieces, last = [], 0
+        for c in _CELL.finditer(content):
+            r = _ATTR_R.search(c[1])
+            col = column_index(r[1]) if r and r[1] else col + 1
+            adopted = self._adopt_orphan_cell(c[0], address(number, col))
+            if adopted != c[0]:
+                pieces.append(content[last:c.start()] + adopted)
+                last = c.end()
+        if not pieces:
+            return m[0]
+        body = "".join(pieces) + content[last:]
+        return f"<{m[1]}row{m[2]}>{body}</{m[1]}row>"
 
     def _changed_row(self, m: re.Match, number: int) -> str:
         p = m[1]
@@ -307,6 +364,8 @@ class SheetRewriter:
             r = _ATTR_R.search(c[1])
             col = column_index(r[1]) if r and r[1] else col + 1
             if col in updates:
+                if c[2] and _FORMULA.search(c[2]):
+                    self._formula_overwritten(c[2])
                 s = _ATTR_S.search(c[1])
                 style = int(s[1]) if s else 0
                 value = updates[col]
@@ -316,6 +375,8 @@ class SheetRewriter:
             else:
                 # a cell without r is placed by its position: give it one, new cells may come before it
                 original = c[0] if r else _CELL_TAG.sub(rf'<\g<1>c r="{address(number, col)}"', c[0], count=1)
+                if self.orphans and c[2] and 'si="' in c[2]:
+                    original = self._adopt_orphan_cell(original, address(number, col))
                 cells.append((col, original))
         present = {c for c, _ in cells}
         for col, value in updates.items():
@@ -331,8 +392,10 @@ class SheetRewriter:
         return f"<{p}row{attrs}>{''.join(text for _, text in cells)}</{p}row>"
 
 
-def rewrite_sheet(src: IO[bytes], dst: IO[bytes], patch: SheetPatch, styles: Styles) -> None:
-    SheetRewriter(patch, styles).run(src, dst)
+def rewrite_sheet(src: IO[bytes], dst: IO[bytes], patch: SheetPatch, styles: Styles) -> SheetRewriter:
+    rewriter = SheetRewriter(patch, styles)
+    rewriter.run(src, dst)
+    return rewriter
 
 
 def last_value_row(src: IO[bytes], window: int = 4 << 20) -> int:
