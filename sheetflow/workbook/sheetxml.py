@@ -3,11 +3,9 @@ in a changed row only the owned cells are replaced (each keeping its style); new
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
 import math
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html import escape, unescape
 from typing import IO
@@ -24,7 +22,6 @@ _CELL = re.compile(rf"<{_NAME}c\b([^>]*?)(?:/>|>(.*?)</{_NAME}c>)", re.S)
 _ATTR_R = re.compile(r'(?<![\w:])r="([A-Z]*)(\d+)"')
 _ATTR_S = re.compile(r'(?<![\w:])s="(\d+)"')
 _CELL_TAG = re.compile(rf"^<({_NAME})c\b")
-_HAS_VALUE = re.compile(rf"<{_NAME}(?:v|is|f)\b")
 _DIMENSION = re.compile(rf'(<{_NAME}dimension\b[^>]*?\bref=")([^"]*)(")')
 _COL = re.compile(rf"<{_NAME}col\b([^>]*?)/?>")
 _HYPERLINKS = re.compile(rf"<{_NAME}hyperlinks\b.*?</{_NAME}hyperlinks>|<{_NAME}hyperlinks\s*/>", re.S)
@@ -37,6 +34,12 @@ _FORMULA = re.compile(rf"<{_NAME}f\b([^>]*?)(?:/>|>(.*?)</{_NAME}f>)", re.S)
 _SHARED = re.compile(r'\bt="shared"')
 _SI = re.compile(r'\bsi="(\d+)"')
 _REF_ATTR = re.compile(r'\bref="([^"]+)"')
+_B_NAME = rb"(?:[A-Za-z_][\w.\-]*:)?"
+_B_SHEETDATA_OPEN = re.compile(rb"<(" + _B_NAME + rb")sheetData\b[^>]*?(/?)>")
+_B_ROW_OR_END = re.compile(rb"<(" + _B_NAME + rb")row\b([^>]*?)(?:/>|>(.*?)</" + _B_NAME + rb"row>)|</" + _B_NAME
+                           + rb"sheetData>", re.S)
+_B_ATTR_R = re.compile(rb'(?<![\w:])r="([A-Z]*)(\d+)"')
+_B_HAS_VALUE = re.compile(rb"<" + _B_NAME + rb"(?:v|is|f)\b")
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ESCAPED_LOOKALIKE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 
@@ -58,18 +61,6 @@ class SheetPatch:
         if not self.cells:
             return None
         return max(self.cells), max(max(cols) for cols in self.cells.values())
-
-
-def _decoded_chunks(src: IO[bytes]) -> Iterator[str]:
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    while True:
-        data = src.read(CHUNK)
-        if not data:
-            tail = decoder.decode(b"", final=True)
-            if tail:
-                yield tail
-            return
-        yield decoder.decode(data)
 
 
 def text_for_excel(text: str) -> str:
@@ -110,7 +101,7 @@ class SheetRewriter:
         self.patch = patch
         self.styles = styles
         self.column_styles: dict[int, int] = {}
-        self.previous_row = ""  # the last row written, for the style of a new cell below it
+        self.previous_row: bytes | str = b""  # the last row written, for the style of a new cell below it
         self.previous_number = 0
         self.prefix = ""
         self.rows_seen = 0
@@ -119,35 +110,36 @@ class SheetRewriter:
         self.orphans: dict[str, tuple[str, str, int]] = {}
 
     def run(self, src: IO[bytes], dst: IO[bytes]) -> None:
+        """Rows are scanned as bytes; only the head, the tail and the rows that change are decoded."""
         pending = sorted(self.patch.cells)  # rows to write, in order
-        buf = ""
+        buf = b""
         state = "head"
         last_row = 0
-        out: list[str] = []
+        out: list[bytes] = []
         out_size = 0
 
-        def emit(text: str) -> None:
+        def emit(piece: bytes | str) -> None:
             nonlocal out_size
-            out.append(text)
-            out_size += len(text)
+            data = piece.encode("utf-8") if isinstance(piece, str) else piece
+            out.append(data)
+            out_size += len(data)
             if out_size > CHUNK:
-                dst.write("".join(out).encode("utf-8"))
+                dst.write(b"".join(out))
                 out.clear()
                 out_size = 0
 
         def emit_new_rows(before: int | None) -> None:
             while pending and (before is None or pending[0] < before):
-                number = pending.pop(0)
-                emit(self._new_row(number))
+                emit(self._new_row(pending.pop(0)))
 
-        for chunk in _decoded_chunks(src):
-            buf += chunk
+        for data in iter(lambda: src.read(CHUNK), b""):
+            buf += data
             if state == "head":
-                m = _SHEETDATA_OPEN.search(buf)
+                m = _B_SHEETDATA_OPEN.search(buf)
                 if not m:
                     continue
-                self.prefix = m[1]
-                emit(self._head(buf[:m.start()]))
+                self.prefix = m[1].decode()
+                emit(self._head(buf[:m.start()].decode("utf-8")))
                 if m[2]:  # <sheetData/>: no rows at all
                     emit(f"<{self.prefix}sheetData>")
                     emit_new_rows(None)
@@ -163,7 +155,7 @@ class SheetRewriter:
                     last_row = self._bulk_last_row
                 pos = 0
                 while True:
-                    m = _ROW_OR_END.search(buf, pos)
+                    m = _B_ROW_OR_END.search(buf, pos)
                     if not m:
                         break
                     between = buf[pos:m.start()]
@@ -175,55 +167,54 @@ class SheetRewriter:
                         emit(m[0])
                         state = "tail"
                         break
-                    r = _ATTR_R.search(m[2])
+                    r = _B_ATTR_R.search(m[2])
                     number = int(r[2]) if r else last_row + 1
                     last_row = number
                     self.rows_seen += 1
                     emit_new_rows(number)
                     if self.patch.drop_rows_after is not None and number > self.patch.drop_rows_after:
                         continue
+                    text: bytes | str
                     if pending and pending[0] == number:
                         pending.pop(0)
-                        text = self._changed_row(m, number)
-                    elif self.orphans and 'si="' in (m[3] or ""):
-                        text = self._adopt_orphans(m, number)
+                        text = self._changed_row(_ROW_OR_END.match(m[0].decode("utf-8")), number)
+                    elif self.orphans and b'si="' in (m[3] or b""):
+                        text = self._adopt_orphans(_ROW_OR_END.match(m[0].decode("utf-8")), number)
                     else:
                         text = m[0]
                     self.previous_row, self.previous_number = text, number
                     emit(text)
                 buf = buf[pos:]
-            if state == "tail" and not buf:
-                continue
         if state != "tail":
             raise ValueError("the sheet's XML ends before its rows do")
-        emit(self._tail(buf))
-        dst.write("".join(out).encode("utf-8"))
+        emit(self._tail(buf.decode("utf-8")))
+        dst.write(b"".join(out))
 
     # -- rows nobody changes -------------------------------------------------------------------------------------
 
     _bulk_ok = True
     _bulk_last_row = 0
 
-    def _bulk_copy(self, buf: str, pending: list[int], emit, last_row: int) -> str:
+    def _bulk_copy(self, buf: bytes, pending: list[int], emit, last_row: int) -> bytes:
         """Emit, as they are, the complete rows at the front of buf that come before the next row to change.
-        One string search per megabyte instead of a regex per row: a 500,000-row Notes sheet is copied in the
-        time it takes to inflate and deflate it."""
+        One search per megabyte instead of a regex per row: a 500,000-row Notes sheet is copied in the time it
+        takes to inflate and deflate it."""
         if not self._bulk_ok or self.patch.drop_rows_after is not None:
             return buf
         if self.orphans:
             if last_row <= max(last for _, _, last in self.orphans.values()):
                 return buf  # rows that shared an overwritten formula are still to come: row by row
             self.orphans.clear()
-        start_tag = f"<{self.prefix}row"
-        end = buf.find(f"</{self.prefix}sheetData>")
+        prefix = self.prefix.encode()
+        start_tag = b"<" + prefix + b"row"
+        end = buf.find(b"</" + prefix + b"sheetData>")
         stop = end if end != -1 else buf.rfind(start_tag)
         if stop <= 0:
             return buf
         last_start = buf.rfind(start_tag, 0, stop)
         if last_start == -1:
             return buf
-        tag_end = buf.find(">", last_start)
-        r = _ATTR_R.search(buf, last_start, tag_end)
+        r = _B_ATTR_R.search(buf, last_start, buf.find(b">", last_start))
         if r is None:  # rows without numbers: only the row-by-row path can count them
             self._bulk_ok = False
             return buf
@@ -295,7 +286,10 @@ class SheetRewriter:
     def _style_above(self, col: int) -> int:
         if not self.previous_row or self.previous_number <= self.patch.header_row:
             return 0  # never the header's bold and fill
-        for m in _CELL.finditer(self.previous_row):
+        above = self.previous_row
+        if isinstance(above, bytes):
+            above = above.decode("utf-8")
+        for m in _CELL.finditer(above):
             r = _ATTR_R.search(m[1])
             if r and r[1] and column_index(r[1]) == col:
                 s = _ATTR_S.search(m[1])
@@ -401,34 +395,30 @@ def rewrite_sheet(src: IO[bytes], dst: IO[bytes], patch: SheetPatch, styles: Sty
 def last_value_row(src: IO[bytes], window: int = 4 << 20) -> int:
     """The last row holding a value or formula, from the last few megabytes of the sheet: rows are in order,
     so no cell before them is looked at (a Notes append does not read the Notes sheet's cells)."""
-    tail = ""
-    seen_start = False
-    for chunk in _decoded_chunks(src):
-        tail += chunk
-        if not seen_start and _SHEETDATA_OPEN.search(tail):
-            seen_start = True
+    tail = b""
+    for data in iter(lambda: src.read(CHUNK), b""):
+        tail += data
         if len(tail) > 2 * window:
             tail = tail[-window:]
-    m = _SHEETDATA_OPEN.search(tail)
+    m = _B_SHEETDATA_OPEN.search(tail)
     if m and m[2]:
         return 0
     body = tail[m.end():] if m else tail
-    end = re.search(rf"</{_NAME}sheetData>", body)
-    body = body[:end.start()] if end else body
-    first = re.search(rf"<{_NAME}row\b", body)
+    end = body.find(b"sheetData>")
+    if end != -1:
+        body = body[:body.rfind(b"<", 0, end)]
+    first = re.search(rb"<" + _B_NAME + rb"row\b", body)
     if first is None:
         return 0
-    last = 0
-    previous = 0
+    last = previous = 0
     numbered = True
-    for row in _ROW_OR_END.finditer(body, first.start()):
+    for row in _B_ROW_OR_END.finditer(body, first.start()):
         if row[1] is None:
             break
-        r = _ATTR_R.search(row[2])
-        if r is None:
-            numbered = False
+        r = _B_ATTR_R.search(row[2])
+        numbered = numbered and r is not None
         previous = int(r[2]) if r else previous + 1
-        if row[3] and _HAS_VALUE.search(row[3]):
+        if row[3] and _B_HAS_VALUE.search(row[3]):
             last = previous
     if (last or m is not None) and numbered:
         return last

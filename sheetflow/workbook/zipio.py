@@ -111,7 +111,7 @@ class MemberReader:
             if self._left <= 0:
                 self._done = True
                 tail = self._inflate.flush() if self._inflate is not None else b""
-                self._crc = zlib.crc32(tail, self._crc)
+                self._crc = fast_zlib.crc32(tail, self._crc)
                 if self._crc != self._expected:
                     raise zipfile.BadZipFile(f"{self._name} is damaged (its checksum does not match)")
                 if tail:
@@ -126,7 +126,7 @@ class MemberReader:
             self._left -= len(raw)
             data = self._inflate.decompress(raw) if self._inflate is not None else raw
             if data:
-                self._crc = zlib.crc32(data, self._crc)
+                self._crc = fast_zlib.crc32(data, self._crc)
                 return data
         return b""
 
@@ -160,7 +160,7 @@ class MemberWriter:
         self._size = 0
 
     def write(self, data: bytes) -> int:
-        self._crc = zlib.crc32(data, self._crc)
+        self._crc = fast_zlib.crc32(data, self._crc)
         self._size += len(data)
         compressed = self._deflate.compress(data)
         if compressed:
