@@ -65,6 +65,8 @@ class CellValueError(Exception):
 
 
 def read_text(value: object) -> str:
+    if type(value) is str:  # the common case first: this runs for every text cell of every session
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -134,6 +136,11 @@ def _year(y: int) -> int:
 
 def read_date(value: object, date_order: str = "DMY") -> dt.date | None:
     """A real date, an Excel serial number, ISO text, or text in the studio's date order."""
+    kind = type(value)
+    if kind is dt.date:
+        return value  # type: ignore[return-value]
+    if value is None or value == "":
+        return None
     if is_blank(value):
         return None
     if isinstance(value, dt.datetime):

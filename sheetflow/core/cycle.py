@@ -41,8 +41,10 @@ class Cycle:
 
     def __post_init__(self) -> None:
         self._by_key: dict[str, Status] = {}
+        self._found: dict[object, Status | None] = {}
 
     def add(self, status: Status) -> None:
+        self._found.clear()
         self.statuses.append(status)
         self._by_key.setdefault(status.key, status)
 
@@ -50,7 +52,13 @@ class Cycle:
         self.statuses.sort(key=lambda s: (s.sort_order is None, s.sort_order or 0, s.row))
 
     def find(self, name: object) -> Status | None:
-        return self._by_key.get(normalize(name))
+        try:
+            return self._found[name]  # the same few names, typed on thousands of rows
+        except (KeyError, TypeError):
+            found = self._by_key.get(normalize(name))
+            if isinstance(name, str):
+                self._found[name] = found
+            return found
 
     @property
     def initial(self) -> Status | None:

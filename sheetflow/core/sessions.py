@@ -77,7 +77,9 @@ def read_sessions(table: Table, workflow: Workflow, date_order: str,
         values = row.values
         width = len(values)
         raw = [values[c - 1] if c is not None and c <= width else None for c in positions]
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in raw):
+        first = raw[0]  # a Session ID means a session: the whole-row check only runs without one
+        if (first is None or (type(first) is str and not first.strip())) and \
+                all(v is None or (isinstance(v, str) and not v.strip()) for v in raw):
             continue
         rec = dict(zip(SESSIONS.columns, raw, strict=True))
 
