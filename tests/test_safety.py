@@ -108,3 +108,41 @@ def test_long_text_unicode_and_control_characters_survive(book, sheetflow):
     stored = cells(book, "Notes")[1][9]  # calamine decodes _xHHHH_ escapes as Excel does (openpyxl does not)
     assert len(stored.encode("utf-16-le")) // 2 == 32767  # Excel's limit for one cell, in UTF-16 units
     assert stored.startswith("Ünïcødé 写真 📷 tab\there bell\x07 _x0041_ x")
+
+
+def _rebuilt(src, dst, member, edit):
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            zout.writestr(info.filename, edit(data) if info.filename == member else data)
+    return dst
+
+
+LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+          + b"".join(b'<!ENTITY lol%d "%s">' % (n, (b"&lol%d;" % (n - 1) if n > 1 else b"&lol;") * 10)
+                     for n in range(1, 10)) + b"]>")
+
+
+@pytest.mark.parametrize("member", ["xl/sharedStrings.xml", "xl/worksheets/sheet5.xml", "xl/workbook.xml"])
+def test_an_entity_expansion_attack_is_refused_untouched(book, tmp_path, sheetflow, member):
+    def attack(data: bytes) -> bytes:
+        root = data.index(b"<", data.index(b"?>"))
+        return LAUGHS + data[root:]
+
+    hostile = _rebuilt(book, tmp_path / "hostile.xlsx", member, attack)
+    before = hostile.read_bytes()
+    result = sheetflow("refresh", hostile)
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1 and member in result.output
+    assert hostile.read_bytes() == before
+
+
+def test_a_zip_bomb_sheet_is_refused_untouched(book, tmp_path, sheetflow):
+    def bomb(data: bytes) -> bytes:
+        return data.replace(b"<sheetData>", b"<sheetData>" + b" " * (80 << 20), 1)
+
+    hostile = _rebuilt(book, tmp_path / "bomb.xlsx", "xl/worksheets/sheet5.xml", bomb)
+    before = hostile.read_bytes()
+    result = sheetflow("refresh", hostile)
+    assert result.exit_code == 2 and "too large to be a real sheet" in result.output
+    assert hostile.read_bytes() == before

@@ -95,6 +95,7 @@ class WorkbookFile:
 
         with _open_zip(self.path) as zf:
             package = pkg.Package.open(zf)
+            _preflight(zf, package)
             try:
                 book = CalamineWorkbook.from_path(str(self.path))
             except (CalamineError, ValueError, OSError) as exc:
@@ -165,6 +166,44 @@ def _sync_folder(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+MAX_PART = 2 << 30  # one part, uncompressed: a million sessions fit with room to spare
+MAX_RATIO = 200  # real sheet XML deflates 10-30 times; a zip bomb a thousand times
+
+
+def _preflight(zf: zipfile.ZipFile, package: pkg.Package) -> None:
+    """Refuse, before any parser sees them, parts that declare entities (expansion attacks) or that are too
+    big or too compressible to be real (zip bombs)."""
+    known = {s.name.casefold() for s in ALL_SHEETS}
+    parts = [e.part for e in package.sheets if " ".join(e.name.split()).casefold() in known]
+    if package.shared_strings_part:
+        parts.append(package.shared_strings_part)
+    for part in parts:
+        info = zf.getinfo(part)
+        if info.file_size > MAX_PART or (info.file_size > 64 << 20 and
+                                         info.file_size > MAX_RATIO * max(info.compress_size, 1)):
+            raise WorkbookError(f"the workbook part {part} unpacks to {info.file_size:,} bytes — too large to be "
+                                "a real sheet; this file is refused")
+        with MemberReader(zf, info) as fh:
+            head = fh.read(1 << 16)
+        if _declares_entities(head):
+            raise WorkbookError(f"the workbook part {part} declares XML entities (an entity-expansion attack?) — "
+                                "Excel never writes those; this file is refused")
+
+
+def _declares_entities(head: bytes) -> bool:
+    """A DOCTYPE (where entities are declared) can only stand before the root element: look there."""
+    i = 0
+    while (i := head.find(b"<", i)) != -1:
+        if head.startswith((b"<?", b"<!--"), i):
+            end = head.find(b"?>" if head.startswith(b"<?", i) else b"-->", i)
+            if end == -1:
+                return False
+            i = end + 2
+            continue
+        return head.startswith((b"<!DOCTYPE", b"<!ENTITY"), i)
+    return False
 
 
 def _named(table: Table, schema: SheetSchema) -> Table:
