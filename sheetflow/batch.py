@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .core import studio as core
@@ -16,14 +17,26 @@ from .workbook.file import WorkbookFile, exclusive, lock_holders
 Operation = Callable[[core.Studio], core.Outcome]
 
 
-def run(path: Path | str, operation: Operation, write: bool = True) -> core.Outcome:
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def run(path: Path | str, operation: Operation, write: bool = True, progress: Progress = _quiet) -> core.Outcome:
     """Read, run one operation, and write its ChangeSet atomically under the workbook's lock."""
     path = Path(path)
     book = WorkbookFile(path)
     if not write:
+        progress("reading")
         return operation(core.load_studio(book.read()))
     with exclusive(path):
-        outcome = operation(core.load_studio(book.read()))
+        progress("reading")
+        studio = core.load_studio(book.read())
+        progress("working")
+        outcome = operation(studio)
+        progress("writing")
         book.write(outcome.changes)
     return outcome
 
@@ -37,12 +50,12 @@ def validate(path: Path | str, today: dt.date) -> core.Outcome:
     return outcome
 
 
-def apply(path: Path | str, today: dt.date) -> core.Outcome:
-    return run(path, lambda studio: core.apply_pending(studio, today))
+def apply(path: Path | str, today: dt.date, progress: Progress = _quiet) -> core.Outcome:
+    return run(path, lambda studio: core.apply_pending(studio, today), progress=progress)
 
 
-def refresh(path: Path | str, today: dt.date) -> core.Outcome:
-    return run(path, lambda studio: core.refresh(studio, today))
+def refresh(path: Path | str, today: dt.date, progress: Progress = _quiet) -> core.Outcome:
+    return run(path, lambda studio: core.refresh(studio, today), progress=progress)
 
 
 def change(path: Path | str, session_id: str, today: dt.date, to: str = "", date: str = "", due: str = "",
@@ -115,3 +128,62 @@ def backups(path: Path | str) -> list[Backup]:
     from .workbook.backups import list_backups
 
     return list_backups(Path(path))
+
+
+@dataclass
+class FileResult:
+    """One workbook's result in a run over many, small enough to cross from a worker process."""
+
+    path: str
+    exit_code: int
+    summary: str = ""
+    problems: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+def workbooks_in(paths: list[Path]) -> list[Path]:
+    """The workbooks named, with folders opened (their .xlsx/.xlsm files, not Office's lock files)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.iterdir() if p.suffix.lower() in (".xlsx", ".xlsm")
+                            and not p.name.startswith(("~$", ".~")))
+        else:
+            found.append(path)
+    return found
+
+
+def _refresh_one(path: str, today: dt.date) -> FileResult:
+    try:
+        outcome = refresh(path, today)
+    except WorkbookError as exc:
+        return FileResult(path, 2, error=str(exc))
+    except WorkbookBusy as exc:
+        return FileResult(path, 3, error=str(exc))
+    except Exception as exc:  # one branch's broken file must not stop the others' runs
+        return FileResult(path, 2, error=f"unexpected failure: {type(exc).__name__}: {exc}")
+    return FileResult(path, 1 if outcome.errors else 0, outcome.summary, [str(p) for p in outcome.problems])
+
+
+def refresh_many(paths: list[Path], today: dt.date, jobs: int | None = None,
+                 on_done: Callable[[FileResult], None] | None = None) -> list[FileResult]:
+    """Refresh several workbooks in parallel processes, each on its own; results in the order given."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(paths)))
+    results: dict[str, FileResult] = {}
+    if jobs == 1:
+        for path in paths:
+            results[str(path)] = result = _refresh_one(str(path), today)
+            if on_done:
+                on_done(result)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(_refresh_one, str(path), today) for path in paths]
+            for future in as_completed(futures):
+                result = future.result()
+                results[result.path] = result
+                if on_done:
+                    on_done(result)
+    return [results[str(path)] for path in paths]

@@ -42,6 +42,22 @@ def _report(path: Path, outcome, as_json: bool, note: str = "") -> None:
     click.echo(f"{path.name}: {outcome.summary}" + (f" ({note})" if note else ""))
 
 
+def _progress(path: Path, as_json: bool) -> Callable[[str], None]:
+    """Phase messages on a terminal (a million sessions take a while); nothing in pipes or with --json."""
+    if as_json or not sys.stderr.isatty():
+        return lambda _: None
+
+    def show(phase: str) -> None:
+        click.echo(f"\r\x1b[2K{path.name}: {phase}…", err=True, nl=False)
+
+    return show
+
+
+def _clear_progress(as_json: bool) -> None:
+    if not as_json and sys.stderr.isatty():
+        click.echo("\r\x1b[2K", err=True, nl=False)
+
+
 def _run(path: Path, as_json: bool, action: Callable[[], object]) -> None:
     """Run one command; expected failures become one clear line and an exit code, never a traceback."""
     from .core.problems import WorkbookBusy, WorkbookError
@@ -61,6 +77,7 @@ def _run(path: Path, as_json: bool, action: Callable[[], object]) -> None:
     except KeyboardInterrupt:
         _fail(path, "stopped; the workbook was left as it was", EXIT_USAGE, as_json)
     else:
+        _clear_progress(as_json)
         _report(path, outcome, as_json)
         sys.exit(EXIT_REJECTED if outcome.errors else EXIT_OK)
 
@@ -135,18 +152,47 @@ def apply(path: Path, today, as_json: bool) -> None:
     """Apply every session row whose Change To is filled in."""
     from . import batch
 
-    _run(path, as_json, lambda: batch.apply(path, _today(today)))
+    _run(path, as_json, lambda: batch.apply(path, _today(today), _progress(path, as_json)))
 
 
 @main.command()
-@workbook_argument
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Workbooks refreshed at once when several are given (default: one per core).")
 @today_option
 @json_option
-def refresh(path: Path, today, as_json: bool) -> None:
-    """Recompute due dates, Flag and Days Overdue for every session."""
+def refresh(paths: tuple[Path, ...], jobs: int | None, today, as_json: bool) -> None:
+    """Recompute due dates, Flag and Days Overdue for every session.
+
+    Several workbooks (or a folder of them, one per branch) are refreshed in parallel, each on its own:
+    one that fails does not stop the others, and the exit code is the worst of theirs.
+    """
     from . import batch
 
-    _run(path, as_json, lambda: batch.refresh(path, _today(today)))
+    files = batch.workbooks_in(list(paths))
+    if len(files) == 1 and not paths[0].is_dir():
+        _run(files[0], as_json, lambda: batch.refresh(files[0], _today(today), _progress(files[0], as_json)))
+    if not files:
+        _fail(paths[0], "no .xlsx or .xlsm workbooks there", EXIT_USAGE, as_json)
+    _refresh_many(files, _today(today), jobs, as_json)
+
+
+def _refresh_many(files: list[Path], today: dt.date, jobs: int | None, as_json: bool) -> None:
+    from . import batch
+
+    show_progress = not as_json and sys.stderr.isatty()
+    with click.progressbar(length=len(files), label="Refreshing", file=sys.stderr,
+                           hidden=not show_progress) as bar:
+        results = batch.refresh_many(files, today, jobs, on_done=lambda _: bar.update(1))
+    if as_json:
+        click.echo(json.dumps([vars(r) for r in results], ensure_ascii=False))
+    else:
+        for result in results:
+            name = Path(result.path).name
+            for line in result.problems:
+                click.echo(f"{name}: {line}")
+            click.echo(f"{name}: {result.summary}" if not result.error else f"{name}: {result.error}")
+    sys.exit(max(r.exit_code for r in results))
 
 
 @main.command()
