@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from sys import intern
 
 from ..schema import FLAG_DUE_SOON, FLAG_OVERDUE, SESSIONS
 from .calendar import BusinessCalendar
@@ -16,7 +17,7 @@ DATE_COLUMNS = ("Session Date", "Status Date", "Due Date", "Date Completed", "Ne
 _ATTRIBUTE = {column: column.lower().replace(" ", "_") for column in DATE_COLUMNS}
 
 
-@dataclass
+@dataclass(slots=True)  # a million of these must fit in memory
 class Session:
     row: Row
     session_id: str
@@ -38,13 +39,13 @@ class Session:
     change_note: str = ""
     cycle: Cycle | None = None
     status: Status | None = None
-    unreadable: set[str] = field(default_factory=set)  # columns whose cell could not be read
-
-    @property
-    def raw_id(self) -> object:
-        """The Session ID as stored (a number stays a number when copied to Notes)."""
-        value = self.row.get("Session ID")
-        return int(value) if isinstance(value, float) and value.is_integer() else value
+    unreadable: frozenset[str] = frozenset()  # columns whose cell could not be read (shared when none)
+    # cells as stored, for writing back only what changes (the row's raw values are not kept: a million rows)
+    raw_id: object = None  # a number stays a number when copied to Notes
+    raw_status: object = None
+    raw_flag: object = None
+    raw_days_overdue: object = None
+    manual_due_blank: bool = True
 
     @property
     def has_pending_change(self) -> bool:
@@ -101,23 +102,31 @@ def read_sessions(table: Table, workflow: Workflow, date_order: str,
         s.client = read_text(rec["Client"])
         s.email = read_text(rec["Email"])
         s.phone = read_text(rec["Phone"])
-        s.session_type = read_text(rec["Session Type"])
-        s.status_text = read_text(rec["Status"])
-        s.assigned_to = read_text(rec["Assigned To"])
-        s.updated_by = read_text(rec["Updated By"])
-        s.change_to = read_text(rec["Change To"])
-        s.changed_by = read_text(rec["Changed By"])
+        # the same few names on every row: one string each, not a million copies
+        s.session_type = intern(read_text(rec["Session Type"]))
+        s.status_text = intern(read_text(rec["Status"]))
+        s.assigned_to = intern(read_text(rec["Assigned To"]))
+        s.updated_by = intern(read_text(rec["Updated By"]))
+        s.change_to = intern(read_text(rec["Change To"]))
+        s.changed_by = intern(read_text(rec["Changed By"]))
         s.change_note = read_text(rec["Change Note"])
+        raw_id = rec["Session ID"]
+        s.raw_id = int(raw_id) if isinstance(raw_id, float) and raw_id.is_integer() else raw_id
+        s.raw_status = intern(rec["Status"]) if type(rec["Status"]) is str else rec["Status"]
+        flag = rec["Flag"]
+        s.raw_flag = None if flag == "" else (intern(flag) if type(flag) is str else flag)
+        s.raw_days_overdue = None if rec["Days Overdue"] == "" else rec["Days Overdue"]
+        s.manual_due_blank = rec["Manual Due"] in (None, "")
         for column in DATE_COLUMNS:
             try:
                 setattr(s, _ATTRIBUTE[column], read_date(rec[column], date_order))
             except CellValueError as exc:
-                s.unreadable.add(column)
+                s.unreadable |= {column}
                 problem(column, f"{column}: {exc.message}", exc.fix)
         try:
             s.manual_due = read_bool(rec["Manual Due"])
         except CellValueError as exc:
-            s.unreadable.add("Manual Due")
+            s.unreadable |= {"Manual Due"}
             problem("Manual Due", f"Manual Due: {exc.message}", exc.fix)
 
         if s.session_type and type_keys and s.session_type.casefold() not in type_keys and not workflow.by_type:
@@ -134,9 +143,10 @@ def read_sessions(table: Table, workflow: Workflow, date_order: str,
             if s.status is None:
                 problem("Status", f'Status "{display(s.status_text)}" is not a status of {s.cycle.label}',
                         "pick a status from the dropdown, or add it to the Statuses sheet")
-                s.unreadable.add("Status")
+                s.unreadable |= {"Status"}
             elif s.status.inactive:
                 problem("Status", f'Status "{s.status.description}" is inactive',
                         "the session may stay there; move it on when its work is done", Severity.WARNING)
         sessions.append(s)
+        row.values = ()  # everything needed is on the Session now
     return sessions, problems

@@ -280,7 +280,7 @@ def refresh(studio: Studio, today: dt.date) -> Outcome:
         row = session.row
         status = session.status
         updates: dict[str, object] = {}
-        if status is not None and row.get("Status") != status.description:
+        if status is not None and session.raw_status != status.description:
             updates["Status"] = status.description
         due = session.due_date
         if status is not None and not session.manual_due and "Manual Due" not in session.unreadable:
@@ -294,16 +294,16 @@ def refresh(studio: Studio, today: dt.date) -> Outcome:
                                      "worked out", "type the date the session entered its status", Severity.WARNING))
             if due != session.due_date or "Due Date" in session.unreadable:
                 updates["Due Date"] = due
-            if row.get("Manual Due") is None:
+            if session.manual_due_blank:
                 updates["Manual Due"] = NO
         elif "Due Date" in session.unreadable:
             due = None
         flag, days = flag_for(due, bool(status and status.final), today, calendar, soon)
         overdue += flag == FLAG_OVERDUE
         due_soon += flag == FLAG_DUE_SOON
-        if row.get("Flag") != flag:
+        if session.raw_flag != flag:
             updates["Flag"] = flag
-        if _number(row.get("Days Overdue")) != days:
+        if _number(session.raw_days_overdue) != days:
             updates["Days Overdue"] = days
         for column, value in updates.items():
             changes.set(SESSIONS.name, row.number, column, value)

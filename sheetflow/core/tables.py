@@ -43,7 +43,7 @@ class Table:
     header_row: int = 0  # 0: the sheet has no header row (or does not exist)
     columns: dict[str, int] = field(default_factory=dict)  # normalized header -> 1-based column
     headers: dict[int, str] = field(default_factory=dict)  # 1-based column -> header as typed
-    rows: list[Row] = field(default_factory=list)
+    rows: Iterable[Row] = field(default_factory=list)  # Sessions: read once, as the rows stream in
     last_row: int = 0  # last row holding anything (the header included)
     width: int = 0  # last column holding a header
     duplicate_headers: list[str] = field(default_factory=list)  # addresses of repeated header cells

@@ -19,8 +19,8 @@ from pathlib import Path
 from ..core.cells import address, column_index, normalize
 from ..core.problems import Problem, WorkbookBusy, WorkbookError
 from ..core.studio import ChangeSet
-from ..core.tables import Table, missing_table, table_from_grid
-from ..schema import ALL_SHEETS, NOTES, PROBLEMS, SheetSchema
+from ..core.tables import HEADER_SEARCH_ROWS, Row, Table, missing_table, table_from_grid
+from ..schema import ALL_SHEETS, NOTES, PROBLEMS, SESSIONS, SheetSchema
 from . import package as pkg
 from .backups import BACKUP_FOLDER, keep_previous_version
 from .sheetxml import SheetPatch, cell_xml, last_value_row, rewrite_sheet
@@ -107,6 +107,8 @@ class WorkbookFile:
                 elif schema.name in HEADER_ONLY:
                     grid = _head_grid(zf, package, entry.part)
                     self.tables[schema.name] = _named(table_from_grid(entry.name, grid, schema), schema)
+                elif schema.name == SESSIONS.name:
+                    self.tables[schema.name] = _named(_streamed_table(book, entry.name, schema), schema)
                 else:
                     try:
                         grid = book.get_sheet_by_name(entry.name).to_python(skip_empty_area=False)
@@ -204,6 +206,31 @@ def _declares_entities(head: bytes) -> bool:
             continue
         return head.startswith((b"<!DOCTYPE", b"<!ENTITY"), i)
     return False
+
+
+def _streamed_table(book, name: str, schema: SheetSchema) -> Table:
+    """The Sessions sheet, its rows handed over one at a time as they are read: a million sessions never sit
+    in memory twice (calamine's copy plus a Python one)."""
+    try:
+        sheet = book.get_sheet_by_name(name)
+        first_col = sheet.start[1] if sheet.start else 0
+        rows = sheet.iter_rows()
+    except Exception as exc:  # calamine's errors carry no common base class
+        raise WorkbookError(f"the {name} sheet could not be read ({exc})") from None
+    pad = [""] * first_col
+    head = [pad + values for _, values in zip(range(HEADER_SEARCH_ROWS), rows, strict=False)]
+    table = table_from_grid(name, head, schema)
+    found = list(table.rows)
+
+    def stream() -> Iterator[Row]:
+        yield from found
+        number = len(head)
+        for values in rows:
+            number += 1
+            yield Row(number, pad + values if pad else values, table)
+
+    table.rows = stream()
+    return table
 
 
 def _named(table: Table, schema: SheetSchema) -> Table:

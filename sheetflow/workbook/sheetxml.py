@@ -177,7 +177,9 @@ class SheetRewriter:
                     text: bytes | str
                     if pending and pending[0] == number:
                         pending.pop(0)
-                        text = self._changed_row(_ROW_OR_END.match(m[0].decode("utf-8")), number)
+                        decoded = m[0].decode("utf-8")
+                        text = self._changed_cells_in_place(decoded, number) or \
+                            self._changed_row(_ROW_OR_END.match(decoded), number)
                     elif self.orphans and b'si="' in (m[3] or b""):
                         text = self._adopt_orphans(_ROW_OR_END.match(m[0].decode("utf-8")), number)
                     else:
@@ -346,6 +348,60 @@ class SheetRewriter:
             return m[0]
         body = "".join(pieces) + content[last:]
         return f"<{m[1]}row{m[2]}>{body}</{m[1]}row>"
+
+    def _changed_cells_in_place(self, row: str, number: int) -> str | None:
+        """The common case, fast: every cell to change is already there, written as Excel writes it
+        (`<c r="M5" …`), holds no formula, and keeps its style; only those cells are cut out and replaced.
+        None when anything is unusual, and the row goes the careful way."""
+        p = self.prefix
+        pieces: list[str] = []
+        at = 0
+        open_tag = f"<{p}c "
+        for col, value in sorted(self.patch.cells[number].items()):
+            start = row.find(f'<{p}c r="{address(number, col)}"', at)
+            if start == -1:  # no such cell yet: it goes before the first cell to its right
+                insert = self._insertion_point(row, at, col, open_tag)
+                if insert is None:
+                    return None
+                pieces.append(row[at:insert])
+                pieces.append(cell_xml(p, address(number, col), self._style_for(col, value), value))
+                at = insert
+                continue
+            tag_end = row.find(">", start)
+            if row[tag_end - 1] == "/":
+                end = tag_end + 1
+            else:
+                close = row.find(f"</{p}c>", tag_end)
+                if close == -1:
+                    return None
+                end = close + len(p) + 4
+                if "<" in row[tag_end + 1:end - len(p) - 4] and f"<{p}f" in row[tag_end:end]:
+                    return None  # a formula: the careful way keeps shared formulas and the calc chain right
+            s = _ATTR_S.search(row, start, tag_end)
+            style = int(s[1]) if s else 0
+            if isinstance(value, (dt.date, dt.datetime)) and not self.styles.is_date(style):
+                return None
+            pieces.append(row[at:start])
+            pieces.append(cell_xml(p, address(number, col), style, value))
+            at = end
+        pieces.append(row[at:])
+        return "".join(pieces)
+
+    @staticmethod
+    def _insertion_point(row: str, at: int, col: int, open_tag: str) -> int | None:
+        spans = re.search(r'\bspans="(\d+):(\d+)"', row[:row.find(">")])
+        if spans and not int(spans[1]) <= col <= int(spans[2]):
+            return None  # the row's span hint must grow: the careful way
+        i = at
+        while (i := row.find(open_tag, i)) != -1:
+            r = _ATTR_R.match(row, i + len(open_tag))
+            if r is None:
+                return None
+            if column_index(r[1]) > col:
+                return i
+            i += len(open_tag)
+        end = row.rfind("</")
+        return end if end > 0 and row.endswith("row>") else None
 
     def _changed_row(self, m: re.Match, number: int) -> str:
         p = m[1]
