@@ -26,7 +26,8 @@ class Problem:
         return f"{self.sheet}!{self.cell}" if self.cell else self.sheet
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.severity.value}: {self.message} — {self.fix}"
+        line = f"{self.where}: {self.severity.value}: {self.message} — {self.fix}"
+        return line if line.isprintable() else "".join(ch if ch.isprintable() else " " for ch in line)
 
     def as_dict(self) -> dict[str, str]:
         return {**asdict(self), "severity": self.severity.value, "where": self.where}
