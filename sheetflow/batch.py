@@ -26,10 +26,11 @@ def _quiet(_: str) -> None:
     pass
 
 
-def run(path: Path | str, operation: Operation, write: bool = True, progress: Progress = _quiet) -> core.Outcome:
+def run(path: Path | str, operation: Operation, write: bool = True, progress: Progress = _quiet,
+        only_session: str | None = None) -> core.Outcome:
     """Read, run one operation, and write its ChangeSet atomically under the workbook's lock."""
     with _no_cycle_collection():
-        return _run(Path(path), operation, write, progress)
+        return _run(Path(path), operation, write, progress, only_session)
 
 
 @contextlib.contextmanager
@@ -46,14 +47,14 @@ def _no_cycle_collection():
             gc.enable()
 
 
-def _run(path: Path, operation: Operation, write: bool, progress: Progress) -> core.Outcome:
+def _run(path: Path, operation: Operation, write: bool, progress: Progress, only_session: str | None) -> core.Outcome:
     book = WorkbookFile(path)
     if not write:
         progress("reading")
-        return operation(core.load_studio(book.read()))
+        return operation(core.load_studio(book.read(), only_session))
     with exclusive(path):
         progress("reading")
-        studio = core.load_studio(book.read())
+        studio = core.load_studio(book.read(), only_session)
         progress("working")
         outcome = operation(studio)
         progress("writing")
@@ -95,7 +96,7 @@ def change(path: Path | str, session_id: str, today: dt.date, to: str = "", date
         except LookupError as exc:
             raise WorkbookError(str(exc.args[0])) from None
 
-    return run(path, operation)
+    return run(path, operation, only_session=session_id)
 
 
 def new(path: Path | str, sample: bool = False, today: dt.date | None = None, force: bool = False) -> core.Outcome:

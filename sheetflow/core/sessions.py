@@ -52,6 +52,12 @@ class Session:
         return bool(self.change_to)
 
 
+def session_key(session_id: str) -> str:
+    """How Session IDs are matched: case ignored, and 1001.0 (a number typed as text) is 1001."""
+    key = session_id.strip().casefold()
+    return key[:-2] if key.endswith(".0") and key[:-2].isdigit() else key
+
+
 def flag_for(due: dt.date | None, is_final: bool, today: dt.date, calendar: BusinessCalendar,
              due_soon_days: int) -> tuple[str | None, int | None]:
     """SPEC §5: (Flag, Days Overdue). Overdue: due before today, not final; due soon: due within the window."""
@@ -64,9 +70,11 @@ def flag_for(due: dt.date | None, is_final: bool, today: dt.date, calendar: Busi
     return None, None
 
 
-def read_sessions(table: Table, workflow: Workflow, date_order: str,
-                  known_types: list[str]) -> tuple[list[Session], list[Problem]]:
-    """Read every non-blank Sessions row; unreadable cells are reported and left as they are."""
+def read_sessions(table: Table, workflow: Workflow, date_order: str, known_types: list[str],
+                  only: str | None = None) -> tuple[list[Session], list[Problem]]:
+    """Read every non-blank Sessions row; unreadable cells are reported and left as they are.
+    With `only`, just the rows of that Session ID (a one-session change needn't read a hundred thousand)."""
+    wanted = session_key(only) if only is not None else None
     problems: list[Problem] = []
     sessions: list[Session] = []
     seen_ids: dict[str, Row] = {}
@@ -81,6 +89,9 @@ def read_sessions(table: Table, workflow: Workflow, date_order: str,
         first = raw[0]  # a Session ID means a session: the whole-row check only runs without one
         if (first is None or (type(first) is str and not first.strip())) and \
                 all(v is None or (isinstance(v, str) and not v.strip()) for v in raw):
+            continue
+        if wanted is not None and session_key(read_text(first)) != wanted:
+            row.values = ()
             continue
         rec = dict(zip(SESSIONS.columns, raw, strict=True))
 

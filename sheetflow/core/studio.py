@@ -33,7 +33,7 @@ from .cells import CellValueError, read_date
 from .changes import AppliedChange, ChangeContext, ChangeRejected, StatusChange, plan_status_change
 from .cycle import Lists, Workflow, read_lists, read_workflow
 from .problems import Problem, Severity, WorkbookError, count_errors
-from .sessions import Session, flag_for, read_sessions
+from .sessions import Session, flag_for, read_sessions, session_key
 from .settings import Settings, read_settings
 from .tables import Table, missing_table
 
@@ -70,10 +70,8 @@ class Studio:
     problems: list[Problem]
 
     def find_session(self, session_id: str) -> Session | None:
-        wanted = session_id.strip().casefold()
-        if wanted.endswith(".0") and wanted[:-2].isdigit():
-            wanted = wanted[:-2]
-        return next((s for s in self.sessions if s.session_id.casefold() == wanted), None)
+        wanted = session_key(session_id)
+        return next((s for s in self.sessions if session_key(s.session_id) == wanted), None)
 
     def context(self, today: dt.date, now: dt.datetime | None = None) -> ChangeContext:
         return ChangeContext(calendar=self.calendar, today=today, now=now or dt.datetime.now().replace(microsecond=0),
@@ -143,8 +141,9 @@ def check_required(tables: Mapping[str, Table]) -> None:
                                 f"{name} sheet — rename one of them")
 
 
-def load_studio(tables: Mapping[str, Table]) -> Studio:
-    """Read every user sheet into the domain, collecting problems instead of stopping at the first."""
+def load_studio(tables: Mapping[str, Table], only_session: str | None = None) -> Studio:
+    """Read every user sheet into the domain, collecting problems instead of stopping at the first.
+    With only_session, Sessions holds just that session (what a one-session change checks and needs)."""
     check_required(tables)
     problems: list[Problem] = []
     settings, found = read_settings(tables[SETTINGS.name])
@@ -166,7 +165,8 @@ def load_studio(tables: Mapping[str, Table]) -> Studio:
     lists = read_lists(tables.get(LISTS.name) or missing_table(LISTS.name))
     workflow, found = read_workflow(tables[STATUSES.name], settings.statuses_by_type, lists)
     problems += found
-    sessions, found = read_sessions(tables[SESSIONS.name], workflow, settings.date_order, lists.session_types)
+    sessions, found = read_sessions(tables[SESSIONS.name], workflow, settings.date_order, lists.session_types,
+                                    only=only_session)
     problems += found
     return Studio(tables=tables, settings=settings, calendar=calendar, lists=lists, workflow=workflow,
                   sessions=sessions, problems=problems)
