@@ -36,8 +36,8 @@ def run(path: Path | str, operation: Operation, write: bool = True, progress: Pr
 @contextlib.contextmanager
 def _no_cycle_collection():
     """A million sessions are millions of new objects, none of them garbage: Python's cycle collector would
-    rescan them over and over (measured: 59 s instead of 25 s at 1,048,575 sessions). Reference counting
-    still frees everything; the collector runs once at the end."""
+    rescan them over and over (measured at 1,048,575 sessions: refresh 59.5 s with it, 47.0 s without).
+    Reference counting still frees everything; the collector runs again once the run is over."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
