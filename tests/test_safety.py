@@ -83,7 +83,7 @@ def test_a_failed_write_leaves_the_workbook_as_it_was(book, sheetflow, monkeypat
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("sheetflow.workbook.file.rewrite_sheet", crash)
+    monkeypatch.setattr("sheetflow.workbook.writer.rewrite_sheet", crash)
     with pytest.raises(OSError):
         sheetflow("apply", book)
     assert book.read_bytes() == before

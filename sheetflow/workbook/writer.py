@@ -1,0 +1,232 @@
+"""Writing a workbook file: a ChangeSet becomes a new package — patched sheets, grown tables and names,
+new sheets — with every member sheetflow does not own copied byte for byte (SPEC §8)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+import tempfile
+import zipfile
+from html import escape
+
+from ..core.cells import address
+from ..core.problems import Problem
+from ..core.studio import ChangeSet
+from ..core.tables import Table
+from ..schema import ALL_SHEETS, PROBLEMS
+from . import package as pkg
+from .sheetxml import SheetPatch, cell_xml, last_value_row, rewrite_sheet
+from .zipio import MemberReader, MemberWriter, copy_member, copy_member_raw
+
+
+class PackageWriter:
+    """Turns a ChangeSet into the new package: patched sheets, grown tables and names, new sheets."""
+
+    def __init__(self, src: zipfile.ZipFile, dst: zipfile.ZipFile, tables: dict[str, Table], changes: ChangeSet):
+        self.src, self.dst, self.tables, self.changes = src, dst, tables, changes
+        self.package = pkg.Package.open(src)
+        self.replaced: dict[str, bytes] = {}
+        self.patches: dict[str, SheetPatch] = {}
+        self.added: dict[str, bytes] = {}
+        self.styles = pkg.Styles(self.part(self.package.styles_part) if self.package.styles_part else None)
+
+    def part(self, name: str) -> bytes:
+        if name in self.replaced:
+            return self.replaced[name]
+        return pkg.read_part(self.src, name)
+
+    def patch_for(self, sheet: str) -> SheetPatch:
+        entry = self.package.sheet(sheet)
+        assert entry is not None
+        table = self.tables.get(sheet)
+        return self.patches.setdefault(entry.part, SheetPatch(header_row=max(table.header_row, 1) if table else 1))
+
+    def write(self) -> list[str]:
+        """Render the patched sheets first (so everything they imply is known), then assemble the package in
+        its original member order; returns the names of the parts written anew (the rest are raw copies)."""
+        self._plan()
+        with tempfile.TemporaryFile() as scratch_file, zipfile.ZipFile(scratch_file, "w") as scratch:
+            rendered: dict[str, zipfile.ZipInfo] = {}
+            overwrote_formula = False
+            for name, patch in self.patches.items():
+                info = self.src.getinfo(name)
+                new_info = _like(info)
+                with MemberReader(self.src, info) as fh, MemberWriter(scratch, new_info, info.file_size) as out:
+                    rewriter = rewrite_sheet(fh, out, patch, self.styles)
+                rendered[name] = new_info
+                overwrote_formula |= rewriter.overwrote_formula
+            dropped = self._drop_calc_chain() if overwrote_formula else set()
+            if self.styles.changed and self.package.styles_part:
+                self.replaced[self.package.styles_part] = self.styles.xml
+            for info in self.src.infolist():
+                name = info.filename
+                if name in dropped:
+                    continue
+                if name in rendered:
+                    copy_member_raw(scratch, self.dst, rendered[name])
+                elif name in self.replaced:
+                    self.dst.writestr(_like(info), self.replaced[name])
+                else:
+                    copy_member(self.src, self.dst, info)
+            for name, data in self.added.items():
+                self.dst.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
+        return [*rendered, *self.replaced, *self.added]
+
+    def _drop_calc_chain(self) -> set[str]:
+        """Excel's calculation chain lists formula cells; one sheetflow overwrote would make Excel 'repair'
+        the file. Without a chain Excel simply builds a new one."""
+        wb = self.package.workbook_part
+        rels_name = pkg.rels_path(wb)
+        chains = [target for _, typ, target in pkg.relationships(self.src, wb) if typ.endswith("/calcChain")]
+        if not chains:
+            return set()
+        self.replaced[rels_name] = pkg.remove_relationships(self.part(rels_name), "/calcChain")
+        self.replaced["[Content_Types].xml"] = pkg.remove_content_override(self.part("[Content_Types].xml"),
+                                                                           chains)
+        return set(chains)
+
+    # -- planning -----------------------------------------------------------------------------------------------
+
+    def _plan(self) -> None:
+        changes = self.changes
+        for sheet, rows in changes.cells.items():
+            table = self.tables[sheet]
+            patch = self.patch_for(sheet)
+            for row, values in rows.items():
+                for column, value in values.items():
+                    patch.set(row, table.column_of(column), value)
+        for sheet, columns in changes.new_columns.items():
+            table = self.tables[sheet]
+            patch = self.patch_for(sheet)
+            row = max(table.header_row, 1)
+            for column in columns:
+                patch.set(row, table.column_of(column), column)
+            self._grow_tables_right(sheet, table, columns)
+        for sheet in changes.new_sheets:
+            if sheet != PROBLEMS.name:
+                self._add_sheet(sheet, changes.appends.get(sheet, []))
+        for sheet, rows in changes.appends.items():
+            if sheet not in changes.new_sheets:
+                self._append(sheet, rows)
+        if changes.problems is not None:
+            self._problems(changes.problems, create=PROBLEMS.name in changes.new_sheets)
+
+    def _append(self, sheet: str, rows: list[dict[str, object]]) -> None:
+        entry = self.package.sheet(sheet)
+        table = self.tables[sheet]
+        old_last = max(_last_value_row(self.src, entry.part), table.header_row)
+        patch = self.patch_for(sheet)
+        for i, values in enumerate(rows, start=1):
+            for column, value in values.items():
+                patch.set(old_last + i, table.column_of(column), value)
+        new_last = old_last + len(rows)
+        patch.grow_autofilter = (old_last, new_last)
+        for part in self.package.tables_of(entry.part):
+            xml = self.part(part)
+            ref = pkg.split_ref(pkg.table_ref(xml) or "")
+            if ref and old_last <= ref[3] < new_last and ref[1] <= table.header_row:
+                self.replaced[part] = pkg.set_table_ref(xml, pkg.join_ref(ref[0], ref[1], ref[2], new_last))
+        wb = self.package.workbook_part
+        self.replaced[wb] = pkg.grow_defined_names(self.part(wb), entry.name, old_last, new_last)
+
+    def _grow_tables_right(self, sheet: str, table: Table, columns: list[str]) -> None:
+        entry = self.package.sheet(sheet)
+        for part in self.package.tables_of(entry.part):
+            xml = self.part(part)
+            ref = pkg.split_ref(pkg.table_ref(xml) or "")
+            if ref and ref[1] == table.header_row and ref[2] == table.width:
+                grown = pkg.join_ref(ref[0], ref[1], ref[2] + len(columns), ref[3])
+                self.replaced[part] = pkg.set_table_ref(xml, grown, columns)
+
+    def _problems(self, problems: list[Problem], create: bool) -> None:
+        if create:
+            self._add_sheet(PROBLEMS.name, [], problems=problems)
+            return
+        table = self.tables[PROBLEMS.name]
+        patch = self.patch_for(PROBLEMS.name)
+        header = max(table.header_row, 1)
+        patch.drop_rows_after = header
+        patch.hyperlinks = []
+        where_col = table.column_of("Where")
+        for i, problem in enumerate(problems, start=header + 1):
+            for column, value in _problem_row(problem).items():
+                patch.set(i, table.column_of(column), value)
+            if problem.cell:
+                patch.hyperlinks.append((address(i, where_col), _location(problem), "Go to the cell"))
+
+    def _add_sheet(self, sheet: str, rows: list[dict[str, object]], problems: list[Problem] | None = None) -> None:
+        """A sheet sheetflow owns that is missing: header row, then its rows (inline strings, no styles)."""
+        schema = next(s for s in ALL_SHEETS if s.name == sheet)
+        number = 1
+        while f"xl/worksheets/sheet{number}.xml" in self.src.NameToInfo or \
+                f"xl/worksheets/sheet{number}.xml" in self.added:
+            number += 1
+        part = f"xl/worksheets/sheet{number}.xml"
+        body = [self._row_xml(1, list(schema.columns) or [schema.name])]
+        links = []
+        for values in rows:
+            body.append(self._row_xml(len(body) + 1, [values.get(c) for c in schema.columns]))
+        where_col = schema.columns.index("Where") + 1 if "Where" in schema.columns else 1
+        for problem in problems or []:
+            row = len(body) + 1
+            body.append(self._row_xml(row, [_problem_row(problem).get(c) for c in schema.columns]))
+            if problem.cell:
+                links.append(f'<hyperlink ref="{address(row, where_col)}" location="{escape(_location(problem))}" '
+                             'display="Go to the cell"/>')
+        hyperlinks = f"<hyperlinks>{''.join(links)}</hyperlinks>" if links else ""
+        xml = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{pkg.MAIN_NS}" '
+               f'xmlns:r="{pkg.REL_NS}"><sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+               'activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>'
+               '<sheetFormatPr defaultRowHeight="15"/>'
+               f'<cols><col min="1" max="{len(schema.columns)}" width="22" customWidth="1"/></cols>'
+               f"<sheetData>{''.join(body)}</sheetData>{hyperlinks}"
+               f'<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>')
+        self.added[part] = xml.encode("utf-8")
+        wb = self.package.workbook_part
+        rels_name = pkg.rels_path(wb)
+        target = posixpath.relpath("/" + part, "/" + posixpath.dirname(wb))  # never the process's folder
+        rels, rel_id = pkg.add_relationship(self.part(rels_name), pkg.WORKSHEET_TYPE, target)
+        self.replaced[rels_name] = rels
+        self.replaced[wb] = pkg.add_sheet_to_workbook(self.part(wb), sheet, rel_id)
+        self.replaced["[Content_Types].xml"] = pkg.add_content_override(self.part("[Content_Types].xml"), part,
+                                                                        pkg.WORKSHEET_CONTENT)
+
+
+    def _row_xml(self, number: int, values: list[object]) -> str:
+        cells = []
+        for col, value in enumerate(values, start=1):
+            if value is None:
+                continue
+            style = 0
+            if isinstance(value, dt.date):
+                style = self.styles.date_style(isinstance(value, dt.datetime) and value.time() != dt.time())
+            cells.append(cell_xml("", address(number, col), style, value))
+        return f'<row r="{number}">{"".join(cells)}</row>'
+
+
+def _last_value_row(src: zipfile.ZipFile, part: str) -> int:
+    info = src.getinfo(part)
+    try:
+        with MemberReader(src, info) as fh:
+            return last_value_row(fh)
+    except ValueError:  # rows without numbers, or no used row in the tail: count them all
+        with MemberReader(src, info) as fh:
+            return last_value_row(fh, window=1 << 62)
+
+
+def _like(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+    """A new entry with the old one's name, date and attributes."""
+    new = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+    new.compress_type = zipfile.ZIP_DEFLATED
+    new.external_attr = info.external_attr
+    new.create_system = info.create_system
+    return new
+
+
+def _problem_row(problem: Problem) -> dict[str, object]:
+    return {"Severity": problem.severity.value, "Where": problem.where, "Problem": problem.message,
+            "How to fix": problem.fix}
+
+
+def _location(problem: Problem) -> str:
+    return f"'{problem.sheet.replace(chr(39), chr(39) * 2)}'!{problem.cell}"
