@@ -89,7 +89,7 @@ def _preflight(zf: zipfile.ZipFile, package: pkg.Package) -> None:
             raise WorkbookError(f"the workbook part {part} unpacks to {info.file_size:,} bytes — too large to be "
                                 "a real sheet; this file is refused")
         with MemberReader(zf, info) as fh:
-            head = fh.read(1 << 16)
+            head = fh.read(4096)  # the prolog, where a DOCTYPE would stand: no cell is read
         if _declares_entities(head):
             raise WorkbookError(f"the workbook part {part} declares XML entities (an entity-expansion attack?) — "
                                 "Excel never writes those; this file is refused")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from html import escape, unescape
 from typing import IO
@@ -111,7 +112,7 @@ class SheetRewriter:
 
     def run(self, src: IO[bytes], dst: IO[bytes]) -> None:
         """Rows are scanned as bytes; only the head, the tail and the rows that change are decoded."""
-        pending = sorted(self.patch.cells)  # rows to write, in order
+        pending = deque(sorted(self.patch.cells))  # rows to write, in order (a deque: 260,000 pops at 1M)
         buf = b""
         state = "head"
         last_row = 0
@@ -130,7 +131,7 @@ class SheetRewriter:
 
         def emit_new_rows(before: int | None) -> None:
             while pending and (before is None or pending[0] < before):
-                emit(self._new_row(pending.pop(0)))
+                emit(self._new_row(pending.popleft()))
 
         for data in iter(lambda: src.read(CHUNK), b""):
             buf += data
@@ -176,7 +177,7 @@ class SheetRewriter:
                         continue
                     text: bytes | str
                     if pending and pending[0] == number:
-                        pending.pop(0)
+                        pending.popleft()
                         decoded = m[0].decode("utf-8")
                         text = self._changed_cells_in_place(decoded, number) or \
                             self._changed_row(_ROW_OR_END.match(decoded), number)
@@ -197,7 +198,7 @@ class SheetRewriter:
     _bulk_ok = True
     _bulk_last_row = 0
 
-    def _bulk_copy(self, buf: bytes, pending: list[int], emit, last_row: int) -> bytes:
+    def _bulk_copy(self, buf: bytes, pending: deque[int], emit, last_row: int) -> bytes:
         """Emit, as they are, the complete rows at the front of buf that come before the next row to change.
         One search per megabyte instead of a regex per row: a 500,000-row Notes sheet is copied in the time it
         takes to inflate and deflate it."""
