@@ -45,6 +45,10 @@ _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ESCAPED_LOOKALIKE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 
 
+class LastRowMismatch(Exception):
+    """Rows were appended after a row that turned out not to be the last used one."""
+
+
 @dataclass
 class SheetPatch:
     """What to change in one sheet: cell values by row and column (1-based), and Problems-style rewrites."""
@@ -54,6 +58,7 @@ class SheetPatch:
     hyperlinks: list[tuple[str, str, str]] | None = None  # (cell, location, tooltip): replaces <hyperlinks>
     grow_autofilter: tuple[int, int] | None = None  # (old last row, new last row)
     header_row: int = 1  # new cells never take their style from this row or above
+    expect_last_value_row: int | None = None  # appended rows were placed after this row: check it on the way
 
     def set(self, row: int, col: int, value: object) -> None:
         self.cells.setdefault(row, {})[col] = value
@@ -164,6 +169,7 @@ class SheetRewriter:
                         emit(between)
                     pos = m.end()
                     if m[1] is None:  # </sheetData>
+                        self._check_last_row()
                         emit_new_rows(None)
                         emit(m[0])
                         state = "tail"
@@ -192,6 +198,15 @@ class SheetRewriter:
             raise ValueError("the sheet's XML ends before its rows do")
         emit(self._tail(buf.decode("utf-8")))
         dst.write(b"".join(out))
+
+    def _check_last_row(self) -> None:
+        expected = self.patch.expect_last_value_row
+        if expected is None:
+            return
+        last = self.previous_row if isinstance(self.previous_row, bytes) else self.previous_row.encode()
+        # the last row must be the expected one and hold a value (the header, when there are no rows yet)
+        if self.previous_number != expected or not _B_HAS_VALUE.search(last):
+            raise LastRowMismatch(f"last used row is not {expected}")
 
     # -- rows nobody changes -------------------------------------------------------------------------------------
 

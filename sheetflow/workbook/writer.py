@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import posixpath
+import re
 import tempfile
 import zipfile
 from html import escape
@@ -15,7 +16,7 @@ from ..core.studio import ChangeSet
 from ..core.tables import Table
 from ..schema import ALL_SHEETS, PROBLEMS
 from . import package as pkg
-from .sheetxml import SheetPatch, cell_xml, last_value_row, rewrite_sheet
+from .sheetxml import LastRowMismatch, SheetPatch, cell_xml, last_value_row, rewrite_sheet
 from .zipio import MemberReader, MemberWriter, copy_member, copy_member_raw
 
 
@@ -28,6 +29,7 @@ class PackageWriter:
         self.replaced: dict[str, bytes] = {}
         self.patches: dict[str, SheetPatch] = {}
         self.added: dict[str, bytes] = {}
+        self.appended: dict[str, tuple[str, list[dict[str, object]]]] = {}  # part -> rows placed by a guess
         self.styles = pkg.Styles(self.part(self.package.styles_part) if self.package.styles_part else None)
 
     def part(self, name: str) -> bytes:
@@ -48,12 +50,13 @@ class PackageWriter:
         with tempfile.TemporaryFile() as scratch_file, zipfile.ZipFile(scratch_file, "w") as scratch:
             rendered: dict[str, zipfile.ZipInfo] = {}
             overwrote_formula = False
-            for name, patch in self.patches.items():
+            for name in list(self.patches):
                 info = self.src.getinfo(name)
-                new_info = _like(info)
-                with MemberReader(self.src, info) as fh, MemberWriter(scratch, new_info, info.file_size) as out:
-                    rewriter = rewrite_sheet(fh, out, patch, self.styles)
-                rendered[name] = new_info
+                try:
+                    rendered[name], rewriter = self._render(scratch, info)
+                except LastRowMismatch:  # the sheet's <dimension> was off: count the rows, then place them again
+                    self._replace_appended(name)
+                    rendered[name], rewriter = self._render(scratch, info)
                 overwrote_formula |= rewriter.overwrote_formula
             dropped = self._drop_calc_chain() if overwrote_formula else set()
             if self.styles.changed and self.package.styles_part:
@@ -71,6 +74,20 @@ class PackageWriter:
             for name, data in self.added.items():
                 self.dst.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
         return [*rendered, *self.replaced, *self.added]
+
+    def _render(self, scratch: zipfile.ZipFile, info: zipfile.ZipInfo):
+        new_info = _like(info)
+        with MemberReader(self.src, info) as fh, MemberWriter(scratch, new_info, info.file_size) as out:
+            rewriter = rewrite_sheet(fh, out, self.patches[info.filename], self.styles)
+        return new_info, rewriter
+
+    def _replace_appended(self, part: str) -> None:
+        sheet, rows = self.appended.pop(part)
+        patch = self.patches[part]
+        guess = patch.expect_last_value_row or 0
+        for number in range(guess + 1, guess + len(rows) + 1):
+            patch.cells.pop(number, None)
+        self._append(sheet, rows, known_last=_last_value_row(self.src, part))
 
     def _drop_calc_chain(self) -> set[str]:
         """Excel's calculation chain lists formula cells; one sheetflow overwrote would make Excel 'repair'
@@ -111,11 +128,23 @@ class PackageWriter:
         if changes.problems is not None:
             self._problems(changes.problems, create=PROBLEMS.name in changes.new_sheets)
 
-    def _append(self, sheet: str, rows: list[dict[str, object]]) -> None:
+    def _append(self, sheet: str, rows: list[dict[str, object]], known_last: int | None = None) -> None:
+        """Rows go below the last used row. The sheet's own <dimension> usually says which that is; the
+        rewrite checks it on its way through and, when it was wrong, the rows are placed again."""
         entry = self.package.sheet(sheet)
         table = self.tables[sheet]
-        old_last = max(_last_value_row(self.src, entry.part), table.header_row)
         patch = self.patch_for(sheet)
+        if known_last is None:
+            guess = _dimension_last_row(self.src, entry.part)
+            if guess is not None and guess >= max(table.header_row, 1):
+                old_last = guess
+                patch.expect_last_value_row = guess
+                self.appended[entry.part] = (sheet, rows)
+            else:
+                old_last = max(_last_value_row(self.src, entry.part), table.header_row, 1)
+        else:
+            old_last = max(known_last, table.header_row, 1)  # row 1 holds the header, even one just added
+            patch.expect_last_value_row = None
         for i, values in enumerate(rows, start=1):
             for column, value in values.items():
                 patch.set(old_last + i, table.column_of(column), value)
@@ -212,6 +241,15 @@ def _last_value_row(src: zipfile.ZipFile, part: str) -> int:
     except ValueError:  # rows without numbers, or no used row in the tail: count them all
         with MemberReader(src, info) as fh:
             return last_value_row(fh, window=1 << 62)
+
+
+def _dimension_last_row(src: zipfile.ZipFile, part: str) -> int | None:
+    """The last row a sheet's <dimension> claims, read from the part's first bytes only."""
+    with MemberReader(src, src.getinfo(part)) as fh:
+        head = fh.read(4096)
+    m = re.search(rb'<(?:\w+:)?dimension\b[^>]*?\bref="([^"]+)"', head)
+    area = pkg.split_ref(m[1].decode()) if m else None
+    return area[3] if area else None
 
 
 def _like(info: zipfile.ZipInfo) -> zipfile.ZipInfo:

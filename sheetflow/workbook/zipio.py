@@ -48,6 +48,22 @@ def _data_offset(src: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
     return info.header_offset + _LOCAL_HEADER.size + fields[-2] + fields[-1]
 
 
+def local_header_matches(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """A member's local header names it and, when it carries them, agrees on its CRC and sizes."""
+    fp = zf.fp
+    assert fp is not None
+    fp.seek(info.header_offset)
+    fields = _LOCAL_HEADER.unpack(fp.read(_LOCAL_HEADER.size))
+    name = fp.read(fields[-2])
+    if fields[0] != b"PK\x03\x04" or name.decode("utf-8", "replace") != info.filename.replace("\\", "/") and \
+            name.decode("cp437", "replace") != info.filename:
+        raise zipfile.BadZipFile(f"{info.filename}: its local header does not match the directory")
+    crc, compressed, size = fields[6], fields[7], fields[8]
+    if not fields[2] & _DATA_DESCRIPTOR_FLAG and compressed != 0xFFFFFFFF and (
+            crc != info.CRC or compressed != info.compress_size or size != info.file_size):
+        raise zipfile.BadZipFile(f"{info.filename}: its local header does not match the directory")
+
+
 def _finish(dst: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     assert dst.fp is not None
     dst.filelist.append(info)
