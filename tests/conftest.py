@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parent))
+# xlwings' remote and Lite engines need a key; the free noncommercial one covers this project's own tests.
+# It is set here, for the tests only, before anything imports xlwings: nothing at run time needs a key.
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
 from sheetflow.cli import main  # noqa: E402
 

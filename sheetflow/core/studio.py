@@ -270,6 +270,26 @@ def change_session(studio: Studio, session_id: str, request: StatusChange, today
     return _finish("change", studio, changes, [], applied=[done])
 
 
+def change_rows(studio: Studio, rows: list[int], today: dt.date, source: str = "button",
+                now: dt.datetime | None = None) -> Outcome:
+    """The Status Change window for the sessions on the selected rows: each moves to its next status."""
+    changes = _structure(studio)
+    ctx = studio.context(today, now)
+    wanted = set(rows)
+    applied, extra = [], []
+    for session in studio.sessions:
+        if session.row.number not in wanted:
+            continue
+        try:
+            done = plan_status_change(session, StatusChange(source=source, input_column="Status"), ctx)
+        except ChangeRejected as rejected:
+            extra.append(rejected.problem)
+            continue
+        _record(changes, done, clear_inputs=False)
+        applied.append(done)
+    return _finish("change", studio, changes, extra, applied=applied, rejected=len(extra))
+
+
 def refresh(studio: Studio, today: dt.date) -> Outcome:
     """Recompute non-manual due dates from the current definitions and calendar; rewrite Flag and Days Overdue."""
     changes = _structure(studio)

@@ -1,0 +1,257 @@
+"""Buttons inside the workbook: xlwings entry points that run the same core as the command line on the
+open workbook. Everything is worked out from one read of the sheets; writes go out as a few block writes
+(a click on 5,000 sessions sends a handful of actions, not thousands), so every xlwings engine can carry
+them: desktop Excel, xlwings Server (remote) and xlwings Lite (Office.js)."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .core import studio as core
+from .core.cells import normalize
+from .core.problems import Problem, WorkbookError
+from .core.tables import Row, Table, missing_table, table_from_grid
+from .schema import ALL_SHEETS, NOTES, OUTBOX, PROBLEMS, SESSIONS, TASKS
+
+APPEND_ONLY = {NOTES.name, TASKS.name, OUTBOX.name}
+STATUS_NAME = "sheetflowStatus"  # a workbook name for the summary cell; else the cell right of Sessions' headers
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def _grid(sheet: Any) -> list[list[Any]]:
+    """A sheet's values from A1, as one read (used_range; a Lite sheet without it: A1's expanded region)."""
+    try:
+        rng = sheet.used_range
+        last_row, last_col = rng.last_cell.row, rng.last_cell.column
+        values = sheet.range((1, 1), (last_row, last_col)).options(ndim=2).value
+    except NotImplementedError:
+        values = sheet["A1"].expand().options(ndim=2).value
+    return [list(row) for row in values or []]
+
+
+def _as_cell(value: object) -> object:
+    """What goes into a cell: text that looks like a formula stays text (Excel's leading apostrophe)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+@dataclass
+class ExcelWorkbook:
+    """An open workbook seen through xlwings: read once into Tables, a ChangeSet written back as blocks."""
+
+    book: Any
+    tables: dict[str, Table] = field(default_factory=dict)
+    grids: dict[str, list[list[Any]]] = field(default_factory=dict)
+    sheets: dict[str, Any] = field(default_factory=dict)
+
+    def read(self) -> dict[str, Table]:
+        by_name = {normalize(s.name): s for s in self.book.sheets}
+        for schema in ALL_SHEETS:
+            sheet = by_name.get(normalize(schema.name))
+            if sheet is None:
+                self.tables[schema.name] = missing_table(schema.name)
+                continue
+            self.sheets[schema.name] = sheet
+            grid = _grid(sheet)
+            self.grids[schema.name] = grid
+            table = table_from_grid(sheet.name, grid, schema)
+            table.sheet = schema.name
+            self.tables[schema.name] = table
+        return self.tables
+
+    # -- writing ------------------------------------------------------------------------------------------------
+
+    def write(self, changes: core.ChangeSet) -> None:
+        for name in changes.new_sheets:
+            self._add_sheet(name)
+        for sheet, columns in changes.new_columns.items():
+            table = self.tables[sheet]
+            first = table.column_of(columns[0])
+            row = max(table.header_row, 1)
+            self.sheets[sheet].range((row, first)).value = [list(columns)]
+        for sheet, rows in changes.cells.items():
+            self._write_columns(sheet, rows)
+        for sheet, rows in changes.appends.items():
+            self._append(sheet, rows)
+        if changes.problems is not None:
+            self._problems(changes.problems)
+
+    def _write_columns(self, sheet: str, rows: dict[int, dict[str, object]]) -> None:
+        """One write per changed column: its span from the first to the last changed row, the cells between
+        keeping the values they were read with."""
+        table, grid, target = self.tables[sheet], self.grids.get(sheet, []), self.sheets[sheet]
+        by_column: dict[int, dict[int, object]] = {}
+        for row, values in rows.items():
+            for column, value in values.items():
+                by_column.setdefault(table.column_of(column), {})[row] = value
+        for col, values in sorted(by_column.items()):
+            first, last = min(values), max(values)
+            block = []
+            for row in range(first, last + 1):
+                if row in values:
+                    block.append([_as_cell(values[row])])
+                else:
+                    current = grid[row - 1][col - 1] if row <= len(grid) and col <= len(grid[row - 1]) else None
+                    block.append([_as_cell(current)])
+            target.range((first, col), (last, col)).value = block
+
+    def _append(self, sheet: str, rows: list[dict[str, object]]) -> None:
+        table = self.tables[sheet]
+        start = max(table.last_row, table.header_row, 1) + 1  # a sheet added in this run: row 2
+        schema = next(s for s in ALL_SHEETS if s.name == sheet)
+        cols = [table.column_of(c) for c in schema.columns]
+        lo, hi = min(cols), max(cols)
+        block = []
+        for values in rows:
+            line: list[object] = [None] * (hi - lo + 1)
+            for column, value in values.items():
+                line[table.column_of(column) - lo] = _as_cell(value)
+            block.append(line)
+        if block:
+            self.sheets[sheet].range((start, lo)).value = block
+
+    def _add_sheet(self, name: str) -> None:
+        schema = next(s for s in ALL_SHEETS if s.name == name)
+        sheet = self.book.sheets.add(name, after=self.book.sheets[len(self.book.sheets) - 1])
+        sheet["A1"].value = [list(schema.columns) or [schema.name]]
+        self.sheets[name] = sheet
+        table = Table(sheet=name, header_row=1, width=len(schema.columns))
+        for col, column in enumerate(schema.columns, start=1):
+            table.columns[normalize(column)] = col
+            table.headers[col] = column
+        table.last_row = 1
+        self.tables[name] = table
+        self.grids[name] = [list(schema.columns)]
+
+    def _problems(self, problems: list[Problem]) -> None:
+        """The Problems sheet rewritten as one block; each Where is a link to its cell."""
+        table = self.tables[PROBLEMS.name]
+        sheet = self.sheets[PROBLEMS.name]
+        header = max(table.header_row, 1)
+        width = max(table.width, len(PROBLEMS.columns))
+        old_last = max(table.last_row, header)
+        if old_last > header:
+            sheet.range((header + 1, 1), (old_last, width)).clear_contents()
+        block = []
+        for problem in problems:
+            line: list[object] = [None] * width
+            for column, value in (("Severity", problem.severity.value), ("Problem", problem.message),
+                                  ("How to fix", problem.fix)):
+                line[table.column_of(column) - 1] = _as_cell(value)
+            where = problem.where
+            if problem.cell:
+                target = f"#'{problem.sheet.replace(chr(39), chr(39) * 2)}'!{problem.cell}"
+                where = f'=HYPERLINK("{target}","{problem.where}")'
+            line[table.column_of("Where") - 1] = where
+            block.append(line)
+        if block:
+            sheet.range((header + 1, 1)).value = block
+
+    def show(self, message: str) -> None:
+        """The one-line summary, in the status cell on the Sessions sheet."""
+        try:
+            cell = self.book.names[STATUS_NAME].refers_to_range
+        except Exception:  # no such name: the cell right of the Sessions header row
+            table = self.tables.get(SESSIONS.name)
+            sheet = self.sheets.get(SESSIONS.name)
+            if table is None or sheet is None:
+                return
+            cell = sheet.range((max(table.header_row, 1), table.width + 2))
+        cell.value = _as_cell(message)
+
+
+Operation = Callable[[core.Studio, dt.date], core.Outcome]
+
+
+def _book(book: Any) -> Any:
+    if book is not None:
+        return book
+    import xlwings as xw
+
+    return xw.Book.caller()
+
+
+def _run(book: Any, title: str, operation: Operation, only_session: str | None = None) -> core.Outcome | None:
+    """Read, run, write, report inside the workbook; expected failures become an alert, never a traceback."""
+    book = _book(book)
+    excel = ExcelWorkbook(book)
+    today = dt.date.today()
+    try:
+        studio = core.load_studio(excel.read(), only_session)
+        outcome = operation(studio, today)
+        excel.write(outcome.changes)
+    except WorkbookError as exc:
+        _alert(book, f"{title}: {exc}")
+        excel.show(f"{title}: not done — {exc}")
+        return None
+    except Exception as exc:  # a button must never show a Python traceback
+        _alert(book, f"{title} stopped unexpectedly ({type(exc).__name__}: {exc}). Nothing more was changed.")
+        return None
+    excel.show(f"{title} {dt.datetime.now():%Y-%m-%d %H:%M}: {outcome.summary}")
+    if outcome.errors:
+        _alert(book, f"{title}: {outcome.summary}. See the Problems sheet.")
+    return outcome
+
+
+def _alert(book: Any, message: str) -> None:
+    with contextlib.suppress(Exception):  # an engine without alerts: the status cell and Problems still tell
+        book.app.alert(message, title="sheetflow")
+
+
+# -- entry points ----------------------------------------------------------------------------------------------
+
+
+def apply_changes(book: Any = None) -> core.Outcome | None:
+    """Apply every session row whose Change To is filled in."""
+    return _run(book, "Apply changes", lambda studio, today: core.apply_pending(studio, today, source="button"))
+
+
+def refresh(book: Any = None) -> core.Outcome | None:
+    """Recompute due dates, Flag and Days Overdue."""
+    return _run(book, "Refresh", lambda studio, today: core.refresh(studio, today))
+
+
+def validate(book: Any = None) -> core.Outcome | None:
+    """Check the statuses and sessions; the Problems sheet lists what was found."""
+    return _run(book, "Validate", lambda studio, today: core.validate(studio, today))
+
+
+def change_status(book: Any = None) -> core.Outcome | None:
+    """Move the selected session rows to their next status (desktop Excel, where the selection is reliable)."""
+    book = _book(book)
+    rows = _selected_rows(book)
+
+    def operation(studio: core.Studio, today: dt.date) -> core.Outcome:
+        return core.change_rows(studio, rows, today, source="button")
+
+    if not rows:
+        _alert(book, "Change status: select the rows of the sessions to move on the Sessions sheet first.")
+        return None
+    return _run(book, "Change status", operation)
+
+
+def main(book: Any = None) -> core.Outcome | None:
+    """The add-in's Run main: apply pending changes, then refresh (which also validates)."""
+    book = _book(book)
+    if apply_changes(book) is None:
+        return None
+    return refresh(book)
+
+
+def _selected_rows(book: Any) -> list[int]:
+    try:
+        selection = book.selection
+    except Exception:
+        return []
+    if selection is None or normalize(selection.sheet.name) != normalize(SESSIONS.name):
+        return []
+    first = selection.row
+    return list(range(first, first + selection.rows.count))
+
+
+__all__ = ["apply_changes", "change_status", "refresh", "validate", "main", "ExcelWorkbook", "Row"]

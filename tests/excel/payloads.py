@@ -1,0 +1,76 @@
+"""xlwings remote-engine books built from real workbook files, and the queued actions played back on a grid."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import xlwings as xw
+from python_calamine import CalamineWorkbook
+
+
+def _cell(value: Any) -> Any:
+    """A value as the Office.js client sends it: dates as ISO text ending in Z, blanks as ""."""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%dT00:00:00.000Z")
+    return value
+
+
+def payload(path: Path, selection: str = "A1", active: str = "Sessions") -> dict[str, Any]:
+    book = CalamineWorkbook.from_path(str(path))
+    sheets = []
+    for name in book.sheet_names:
+        grid = book.get_sheet_by_name(name).to_python(skip_empty_area=False) or [[""]]
+        width = max(len(row) for row in grid)
+        values = [[_cell(v) for v in row] + [""] * (width - len(row)) for row in grid]
+        sheets.append({"name": name, "values": values, "pictures": [], "tables": []})
+    return {"client": "Office.js", "version": xw.__version__,
+            "book": {"name": path.name, "active_sheet_index": book.sheet_names.index(active),
+                     "selection": selection},
+            "names": [], "sheets": sheets}
+
+
+def open_book(path: Path, **kwargs: Any) -> Any:
+    return xw.Book(json=payload(path, **kwargs))
+
+
+def _value(v: Any) -> Any:
+    if isinstance(v, str) and v.startswith("'"):
+        return v[1:]
+    if isinstance(v, str) and len(v) >= 10 and v[4] == "-" and v[7] == "-":
+        try:
+            parsed = dt.datetime.fromisoformat(v.replace("Z", ""))
+            return parsed.date() if parsed.time() == dt.time() else parsed
+        except ValueError:
+            return v
+    return v
+
+
+def played(book: Any, data: dict[str, Any]) -> dict[str, list[list[Any]]]:
+    """Each sheet's values after the book's queued actions (setValues, clearContents, addSheet) are applied."""
+    sheets = [s["name"] for s in data["sheets"]]
+    grids = {s["name"]: [[_value(v) for v in row] for row in s["values"]] for s in data["sheets"]}
+    for action in book.json()["actions"]:
+        func = action["func"]
+        if func == "addSheet":
+            position, name = action["args"]
+            sheets.insert(position, name)
+            grids[name] = []
+            continue
+        if func not in ("setValues", "rangeClearContents"):
+            continue
+        grid = grids[sheets[action["sheet_position"]]]
+        r0, c0 = action["start_row"], action["start_column"]
+        values = action["values"] or [[None] * action["column_count"]] * action["row_count"]
+        for i, row in enumerate(values):
+            while len(grid) <= r0 + i:
+                grid.append([])
+            line = grid[r0 + i]
+            for j, v in enumerate(row):
+                while len(line) <= c0 + j:
+                    line.append("")
+                line[c0 + j] = "" if v is None else _value(v)
+    return grids
