@@ -108,14 +108,18 @@ def new(path: Path | str, sample: bool = False, today: dt.date | None = None, fo
         raise WorkbookError(f"{path.name}: sheetflow new writes .xlsx workbooks — name it like studio.xlsx")
     if path.exists() and not force:
         raise WorkbookError(f"{path} already exists — choose another name, or add --force to replace it")
+    from .addin import write_run_main
+
     today = today or dt.date.today()
     with exclusive(path):
         build_workbook(path, sample=sample, today=today)
     if sample:
         outcome = refresh(path, today)
         outcome.command = "new"
-        return outcome
-    return core.Outcome(command="new", changes=core.ChangeSet(), problems=[])
+    else:
+        outcome = core.Outcome(command="new", changes=core.ChangeSet(), problems=[])
+    outcome.notes.append(write_run_main(path, force=force))
+    return outcome
 
 
 def restore(path: Path | str, pick: int = 1) -> tuple[Backup, list[Backup]]:

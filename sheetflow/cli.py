@@ -31,7 +31,7 @@ def _report(path: Path, outcome, as_json: bool, note: str = "") -> None:
             "errors": outcome.errors, "warnings": outcome.warnings,
             "applied": [{"session": a.session.session_id, "from": a.from_status, "to": a.to.description,
                          "row": a.session.row.number} for a in outcome.applied],
-            "problems": [p.as_dict() for p in outcome.problems], "note": note,
+            "problems": [p.as_dict() for p in outcome.problems], "note": note, "notes": outcome.notes,
         }, default=str, ensure_ascii=False))
         return
     for problem in outcome.problems:
@@ -40,6 +40,8 @@ def _report(path: Path, outcome, as_json: bool, note: str = "") -> None:
         click.echo(f"session {applied.session.session_id}: {applied.from_status or '(no status)'} → "
                    f"{applied.to.description}")
     click.echo(f"{path.name}: {outcome.summary}" + (f" ({note})" if note else ""))
+    for line in outcome.notes:
+        click.echo(line)
 
 
 def _progress(path: Path, as_json: bool) -> Callable[[str], None]:
@@ -223,6 +225,23 @@ def restore(path: Path, listing: bool, pick: int) -> None:
     except WorkbookBusy as exc:
         _fail(path, str(exc), EXIT_BUSY, False)
     click.echo(f"{path.name}: restored the version of {chosen.label}")
+
+
+@main.group()
+def excel() -> None:
+    """Files for running sheetflow from buttons inside Excel (xlwings)."""
+
+
+@excel.command()
+@workbook_argument
+@click.option("--force", is_flag=True, help="Replace the .py if it exists.")
+def runmain(path: Path, force: bool) -> None:
+    """Write PATH's .py beside it, for the xlwings add-in's Run main button."""
+    from .addin import importable_alternative, write_run_main
+
+    message = write_run_main(path, force=force)
+    click.echo(message)
+    sys.exit(EXIT_USAGE if importable_alternative(path) else EXIT_OK)
 
 
 if __name__ == "__main__":

@@ -90,6 +90,7 @@ class Outcome:
     rejected: int = 0
     overdue: int = 0
     due_soon: int = 0
+    notes: list[str] = field(default_factory=list)  # anything else to tell the studio owner
 
     @property
     def errors(self) -> int:
