@@ -244,5 +244,24 @@ def runmain(path: Path, force: bool) -> None:
     sys.exit(EXIT_USAGE if importable_alternative(path) else EXIT_OK)
 
 
+@excel.command()
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Write main.py and requirements.txt into this folder instead of printing them.")
+def lite(out: Path | None) -> None:
+    """Print the main.py and requirements.txt to paste into xlwings Lite's editor."""
+    from .lite import REQUIREMENTS, main_py
+
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "main.py").write_text(main_py(), encoding="utf-8")
+        (out / "requirements.txt").write_text(REQUIREMENTS, encoding="utf-8")
+        click.echo(f"wrote {out / 'main.py'} and {out / 'requirements.txt'}: paste each into xlwings Lite's editor")
+        return
+    click.echo("# ---- main.py " + "-" * 60)
+    click.echo(main_py())
+    click.echo("# ---- requirements.txt " + "-" * 51)
+    click.echo(REQUIREMENTS, nl=False)
+
+
 if __name__ == "__main__":
     main()

@@ -23,13 +23,22 @@ _FORMULA_START = ("=", "+", "-", "@")
 
 
 def _grid(sheet: Any) -> list[list[Any]]:
-    """A sheet's values from A1, as one read (used_range; a Lite sheet without it: A1's expanded region)."""
+    """A sheet's values from A1, as one read: its used range; in xlwings Lite (no used range) the extent of
+    its Excel tables, which blank rows don't cut short, else A1's expanded region."""
     try:
         rng = sheet.used_range
         last_row, last_col = rng.last_cell.row, rng.last_cell.column
-        values = sheet.range((1, 1), (last_row, last_col)).options(ndim=2).value
     except NotImplementedError:
-        values = sheet["A1"].expand().options(ndim=2).value
+        last_row = last_col = 0
+        try:
+            for table in sheet.tables:
+                cell = table.range.last_cell
+                last_row, last_col = max(last_row, cell.row), max(last_col, cell.column)
+        except Exception:  # an engine that cannot list tables either
+            last_row = 0
+        if not last_row:
+            return [list(row) for row in sheet["A1"].expand().options(ndim=2).value or []]
+    values = sheet.range((1, 1), (last_row, last_col)).options(ndim=2).value
     return [list(row) for row in values or []]
 
 
