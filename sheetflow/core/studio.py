@@ -238,22 +238,30 @@ def validate(studio: Studio, today: dt.date) -> Outcome:
 
 def apply_pending(studio: Studio, today: dt.date, source: str = "batch", now: dt.datetime | None = None) -> Outcome:
     """Apply every row whose Change To is filled; each row stands alone."""
+    requests = []
+    for session in studio.sessions:
+        if session.has_pending_change:
+            request = _pending_change(session)
+            request.source = source
+            requests.append((session, request))
+    return _apply_each("apply", studio, requests, today, now, clear_inputs=True)
+
+
+def _apply_each(command: str, studio: Studio, requests: list[tuple[Session, StatusChange]], today: dt.date,
+                now: dt.datetime | None, clear_inputs: bool) -> Outcome:
+    """Each session's change is all or nothing, and one refused does not stop the others."""
     changes = _structure(studio)
     ctx = studio.context(today, now)
     applied, extra = [], []
-    for session in studio.sessions:
-        if not session.has_pending_change:
-            continue
-        request = _pending_change(session)
-        request.source = source
+    for session, request in requests:
         try:
             done = plan_status_change(session, request, ctx)
         except ChangeRejected as rejected:
             extra.append(rejected.problem)
             continue
-        _record(changes, done, clear_inputs=True)
+        _record(changes, done, clear_inputs=clear_inputs)
         applied.append(done)
-    return _finish("apply", studio, changes, extra, applied=applied, rejected=len(extra))
+    return _finish(command, studio, changes, extra, applied=applied, rejected=len(extra))
 
 
 def change_session(studio: Studio, session_id: str, request: StatusChange, today: dt.date,
@@ -274,21 +282,10 @@ def change_session(studio: Studio, session_id: str, request: StatusChange, today
 def change_rows(studio: Studio, rows: list[int], today: dt.date, source: str = "button",
                 now: dt.datetime | None = None) -> Outcome:
     """The Status Change window for the sessions on the selected rows: each moves to its next status."""
-    changes = _structure(studio)
-    ctx = studio.context(today, now)
     wanted = set(rows)
-    applied, extra = [], []
-    for session in studio.sessions:
-        if session.row.number not in wanted:
-            continue
-        try:
-            done = plan_status_change(session, StatusChange(source=source, input_column="Status"), ctx)
-        except ChangeRejected as rejected:
-            extra.append(rejected.problem)
-            continue
-        _record(changes, done, clear_inputs=False)
-        applied.append(done)
-    return _finish("change", studio, changes, extra, applied=applied, rejected=len(extra))
+    requests = [(session, StatusChange(source=source, input_column="Status"))
+                for session in studio.sessions if session.row.number in wanted]
+    return _apply_each("change", studio, requests, today, now, clear_inputs=False)
 
 
 def refresh(studio: Studio, today: dt.date) -> Outcome:
