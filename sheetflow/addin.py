@@ -47,6 +47,8 @@ def importable_alternative(path: Path) -> str | None:
 
 def write_run_main(workbook: Path, force: bool = False) -> str:
     """Write the workbook's .py for Run main; returns what to tell the studio owner."""
+    if not workbook.exists():
+        return f"{workbook} does not exist — create it with `sheetflow new {workbook.name}`"
     better = importable_alternative(workbook)
     if better is not None:
         return (f"{workbook.name}: the xlwings add-in's Run main imports the workbook's name as Python, and "

@@ -52,6 +52,8 @@ def _run(path: Path, operation: Operation, write: bool, progress: Progress, only
     if not write:
         progress("reading")
         return operation(core.load_studio(book.read(), only_session))
+    if not path.exists():
+        raise WorkbookError(f"{path} does not exist")
     with exclusive(path):
         progress("reading")
         studio = core.load_studio(book.read(), only_session)
@@ -105,7 +107,7 @@ def new(path: Path | str, sample: bool = False, today: dt.date | None = None, fo
 
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
-        raise WorkbookError(f"{path.name}: sheetflow new writes .xlsx workbooks — name it like studio.xlsx")
+        raise WorkbookError("sheetflow new writes .xlsx workbooks — name it like studio.xlsx")
     if path.exists() and not force:
         raise WorkbookError(f"{path} already exists — choose another name, or add --force to replace it")
     from .addin import write_run_main

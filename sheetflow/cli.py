@@ -175,7 +175,7 @@ def refresh(paths: tuple[Path, ...], jobs: int | None, today, as_json: bool) -> 
     if len(files) == 1 and not paths[0].is_dir():
         _run(files[0], as_json, lambda: batch.refresh(files[0], _today(today), _progress(files[0], as_json)))
     if not files:
-        _fail(paths[0], "no .xlsx or .xlsm workbooks there", EXIT_USAGE, as_json)
+        _fail(paths[0].resolve(), "no .xlsx or .xlsm workbooks there", EXIT_USAGE, as_json)
     _refresh_many(files, _today(today), jobs, as_json)
 
 
@@ -241,7 +241,7 @@ def runmain(path: Path, force: bool) -> None:
 
     message = write_run_main(path, force=force)
     click.echo(message)
-    sys.exit(EXIT_USAGE if importable_alternative(path) else EXIT_OK)
+    sys.exit(EXIT_USAGE if not path.exists() or importable_alternative(path) else EXIT_OK)
 
 
 @excel.command()

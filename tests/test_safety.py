@@ -146,3 +146,24 @@ def test_a_zip_bomb_sheet_is_refused_untouched(book, tmp_path, sheetflow):
     result = sheetflow("refresh", hostile)
     assert result.exit_code == 2 and "too large to be a real sheet" in result.output
     assert hostile.read_bytes() == before
+
+
+def test_a_folder_that_does_not_exist_is_exit_2_not_a_traceback(tmp_path, sheetflow):
+    for args in (("new", tmp_path / "nodir" / "studio.xlsx"), ("refresh", tmp_path / "nodir" / "studio.xlsx"),
+                 ("apply", tmp_path / "nodir" / "studio.xlsx")):
+        result = sheetflow(*args)
+        assert result.exit_code == 2, result.output
+        assert "does not exist" in result.output
+    assert not (tmp_path / "nodir").exists()
+
+
+def test_runmain_for_a_workbook_that_does_not_exist_writes_nothing(tmp_path, sheetflow):
+    result = sheetflow("excel", "runmain", tmp_path / "missing.xlsx", today=None)
+    assert result.exit_code == 2 and "does not exist" in result.output
+    assert not (tmp_path / "missing.py").exists()
+
+
+def test_an_empty_folder_names_itself(tmp_path, sheetflow, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = sheetflow("refresh", ".")
+    assert result.exit_code == 2 and f"{tmp_path.name}: no .xlsx or .xlsm workbooks there" in result.output

@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..core.problems import WorkbookBusy
+from ..core.problems import WorkbookBusy, WorkbookError
 from .backups import BACKUP_FOLDER
 
 
@@ -26,6 +26,8 @@ def exclusive(path: Path) -> Iterator[None]:
     """One sheetflow run per workbook at a time; exit code 3 for the second."""
     from filelock import FileLock, Timeout
 
+    if not path.parent.is_dir():
+        raise WorkbookError(f"the folder {path.parent} does not exist — create it first, or check the path")
     holder = lock_holders(path)
     if holder:
         raise WorkbookBusy(holder)
