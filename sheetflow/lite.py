@@ -6,14 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import __version__
+from .schema import SESSIONS, SHEET_BUTTONS
 
 PACKAGE = Path(__file__).parent
 # What runs in the browser: the domain core, the sheet names, and the xlwings adapter — no file I/O, no calamine.
 BUNDLED = ("__init__.py", "schema.py", "excel.py", *(f"core/{p.name}" for p in sorted((PACKAGE / "core").glob("*.py"))))
 REQUIREMENTS = "python-dateutil\n"
 # Sheet buttons: a named shape whose hyperlink points at the cell it covers (the template carries them).
-BUTTONS = {"apply_changes": "[btnApplyChanges]Sessions!V1", "refresh": "[btnRefresh]Sessions!W1",
-           "validate": "[btnValidate]Sessions!X1"}
+BUTTONS = {entry: f"[{shape}]{SESSIONS.name}!{cell}" for entry, shape, _, cell in SHEET_BUTTONS}
 
 HEADER = '''"""sheetflow {version} for xlwings Lite, made by `sheetflow excel lite`: paste it whole into main.py.
 

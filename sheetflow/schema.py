@@ -84,6 +84,15 @@ SETTING_DEFAULTS: dict[str, object] = {
 }
 DATE_ORDERS = ("DMY", "MDY", "YMD")
 
+# Buttons on the Sessions sheet: (entry point in sheetflow.excel, shape name, caption, the cell under it).
+# xlwings Lite binds a script to a named shape whose hyperlink targets that cell; the .xlsm's form buttons
+# sit on the same cells and call the same entry points.
+SHEET_BUTTONS = (
+    ("apply_changes", "btnApplyChanges", "Apply changes", "V1"),
+    ("refresh", "btnRefresh", "Refresh", "W1"),
+    ("validate", "btnValidate", "Validate", "X1"),
+)
+
 # Values sheetflow writes.
 FLAG_OVERDUE = "Overdue"
 FLAG_DUE_SOON = "Due soon"

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import os
+import re
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import zip_longest
@@ -16,6 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_cell_to_rowcol
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
@@ -35,6 +39,7 @@ from ..schema import (
     SESSIONS,
     SETTING_DEFAULTS,
     SETTINGS,
+    SHEET_BUTTONS,
     STATUSES,
     TASKS,
     TRIGGERS,
@@ -296,6 +301,42 @@ def _sessions(ws: Worksheet, rows: Sequence[Mapping[str, object]], fmt: Formats)
     flag = col(SESSIONS, "Flag")
     ws.conditional_format(1, flag, RULE_LAST_ROW - 1, flag, {
         "type": "cell", "criteria": "equal to", "value": f'"{FLAG_OVERDUE}"', "format": fmt.overdue_flag})
+    _lite_buttons(ws)
+
+
+BUTTON_WIDTH_CHARS = 16
+
+
+def _lite_buttons(ws: Worksheet) -> None:
+    """xlwings Lite's sheet buttons: a text box over each button cell whose hyperlink targets that cell; Lite
+    runs the script bound to the shape's name (set by _name_buttons, as xlsxwriter names them "TextBox N")."""
+    ws.set_row(0, 24)
+    for _, _, caption, cell in SHEET_BUTTONS:
+        row, column = xl_cell_to_rowcol(cell)
+        ws.set_column(column, column, BUTTON_WIDTH_CHARS)
+        ws.insert_textbox(row, column, caption, {
+            "width": 112, "height": 30, "x_offset": 2, "y_offset": 1, "object_position": 1,
+            "url": f"internal:{SESSIONS.name}!{cell}", "tip": f"{caption} (xlwings Lite)",
+            "font": {"bold": True, "color": "#FFFFFF", "size": 10},
+            "fill": {"color": "#2F5597"}, "line": {"color": "#1F3864"},
+            "align": {"vertical": "middle", "horizontal": "center"},
+        })
+
+
+def _name_buttons(package: bytes) -> bytes:
+    """Give the Lite buttons their names (btnApplyChanges…) in the Sessions drawing; every other member and
+    the zip's fixed timestamps are kept, so the build stays byte-identical."""
+    names = iter(shape for _, shape, _, _ in SHEET_BUTTONS)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/drawings/drawing1.xml":
+                data = re.sub(rb'name="TextBox \d+"', lambda _: b'name="%s"' % next(names).encode(), data)
+            dst.writestr(info, data)
+    if next(names, None) is not None:
+        raise AssertionError("the Sessions drawing is missing a Lite button")
+    return out.getvalue()
 
 
 def _statuses(ws: Worksheet, rows: Sequence[Mapping[str, object]], fmt: Formats) -> None:
@@ -353,7 +394,8 @@ def _dashboard(ws: Worksheet, fmt: Formats) -> None:
 def build_workbook(target: Target, *, sample: bool = False, today: dt.date | None = None) -> None:
     """Write a new workbook to `target`; the same arguments always give the same bytes."""
     studio = sample_studio(today or dt.date.today()) if sample else Studio()
-    wb = Workbook(os.fspath(target) if isinstance(target, os.PathLike) else target, {
+    built = io.BytesIO()
+    wb = Workbook(built, {
         "in_memory": True,  # fixed zip timestamps, and no temporary files
         "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False,
     })
@@ -375,6 +417,11 @@ def build_workbook(target: Target, *, sample: bool = False, today: dt.date | Non
     for name, formula in DEFINED_NAMES.items():
         wb.define_name(name, "=" + formula)
     wb.close()
+    data = _name_buttons(built.getvalue())
+    if isinstance(target, (str, os.PathLike)):
+        Path(target).write_bytes(data)
+    else:
+        target.write(data)
 
 
 # --- The sample studio ------------------------------------------------------------------------------------------

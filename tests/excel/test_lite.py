@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 from payloads import payload
 
@@ -75,3 +76,29 @@ def test_without_a_used_range_the_sheets_are_read_through_their_tables(tmp_path,
     monkeypatch.setattr(xw.Sheet, "used_range", property(no_used_range))
     outcome = excel.apply_changes(xw.Book(json=payload(path)))
     assert outcome is not None and len(outcome.applied) == 2 and outcome.errors == 0
+
+
+def _shape_links(path) -> dict[str, str]:
+    """Each named shape on the Sessions drawing and the cell its hyperlink targets, read from the file."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as package:
+        drawing = package.read("xl/drawings/drawing1.xml").decode()
+        rels = dict(re.findall(r'Id="(rId\d+)"[^>]*Target="#([^"]+)"', package.read(
+            "xl/drawings/_rels/drawing1.xml.rels").decode()))
+        sheet_rels = package.read("xl/worksheets/_rels/sheet1.xml.rels").decode()
+    assert "../drawings/drawing1.xml" in sheet_rels  # sheet1 is Sessions
+    return {name: rels[rid] for name, rid in re.findall(r'<xdr:cNvPr id="\d+" name="([^"]+)"><a:hlinkClick[^>]*r:id="'
+                                                        r'(rId\d+)"', drawing)}
+
+
+def test_the_template_carries_the_buttons_the_scripts_are_bound_to(tmp_path, sheetflow):
+    """Lite runs a script when the shape named in its button= is clicked and its hyperlink selects that cell."""
+    from sheetflow.lite import BUTTONS
+
+    wanted = {button.split("]")[0][1:]: button.split("]")[1] for button in BUTTONS.values()}
+    assert _shape_links(Path(__file__).parents[2] / "templates" / "workbook.xlsx") == wanted
+    assert sheetflow("new", tmp_path / "studio.xlsx", "--sample").exit_code == 0
+    assert sheetflow("apply", tmp_path / "studio.xlsx").exit_code == 0
+    assert _shape_links(tmp_path / "studio.xlsx") == wanted  # and sheetflow's own writes keep them
