@@ -11,7 +11,7 @@ from .schema import SESSIONS, SHEET_BUTTONS
 PACKAGE = Path(__file__).parent
 # What runs in the browser: the domain core, the sheet names, and the xlwings adapter — no file I/O, no calamine.
 BUNDLED = ("__init__.py", "schema.py", "excel.py", *(f"core/{p.name}" for p in sorted((PACKAGE / "core").glob("*.py"))))
-REQUIREMENTS = "python-dateutil\n"
+REQUIREMENTS = "python-dateutil\njinja2\n"  # jinja2: trigger messages, rendered in its sandbox
 # Sheet buttons: a named shape whose hyperlink points at the cell it covers (the template carries them).
 BUTTONS = {entry: f"[{shape}]{SESSIONS.name}!{cell}" for entry, shape, _, cell in SHEET_BUTTONS}
 

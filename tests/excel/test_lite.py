@@ -58,7 +58,7 @@ def test_requirements_are_pure_python(tmp_path, sheetflow):
     assert result.exit_code == 0
     text = result.output
     assert "# ---- main.py" in text and "# ---- requirements.txt" in text
-    assert text.split("# ---- requirements.txt")[1].split("\n", 1)[1].split() == ["python-dateutil"]
+    assert text.split("# ---- requirements.txt")[1].split("\n", 1)[1].split() == ["python-dateutil", "jinja2"]
 
 
 def test_without_a_used_range_the_sheets_are_read_through_their_tables(tmp_path, sheetflow, monkeypatch):
