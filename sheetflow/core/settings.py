@@ -1,11 +1,12 @@
-"""The Settings sheet: studio name, work week, due-soon window, current user, date order."""
+"""The Settings sheet: studio name, work week, due-soon window, current user, date order, SMTP server."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
-from ..schema import DATE_ORDERS, SETTING_DEFAULTS, SETTINGS, WEEKDAYS
+from ..schema import DATE_ORDERS, SETTING_DEFAULTS, SETTINGS, SMTP_SECURITY, WEEKDAYS
 from .cells import CellValueError, address, is_blank, normalize, read_bool, read_text, read_whole
 from .problems import Problem, Severity
 from .tables import Table
@@ -21,18 +22,54 @@ class Settings:
     holiday_country: str = ""
     holiday_region: str = ""
     date_order: str = "DMY"
+    smtp_host: str = ""
+    smtp_port: int | None = None  # None: the usual port for smtp_security
+    smtp_sender: str = ""
+    smtp_security: str = "starttls"
+    smtp_user: str = ""
+    password_cells: list[str] = field(default_factory=list)  # Value cells of rows that hold a password
     cells: dict[str, str] = field(default_factory=dict)  # setting -> address of its Value cell
+
+
+_PASSWORD_NAME = re.compile(r"pass(word|wd)|\bpwd\b")
+PASSWORD_FIX = ("delete the value (and change the password if the file has been shared), then store it with "
+                "`keyring set sheetflow USER@HOST` or in the SHEETFLOW_SMTP_PASSWORD environment variable")
+
+
+def read_smtp_port(value: object) -> int | None:
+    port = read_whole(value, "SMTP port")
+    if port is not None and not 1 <= port <= 65535:
+        raise CellValueError(f"SMTP port {port} is not a port number",
+                             "type the port your mail provider gives, such as 587, or leave it blank")
+    return port
+
+
+def read_smtp_security(value: object) -> str:
+    """none, starttls or ssl; "SSL/TLS" as mail programs spell it is ssl. Plain "TLS" is ambiguous: refused."""
+    text = normalize(value).replace(" ", "")
+    text = {"": str(SETTING_DEFAULTS["SMTP security"]), "ssl/tls": "ssl", "no": "none"}.get(text, text)
+    if text not in SMTP_SECURITY:
+        raise CellValueError(f'SMTP security "{read_text(value)}" is not none, starttls or ssl',
+                             "type starttls (usually port 587) or ssl (usually port 465), as your mail provider says")
+    return text
 
 
 def read_settings(table: Table) -> tuple[Settings, list[Problem]]:
     problems: list[Problem] = []
     values: dict[str, object] = {}
     cells: dict[str, str] = {}
+    password_cells: list[str] = []
     value_col = table.columns.get("value", 2)
     known = {normalize(name): name for name in SETTING_DEFAULTS}
     for row in table.rows:
         name = known.get(normalize(row.get("Setting")))
         if name is None:
+            if _PASSWORD_NAME.search(normalize(row.get("Setting"))) and not is_blank(row.get("Value")):
+                password_cells.append(address(row.number, value_col))
+                problems.append(Problem(
+                    SETTINGS.name, address(row.number, value_col),
+                    f'Setting "{read_text(row.get("Setting"))}" holds a password, and passwords must never be kept '
+                    "in the workbook: anyone with a copy of the file can read it", PASSWORD_FIX, Severity.WARNING))
             continue
         values[name] = row.get("Value")
         cells[name] = address(row.number, value_col)
@@ -80,6 +117,16 @@ def read_settings(table: Table) -> tuple[Settings, list[Problem]]:
                                 "type DMY, MDY or YMD", Severity.ERROR))
         order = "DMY"
     settings.date_order = order
+    settings.password_cells = password_cells
+    settings.smtp_host = read_text(values.get("SMTP host"))
+    settings.smtp_sender = read_text(values.get("SMTP sender"))
+    settings.smtp_user = read_text(values.get("SMTP user"))
+    for name, reader, attribute in (("SMTP port", read_smtp_port, "smtp_port"),
+                                    ("SMTP security", read_smtp_security, "smtp_security")):
+        try:
+            setattr(settings, attribute, reader(values.get(name)))
+        except CellValueError as exc:
+            problem(name, exc.message, exc.fix)
     return settings, problems
 
 
