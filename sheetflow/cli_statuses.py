@@ -1,0 +1,238 @@
+"""`sheetflow statuses …` (the manuals' Session Status Maintenance, as commands) and `sheetflow holidays`.
+
+sheetflow.cli registers these at its end; this module takes its shared helpers from there only when a command
+runs, so either module may be imported first (and `python -m sheetflow.cli` works).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+today_option = click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                            help="Run as if today were this date (YYYY-MM-DD), for reproducible runs.")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+workbook_argument = click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+name_argument = click.argument("name")
+type_option = click.option("--type", "session_type", default="", metavar="SESSION_TYPE",
+                           help="With Statuses by type = Yes: the session type whose cycle is meant, where the "
+                                "name is used in several.")
+hide_option = click.option("--hide-inactive", is_flag=True, help="Leave inactive statuses out.")
+
+
+def _run(path: Path, as_json: bool, action: Callable[[], object]) -> None:
+    from . import cli
+
+    cli._run(path, as_json, action)
+
+
+@click.group()
+def statuses() -> None:
+    """Maintain the status list, as the Session Status Maintenance window does.
+
+    Every change keeps the sessions and triggers consistent: a status that sessions or triggers use can be made
+    inactive but not deleted, the Initial and Final statuses stay active, and a rename reaches the sessions'
+    Status and Change To, the Triggers and (as one new row) the Notes history. NAME matches ignoring case and
+    extra spaces; with Statuses by type = Yes, --type picks the cycle where a name is in several.
+    """
+
+
+@statuses.command("list")
+@workbook_argument
+@type_option
+@hide_option
+@today_option
+@json_option
+def list_(path: Path, session_type: str, hide_inactive: bool, today, as_json: bool) -> None:
+    """Show the statuses by cycle and sort order."""
+    from . import cli
+    from .core.problems import WorkbookBusy, WorkbookError
+    from .status_list import read_list
+
+    try:
+        listing = read_list(path, hide_inactive, session_type)
+    except WorkbookError as exc:
+        cli._fail(path, str(exc), cli.EXIT_USAGE, as_json)
+    except WorkbookBusy as exc:
+        cli._fail(path, str(exc), cli.EXIT_BUSY, as_json)
+    if as_json:
+        click.echo(json.dumps({"file": str(path), "statuses": listing.rows, "notes": listing.left_out},
+                              ensure_ascii=False))
+        sys.exit(cli.EXIT_OK)
+    widths = {c: max([len(c)] + [len(_shown(r[c])) for r in listing.rows]) for c in listing.columns}
+    click.echo("  ".join(c.ljust(widths[c]) for c in listing.columns).rstrip())
+    for row in listing.rows:
+        click.echo("  ".join(_shown(row[c]).ljust(widths[c]) for c in listing.columns).rstrip())
+    for line in listing.left_out:
+        click.echo(line)
+    click.echo(f"{path.name}: {len(listing.rows)} statuses")
+
+
+def _shown(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+@statuses.command()
+@workbook_argument
+@click.option("--step", type=click.IntRange(min=1), default=10, show_default=True,
+              help="The gap between sort orders (10, 20, 30 … leaves room to insert steps).")
+@type_option
+@today_option
+@json_option
+def renumber(path: Path, step: int, session_type: str, today, as_json: bool) -> None:
+    """Renumber the sort orders of each cycle 10, 20, 30 …, keeping the order."""
+    from . import status_list
+
+    _run(path, as_json, lambda: status_list.renumber(path, step, session_type))
+
+
+@statuses.command()
+@workbook_argument
+@name_argument
+@click.argument("direction", type=click.Choice(["up", "down"], case_sensitive=False))
+@type_option
+@today_option
+@json_option
+def move(path: Path, name: str, direction: str, session_type: str, today, as_json: bool) -> None:
+    """Move a status up or down its cycle (it swaps sort orders with its neighbour)."""
+    from . import status_list
+
+    _run(path, as_json, lambda: status_list.move(path, name, direction.lower(), session_type))
+
+
+@statuses.command()
+@workbook_argument
+@name_argument
+@type_option
+@today_option
+@json_option
+def initial(path: Path, name: str, session_type: str, today, as_json: bool) -> None:
+    """Make a status the Initial one of its cycle (the previous one is unset)."""
+    from . import status_list
+
+    _run(path, as_json, lambda: status_list.set_role(path, name, "initial", session_type))
+
+
+@statuses.command()
+@workbook_argument
+@name_argument
+@type_option
+@today_option
+@json_option
+def final(path: Path, name: str, session_type: str, today, as_json: bool) -> None:
+    """Make a status the Final one of its cycle (the previous one is unset)."""
+    from . import status_list
+
+    _run(path, as_json, lambda: status_list.set_role(path, name, "final", session_type))
+
+
+@statuses.command()
+@workbook_argument
+@name_argument
+@type_option
+@today_option
+@json_option
+def inactive(path: Path, name: str, session_type: str, today, as_json: bool) -> None:
+    """Make a status inactive: never offered as the next status; sessions in it stay there."""
+    from . import status_list
+
+    _run(path, as_json, lambda: status_list.set_inactive(path, name, True, session_type))
+
+
+@statuses.command()
+@workbook_argument
+@name_argument
+@type_option
+@today_option
+@json_option
+def active(path: Path, name: str, session_type: str, today, as_json: bool) -> None:
+    """Make an inactive status active again."""
+    from . import status_list
+
+    _run(path, as_json, lambda: status_list.set_inactive(path, name, False, session_type))
+
+
+@statuses.command()
+@workbook_argument
+@name_argument
+@type_option
+@today_option
+@json_option
+def delete(path: Path, name: str, session_type: str, today, as_json: bool) -> None:
+    """Delete a status (its row on Statuses is cleared) — refused while sessions or triggers use it."""
+    from . import status_list
+
+    _run(path, as_json, lambda: status_list.delete(path, name, session_type))
+
+
+@statuses.command()
+@workbook_argument
+@click.argument("old")
+@click.argument("new")
+@type_option
+@today_option
+@json_option
+def rename(path: Path, old: str, new: str, session_type: str, today, as_json: bool) -> None:
+    """Rename a status in Statuses, the sessions' Status and Change To, and the Triggers; a Notes row records it."""
+    from . import status_list
+
+    _run(path, as_json, lambda: status_list.rename(path, old, new, session_type, today.date() if today else None))
+
+
+@statuses.command()
+@workbook_argument
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="The file to write, .xlsx or .csv (default: 'NAME statuses.xlsx' beside the workbook).")
+@type_option
+@hide_option
+@today_option
+@json_option
+def export(path: Path, out: Path | None, session_type: str, hide_inactive: bool, today, as_json: bool) -> None:
+    """Export the list to Excel (or CSV) by cycle and sort order; the workbook is not changed."""
+    from . import status_list
+
+    target = out or path.with_name(f"{path.stem} statuses.xlsx")
+    _run(path, as_json, lambda: status_list.export(path, target, hide_inactive, session_type))
+
+
+@statuses.command("print")
+@workbook_argument
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="The file to write: .pdf (needs LibreOffice) or a print-ready .xlsx (default: 'NAME "
+                   "statuses.pdf' beside the workbook, or the .xlsx when LibreOffice is not installed).")
+@type_option
+@hide_option
+@today_option
+@json_option
+def print_(path: Path, out: Path | None, session_type: str, hide_inactive: bool, today, as_json: bool) -> None:
+    """Print the list: a PDF through LibreOffice when it is installed, else a print-ready workbook."""
+    from . import status_list
+
+    _run(path, as_json, lambda: status_list.print_list(path, out, hide_inactive, session_type))
+
+
+@click.command()
+@workbook_argument
+@click.argument("more_years", nargs=-1, type=click.IntRange(1900, 2199), metavar="")
+@click.option("--country", default="", help="ISO country code, such as US or DE (default: Holiday country in "
+                                            "Settings).")
+@click.option("--region", default="", help="Region (subdivision) code, such as CA or BY (default: Holiday region "
+                                           "in Settings, for the Settings country).")
+@click.option("--years", multiple=True, type=click.IntRange(1900, 2199), metavar="YEAR…",
+              help="The years to fill: --years 2026 2027 (default: this year).")
+@today_option
+@json_option
+def holidays(path: Path, more_years: tuple[int, ...], country: str, region: str, years: tuple[int, ...], today,
+             as_json: bool) -> None:
+    """Fill the Holidays sheet with a country's public holidays (python-holidays).
+
+    Dates already on the sheet (in whatever form) are not added again, and your own rows stay.
+    """
+    from . import holidays as public
+
+    wanted = [*years, *more_years]
+    _run(path, as_json, lambda: public.fill(path, country, region, wanted, today.date() if today else None))

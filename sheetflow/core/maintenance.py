@@ -1,0 +1,477 @@
+"""The status list's maintenance, as the vendors' Session Status Maintenance window does it: renumber, move up or
+down, set the Initial or Final status, make a status inactive, delete, rename; and filling the Holidays sheet.
+
+Every operation keeps sessions, triggers and history consistent: it refuses (a Problem at the cell to look at,
+nothing written) what would leave a session or a trigger pointing at nothing, and returns cell writes otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..schema import HOLIDAYS, NO, NOTES, SESSIONS, STATUSES, TRIGGERS, YES
+from .cells import CellValueError, address, display, is_blank, normalize, read_date, read_text
+from .cycle import Cycle, Status
+from .problems import Problem, Severity, WorkbookError
+from .sessions import Session
+from .studio import ChangeSet, Outcome, Studio
+from .tables import Row, Table, missing_table
+
+ROLES = {"initial": "Initial", "final": "Final"}
+DIRECTIONS = ("up", "down")
+MAX_ROWS_NAMED = 10  # a message names this many rows, then says how many more
+
+
+@dataclass
+class ListOutcome(Outcome):
+    """An Outcome whose summary says what was done to the list (or that nothing was)."""
+
+    done: str = ""
+
+    @property
+    def summary(self) -> str:
+        return "; ".join(part for part in (self.done or "nothing changed", super().summary) if part)
+
+
+# -- finding statuses ------------------------------------------------------------------------------------------
+
+
+def find_status(studio: Studio, name: str, session_type: str = "") -> tuple[Cycle, Status]:
+    """The status a name means; with statuses by type, session_type picks the cycle where the name is ambiguous."""
+    if not studio.workflow.cycles:
+        raise WorkbookError("the Statuses sheet has no statuses yet — add the steps of your workflow there first")
+    cycles = _scope(studio, session_type)
+    found = [(cycle, status) for cycle in cycles if (status := cycle.find(name)) is not None]
+    if not found:
+        where = cycles[0].label if len(cycles) == 1 else "any cycle"
+        known = _names((s.description for c in cycles for s in c.statuses), "and")
+        raise WorkbookError(f'"{display(name)}" is not a status of {where} — the statuses are: {known}')
+    if len(found) > 1:
+        types = [cycle.session_type for cycle, _ in found]
+        raise WorkbookError(f'"{display(name)}" is a status of the {_names(types, "and")} cycles — say which session '
+                            f"type's cycle you mean (--type {types[0]})")
+    return found[0]
+
+
+def _names(names: Iterable[str], last: str = "or", limit: int = 12) -> str:
+    items = [f'"{n}"' if " " in n else n for n in names]
+    if not items:
+        return "(none)"
+    if len(items) > limit:
+        return ", ".join(items[:limit]) + f" … ({len(items) - limit} more)"
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {last} {items[-1]}"
+
+
+def _rows_named(sheet: str, rows: list[int]) -> str:
+    """'Sessions rows 4, 7 and 12' (the first few, then how many more)."""
+    rows = sorted(set(rows))
+    shown = [str(r) for r in rows[:MAX_ROWS_NAMED]]
+    more = len(rows) - len(shown)
+    if more:
+        return f"{sheet} rows {', '.join(shown)} and {more} more"
+    if len(shown) == 1:
+        return f"{sheet} row {shown[0]}"
+    return f"{sheet} rows {', '.join(shown[:-1])} and {shown[-1]}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}{'es' if word.endswith('s') else 's'}"
+
+
+def _statuses_table(studio: Studio) -> Table:
+    return studio.tables[STATUSES.name]
+
+
+def _cell(studio: Studio, status: Status, column: str) -> str:
+    return address(status.row, _statuses_table(studio).column_of(column))
+
+
+def _statuses_rows(studio: Studio) -> dict[int, Row]:
+    return {row.number: row for row in _statuses_table(studio).rows}
+
+
+def _with_columns(studio: Studio, changes: ChangeSet, columns: Iterable[str]) -> None:
+    """Statuses columns an operation writes that the sheet lacks are added at the right end of its header row."""
+    table = _statuses_table(studio)
+    missing = table.plan_missing([c for c in STATUSES.columns if c in set(columns)])
+    if missing:
+        changes.new_columns[STATUSES.name] = missing
+
+
+def _refused(problems: list[Problem]) -> ListOutcome:
+    return ListOutcome(command="statuses", changes=ChangeSet(), problems=problems, rejected=1)
+
+
+def _done(changes: ChangeSet, done: str, problems: list[Problem] | None = None,
+          notes: list[str] | None = None) -> ListOutcome:
+    return ListOutcome(command="statuses", changes=changes, problems=problems or [], done=done, notes=notes or [])
+
+
+def _scope(studio: Studio, session_type: str) -> list[Cycle]:
+    if studio.workflow.by_type and session_type.strip():
+        cycle = studio.workflow.cycle_for(session_type)
+        if cycle is None:
+            raise WorkbookError(f'no status cycle for session type "{display(session_type)}" — the cycles are: '
+                                f"{_names((c.session_type for c in studio.workflow.cycles.values()), 'and')}")
+        return [cycle]
+    return list(studio.workflow.cycles.values())
+
+
+def left_out(studio: Studio) -> list[str]:
+    """Rows with a description that belong to no cycle (a repeated description, no session type): validate names
+    them; the list operations leave them as they are."""
+    placed = {s.row for s in studio.workflow.all_statuses()}
+    return [f'Statuses row {row.number} ("{display(row.get("Description"))}") is in no cycle and was left as it was '
+            "— sheetflow validate says why"
+            for row in _statuses_table(studio).rows
+            if row.number not in placed and not is_blank(row.get("Description"))]
+
+
+# -- sessions and triggers that name a status ------------------------------------------------------------------
+
+
+def _sessions_using(studio: Studio, cycle: Cycle, status: Status) -> tuple[list[Session], list[Session]]:
+    """(sessions in the status, sessions whose Change To names it)."""
+    in_it = [s for s in studio.sessions if s.status is status]
+    heading = [s for s in studio.sessions
+               if s.change_to and s.cycle is cycle and cycle.find(s.change_to) is status]
+    return in_it, heading
+
+
+@dataclass
+class TriggerUse:
+    row: Row
+    shared: list[Cycle]  # for a trigger of every session type: other cycles that still have a status of that name
+
+
+def _triggers_naming(studio: Studio, cycle: Cycle, status: Status) -> list[TriggerUse]:
+    """Triggers rows whose Status is this status: with statuses by type, those of its session type, and those of
+    every type (blank Session Type), which may name a same-named status of another cycle too."""
+    table = studio.tables.get(TRIGGERS.name) or missing_table(TRIGGERS.name)
+    if not table.exists or not table.has("Status"):
+        return []
+    found = []
+    for row in table.rows:
+        if normalize(row.get("Status")) != status.key:
+            continue
+        if not studio.workflow.by_type:
+            found.append(TriggerUse(row, []))
+            continue
+        trigger_type = read_text(row.get("Session Type"))
+        if not trigger_type:
+            others = [c for c in studio.workflow.cycles.values() if c is not cycle and c.find(status.description)]
+            found.append(TriggerUse(row, others))
+        elif normalize(trigger_type) == normalize(cycle.session_type):
+            found.append(TriggerUse(row, []))
+    return found
+
+
+# -- the list operations ---------------------------------------------------------------------------------------
+
+
+def renumber(studio: Studio, step: int = 10, session_type: str = "") -> ListOutcome:
+    """Sort orders become step, 2×step, 3×step … in each cycle, the order kept (ties by row, blanks last)."""
+    if step < 1:
+        raise WorkbookError(f"the step must be a whole number of 1 or more, not {step}")
+    changes = ChangeSet()
+    changed = total = 0
+    rows = _statuses_rows(studio)
+    for cycle in _scope(studio, session_type):
+        for position, status in enumerate(cycle.statuses, start=1):
+            total += 1
+            number = step * position
+            raw = rows[status.row].get("Sort Order")
+            if isinstance(raw, (int, float)) and not isinstance(raw, bool) and raw == number:
+                continue  # a number typed as text becomes a number too
+            changes.set(STATUSES.name, status.row, "Sort Order", number)
+            changed += 1
+    done = f"renumbered {changed} of {_plural(total, 'status')}" if changed else \
+        f"all {_plural(total, 'status')} were already numbered {step}, {2 * step}, {3 * step} …"
+    return _done(changes, done, notes=left_out(studio))
+
+
+def move(studio: Studio, name: str, direction: str, session_type: str = "") -> ListOutcome:
+    """Move Up / Move Down: the status swaps sort orders with its neighbour in its cycle (rows stay where they are)."""
+    if direction not in DIRECTIONS:
+        raise WorkbookError(f'move a status "up" or "down", not "{display(direction)}"')
+    cycle, status = find_status(studio, name, session_type)
+    at = cycle.statuses.index(status)
+    other_at = at - 1 if direction == "up" else at + 1
+    if not 0 <= other_at < len(cycle.statuses):
+        edge = "first" if direction == "up" else "last"
+        return _done(ChangeSet(), "", [Problem(STATUSES.name, _cell(studio, status, "Sort Order"),
+                                               f'"{status.description}" is already the {edge} status of {cycle.label}',
+                                               f"nothing to move; move another status {direction} instead",
+                                               Severity.WARNING)])
+    other = cycle.statuses[other_at]
+    for s in (status, other):
+        if s.sort_order is None:
+            return _refused([Problem(STATUSES.name, _cell(studio, s, "Sort Order"),
+                                     f'"{s.description}" has no sort order, so it can\'t swap places',
+                                     "run sheetflow statuses renumber first (it keeps the order and fills the gaps)")])
+    if status.sort_order == other.sort_order:
+        return _refused([Problem(STATUSES.name, _cell(studio, status, "Sort Order"),
+                                 f'"{status.description}" and "{other.description}" share Sort Order '
+                                 f"{status.sort_order}, so swapping them changes nothing",
+                                 "run sheetflow statuses renumber first (it keeps the order and fills the gaps)")])
+    changes = ChangeSet()
+    changes.set(STATUSES.name, status.row, "Sort Order", other.sort_order)
+    changes.set(STATUSES.name, other.row, "Sort Order", status.sort_order)
+    where = "before" if direction == "up" else "after"
+    return _done(changes, f'"{status.description}" moved {direction}, now {where} "{other.description}" '
+                          f"(Sort Order {other.sort_order})")
+
+
+def set_role(studio: Studio, name: str, role: str, session_type: str = "") -> ListOutcome:
+    """Make a status the cycle's Initial or Final one; the previous one is unset, as the manuals describe."""
+    word = ROLES.get(role)
+    if word is None:
+        raise WorkbookError(f'a status can be made "initial" or "final", not "{display(role)}"')
+    cycle, status = find_status(studio, name, session_type)
+    others = [s for s in cycle.statuses if getattr(s, role) and s is not status]
+    if getattr(status, role) and not others:
+        return _done(ChangeSet(), f'"{status.description}" is already the {word} status of {cycle.label}')
+    if status.inactive:
+        return _refused([Problem(STATUSES.name, _cell(studio, status, "Inactive"),
+                                 f'"{status.description}" is inactive, and the {word} status must be active',
+                                 f'make it active first (sheetflow statuses active "{status.description}")')])
+    opposite = "final" if role == "initial" else "initial"
+    if getattr(status, opposite) and len(cycle.statuses) > 1:
+        return _refused([Problem(STATUSES.name, _cell(studio, status, word),
+                                 f'"{status.description}" is the {ROLES[opposite]} status of {cycle.label}; a cycle '
+                                 "starts and ends at different steps",
+                                 f"make another status {ROLES[opposite]} first, then this one {word}")])
+    changes = ChangeSet()
+    _with_columns(studio, changes, [word])
+    for previous in others:
+        changes.set(STATUSES.name, previous.row, word, NO)
+    if not getattr(status, role):
+        changes.set(STATUSES.name, status.row, word, YES)
+    notes = []
+    if role == "final":
+        at_old_end = [s for s in studio.sessions if any(s.status is p for p in others)]
+        if at_old_end:
+            notes.append(f"{_plural(len(at_old_end), 'session')} at the previous Final status "
+                         f"({_names([p.description for p in others], 'and')}) can now move on and be flagged overdue — "
+                         "run sheetflow refresh")
+    was = f" (was {_names([p.description for p in others], 'and')})" if others else ""
+    return _done(changes, f'"{status.description}" is now the {word} status of {cycle.label}{was}', notes=notes)
+
+
+def set_inactive(studio: Studio, name: str, inactive: bool = True, session_type: str = "") -> ListOutcome:
+    """Tick or clear Inactive. Sessions already in an inactive status stay valid; the Initial and Final statuses
+    must stay active (SPEC §2), so making them inactive is refused."""
+    cycle, status = find_status(studio, name, session_type)
+    state = "inactive" if inactive else "active"
+    if status.inactive == inactive:
+        return _done(ChangeSet(), f'"{status.description}" is already {state}')
+    if inactive:
+        for role, word in ROLES.items():
+            if getattr(status, role):
+                return _refused([Problem(STATUSES.name, _cell(studio, status, "Inactive"),
+                                         f'"{status.description}" is the {word} status of {cycle.label}, which must '
+                                         "stay active",
+                                         f"make another status {word} first (sheetflow statuses {role} NAME), "
+                                         "then this one inactive")])
+    changes = ChangeSet()
+    _with_columns(studio, changes, ["Inactive"])
+    changes.set(STATUSES.name, status.row, "Inactive", YES if inactive else NO)
+    problems, notes = [], []
+    if inactive:
+        in_it, heading = _sessions_using(studio, cycle, status)
+        if in_it:
+            notes.append(f"{_plural(len(in_it), 'session')} still in it stay there until moved on "
+                         f"({_rows_named(SESSIONS.name, [s.row.number for s in in_it])})")
+        if heading:
+            problems.append(Problem(STATUSES.name, _cell(studio, status, "Inactive"),
+                                    f'{_plural(len(heading), "session")} have "{status.description}" in Change To '
+                                    f"({_rows_named(SESSIONS.name, [s.row.number for s in heading])}); an inactive "
+                                    "status is never a target, so apply will refuse those changes",
+                                    "pick another status in their Change To", Severity.WARNING))
+    return _done(changes, f'"{status.description}" is now {state}', problems, notes)
+
+
+def delete(studio: Studio, name: str, session_type: str = "") -> ListOutcome:
+    """Clear a status's row on the Statuses sheet — refused while sessions or triggers use it, or while it is the
+    cycle's Initial or Final status; an unused status that should stay in the history can be made inactive."""
+    cycle, status = find_status(studio, name, session_type)
+    problems = []
+    where = _cell(studio, status, "Description")
+    in_it, heading = _sessions_using(studio, cycle, status)
+    users = in_it + [s for s in heading if s not in in_it]
+    if users:
+        detail = []
+        if in_it:
+            detail.append(f"{len(in_it)} in it")
+        if heading:
+            detail.append(f"{len(heading)} with it in Change To")
+        problems.append(Problem(STATUSES.name, where,
+                                f'"{status.description}" is used by {_plural(len(users), "session")} '
+                                f"({', '.join(detail)}: {_rows_named(SESSIONS.name, [s.row.number for s in users])})",
+                                "move those sessions to another status first, or make the status inactive instead "
+                                f'(sheetflow statuses inactive "{status.description}")'))
+    triggers = [t for t in _triggers_naming(studio, cycle, status) if not t.shared]
+    if triggers:
+        problems.append(Problem(STATUSES.name, where,
+                                f'"{status.description}" is named by {_plural(len(triggers), "trigger")} '
+                                f"({_rows_named(TRIGGERS.name, [t.row.number for t in triggers])})",
+                                "point those triggers at another status, or clear them, first"))
+    for role, word in ROLES.items():
+        if getattr(status, role):
+            problems.append(Problem(STATUSES.name, _cell(studio, status, word),
+                                    f'"{status.description}" is the {word} status of {cycle.label}',
+                                    f"make another status {word} first (sheetflow statuses {role} NAME)"))
+    if problems:
+        return _refused(problems)
+    changes = ChangeSet()
+    table = _statuses_table(studio)
+    for column in STATUSES.columns:
+        if table.has(column):
+            changes.set(STATUSES.name, status.row, column, None)
+    notes = [f"Statuses row {status.row} is now blank; delete the row in Excel if you like"]
+    row = _statuses_rows(studio).get(status.row)
+    known = {normalize(column) for column in STATUSES.columns}
+    own = [header for col, header in sorted(table.headers.items())
+           if normalize(header) not in known and row is not None and col <= len(row.values)
+           and not is_blank(row.values[col - 1])]
+    if own:
+        notes.append(f"your own columns on that row were left as they were: {_names(own, 'and')}")
+    return _done(changes, f'"{status.description}" deleted from {cycle.label}', notes=notes)
+
+
+def rename(studio: Studio, old: str, new: str, session_type: str = "", now: dt.datetime | None = None,
+           by: str = "") -> ListOutcome:
+    """Rename a status everywhere it is named: its Description, the sessions' Status and Change To, the triggers;
+    Notes rows are never rewritten — one Notes row records the rename, so the history can be read across it."""
+    new = new.strip()
+    if not new:
+        raise WorkbookError("the new name is blank — type the status's new description")
+    cycle, status = find_status(studio, old, session_type)
+    if new == status.description:
+        return _done(ChangeSet(), f'"{status.description}" already has that name')
+    clash = cycle.find(new)
+    if clash is not None and clash is not status:
+        return _refused([Problem(STATUSES.name, _cell(studio, clash, "Description"),
+                                 f'"{clash.description}" is already a status of {cycle.label}',
+                                 "pick another name, or rename or delete that status first")])
+    changes = ChangeSet()
+    problems: list[Problem] = []
+    changes.set(STATUSES.name, status.row, "Description", new)
+    in_it, heading = _sessions_using(studio, cycle, status)
+    for session in in_it:
+        changes.set(SESSIONS.name, session.row.number, "Status", new)
+    for session in heading:
+        changes.set(SESSIONS.name, session.row.number, "Change To", new)
+    renamed_triggers = 0
+    for use in _triggers_naming(studio, cycle, status):
+        if use.shared:
+            problems.append(Problem(TRIGGERS.name, use.row.cell("Status"),
+                                    f'this trigger (every session type) names "{status.description}", still a status '
+                                    f"of the {_names([c.session_type for c in use.shared], 'and')} cycle; the "
+                                    f'{cycle.session_type} status is now "{new}"',
+                                    f'add a {cycle.session_type} row for "{new}" if it should fire for those '
+                                    "sessions too", Severity.WARNING))
+            continue
+        changes.set(TRIGGERS.name, use.row.number, "Status", new)
+        renamed_triggers += 1
+    if studio.workflow.by_type:
+        elsewhere = [c for c in studio.workflow.cycles.values() if c is not cycle and c.find(new)]
+        if elsewhere:
+            types = _names([c.session_type for c in elsewhere], "and")
+            problems.append(Problem(STATUSES.name, _cell(studio, status, "Description"),
+                                    f'"{new}" is also a status of the {types} cycle',
+                                    'prefix descriptions per type, e.g. "W-Session Pending", so hubs sort well',
+                                    Severity.WARNING))
+    note = f'status renamed from "{status.description}" to "{new}"'
+    if studio.workflow.by_type:
+        note += f" ({cycle.session_type} cycle)"
+    _ensure_notes(studio, changes)
+    changes.append(NOTES.name, {
+        "Logged At": now or dt.datetime.now().replace(microsecond=0), "Session ID": None, "Client": None,
+        "From Status": status.description, "To Status": new, "Date Completed": None, "Due Date": None,
+        "Updated By": by or None, "Source": "batch", "Note": note,
+    })
+    notes = [f"updated the Status of {_plural(len(in_it), 'session')}, the Change To of {len(heading)} and "
+             f"{_plural(renamed_triggers, 'trigger')}; a new Notes row records the rename (older rows keep the old "
+             "name)"]
+    return _done(changes, note, problems, notes)
+
+
+def _ensure_notes(studio: Studio, changes: ChangeSet) -> None:
+    notes = studio.tables.get(NOTES.name)
+    if notes is None or not notes.exists:
+        changes.new_sheets.append(NOTES.name)
+        return
+    missing = notes.plan_missing(NOTES.columns)
+    if missing:
+        changes.new_columns[NOTES.name] = missing
+
+
+# -- the list as it reads --------------------------------------------------------------------------------------
+
+
+def listed(studio: Studio, hide_inactive: bool = False, session_type: str = "") -> list[Status]:
+    """The statuses by cycle (in the order the sheet first names them) and sort order: what export and print show."""
+    return [s for cycle in _scope(studio, session_type) for s in cycle.statuses if not (hide_inactive and s.inactive)]
+
+
+def listed_row(studio: Studio, status: Status) -> dict[str, object]:
+    """One status as the exported list shows it, in the Statuses sheet's column names."""
+    return {
+        "Session Type": status.session_type if studio.workflow.by_type else "",
+        "Description": status.description,
+        "Sort Order": status.sort_order,
+        "Typical Duration": status.typical_duration,
+        "Initial": YES if status.initial else NO,
+        "Final": YES if status.final else NO,
+        "Stage": status.stage,
+        "Default User": status.default_user,
+        "Inactive": YES if status.inactive else NO,
+    }
+
+
+# -- holidays --------------------------------------------------------------------------------------------------
+
+
+def add_holidays(studio: Studio, found: Iterable[tuple[dt.date, str]], label: str = "") -> ListOutcome:
+    """Public holidays onto the Holidays sheet: new dates appended in date order, a date already there (in whatever
+    form its cell has) never repeated — a blank Name beside it gets the holiday's name — and no row removed."""
+    table = studio.tables.get(HOLIDAYS.name) or missing_table(HOLIDAYS.name)
+    changes = ChangeSet()
+    problems: list[Problem] = []
+    there: dict[dt.date, Row | None] = {}
+    if not table.exists:
+        changes.new_sheets.append(HOLIDAYS.name)
+    else:
+        missing = table.plan_missing(HOLIDAYS.columns)
+        if missing:
+            changes.new_columns[HOLIDAYS.name] = missing
+        for row in table.rows:
+            raw = row.get("Date")
+            try:
+                day = read_date(raw, studio.settings.date_order)
+            except CellValueError as exc:
+                problems.append(Problem(HOLIDAYS.name, row.cell("Date"), f"Date: {exc.message}", exc.fix,
+                                        Severity.WARNING))
+                continue
+            if day is not None:
+                there.setdefault(day, row)
+    added = named = kept = 0
+    for day, name in sorted(dict(found).items()):
+        if day in there:
+            kept += 1
+            row = there[day]
+            if row is not None and table.has("Name") and is_blank(row.get("Name")):
+                changes.set(HOLIDAYS.name, row.number, "Name", name)
+                named += 1
+            continue
+        changes.append(HOLIDAYS.name, {"Date": day, "Name": name})
+        there[day] = None
+        added += 1
+    done = f"{_plural(added, 'holiday')} added" + (f", {named} named" if named else "")
+    if label:
+        done += f" ({label})"
+    notes = [f"{_plural(kept, 'holiday')} already on the Holidays sheet left as they were"] if kept else []
+    return _done(changes, done, problems, notes)
