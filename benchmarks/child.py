@@ -222,7 +222,7 @@ def main() -> None:
     started = time.perf_counter()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("impl", choices=("sheetflow", "openpyxl"))
-    parser.add_argument("op", choices=("refresh", "apply", "change"))
+    parser.add_argument("op", choices=("refresh", "apply", "change", "report"))
     parser.add_argument("path", type=Path)
     parser.add_argument("result", type=Path)
     parser.add_argument("--today", default="2026-03-02")

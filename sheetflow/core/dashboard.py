@@ -1,0 +1,433 @@
+"""The Dashboard: its figures (the board of sessions, the time spent in each status) and where each one stands
+on the Dashboard sheet, shared by the file writer and the Excel buttons.
+
+Pure Python, like the rest of the core. The board is tallied during refresh (no pandas, no Notes); the time in
+status comes from `sheetflow.report`, which reads the Notes history with pandas.
+
+The sheet is two blocks side by side, at fixed places: the board in columns A:H (refresh keeps it current), the
+time in status in columns J:P (only `report` and the Dashboard button read Notes to rebuild it). Each block has its
+title on row 1, its key figures on rows 2-3, its chart over rows 5-22 and its tables from row 24 down. When a
+refresh keeps the time in status, the Excel button simply leaves J:P alone; the file writer, which lays the sheet
+out whole, reads the block back from the sheet (`read_history`: a few dozen cells, never Notes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..schema import FLAG_DUE_SOON, FLAG_OVERDUE
+from .cells import EXCEL_EPOCH, column_letter, normalize
+from .cycle import Lists, Status, Workflow
+from .sessions import Session
+
+NO_STAGE = "(no stage)"
+NO_STATUS = "(no known status)"
+
+# --- the figures --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Counts:
+    """Sessions = on track + due soon + overdue (the open ones) + completed (in a Final status)."""
+
+    sessions: int = 0
+    overdue: int = 0
+    due_soon: int = 0
+    completed: int = 0
+
+    @property
+    def on_track(self) -> int:
+        return self.sessions - self.completed - self.overdue - self.due_soon
+
+    def add(self, overdue: bool, due_soon: bool, completed: bool) -> None:
+        self.sessions += 1
+        self.overdue += overdue
+        self.due_soon += due_soon
+        self.completed += completed
+
+    def add_counts(self, other: Counts) -> None:
+        self.sessions += other.sessions
+        self.overdue += other.overdue
+        self.due_soon += other.due_soon
+        self.completed += other.completed
+
+
+@dataclass
+class StageLine(Counts):
+    stage: str = ""
+
+
+@dataclass
+class StatusLine(Counts):
+    status: str = ""
+    stage: str = ""
+    cycle: str = ""  # the session type, when statuses are by type
+    final: bool = False
+
+
+@dataclass
+class OverdueLine:
+    session_id: object
+    client: str
+    status: str
+    due_date: dt.date
+    days_overdue: int
+    assigned_to: str
+
+
+@dataclass
+class Board:
+    """Sessions per stage and per status today, and the overdue ones, most overdue first."""
+
+    as_of: dt.date
+    stages: list[StageLine] = field(default_factory=list)
+    statuses: list[StatusLine] = field(default_factory=list)  # open statuses first, then the final ones
+    overdue: list[OverdueLine] = field(default_factory=list)
+    by_type: bool = False
+
+    @property
+    def open_lines(self) -> list[StatusLine]:
+        return [line for line in self.statuses if not line.final]
+
+    @property
+    def totals(self) -> Counts:
+        total = Counts()
+        for line in self.statuses:
+            total.add_counts(line)
+        return total
+
+
+@dataclass
+class StatusTime:
+    """How long sessions stayed in one status, in business days, against its typical duration."""
+
+    status: str
+    cycle: str = ""
+    typical_duration: int | None = None
+    passed_through: int = 0
+    median: float | None = None
+    p90: float | None = None
+    left_late: float | None = None  # share (0..1) of those with a due date that left after it
+
+
+@dataclass
+class TimeInStatus:
+    as_of: dt.date
+    changes_read: int = 0  # Notes rows that were status changes of a session
+    statuses: list[StatusTime] = field(default_factory=list)
+
+    @property
+    def passages(self) -> int:
+        return sum(line.passed_through for line in self.statuses)
+
+
+@dataclass
+class Dashboard:
+    """What a run writes to the Dashboard sheet; time_in_status None keeps the one the sheet shows."""
+
+    board: Board
+    time_in_status: TimeInStatus | None = None
+
+
+# --- the board, tallied as refresh goes -----------------------------------------------------------------------------
+
+
+class BoardTally:
+    """Counts each session as refresh works out its flag; `board()` then lays the counts out in workflow order."""
+
+    def __init__(self, workflow: Workflow, lists: Lists, today: dt.date):
+        self.workflow, self.lists, self.today = workflow, lists, today
+        self.lines: dict[int, StatusLine] = {}  # by id() of the Status: two cycles may share a description
+        self.unknown = StatusLine(status=NO_STATUS, stage=NO_STAGE)
+        self.overdue: list[OverdueLine] = []
+
+    def add(self, session: Session, due: dt.date | None, flag: str | None, days_overdue: int | None) -> None:
+        status: Status | None = session.status
+        if status is None:
+            line = self.unknown
+        else:
+            line = self.lines.get(id(status))
+            if line is None:
+                cycle = session.cycle.session_type if session.cycle is not None and self.workflow.by_type else ""
+                line = self.lines[id(status)] = StatusLine(status=status.description, stage=status.stage or NO_STAGE,
+                                                           cycle=cycle, final=status.final)
+        line.add(flag == FLAG_OVERDUE, flag == FLAG_DUE_SOON, bool(status and status.final))
+        if flag == FLAG_OVERDUE and due is not None:
+            self.overdue.append(OverdueLine(session.raw_id, session.client, status.description if status else
+                                            session.status_text, due, days_overdue or 0, session.assigned_to))
+
+    def board(self) -> Board:
+        open_lines: list[StatusLine] = []
+        final_lines: list[StatusLine] = []
+        for cycle in self.workflow.cycles.values():
+            label = cycle.session_type if self.workflow.by_type else ""
+            for status in cycle.statuses:
+                line = self.lines.get(id(status)) or StatusLine(status=status.description,
+                                                                stage=status.stage or NO_STAGE, cycle=label,
+                                                                final=status.final)
+                if status.inactive and not line.sessions:
+                    continue
+                (final_lines if status.final else open_lines).append(line)
+        if self.unknown.sessions:
+            open_lines.append(self.unknown)
+        statuses = open_lines + final_lines
+        stages: dict[str, StageLine] = {}
+        for name in self.lists.stages:
+            stages.setdefault(normalize(name), StageLine(stage=name))
+        for line in statuses:
+            stages.setdefault(normalize(line.stage), StageLine(stage=line.stage)).add_counts(line)
+        overdue = sorted(self.overdue, key=lambda o: (-o.days_overdue, o.due_date))
+        return Board(as_of=self.today, stages=list(stages.values()), statuses=statuses, overdue=overdue,
+                     by_type=self.workflow.by_type)
+
+
+# --- where everything stands on the sheet ----------------------------------------------------------------------------
+
+BOARD_FIRST_COL, BOARD_LAST_COL = 1, 8  # A:H
+HISTORY_FIRST_COL, HISTORY_LAST_COL = 10, 16  # J:P
+CHART_TOP_ROW, CHART_BOTTOM_ROW = 5, 22  # the charts cover these rows of their block
+TABLES_ROW = 24  # the first table's title
+WIDTHS = {1: 30, 2: 13, 3: 12, 4: 12, 5: 13, 6: 14, 7: 14, 8: 12, 9: 3,
+          10: 30, 11: 16, 12: 14, 13: 16, 14: 15, 15: 11, 16: 12}
+
+TITLE, HEADER, DATE, COUNT, DECIMAL, PERCENT, NOTE = "title", "header", "date", "count", "decimal", "percent", "note"
+# numbers keep a space's width on their right, so a text column after them does not touch them
+NUMBER_FORMATS = {DATE: "yyyy-mm-dd", COUNT: "#,##0_ ", DECIMAL: "0.0_ ", PERCENT: "0%_ "}
+
+BOARD_TITLE = "Sessions board"
+HISTORY_TITLE = "Time in status"
+# Each chart's categories and series are the first columns of its table, side by side: one range is its source.
+COUNT_HEADER = ("On track", "Due soon", "Overdue", "Completed", "Sessions")
+HISTORY_HEADER = ("Status", "Typical Duration", "Median Days", "90th Percentile", "Passed Through", "Left Late",
+                  "Cycle")
+NO_HISTORY_YET = ("Run `sheetflow report` (or the Dashboard button) to read the Notes history: how long sessions "
+                  "stay in each status.")
+
+
+@dataclass
+class Cell:
+    value: object
+    kind: str | None = None  # a style: TITLE, HEADER, DATE, COUNT, DECIMAL, PERCENT, NOTE
+
+
+@dataclass
+class Area:
+    """One block of the sheet: its cells by (row, column), 1-based, and the columns it owns."""
+
+    first_col: int
+    last_col: int
+    cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
+
+    def put(self, row: int, col: int, value: object, kind: str | None = None) -> None:
+        if value is not None and value != "":
+            self.cells[(row, col)] = Cell(value, kind)
+
+    def line(self, row: int, values: Iterable[object], kinds: Iterable[str | None] | str | None = None) -> None:
+        values = list(values)
+        kinds = [kinds] * len(values) if kinds is None or isinstance(kinds, str) else list(kinds)
+        for offset, (value, kind) in enumerate(zip(values, kinds, strict=True)):
+            self.put(row, self.first_col + offset, value, kind)
+
+    @property
+    def last_row(self) -> int:
+        return max((r for r, _ in self.cells), default=0)
+
+    def grid(self) -> list[list[object]]:
+        """Values from row 1, as one rectangle of the block's width (for a single block write)."""
+        width = self.last_col - self.first_col + 1
+        rows = [[None] * width for _ in range(self.last_row)]
+        for (r, c), cell in self.cells.items():
+            rows[r - 1][c - self.first_col] = cell.value
+        return rows
+
+
+@dataclass
+class Series:
+    name: str
+    name_cell: tuple[int, int]  # (row, col) of the header that names it
+    rows: tuple[int, int]  # first and last row of its values
+    col: int
+    values: list[float | None]
+    color: str  # RGB hex
+
+
+@dataclass
+class Chart:
+    """A native chart: its categories and series as ranges of the Dashboard sheet, with their values cached."""
+
+    name: str
+    title: str
+    anchor: tuple[int, int, int, int]  # first col, first row, last col + 1, last row + 1 (the cells it covers)
+    categories: tuple[int, int, int]  # col, first row, last row
+    labels: list[str]
+    series: list[Series]
+    stacked: bool
+    axis_title: str
+    major_unit: float | None = None  # 1 for small counts, so the axis reads 0, 1, 2… rather than 0.5 steps
+
+
+
+def sheet_ref(sheet: str, col: int, first: int, last: int | None = None) -> str:
+    """An absolute reference such as Dashboard!$A$26:$A$35, the sheet name quoted when it must be."""
+    quoted = sheet if sheet.replace("_", "").isalnum() and not sheet[:1].isdigit() else \
+        "'" + sheet.replace("'", "''") + "'"
+    letter = column_letter(col)
+    if last is None or last == first:
+        return f"{quoted}!${letter}${first}"
+    return f"{quoted}!${letter}${first}:${letter}${last}"
+
+
+@dataclass
+class Layout:
+    board: Area
+    history: Area
+    charts: list[Chart]
+
+
+def layout(dashboard: Dashboard) -> Layout:
+    board_area, board_chart = _board_area(dashboard.board)
+    history_area, history_chart = _history_area(dashboard.time_in_status)
+    charts = [board_chart] + ([history_chart] if history_chart else [])
+    return Layout(board_area, history_area, charts)
+
+
+def _board_area(board: Board) -> tuple[Area, Chart]:
+    area = Area(BOARD_FIRST_COL, BOARD_LAST_COL)
+    a = area.first_col
+    counts = (COUNT,) * len(COUNT_HEADER)
+    area.put(1, a, BOARD_TITLE, TITLE)
+    totals = board.totals
+    area.line(2, ("As of", *COUNT_HEADER), HEADER)
+    area.line(3, (board.as_of, *_counts(totals)), (DATE, *counts))
+    row = TABLES_ROW
+    area.put(row, a, "Sessions per stage", HEADER)
+    area.line(row + 1, ("Stage", *COUNT_HEADER), HEADER)
+    row += 2
+    for stage in board.stages:
+        area.line(row, (stage.stage, *_counts(stage)), (None, *counts))
+        row += 1
+    row += 1
+    area.put(row, a, "Sessions per status", HEADER)
+    header_row = row + 1
+    area.line(header_row, ("Status", *COUNT_HEADER, "Stage", "Cycle" if board.by_type else ""), HEADER)
+    row = header_row + 1
+    for line in board.statuses:
+        area.line(row, (line.status, *_counts(line), line.stage, line.cycle), (None, *counts, None, None))
+        row += 1
+    open_lines = board.open_lines
+    rows = (header_row + 1, header_row + max(len(open_lines), 1))  # the open statuses come first
+    row += 1
+    area.put(row, a, "Overdue sessions", HEADER)
+    area.line(row + 1, ("Client", "Days Overdue", "Due Date", "Session ID", "Assigned To", "Status"), HEADER)
+    row += 2
+    if not board.overdue:
+        area.put(row, a, "None overdue.", NOTE)
+    for late in board.overdue:
+        area.line(row, (late.client, late.days_overdue, late.due_date, late.session_id, late.assigned_to, late.status),
+                  (None, COUNT, DATE, None, None, None))
+        row += 1
+    series = [Series(name, (header_row, a + offset), rows, a + offset,
+                     [float(getattr(line, attr)) for line in open_lines], color)
+              for offset, name, attr, color in ((1, "On track", "on_track", "5B9BD5"),
+                                                (2, "Due soon", "due_soon", "FFC000"),
+                                                (3, "Overdue", "overdue", "C00000"))]
+    chart = Chart(name="Open sessions per status", title="Open sessions per status",
+                  anchor=(BOARD_FIRST_COL, CHART_TOP_ROW, BOARD_LAST_COL + 1, CHART_BOTTOM_ROW + 1),
+                  categories=(a, *rows), labels=[line.status for line in open_lines], series=series, stacked=True,
+                  axis_title="sessions", major_unit=_unit(max((line.sessions for line in open_lines), default=0)))
+    return area, chart
+
+
+def _counts(counts: Counts) -> tuple[int | None, ...]:
+    """On track, due soon, overdue, completed, sessions; a final status's line has nothing open to count."""
+    if isinstance(counts, StatusLine) and counts.final:
+        return None, None, None, counts.completed, counts.sessions
+    if isinstance(counts, StatusLine):
+        return counts.on_track, counts.due_soon, counts.overdue, None, counts.sessions
+    return counts.on_track, counts.due_soon, counts.overdue, counts.completed, counts.sessions
+
+
+def _history_area(history: TimeInStatus | None) -> tuple[Area, Chart | None]:
+    area = Area(HISTORY_FIRST_COL, HISTORY_LAST_COL)
+    a = area.first_col
+    area.put(1, a, HISTORY_TITLE, TITLE)
+    if history is None:
+        area.put(2, a, NO_HISTORY_YET, NOTE)
+        return area, None
+    area.line(2, ("As of", "Changes read", "Stays measured"), HEADER)
+    area.line(3, (history.as_of, history.changes_read, history.passages), (DATE, COUNT, COUNT))
+    area.put(TABLES_ROW, a, "Business days spent in each status (from the Notes history)", HEADER)
+    header_row = TABLES_ROW + 1
+    area.line(header_row, HISTORY_HEADER if any(s.cycle for s in history.statuses) else HISTORY_HEADER[:-1], HEADER)
+    row = header_row + 1
+    for line in history.statuses:
+        area.line(row, (line.status, line.typical_duration, line.median, line.p90, line.passed_through,
+                        line.left_late, line.cycle), (None, COUNT, DECIMAL, DECIMAL, COUNT, PERCENT, None))
+        row += 1
+    if not history.statuses:
+        return area, None
+    rows = (header_row + 1, row - 1)
+    series = [Series(name, (header_row, a + offset), rows, a + offset,
+                     [None if v is None else float(v) for v in values], color)
+              for name, offset, values, color in (
+                  ("Typical Duration", 1, [s.typical_duration for s in history.statuses], "A5A5A5"),
+                  ("Median Days", 2, [s.median for s in history.statuses], "4472C4"),
+                  ("90th Percentile", 3, [s.p90 for s in history.statuses], "9DC3E6"))]
+    chart = Chart(name="Time in status", title="Business days in each status: typical, median, 90th percentile",
+                  anchor=(HISTORY_FIRST_COL, CHART_TOP_ROW, HISTORY_LAST_COL + 1, CHART_BOTTOM_ROW + 1),
+                  categories=(a, *rows), labels=[s.status for s in history.statuses], series=series, stacked=False,
+                  axis_title="business days",
+                  major_unit=_unit(max((v for s in series for v in s.values if v is not None), default=0)))
+    return area, chart
+
+
+def _unit(largest: float) -> float | None:
+    return 1.0 if largest <= 8 else None
+
+
+def read_history(grid: list[list[object]]) -> TimeInStatus | None:
+    """The time-in-status block as the sheet shows it (what refresh keeps without reading Notes); None when the
+    block was never filled or is not laid out as sheetflow writes it."""
+
+    def at(row: int, col: int) -> object:
+        if row - 1 < len(grid) and col - 1 < len(grid[row - 1]):
+            value = grid[row - 1][col - 1]
+            return None if value == "" else value
+        return None
+
+    a = HISTORY_FIRST_COL
+    if normalize(at(TABLES_ROW + 1, a)) != "status" or normalize(at(2, a)) != "as of":
+        return None
+    as_of = _as_date(at(3, a))
+    if as_of is None:
+        return None
+    history = TimeInStatus(as_of=as_of, changes_read=_as_int(at(3, a + 1)) or 0)
+    row = TABLES_ROW + 2
+    while (name := at(row, a)) is not None:
+        history.statuses.append(StatusTime(
+            status=str(name), typical_duration=_as_int(at(row, a + 1)), median=_as_float(at(row, a + 2)),
+            p90=_as_float(at(row, a + 3)), passed_through=_as_int(at(row, a + 4)) or 0,
+            left_late=_as_float(at(row, a + 5)), cycle=str(at(row, a + 6) or "")))
+        row += 1
+    return history
+
+
+def _as_date(value: object) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return EXCEL_EPOCH + dt.timedelta(days=int(value))
+    return None
+
+
+def _as_float(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _as_int(value: object) -> int | None:
+    number = _as_float(value)
+    return int(number) if number is not None else None

@@ -1,0 +1,265 @@
+"""Time in status, from the Notes history, with pandas: for each status, how many sessions passed through it, the
+median and 90th-percentile business days they stayed, and the share that left after the due date they entered
+with — where the studio's work waits.
+
+A session entered a status on the Date Completed of a Notes row whose To Status is that status, and left it on the
+Date Completed of its next Notes row; a session still in a status has not passed through it. Rows that record a
+rename (`status renamed from "X" to "Y"`, written by `sheetflow statuses rename`) carry older rows' names forward
+to the new ones. Only `report` and the Dashboard button import this module (pandas takes a while to load).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+import pandas as pd
+
+from .core import studio as core
+from .core.calendar import BusinessCalendar
+from .core.cells import CellValueError, normalize, read_date, read_text
+from .core.cycle import ONE_CYCLE, Status
+from .core.dashboard import Dashboard, StatusTime, TimeInStatus
+from .core.sessions import session_key
+from .core.tables import Table
+from .schema import NOTES
+
+RENAMED = re.compile(r'^\s*status renamed from "(.*)" to "(.*)"(?: \((.*) cycle\))?\s*$', re.I | re.S)
+COLUMNS = ("Session ID", "To Status", "Date Completed", "Due Date", "Note")
+
+
+@dataclass
+class Rename:
+    position: int  # the Notes row's place in the history: rows before it used the old name
+    old: str  # normalized
+    new: str  # normalized
+    cycle: str | None  # normalized session type, when statuses are by type
+
+
+@dataclass
+class ReportOutcome(core.Outcome):
+    """A refresh's outcome with the whole Dashboard it wrote, which --json prints."""
+
+    dashboard: Dashboard | None = None
+
+    @property
+    def summary(self) -> str:
+        if self.command != "report":  # `new --sample` reports as itself
+            return super().summary
+        parts = []
+        if self.dashboard is not None:
+            totals = self.dashboard.board.totals
+            parts.append(f"dashboard rebuilt: {totals.sessions - totals.completed} open sessions, {totals.overdue} "
+                         f"overdue, {totals.due_soon} due soon")
+        if self.tasks or self.messages:
+            parts.append(f"{self.tasks} task{'s' if self.tasks != 1 else ''} created, "
+                         f"{self.messages} message{'s' if self.messages != 1 else ''} queued")
+        parts.append(f"{self.errors} error{'s' if self.errors != 1 else ''}, "
+                     f"{self.warnings} warning{'s' if self.warnings != 1 else ''}")
+        return "; ".join(parts)
+
+    @property
+    def details(self) -> dict[str, object]:
+        """Extra keys for --json: every figure of the Dashboard."""
+        if self.dashboard is None:
+            return {}
+        board, history = self.dashboard.board, self.dashboard.time_in_status
+
+        def counts(line) -> dict[str, object]:
+            return {**asdict(line), "on_track": line.on_track}
+
+        return {"dashboard": {
+            "board": {"as_of": board.as_of, "totals": counts(board.totals),
+                      "stages": [counts(s) for s in board.stages], "statuses": [counts(s) for s in board.statuses],
+                      "overdue": [asdict(o) for o in board.overdue]},
+            "time_in_status": asdict(history) if history is not None else None}}
+
+
+def rebuild(studio: core.Studio, today: dt.date) -> ReportOutcome:
+    """The whole Dashboard: refresh (the board, and every due date and flag it counts), then the time in status."""
+    refreshed = core.refresh(studio, today)
+    outcome = ReportOutcome(**{f.name: getattr(refreshed, f.name) for f in fields(refreshed)})
+    outcome.command = "report"
+    history = time_in_status(studio, studio.tables.get(NOTES.name), today)
+    if outcome.changes.dashboard is not None:
+        outcome.changes.dashboard.time_in_status = history
+        outcome.dashboard = outcome.changes.dashboard
+    outcome.notes += highlights(history)
+    return outcome
+
+
+def highlights(history: TimeInStatus) -> list[str]:
+    """One line for people: how much history was read, and the statuses whose median stay exceeds typical."""
+    lines = [f"time in status: {history.changes_read} status changes read, {history.passages} stays measured"]
+    slow = [s for s in history.statuses
+            if s.median is not None and s.typical_duration is not None and s.median > s.typical_duration]
+    slow.sort(key=lambda s: s.median - s.typical_duration, reverse=True)
+    if slow:
+        lines.append("slower than typical (median vs typical business days): " + ", ".join(
+            f"{s.status} {s.median:g} vs {s.typical_duration}" for s in slow[:5]))
+    return lines
+
+
+def time_in_status(studio: core.Studio, notes: Table | None, today: dt.date) -> TimeInStatus:
+    """Aggregate the Notes rows (read whole) into one StatusTime per status, in workflow order."""
+    history = TimeInStatus(as_of=today)
+    statuses = _statuses_in_order(studio)
+    if notes is None or not notes.exists or not notes.has("To Status") or not notes.has("Session ID"):
+        history.statuses = [_line(studio, status, key, None) for key, status in statuses if _shown(status, None)]
+        return history
+    frame, renames = _history_frame(notes, studio.settings.date_order)
+    history.changes_read = len(frame)
+    frame["cycle"] = _session_cycles(studio, frame)
+    _apply_renames(frame, renames, studio.workflow.by_type)
+    frame["cycle"] = _fill_cycles(studio, frame)
+    stays = _stays(frame, studio.calendar)
+    groups = {key: group for key, group in stays.groupby(["cycle", "status"], sort=False)} if len(stays) else {}
+    lines = []
+    for key, status in statuses:
+        group = groups.get((key, status.key))
+        if _shown(status, group):
+            lines.append(_line(studio, status, key, group))
+    history.statuses = lines
+    return history
+
+
+def _statuses_in_order(studio: core.Studio) -> list[tuple[str, Status]]:
+    """(cycle key, status): every cycle's open statuses by sort order, then the final ones (as on the board)."""
+    open_ones, final_ones = [], []
+    for key, cycle in studio.workflow.cycles.items():
+        for status in cycle.statuses:
+            (final_ones if status.final else open_ones).append((key, status))
+    return open_ones + final_ones
+
+
+def _shown(status: Status, group: pd.DataFrame | None) -> bool:
+    """A status with stays is shown; without, only an active one that sessions could still leave."""
+    return group is not None or not (status.final or status.inactive)
+
+
+def _line(studio: core.Studio, status: Status, key: str, group: pd.DataFrame | None) -> StatusTime:
+    cycle = studio.workflow.cycles[key].session_type if studio.workflow.by_type else ""
+    line = StatusTime(status=status.description, cycle=cycle, typical_duration=status.typical_duration)
+    if group is None or group.empty:
+        return line
+    days = group["days"]
+    line.passed_through = int(len(group))
+    line.median = round(float(days.median()), 1)
+    line.p90 = round(float(days.quantile(0.9)), 1)  # linear, as Excel's PERCENTILE.INC
+    with_due = group["has_due"]
+    if with_due.any():
+        line.left_late = round(float(group.loc[with_due, "late"].mean()), 4)
+    return line
+
+
+def _history_frame(notes: Table, date_order: str) -> tuple[pd.DataFrame, list[Rename]]:
+    """The Notes rows as columns (one pass over rows that may number a million); renames apart. The same few
+    statuses and each session's id recur row after row: each is normalized once."""
+    index = [notes.index(c) for c in COLUMNS]
+    sessions: list[str] = []
+    targets: list[str] = []
+    entered: list[object] = []
+    dues: list[object] = []
+    positions: list[int] = []
+    renames: list[Rename] = []
+    keys: dict[object, str] = {}
+    names: dict[object, str] = {}
+    for position, row in enumerate(notes.rows):
+        values = row.values
+        width = len(values)
+        sid, to, completed, due, note = (values[i - 1] if i is not None and i <= width else None for i in index)
+        key = keys.get(sid)
+        if key is None:
+            key = keys[sid] = session_key(read_text(sid))
+        if not key:
+            m = RENAMED.match(note) if isinstance(note, str) else None
+            if m:
+                renames.append(Rename(position, normalize(m[1]), normalize(m[2]), normalize(m[3]) if m[3] else None))
+            continue
+        name = names.get(to)
+        if name is None:
+            name = names[to] = normalize(read_text(to))
+        if not name:
+            continue
+        sessions.append(key)
+        targets.append(name)
+        entered.append(completed if type(completed) is dt.date else _day(completed, date_order))
+        dues.append(due if type(due) is dt.date else _day(due, date_order))
+        positions.append(position)
+    frame = pd.DataFrame({
+        "session": sessions, "status": targets, "position": np.asarray(positions, dtype=np.int64),
+        "entered": pd.to_datetime(pd.Series(entered, dtype="object")),
+        "due": pd.to_datetime(pd.Series(dues, dtype="object")),
+    })
+    return frame, renames
+
+
+def _day(value: object, date_order: str) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return read_date(value, date_order)
+    except CellValueError:  # a hand-typed history cell that isn't a date: that stay can't be measured
+        return None
+
+
+def _apply_renames(frame: pd.DataFrame, renames: list[Rename], by_type: bool) -> None:
+    """Rows before a rename that name the old status take the new name (so a later rename of that name carries
+    them on too); a by-type rename touches only rows of its cycle, or of no known cycle (which then join it)."""
+    for rename in renames:
+        before = (frame["position"] < rename.position) & (frame["status"] == rename.old)
+        if by_type and rename.cycle is not None:
+            before &= frame["cycle"].isna() | (frame["cycle"] == rename.cycle)
+            frame.loc[before, "cycle"] = rename.cycle
+        frame.loc[before, "status"] = rename.new
+
+
+def _session_cycles(studio: core.Studio, frame: pd.DataFrame) -> pd.Series:
+    """Each row's cycle key from its session's type (None for a session no longer on the Sessions sheet)."""
+    workflow = studio.workflow
+    if not workflow.by_type:
+        return pd.Series(ONE_CYCLE, index=frame.index, dtype="object")
+    key_of = {id(cycle): key for key, cycle in workflow.cycles.items()}
+    by_session = {session_key(s.session_id): key_of.get(id(s.cycle)) for s in studio.sessions}
+    return frame["session"].map(by_session).astype("object")
+
+
+def _fill_cycles(studio: core.Studio, frame: pd.DataFrame) -> pd.Series:
+    """Rows still without a cycle take the one cycle that has a status of their name (none when several do)."""
+    owners: dict[str, list[str]] = {}
+    for key, cycle in studio.workflow.cycles.items():
+        for status in cycle.statuses:
+            owners.setdefault(status.key, []).append(key)
+    unknown = frame["cycle"].isna()
+    if not unknown.any():
+        return frame["cycle"]
+    only_owner = frame.loc[unknown, "status"].map(lambda name: owners[name][0] if len(owners.get(name, ())) == 1
+                                                  else None)
+    filled = frame["cycle"].copy()
+    filled[unknown] = only_owner
+    return filled
+
+
+def _stays(frame: pd.DataFrame, calendar: BusinessCalendar) -> pd.DataFrame:
+    """One row per completed stay: its status, business days spent, and whether it left after its due date."""
+    if frame.empty:
+        return pd.DataFrame(columns=["cycle", "status", "days", "late", "has_due"])
+    frame = frame.sort_values(["session", "position"], kind="stable")
+    frame["left"] = frame.groupby("session", sort=False)["entered"].shift(-1)
+    stays = frame[frame["left"].notna() & frame["entered"].notna() & frame["cycle"].notna()].copy()
+    if stays.empty:
+        return pd.DataFrame(columns=["cycle", "status", "days", "late", "has_due"])
+    weekmask = "".join("1" if day in calendar.workdays else "0" for day in range(7))
+    holidays = np.array(sorted(calendar.holidays), dtype="datetime64[D]")
+    start = stays["entered"].to_numpy(dtype="datetime64[D]") + np.timedelta64(1, "D")
+    end = stays["left"].to_numpy(dtype="datetime64[D]") + np.timedelta64(1, "D")
+    # business days d with entered < d <= left, as BusinessCalendar.business_days_between counts them
+    days = np.busday_count(start, end, weekmask=weekmask, holidays=holidays)
+    stays["days"] = np.maximum(days, 0)
+    stays["has_due"] = stays["due"].notna()
+    stays["late"] = stays["has_due"] & (stays["left"] > stays["due"])
+    return stays[["cycle", "status", "days", "late", "has_due"]]
