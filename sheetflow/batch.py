@@ -27,10 +27,11 @@ def _quiet(_: str) -> None:
 
 
 def run(path: Path | str, operation: Operation, write: bool = True, progress: Progress = _quiet,
-        only_session: str | None = None) -> core.Outcome:
-    """Read, run one operation, and write its ChangeSet atomically under the workbook's lock."""
+        only_session: str | None = None, whole: tuple[str, ...] = ()) -> core.Outcome:
+    """Read, run one operation, and write its ChangeSet atomically under the workbook's lock; `whole` names
+    append-only sheets to read in full (report reads Notes)."""
     with _no_cycle_collection():
-        return _run(Path(path), operation, write, progress, only_session)
+        return _run(Path(path), operation, write, progress, only_session, whole)
 
 
 @contextlib.contextmanager
@@ -47,20 +48,25 @@ def _no_cycle_collection():
             gc.enable()
 
 
-def _run(path: Path, operation: Operation, write: bool, progress: Progress, only_session: str | None) -> core.Outcome:
+def _run(path: Path, operation: Operation, write: bool, progress: Progress, only_session: str | None,
+         whole: tuple[str, ...] = ()) -> core.Outcome:
     book = WorkbookFile(path)
     if not write:
         progress("reading")
-        return operation(core.load_studio(book.read(), only_session))
+        return operation(core.load_studio(book.read(whole=whole), only_session))
     if not path.exists():
         raise WorkbookError(f"{path} does not exist")
     with exclusive(path):
         progress("reading")
-        studio = core.load_studio(book.read(), only_session)
+        studio = core.load_studio(book.read(whole=whole), only_session)
         progress("working")
         outcome = operation(studio)
+        changes = outcome.changes
+        if not (changes.cells or changes.appends or changes.new_columns or changes.new_sheets
+                or changes.problems is not None):
+            return outcome  # nothing to write (a refused or already-done status-list operation): file untouched
         progress("writing")
-        book.write(outcome.changes)
+        book.write(changes)
     return outcome
 
 
@@ -79,6 +85,14 @@ def apply(path: Path | str, today: dt.date, progress: Progress = _quiet) -> core
 
 def refresh(path: Path | str, today: dt.date, progress: Progress = _quiet) -> core.Outcome:
     return run(path, lambda studio: core.refresh(studio, today), progress=progress)
+
+
+def report(path: Path | str, today: dt.date, progress: Progress = _quiet) -> core.Outcome:
+    """Rebuild the whole Dashboard: a refresh (the board), then the time in status from the Notes history."""
+    from .report import rebuild
+    from .schema import NOTES
+
+    return run(path, lambda studio: rebuild(studio, today), progress=progress, whole=(NOTES.name,))
 
 
 def change(path: Path | str, session_id: str, today: dt.date, to: str = "", date: str = "", due: str = "",
@@ -106,22 +120,41 @@ def new(path: Path | str, sample: bool = False, today: dt.date | None = None, fo
     from .workbook.template import build_workbook
 
     path = Path(path)
-    if path.suffix.lower() != ".xlsx":
-        raise WorkbookError("sheetflow new writes .xlsx workbooks — name it like studio.xlsx")
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise WorkbookError("sheetflow new writes .xlsx workbooks (or .xlsm, with macro buttons) — name it like "
+                            "studio.xlsx")
     if path.exists() and not force:
         raise WorkbookError(f"{path} already exists — choose another name, or add --force to replace it")
     from .addin import write_run_main
 
     today = today or dt.date.today()
     with exclusive(path):
-        build_workbook(path, sample=sample, today=today)
+        _write_new(path, lambda target: build_workbook(target, sample=sample, today=today,
+                                                       macros=path.suffix.lower() == ".xlsm"))
     if sample:
-        outcome = refresh(path, today)
+        outcome = report(path, today)  # the sample opens with its whole Dashboard, history included
         outcome.command = "new"
     else:
         outcome = core.Outcome(command="new", changes=core.ChangeSet(), problems=[])
     outcome.notes.append(write_run_main(path, force=force))
     return outcome
+
+
+def _write_new(path: Path, build: Callable[[object], None]) -> None:
+    """Build into a temporary file beside the target, then replace it in one step (--force keeps the old file
+    whole until the new one is complete)."""
+    import os
+    import tempfile
+
+    fd, tmp_name = tempfile.mkstemp(prefix=f".~sheetflow-{path.stem}-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            build(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp_name, path)
+    finally:
+        Path(tmp_name).unlink(missing_ok=True)
 
 
 def restore(path: Path | str, pick: int = 1) -> tuple[Backup, list[Backup]]:

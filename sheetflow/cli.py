@@ -32,6 +32,7 @@ def _report(path: Path, outcome, as_json: bool, note: str = "") -> None:
             "applied": [{"session": a.session.session_id, "from": a.from_status, "to": a.to.description,
                          "row": a.session.row.number} for a in outcome.applied],
             "problems": [p.as_dict() for p in outcome.problems], "note": note, "notes": outcome.notes,
+            **getattr(outcome, "details", {}),  # what a command adds of its own (send: the messages)
         }, default=str, ensure_ascii=False))
         return
     for problem in outcome.problems:
@@ -199,6 +200,28 @@ def _refresh_many(files: list[Path], today: dt.date, jobs: int | None, as_json: 
 
 @main.command()
 @workbook_argument
+@click.option("--dry-run", is_flag=True, help="List what would be sent; send and change nothing.")
+@click.option("--include-late", is_flag=True,
+              help="Send the rows marked Late too (held back by default: their moment has passed).")
+@click.option("--retry-unconfirmed", is_flag=True,
+              help="Send again the rows an interrupted run may have sent (same Message-ID, so it is recognisable).")
+@today_option
+@json_option
+def send(path: Path, dry_run: bool, include_late: bool, retry_unconfirmed: bool, today, as_json: bool) -> None:
+    """Send the Outbox's unsent Email rows by SMTP and record Sent At or the Error in each.
+
+    The server comes from the SMTP rows on the Settings sheet (or SHEETFLOW_SMTP_HOST, _PORT, _SENDER, _SECURITY,
+    _USER); the password only from SHEETFLOW_SMTP_PASSWORD or the system keyring (keyring set sheetflow USER@HOST).
+    SMS and Letter rows are left for you. Exit 1 when some rows could not be sent (listed); 2 for bad settings.
+    """
+    from . import outbox
+
+    _run(path, as_json, lambda: outbox.send(path, _today(today) if today else None, dry_run=dry_run,
+                                            include_late=include_late, retry_unconfirmed=retry_unconfirmed))
+
+
+@main.command()
+@workbook_argument
 @click.option("--list", "listing", is_flag=True, help="List the backups, newest first, and change nothing.")
 @click.option("--pick", type=click.IntRange(min=1), default=1, show_default=True,
               help="Which backup to bring back: 1 is the newest.")
@@ -261,6 +284,33 @@ def lite(out: Path | None) -> None:
     click.echo(main_py())
     click.echo("# ---- requirements.txt " + "-" * 51)
     click.echo(REQUIREMENTS, nl=False)
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@json_option
+def doctor(path: Path | None, as_json: bool) -> None:
+    """Check what the Excel buttons need — the xlwings package and add-in, the interpreter setting, and PATH's
+    .py and macros — and say how to fix each problem. Exit 1 when a problem was found."""
+    from .doctor import PROBLEM, examine
+
+    checks = examine(path)
+    if as_json:
+        click.echo(json.dumps([vars(c) for c in checks], ensure_ascii=False))
+    else:
+        for check in checks:
+            click.echo(check.line())
+    sys.exit(EXIT_REJECTED if any(c.state == PROBLEM for c in checks) else EXIT_OK)
+
+
+from .cli_statuses import holidays, statuses  # noqa: E402  (the status list's maintenance, and public holidays)
+
+main.add_command(statuses)
+main.add_command(holidays)
+
+from .cli_report import report  # noqa: E402  (the Dashboard, from the Notes history)
+
+main.add_command(report)
 
 
 if __name__ == "__main__":

@@ -13,9 +13,10 @@ from typing import Any
 
 from .core import studio as core
 from .core.cells import normalize
+from .core.dashboard import NUMBER_FORMATS, TITLE, WIDTHS, Area, Chart, Dashboard, layout, read_history
 from .core.problems import Problem, WorkbookError
 from .core.tables import Row, Table, missing_table, table_from_grid
-from .schema import ALL_SHEETS, NOTES, OUTBOX, PROBLEMS, SESSIONS, TASKS
+from .schema import ALL_SHEETS, DASHBOARD, NOTES, OUTBOX, PROBLEMS, SESSIONS, TASKS
 
 APPEND_ONLY = {NOTES.name, TASKS.name, OUTBOX.name}
 STATUS_NAME = "sheetflowStatus"  # a workbook name for the summary cell; else the cell right of Sessions' headers
@@ -77,7 +78,7 @@ class ExcelWorkbook:
 
     def write(self, changes: core.ChangeSet) -> None:
         for name in changes.new_sheets:
-            self._add_sheet(name)
+            self._add_sheet(name, titled=not (name == DASHBOARD.name and changes.dashboard is not None))
         for sheet, columns in changes.new_columns.items():
             table = self.tables[sheet]
             first = table.column_of(columns[0])
@@ -89,6 +90,8 @@ class ExcelWorkbook:
             self._append(sheet, rows)
         if changes.problems is not None:
             self._problems(changes.problems)
+        if changes.dashboard is not None:
+            self._dashboard(changes.dashboard)
 
     def _write_columns(self, sheet: str, rows: dict[int, dict[str, object]]) -> None:
         """One write per changed column: its span from the first to the last changed row, the cells between
@@ -124,10 +127,14 @@ class ExcelWorkbook:
         if block:
             self.sheets[sheet].range((start, lo)).value = block
 
-    def _add_sheet(self, name: str) -> None:
+    def _add_sheet(self, name: str, titled: bool = True) -> None:
         schema = next(s for s in ALL_SHEETS if s.name == name)
         sheet = self.book.sheets.add(name, after=self.book.sheets[len(self.book.sheets) - 1])
-        sheet["A1"].value = [list(schema.columns) or [schema.name]]
+        if titled:  # the Dashboard, about to be written whole, needs no placeholder
+            sheet["A1"].value = [list(schema.columns) or [schema.name]]
+        if schema.hidden:
+            with contextlib.suppress(Exception):  # an engine that can't hide sheets: it just stays in view
+                sheet.visible = False
         self.sheets[name] = sheet
         table = Table(sheet=name, header_row=1, width=len(schema.columns))
         for col, column in enumerate(schema.columns, start=1):
@@ -136,6 +143,30 @@ class ExcelWorkbook:
         table.last_row = 1
         self.tables[name] = table
         self.grids[name] = [list(schema.columns)]
+
+    def _dashboard(self, dashboard: Dashboard) -> None:
+        """The board as one block of values (and a few format writes); the time in status likewise when this run
+        read Notes, else the sheet's own block stays; native charts where the engine makes them."""
+        sheet, old = self.sheets[DASHBOARD.name], self.grids.get(DASHBOARD.name, [])
+        history = dashboard.time_in_status if dashboard.time_in_status is not None else read_history(old)
+        lay = layout(Dashboard(dashboard.board, history))
+        if dashboard.time_in_status is None and history is not None:
+            _write_area(sheet, lay.board, old)  # refresh: the time in status shown stays as it is
+        else:  # both blocks, as one write
+            _write_area(sheet, Area(lay.board.first_col, lay.history.last_col, {**lay.board.cells,
+                                                                               **lay.history.cells}), old)
+        with contextlib.suppress(Exception):  # widths are comfort: an engine without them still shows the values
+            # desktop Excel counts a column's width in characters, Office.js (remote, Lite) in points
+            in_points = sheet.book.app.engine.name in ("remote", "officejs")
+            columns = sorted(WIDTHS)
+            while columns:
+                first, width = columns[0], WIDTHS[columns[0]]
+                last = first
+                while last + 1 in WIDTHS and WIDTHS[last + 1] == width:
+                    last += 1
+                sheet.range((1, first), (1, last)).column_width = _points(width) if in_points else width
+                columns = [c for c in columns if c > last]
+        _charts(sheet, lay.charts)
 
     def _problems(self, problems: list[Problem]) -> None:
         """The Problems sheet rewritten as one block; each Where is a link to its cell."""
@@ -172,6 +203,83 @@ class ExcelWorkbook:
                 return
             cell = sheet.range((max(table.header_row, 1), table.width + 2))
         cell.value = _as_cell(message)
+
+
+def _write_area(sheet: Any, area: Area, old: list[list[Any]]) -> None:
+    """Clear what the block held (values and formats), write its values as one block, then its formats by
+    rectangles of one kind (a handful of writes, whatever the number of sessions)."""
+    first, last = area.first_col, area.last_col
+    old_last = max((r for r, row in enumerate(old, start=1)
+                    if any(v not in (None, "") for v in row[first - 1:last])), default=0)
+    if old_last:
+        sheet.range((1, first), (old_last, last)).clear()
+    grid = area.grid()
+    if grid:
+        sheet.range((1, first)).value = [[_as_cell(v) for v in row] for row in grid]
+    for (r1, c1, r2, c2), kind in _rectangles(area):
+        target = sheet.range((r1, c1), (r2, c2))
+        if kind in NUMBER_FORMATS:
+            target.number_format = NUMBER_FORMATS[kind]
+        elif kind == TITLE:
+            target.font.bold = True
+            target.font.size = 14
+        elif kind == "header":
+            target.font.bold = True
+        elif kind == "note":
+            target.font.italic = True
+
+
+def _rectangles(area: Area) -> list[tuple[tuple[int, int, int, int], str]]:
+    """The area's styled cells as rectangles of one kind: runs along each row, merged down while they repeat."""
+    runs: dict[int, list[tuple[int, int, str]]] = {}
+    for (r, c), cell in sorted(area.cells.items()):
+        if cell.kind is None:
+            continue
+        row = runs.setdefault(r, [])
+        if row and row[-1][1] == c - 1 and row[-1][2] == cell.kind:
+            row[-1] = (row[-1][0], c, cell.kind)
+        else:
+            row.append((c, c, cell.kind))
+    done: list[tuple[tuple[int, int, int, int], str]] = []
+    growing: dict[tuple[int, int, str], list[int]] = {}  # (first col, last col, kind) -> [first row, last row]
+    for r in sorted(runs):
+        current = set(runs[r])
+        for key, span in list(growing.items()):
+            if key in current and span[1] == r - 1:
+                span[1] = r
+                current.discard(key)
+            else:
+                done.append(((span[0], key[0], span[1], key[1]), key[2]))
+                del growing[key]
+        for key in current:
+            growing[key] = [r, r]
+    done += [((span[0], key[0], span[1], key[1]), key[2]) for key, span in growing.items()]
+    return done
+
+
+def _points(characters: float) -> float:
+    """A column width in characters of the default font (7 pixels each, plus padding), in points."""
+    return (characters * 7 + 5) * 0.75
+
+
+def _charts(sheet: Any, charts: list[Chart]) -> None:
+    """Native bar charts over the tables' first columns; found again by name on the next click. An engine or
+    client without charts gets the values only (the file's `sheetflow report` draws them)."""
+    try:
+        existing = {chart.name: chart for chart in sheet.charts}
+    except Exception:
+        return
+    for chart in charts:
+        col, first, last = chart.categories
+        source = sheet.range((first - 1, col), (last, max(s.col for s in chart.series)))  # headers name the series
+        with contextlib.suppress(Exception):
+            if chart.name in existing:
+                existing[chart.name].set_source_data(source)
+                continue
+            c1, r1, c2, r2 = chart.anchor
+            width = sum(_points(WIDTHS.get(c, 10)) for c in range(c1, c2))
+            sheet.charts.add(width=width, height=(r2 - r1) * 15, name=chart.name, anchor=sheet.range((r1, c1)),
+                             chart_type="bar_stacked" if chart.stacked else "bar_clustered", source=source)
 
 
 Operation = Callable[[core.Studio, dt.date], core.Outcome]
@@ -230,6 +338,17 @@ def validate(book: Any = None) -> core.Outcome | None:
     return _run(book, "Validate", lambda studio, today: core.validate(studio, today))
 
 
+def dashboard(book: Any = None) -> core.Outcome | None:
+    """Rebuild the Dashboard: a refresh, then the time in status read from the Notes history (needs pandas)."""
+
+    def operation(studio: core.Studio, today: dt.date) -> core.Outcome:
+        from .report import rebuild
+
+        return rebuild(studio, today)
+
+    return _run(book, "Dashboard", operation)
+
+
 def change_status(book: Any = None) -> core.Outcome | None:
     """Move the selected session rows to their next status (desktop Excel, where the selection is reliable)."""
     book = _book(book)
@@ -246,10 +365,14 @@ def change_status(book: Any = None) -> core.Outcome | None:
 
 def main(book: Any = None) -> core.Outcome | None:
     """The add-in's Run main: apply pending changes, then refresh (which also validates)."""
-    book = _book(book)
-    if apply_changes(book) is None:
-        return None
-    return refresh(book)
+    return _run(book, "Run main", lambda studio, today: core.apply_and_refresh(studio, today, source="button"))
+
+
+def renumber_statuses(book: Any = None) -> core.Outcome | None:
+    """Renumber each cycle's sort orders 10, 20, 30 …, keeping the order (the status list's Renumber)."""
+    from .core.maintenance import renumber
+
+    return _run(book, "Renumber statuses", lambda studio, today: renumber(studio))
 
 
 def _selected_rows(book: Any) -> list[int]:
@@ -263,4 +386,6 @@ def _selected_rows(book: Any) -> list[int]:
     return list(range(first, first + selection.rows.count))
 
 
-__all__ = ["apply_changes", "change_status", "refresh", "validate", "main", "ExcelWorkbook", "Row"]
+__all__ = ["apply_changes", "change_status", "refresh", "validate", "dashboard", "main", "renumber_statuses",
+           "ExcelWorkbook",
+           "Row"]

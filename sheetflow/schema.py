@@ -14,6 +14,7 @@ class SheetSchema:
     required: tuple[str, ...] = ()
     owned_by_sheetflow: bool = False  # created when missing
     added_when_missing: tuple[str, ...] = field(default=())  # columns sheetflow adds at the right end
+    hidden: bool = False  # created as a hidden sheet: sheetflow's own records, not for people
 
     @property
     def key(self) -> str:
@@ -65,9 +66,14 @@ OUTBOX = SheetSchema(
 )
 PROBLEMS = SheetSchema("Problems", ("Severity", "Where", "Problem", "How to fix"), owned_by_sheetflow=True)
 DASHBOARD = SheetSchema("Dashboard", (), owned_by_sheetflow=True)
+# What triggers have fired (one row per session, trigger and basis date), so each fires once even when its
+# Tasks or Outbox row is deleted. Hidden; the template carries it, and a workbook without it gets it when a
+# trigger first fires. Read in full on every run (a row per firing: small beside Sessions).
+FIRED = SheetSchema("_sheetflow_fired", ("Session ID", "Trigger", "Basis Date", "Fired At", "Generated"),
+                    owned_by_sheetflow=True, hidden=True)
 
 ALL_SHEETS = (SETTINGS, HOLIDAYS, LISTS, STATUSES, SESSIONS, NOTES, TRIGGERS, TASKS, OUTBOX, PROBLEMS,
-              DASHBOARD)
+              DASHBOARD, FIRED)
 REQUIRED_SHEETS = (SETTINGS, STATUSES, SESSIONS)
 
 # Settings rows, with the defaults used when a row is missing or blank.
@@ -81,8 +87,15 @@ SETTING_DEFAULTS: dict[str, object] = {
     "Holiday country": "",
     "Holiday region": "",
     "Date order": "DMY",
+    # Sending the Outbox; the password is never kept in the workbook (environment or system keyring only).
+    "SMTP host": "",
+    "SMTP port": "",  # blank: 465 for ssl, 587 for starttls, 25 for none
+    "SMTP sender": "",
+    "SMTP security": "starttls",
+    "SMTP user": "",
 }
 DATE_ORDERS = ("DMY", "MDY", "YMD")
+SMTP_SECURITY = ("none", "starttls", "ssl")
 
 # Buttons on the Sessions sheet: (entry point in sheetflow.excel, shape name, caption, the cell under it).
 # xlwings Lite binds a script to a named shape whose hyperlink targets that cell; the .xlsm's form buttons

@@ -343,7 +343,13 @@ def test_sample_studio(sample: openpyxl.Workbook, sample_bytes: bytes) -> None:
         assert all(r[column] is None for r in rows), f"{column} is left for sheetflow's refresh"
     default_user = {s.description: s.default_user for s in statuses}
     assert all(r["Assigned To"] == default_user[r["Status"]] for r in rows)
-    assert all(v is None for row in sample[TRIGGERS.name].iter_rows(min_row=2, values_only=True) for v in row)
+    triggers = studio.triggers.triggers
+    assert [t.name for t in triggers] == [row[0].value for row in sample[TRIGGERS.name].iter_rows(min_row=2)]
+    assert all(t.active and t.status in default_user for t in triggers)  # real sample statuses, every one valid
+    assert {t.action for t in triggers} >= {"Email/Call", "Call", "Task", "SMS/Call"}
+    assert {t.basis for t in triggers} == {"Status change", "Status due date", "Session date"}
+    reminder = next(t for t in triggers if t.basis == "Session date")
+    assert (reminder.offset, reminder.status) == (-7, "P-Session Pending")
 
 
 @pytest.mark.parametrize("offset", range(0, 15))

@@ -87,3 +87,50 @@ def records(path: Path, sheet: str) -> list[dict[str, Any]]:
     wb.close()
     header = [str(h) if h is not None else "" for h in rows[0]]
     return [dict(zip(header, r, strict=False)) for r in rows[1:] if any(v is not None for v in r)]
+
+
+def dashboard_parts(path: Path) -> set[str]:
+    """The Dashboard sheet's part and everything hanging from it: its relationships, drawing and charts."""
+    import zipfile
+
+    from sheetflow.workbook import package as pkg
+
+    with zipfile.ZipFile(path) as zf:
+        entry = pkg.Package.open(zf).sheet("Dashboard")
+        if entry is None:
+            return set()
+        found, queue = {entry.part}, [entry.part]
+        while queue:
+            part = queue.pop()
+            if pkg.rels_path(part) in zf.NameToInfo:
+                found.add(pkg.rels_path(part))
+            for _, _, target in pkg.relationships(zf, part):
+                if target not in found:
+                    found.add(target)
+                    queue.append(target)
+    return found
+
+
+def styles_only_grew(before: bytes, after: bytes) -> list[str]:
+    """Assert that styles.xml only gained fonts, number formats and cell styles at the ends of their lists (so no
+    existing style moved); return the cell styles (<xf …/>) it gained."""
+    import re
+
+    old, new = before.decode(), after.decode()
+    gained: dict[str, list[str]] = {}
+    for tag, item in (("fonts", "font"), ("numFmts", "numFmt"), ("cellXfs", "xf")):
+        pattern = re.compile(rf"<{tag}\b[^>]*>(.*?)</{tag}>", re.S)
+        old_m, new_m = pattern.search(old), pattern.search(new)
+        old_body = old_m[1] if old_m else ""
+        assert new_m is not None or not old_m, f"<{tag}> disappeared"
+        new_body = new_m[1] if new_m else ""
+        assert new_body.startswith(old_body), f"existing <{tag}> entries changed"
+        extra = new_body[len(old_body):]
+        gained[tag] = re.findall(rf"<{item}\b.*?(?:/>|</{item}>)", extra, re.S)
+        count = re.search(r'count="(\d+)"', new_m[0][:new_m[0].index(">")]) if new_m else None
+        if count:
+            assert int(count[1]) == len(re.findall(rf"<{item}\b", new_body)), f"<{tag}> count is off"
+        old = pattern.sub(f"<{tag}/>", old, count=1) if old_m else old
+        new = pattern.sub(f"<{tag}/>", new, count=1) if new_m else new
+    assert re.sub(r"<numFmts/>", "", new) == re.sub(r"<numFmts/>", "", old), "styles.xml changed beyond its lists"
+    return gained["cellXfs"]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ..schema import (
     DASHBOARD,
+    FIRED,
     FLAG_DUE_SOON,
     FLAG_OVERDUE,
     HOLIDAYS,
@@ -27,15 +28,19 @@ from ..schema import (
     SETTINGS,
     STATUSES,
     TASKS,
+    TRIGGERS,
+    YES,
 )
 from .calendar import BusinessCalendar
 from .cells import CellValueError, read_date
 from .changes import AppliedChange, ChangeContext, ChangeRejected, StatusChange, plan_status_change
 from .cycle import Lists, Workflow, read_lists, read_workflow
+from .dashboard import BoardTally, Dashboard
 from .problems import Problem, Severity, WorkbookError, count_errors
 from .sessions import Session, flag_for, read_sessions, session_key
 from .settings import Settings, read_settings
 from .tables import Table, missing_table
+from .triggers import FireContext, FiredLedger, SessionState, TriggerSet, fire, read_ledger, read_triggers
 
 
 @dataclass
@@ -47,6 +52,7 @@ class ChangeSet:
     new_columns: dict[str, list[str]] = field(default_factory=dict)
     new_sheets: list[str] = field(default_factory=list)
     problems: list[Problem] | None = None  # the Problems sheet's new contents
+    dashboard: Dashboard | None = None  # the Dashboard sheet's new contents
 
     def set(self, sheet: str, row: int, column: str, value: object) -> None:
         self.cells.setdefault(sheet, {}).setdefault(row, {})[column] = value
@@ -68,6 +74,8 @@ class Studio:
     workflow: Workflow
     sessions: list[Session]
     problems: list[Problem]
+    triggers: TriggerSet = field(default_factory=TriggerSet)
+    fired: FiredLedger = field(default_factory=FiredLedger)  # what triggers have fired, from the hidden sheet
 
     def find_session(self, session_id: str) -> Session | None:
         wanted = session_key(session_id)
@@ -90,6 +98,8 @@ class Outcome:
     rejected: int = 0
     overdue: int = 0
     due_soon: int = 0
+    tasks: int = 0  # Tasks rows triggers created
+    messages: int = 0  # Outbox rows triggers queued
     notes: list[str] = field(default_factory=list)  # anything else to tell the studio owner
 
     @property
@@ -108,12 +118,15 @@ class Outcome:
                                       " — next: your statuses on the Statuses sheet, then your sessions"))
             if not self.problems:
                 return parts[0]
-        if self.command in ("apply", "change"):
+        if self.command in ("apply", "change", "main"):
             parts.append(f"{len(self.applied)} change{'s' if len(self.applied) != 1 else ''} applied")
             if self.rejected:
                 parts.append(f"{self.rejected} not applied")
-        if self.command == "refresh":
+        if self.command in ("refresh", "main"):
             parts.append(f"{self.overdue} overdue, {self.due_soon} due soon")
+        if self.tasks or self.messages:
+            parts.append(f"{self.tasks} task{'s' if self.tasks != 1 else ''} created, "
+                         f"{self.messages} message{'s' if self.messages != 1 else ''} queued")
         parts.append(f"{self.errors} error{'s' if self.errors != 1 else ''}, "
                      f"{self.warnings} warning{'s' if self.warnings != 1 else ''}")
         return "; ".join(parts)
@@ -169,8 +182,11 @@ def load_studio(tables: Mapping[str, Table], only_session: str | None = None) ->
     sessions, found = read_sessions(tables[SESSIONS.name], workflow, settings.date_order, lists.session_types,
                                     only=only_session)
     problems += found
+    triggers, found = read_triggers(tables.get(TRIGGERS.name) or missing_table(TRIGGERS.name), workflow, lists)
+    problems += found
+    fired = read_ledger(tables.get(FIRED.name) or missing_table(FIRED.name), settings.date_order)
     return Studio(tables=tables, settings=settings, calendar=calendar, lists=lists, workflow=workflow,
-                  sessions=sessions, problems=problems)
+                  sessions=sessions, problems=problems, triggers=triggers, fired=fired)
 
 
 def _structure(studio: Studio) -> ChangeSet:
@@ -188,7 +204,34 @@ def _structure(studio: Studio) -> ChangeSet:
             absent = table.plan_missing(schema.columns)
             if absent:
                 changes.new_columns[schema.name] = absent
+    fired = studio.tables.get(FIRED.name)  # created only when a trigger first fires
+    if fired is not None and fired.exists and (absent := fired.plan_missing(FIRED.columns)):
+        changes.new_columns[FIRED.name] = absent
     return changes
+
+
+def _fire_triggers(studio: Studio, changes: ChangeSet, states: list[SessionState], today: dt.date,
+                   now: dt.datetime | None) -> tuple[int, int, list[Problem]]:
+    """Triggers judged on the sessions as they stand after the run's changes (SPEC §6): Tasks and Outbox rows,
+    and the hidden ledger's rows that keep each from firing twice. Returns (tasks, messages, problems)."""
+    if not states:
+        return 0, 0, []
+    context = studio.context(today, now)
+    fired = fire(studio.triggers, states, studio.fired,
+                 FireContext(today=today, now=context.now, studio=studio.settings.studio,
+                             user=context.default_user, date_order=studio.settings.date_order))
+    for sheet, rows in ((TASKS.name, fired.tasks), (OUTBOX.name, fired.messages), (FIRED.name, fired.ledger)):
+        for row in rows:
+            changes.append(sheet, row)
+    if fired.ledger and not studio.fired.exists and FIRED.name not in changes.new_sheets:
+        changes.new_sheets.append(FIRED.name)
+    return len(fired.tasks), len(fired.messages), fired.problems
+
+
+def _state_after(done: AppliedChange) -> SessionState:
+    updates = done.updates
+    return SessionState(done.session, done.to, updates["Status Date"], updates["Due Date"],
+                        updates["Assigned To"] or "")
 
 
 def _finish(command: str, studio: Studio, changes: ChangeSet, extra: list[Problem], **counts) -> Outcome:
@@ -261,7 +304,10 @@ def _apply_each(command: str, studio: Studio, requests: list[tuple[Session, Stat
             continue
         _record(changes, done, clear_inputs=clear_inputs)
         applied.append(done)
-    return _finish(command, studio, changes, extra, applied=applied, rejected=len(extra))
+    watched = [_state_after(done) for done in applied if studio.triggers.of(done.to)]
+    tasks, messages, found = _fire_triggers(studio, changes, watched, today, now)
+    return _finish(command, studio, changes, extra + found, applied=applied, rejected=len(extra), tasks=tasks,
+                   messages=messages)
 
 
 def change_session(studio: Studio, session_id: str, request: StatusChange, today: dt.date,
@@ -276,7 +322,8 @@ def change_session(studio: Studio, session_id: str, request: StatusChange, today
     except ChangeRejected as rejected:
         return _finish("change", studio, changes, [rejected.problem], rejected=1)
     _record(changes, done, clear_inputs=False)
-    return _finish("change", studio, changes, [], applied=[done])
+    tasks, messages, found = _fire_triggers(studio, changes, [_state_after(done)], today, now)
+    return _finish("change", studio, changes, found, applied=[done], tasks=tasks, messages=messages)
 
 
 def change_rows(studio: Studio, rows: list[int], today: dt.date, source: str = "button",
@@ -288,12 +335,16 @@ def change_rows(studio: Studio, rows: list[int], today: dt.date, source: str = "
     return _apply_each("change", studio, requests, today, now, clear_inputs=False)
 
 
-def refresh(studio: Studio, today: dt.date) -> Outcome:
-    """Recompute non-manual due dates from the current definitions and calendar; rewrite Flag and Days Overdue."""
+def refresh(studio: Studio, today: dt.date, now: dt.datetime | None = None) -> Outcome:
+    """Recompute non-manual due dates from the current definitions and calendar; rewrite Flag and Days Overdue;
+    fire the triggers whose day has come."""
     changes = _structure(studio)
     extra: list[Problem] = []
     overdue = due_soon = 0
     calendar, soon = studio.calendar, studio.settings.due_soon_days
+    watched_statuses = studio.triggers.watching  # most sessions sit in statuses no trigger watches: one look-up
+    watched: list[SessionState] = []
+    board = BoardTally(studio.workflow, studio.lists, today)
     for session in studio.sessions:
         row = session.row
         status = session.status
@@ -319,13 +370,19 @@ def refresh(studio: Studio, today: dt.date) -> Outcome:
         flag, days = flag_for(due, bool(status and status.final), today, calendar, soon)
         overdue += flag == FLAG_OVERDUE
         due_soon += flag == FLAG_DUE_SOON
+        board.add(session, due, flag, days)
         if session.raw_flag != flag:
             updates["Flag"] = flag
         if _number(session.raw_days_overdue) != days:
             updates["Days Overdue"] = days
         for column, value in updates.items():
             changes.set(SESSIONS.name, row.number, column, value)
-    return _finish("refresh", studio, changes, extra, overdue=overdue, due_soon=due_soon)
+        if watched_statuses and id(status) in watched_statuses:
+            watched.append(SessionState(session, status, session.status_date, due, session.assigned_to))
+    tasks, messages, found = _fire_triggers(studio, changes, watched, today, now)
+    changes.dashboard = Dashboard(board.board())  # the board only: refresh never reads the Notes history
+    return _finish("refresh", studio, changes, extra + found, overdue=overdue, due_soon=due_soon, tasks=tasks,
+                   messages=messages)
 
 
 def _number(value: object) -> object:
@@ -333,3 +390,46 @@ def _number(value: object) -> object:
         return int(value)
     return value
 
+
+
+def apply_and_refresh(studio: Studio, today: dt.date, source: str = "button",
+                      now: dt.datetime | None = None) -> Outcome:
+    """Run main: the pending changes, then a refresh of every session as they stand after them — one read, one
+    write (inside Excel a second read would not see the first run's writes, and triggers would fire twice)."""
+    applied = apply_pending(studio, today, source=source, now=now)
+    for done in applied.applied:
+        _carry(done)
+    refreshed = refresh(studio, today, now)
+    changes = applied.changes
+    for sheet, rows in refreshed.changes.cells.items():
+        for row, columns in rows.items():
+            for column, value in columns.items():
+                changes.set(sheet, row, column, value)
+    for sheet, rows in refreshed.changes.appends.items():
+        changes.appends.setdefault(sheet, []).extend(rows)
+    for sheet, columns in refreshed.changes.new_columns.items():
+        known = changes.new_columns.setdefault(sheet, [])
+        known += [c for c in columns if c not in known]
+    changes.new_sheets += [s for s in refreshed.changes.new_sheets if s not in changes.new_sheets]
+    changes.dashboard = refreshed.changes.dashboard
+    problems = _unique(applied.problems + refreshed.problems)
+    changes.problems = problems
+    return Outcome(command="main", changes=changes, problems=problems, applied=applied.applied,
+                   rejected=applied.rejected, overdue=refreshed.overdue, due_soon=refreshed.due_soon,
+                   tasks=applied.tasks + refreshed.tasks, messages=applied.messages + refreshed.messages)
+
+
+def _carry(done: AppliedChange) -> None:
+    """The session as the applied change left it, so the refresh after it judges the new state."""
+    session, updates = done.session, done.updates
+    session.status = done.to
+    session.raw_status = updates.get("Status", done.to.description)
+    session.status_date = updates.get("Status Date", session.status_date)
+    session.due_date = updates.get("Due Date", session.due_date)
+    if "Manual Due" in updates:
+        session.manual_due = updates["Manual Due"] == YES
+        session.manual_due_blank = False
+    session.assigned_to = updates.get("Assigned To") or session.assigned_to
+    session.raw_flag = updates.get("Flag", session.raw_flag)
+    session.raw_days_overdue = updates.get("Days Overdue", session.raw_days_overdue)
+    session.change_to = ""

@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,8 +28,8 @@ class WorkbookFile:
     path: Path
     tables: dict[str, Table] = field(default_factory=dict)
 
-    def read(self) -> dict[str, Table]:
-        self.tables = read_tables(self.path)
+    def read(self, sheets: Collection[str] | None = None, whole: Collection[str] = ()) -> dict[str, Table]:
+        self.tables = read_tables(self.path, sheets, whole)
         return self.tables
 
     def write(self, changes: ChangeSet) -> None:

@@ -165,6 +165,7 @@ class Styles:
         self.xml = xml
         self.changed = False
         self._date_xf: dict[bool, int] = {}
+        self._made: dict[tuple, int] = {}
         self.xf_formats: list[int] = []
         self.custom_formats: dict[int, str] = {}
         if xml is None:
@@ -213,6 +214,95 @@ class Styles:
         self._date_xf[with_time] = len(self.xf_formats) - 1
         return self._date_xf[with_time]
 
+    def cell_style(self, *, bold: bool = False, italic: bool = False, size: int | None = None,
+                   number_format: str | None = None) -> int:
+        """A style with this font and number format (for sheets sheetflow lays out itself): one the workbook has
+        exactly, else one appended at the end of fonts, numFmts and cellXfs, so no existing style moves."""
+        if self.xml is None:
+            return 0
+        key = (bold, italic, size, number_format)
+        if key in self._made:
+            return self._made[key]
+        text = self.xml.decode("utf-8")
+        text, font = _font_id(text, bold, italic, size)
+        text, fmt = _number_format_id(text, number_format, self.custom_formats)
+        m = re.search(r"<((?:\w+:)?)cellXfs\b([^>]*)>(.*?)</(?:\w+:)?cellXfs>", text, re.S)
+        if not m:
+            return 0
+        wanted = {"numFmtId": str(fmt), "fontId": str(font), "fillId": "0", "borderId": "0"}
+        for index, xf in enumerate(re.finditer(r"<(?:\w+:)?xf\b([^>]*?)(/?)>", m[3])):
+            attrs = dict(re.findall(r'(\w+)="([^"]*)"', xf[1]))
+            if xf[2] and all(attrs.get(k, "0") == v for k, v in wanted.items()):
+                self._made[key] = index
+                return index
+        prefix = m[1]
+        applied = (' applyNumberFormat="1"' if fmt else "") + (' applyFont="1"' if font else "")
+        new_xf = f'<{prefix}xf numFmtId="{fmt}" fontId="{font}" fillId="0" borderId="0" xfId="0"{applied}/>'
+        attrs = re.sub(r'\bcount="\d+"', f'count="{len(self.xf_formats) + 1}"', m[2])
+        text = text[:m.start()] + f"<{prefix}cellXfs{attrs}>{m[3]}{new_xf}</{prefix}cellXfs>" + text[m.end():]
+        self.xml = text.encode("utf-8")
+        self.xf_formats.append(fmt)
+        self.changed = True
+        self._made[key] = len(self.xf_formats) - 1
+        return self._made[key]
+
+
+_FONT = re.compile(r"<(?:\w+:)?font\b[^>]*?(?:/>|>.*?</(?:\w+:)?font>)", re.S)
+
+
+def _font_id(text: str, bold: bool, italic: bool, size: int | None) -> tuple[str, int]:
+    """The workbook's default font with bold/italic/size changed: found among the fonts, else appended."""
+    if not (bold or italic or size):
+        return text, 0
+    m = re.search(r"<((?:\w+:)?)fonts\b([^>]*)>(.*?)</(?:\w+:)?fonts>", text, re.S)
+    fonts = list(_FONT.finditer(m[3])) if m else []
+    if not fonts:
+        return text, 0
+    p = m[1]
+    base = fonts[0][0]
+    inner = re.sub(r"^<(?:\w+:)?font\b[^>]*>|</(?:\w+:)?font>$|^<(?:\w+:)?font\b[^>]*/>$", "", base)
+    inner = re.sub(r"<(?:\w+:)?(?:b|i)(?:\s+val=\"[^\"]*\")?\s*/>", "", inner)
+    if size:
+        inner = re.sub(r"<(?:\w+:)?sz\b[^>]*/>", "", inner)
+    changed = (f"<{p}b/>" if bold else "") + (f"<{p}i/>" if italic else "") + (f'<{p}sz val="{size}"/>' if size else "")
+    new = f"<{p}font>{changed}{inner}</{p}font>"
+    for index, font in enumerate(fonts):
+        if font[0] == new:
+            return text, index
+    attrs = re.sub(r'\bcount="\d+"', f'count="{len(fonts) + 1}"', m[2])
+    text = text[:m.start()] + f"<{p}fonts{attrs}>{m[3]}{new}</{p}fonts>" + text[m.end():]
+    return text, len(fonts)
+
+
+_BUILTIN_FORMATS = {"General": 0, "0": 1, "0.00": 2, "0%": 9, "0.00%": 10}
+
+
+def _number_format_id(text: str, code: str | None, custom: dict[int, str]) -> tuple[str, int]:
+    """A number format's id: built in, or a custom one the workbook has, else a new custom one."""
+    if code is None:
+        return text, 0
+    if code in _BUILTIN_FORMATS:
+        return text, _BUILTIN_FORMATS[code]
+    for number, existing in custom.items():
+        if existing == code:
+            return text, number
+    number = max([163, *custom]) + 1
+    m = re.search(r"<((?:\w+:)?)numFmts\b([^>]*)>(.*?)</(?:\w+:)?numFmts>", text, re.S)
+    if m:
+        p = m[1]
+        element = f'<{p}numFmt numFmtId="{number}" formatCode="{escape(code)}"/>'
+        attrs = re.sub(r'\bcount="\d+"', f'count="{len(custom) + 1}"', m[2])
+        text = text[:m.start()] + f"<{p}numFmts{attrs}>{m[3]}{element}</{p}numFmts>" + text[m.end():]
+    else:
+        root = re.search(r"<((?:\w+:)?)styleSheet\b[^>]*>", text)
+        if not root:
+            return text, 0
+        p = root[1]
+        element = f'<{p}numFmts count="1"><{p}numFmt numFmtId="{number}" formatCode="{escape(code)}"/></{p}numFmts>'
+        text = text[:root.end()] + element + text[root.end():]
+    custom[number] = code
+    return text, number
+
 
 # --- workbook.xml, rels and content types ---------------------------------------------------------------------
 
@@ -245,13 +335,14 @@ def grow_defined_names(workbook_xml: bytes, sheet_name: str, old_last: int, new_
     return pattern.sub(grow, text).encode("utf-8")
 
 
-def add_sheet_to_workbook(workbook_xml: bytes, name: str, rel_id: str) -> bytes:
+def add_sheet_to_workbook(workbook_xml: bytes, name: str, rel_id: str, hidden: bool = False) -> bytes:
     text = workbook_xml.decode("utf-8")
     prefix = _prefix_of(text, "sheets")
     ids = [int(x) for x in re.findall(r"<(?:\w+:)?sheet\b[^>]*\bsheetId=\"(\d+)\"", text)]
     rel_prefix = re.search(rf'xmlns:(\w+)="{re.escape(REL_NS)}"', text)
     rid_attr = f'{rel_prefix[1]}:id="{rel_id}"' if rel_prefix else f'xmlns:r="{REL_NS}" r:id="{rel_id}"'
-    element = f'<{prefix}sheet name="{escape(name)}" sheetId="{max(ids, default=0) + 1}" {rid_attr}/>'
+    state = ' state="hidden"' if hidden else ""
+    element = f'<{prefix}sheet name="{escape(name)}" sheetId="{max(ids, default=0) + 1}"{state} {rid_attr}/>'
     closing = f"</{prefix}sheets>"
     if closing not in text:
         raise WorkbookError("the workbook's sheet list could not be found — open and re-save it in Excel")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import codecs
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 from ..core.cells import column_index, normalize
@@ -41,8 +41,9 @@ def open_zip(path: Path) -> zipfile.ZipFile:
         raise WorkbookError(f"{path.name} is damaged or incomplete ({exc}) — restore it from a backup") from None
 
 
-def read_tables(path: Path) -> dict[str, Table]:
-    """Every sheet sheetflow knows, found by name; a missing one is an empty Table marked as missing."""
+def read_tables(path: Path, sheets: Collection[str] | None = None, whole: Collection[str] = ()) -> dict[str, Table]:
+    """Every sheet sheetflow knows (or only those named in `sheets`), found by name; a missing one is an empty
+    Table marked as missing. Append-only sheets named in `whole` are read in full (sending reads the Outbox)."""
     from python_calamine import CalamineError, CalamineWorkbook
 
     tables: dict[str, Table] = {}
@@ -54,13 +55,15 @@ def read_tables(path: Path) -> dict[str, Table]:
         except (CalamineError, ValueError, OSError) as exc:
             raise WorkbookError(f"{path.name} could not be read ({exc})") from None
         for schema in ALL_SHEETS:
+            if sheets is not None and schema.name not in sheets:
+                continue
             entry = package.sheet(schema.name)
             if entry is None:
                 tables[schema.name] = missing_table(schema.name)
-            elif schema.name in HEADER_ONLY:
+            elif schema.name in HEADER_ONLY and schema.name not in whole:
                 grid = _head_grid(zf, package, entry.part)
                 tables[schema.name] = _named(table_from_grid(entry.name, grid, schema), schema)
-            elif schema.name == SESSIONS.name:
+            elif schema.name in (SESSIONS.name, NOTES.name):  # the big ones (Notes when read whole): streamed
                 tables[schema.name] = _named(_streamed_table(book, entry.name, schema), schema)
             else:
                 try:

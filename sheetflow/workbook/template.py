@@ -25,9 +25,12 @@ from xlsxwriter.worksheet import Worksheet
 
 from ..core.calendar import BusinessCalendar
 from ..core.cells import column_letter
+from ..core.triggers import ACTIONS as TRIGGER_ACTIONS
+from ..core.triggers import DATE_BASES as TRIGGER_DATE_BASES
 from ..schema import (
     DASHBOARD,
     DATE_ORDERS,
+    FIRED,
     FLAG_OVERDUE,
     HOLIDAYS,
     LISTS,
@@ -40,6 +43,7 @@ from ..schema import (
     SETTING_DEFAULTS,
     SETTINGS,
     SHEET_BUTTONS,
+    SMTP_SECURITY,
     STATUSES,
     TASKS,
     TRIGGERS,
@@ -50,7 +54,8 @@ from ..schema import (
 
 Target = str | os.PathLike[str] | IO[bytes]
 
-SHEET_ORDER = (SESSIONS, STATUSES, SETTINGS, LISTS, HOLIDAYS, TRIGGERS, NOTES, TASKS, OUTBOX, PROBLEMS, DASHBOARD)
+SHEET_ORDER = (SESSIONS, STATUSES, SETTINGS, LISTS, HOLIDAYS, TRIGGERS, NOTES, TASKS, OUTBOX, PROBLEMS, DASHBOARD,
+               FIRED)
 TABLE_SHEETS = (SESSIONS, STATUSES, SETTINGS, LISTS, HOLIDAYS, TRIGGERS, NOTES, TASKS, OUTBOX)
 TABLE_STYLE = "Table Style Light 9"
 RULE_LAST_ROW = 5000  # dropdowns and row colours cover data rows 2..5000
@@ -64,8 +69,10 @@ DATE_COLUMNS: dict[SheetSchema, tuple[str, ...]] = {
     NOTES: ("Date Completed", "Due Date"),
     TASKS: ("Due Date", "Created"),
     OUTBOX: ("Created",),
+    FIRED: ("Basis Date",),
 }
-TIMESTAMP_COLUMNS: dict[SheetSchema, tuple[str, ...]] = {NOTES: ("Logged At",), OUTBOX: ("Sent At",)}
+TIMESTAMP_COLUMNS: dict[SheetSchema, tuple[str, ...]] = {NOTES: ("Logged At",), OUTBOX: ("Sent At",),
+                                                         FIRED: ("Fired At",)}
 WHOLE_NUMBER_COLUMNS: dict[SheetSchema, tuple[str, ...]] = {
     SESSIONS: ("Days Overdue",),
     STATUSES: ("Sort Order", "Typical Duration"),
@@ -88,8 +95,8 @@ WIDTHS: dict[str, float] = {
 DATE_WIDTH = 12
 
 YES_NO = [YES, NO]
-DATE_BASES = ["Status change", "Status due date", "Session date"]
-ACTIONS = ["Task", "Call", "Email", "SMS", "Letter", "Email/Call", "Email/Letter", "SMS/Call"]
+DATE_BASES = list(TRIGGER_DATE_BASES)
+ACTIONS = list(TRIGGER_ACTIONS)
 
 
 def table_name(schema: SheetSchema) -> str:
@@ -301,10 +308,26 @@ def _sessions(ws: Worksheet, rows: Sequence[Mapping[str, object]], fmt: Formats)
     flag = col(SESSIONS, "Flag")
     ws.conditional_format(1, flag, RULE_LAST_ROW - 1, flag, {
         "type": "cell", "criteria": "equal to", "value": f'"{FLAG_OVERDUE}"', "format": fmt.overdue_flag})
-    _lite_buttons(ws)
 
 
 BUTTON_WIDTH_CHARS = 16
+# The .xlsm's form buttons: (VBA Sub, caption, cell); each Sub runs one sheetflow.excel entry point.
+FORM_BUTTONS = (
+    ("ApplyChanges", "Apply changes", "V1"),
+    ("RefreshDates", "Refresh", "W1"),
+    ("ValidateWorkbook", "Validate", "X1"),
+    ("ChangeStatus", "Change status", "Y1"),
+)
+
+
+def _form_buttons(ws: Worksheet) -> None:
+    """The .xlsm's buttons: Excel form buttons assigned to the VBA project's Subs (RunPython through the add-in)."""
+    ws.set_row(0, 24)
+    for macro, caption, cell in FORM_BUTTONS:
+        row, column = xl_cell_to_rowcol(cell)
+        ws.set_column(column, column, BUTTON_WIDTH_CHARS)
+        ws.insert_button(row, column, {"macro": macro, "caption": caption, "width": 112, "height": 30,
+                                       "x_offset": 2, "y_offset": 1})
 
 
 def _lite_buttons(ws: Worksheet) -> None:
@@ -361,6 +384,17 @@ def _settings(ws: Worksheet, values: Mapping[str, object], fmt: Formats) -> None
         elif name == DUE_SOON_SETTING:
             options = {"validate": "integer", "criteria": ">=", "value": 0, "error_title": name,
                        "error_message": "Type a whole number of business days, such as 2."}
+        elif name == setting_key("SMTP security"):
+            options = {"validate": "list", "source": list(SMTP_SECURITY), "error_title": name,
+                       "error_message": "Type starttls (usually port 587), ssl (usually port 465) or none."}
+        elif name == setting_key("SMTP port"):
+            options = {"validate": "integer", "criteria": "between", "minimum": 1, "maximum": 65535,
+                       "error_title": name, "error_message": "Type the port your mail provider gives, such as 587, "
+                       "or leave it blank."}
+        elif name == setting_key("SMTP user"):  # where people look for the password row that must not exist
+            options = {"validate": "any", "input_title": "The password stays out of here",
+                       "input_message": "Never type the password in the workbook. Store it once with: keyring set "
+                       "sheetflow USER@HOST (or set SHEETFLOW_SMTP_PASSWORD)."}
         else:
             continue
         ws.data_validation(r, value, r, value, options)
@@ -391,8 +425,19 @@ def _dashboard(ws: Worksheet, fmt: Formats) -> None:
                           "status, overdue and due-soon counts, and the time spent in each status.", fmt.note)
 
 
-def build_workbook(target: Target, *, sample: bool = False, today: dt.date | None = None) -> None:
-    """Write a new workbook to `target`; the same arguments always give the same bytes."""
+def _fired(ws: Worksheet, fmt: Formats) -> None:
+    """The fired ledger: sheetflow's record of what triggers have done, hidden from view."""
+    for c, column in enumerate(FIRED.columns):
+        ws.set_column(c, c, _width(FIRED, column), fmt.for_column(FIRED, column))
+        ws.write_string(0, c, column, fmt.bold)
+    ws.freeze_panes(1, 0)
+    ws.hide()
+
+
+def build_workbook(target: Target, *, sample: bool = False, today: dt.date | None = None,
+                   macros: bool = False) -> None:
+    """Write a new workbook to `target`; the same arguments always give the same bytes. With macros, an .xlsm
+    whose form buttons run the entry points through RunPython; without, an .xlsx with xlwings Lite buttons."""
     studio = sample_studio(today or dt.date.today()) if sample else Studio()
     built = io.BytesIO()
     wb = Workbook(built, {
@@ -408,16 +453,25 @@ def build_workbook(target: Target, *, sample: bool = False, today: dt.date | Non
     _table_sheet(sheets[LISTS.name], LISTS, studio.lists, fmt)
     _table_sheet(sheets[HOLIDAYS.name], HOLIDAYS, studio.holidays, fmt)
     _triggers(sheets[TRIGGERS.name], studio.triggers, fmt)
-    for schema in (NOTES, TASKS):
-        _table_sheet(sheets[schema.name], schema, (), fmt)
+    _table_sheet(sheets[NOTES.name], NOTES, studio.notes, fmt)
+    _table_sheet(sheets[TASKS.name], TASKS, (), fmt)
     _yes_no(sheets[TASKS.name], TASKS, "Done")
     _table_sheet(sheets[OUTBOX.name], OUTBOX, (), fmt)
     _problems(sheets[PROBLEMS.name], fmt)
     _dashboard(sheets[DASHBOARD.name], fmt)
+    _fired(sheets[FIRED.name], fmt)
     for name, formula in DEFINED_NAMES.items():
         wb.define_name(name, "=" + formula)
+    if macros:
+        from .vba import sheetflow_project
+
+        _form_buttons(sheets[SESSIONS.name])
+        wb.add_vba_project(io.BytesIO(sheetflow_project([f"Sheet{i}" for i in range(1, len(sheets) + 1)])),
+                           is_stream=True)
+    else:
+        _lite_buttons(sheets[SESSIONS.name])
     wb.close()
-    data = _name_buttons(built.getvalue())
+    data = built.getvalue() if macros else _name_buttons(built.getvalue())
     if isinstance(target, (str, os.PathLike)):
         Path(target).write_bytes(data)
     else:
@@ -439,6 +493,7 @@ class Studio:
     holidays: Rows = field(default_factory=list)
     sessions: Rows = field(default_factory=list)
     triggers: Rows = field(default_factory=list)
+    notes: Rows = field(default_factory=list)
 
 
 # (description, typical duration, stage, default user); the first is Initial, the last Final.
@@ -529,9 +584,11 @@ def sample_studio(today: dt.date) -> Studio:
     holidays = _sample_holidays(today)
     calendar = BusinessCalendar(holidays=frozenset(holidays))  # the sample's work week is the default Mon-Fri
     sessions: Rows = []
+    notes: Rows = []
     for session_id, client, email, phone, session_type, status, due_in, change_to in SAMPLE_SESSIONS:
         duration, user = by_name[status]
         status_date = _status_date(calendar, today, duration, due_in)
+        notes += _sample_history(calendar, session_id, client, SAMPLE_TYPES[session_type], status, status_date)
         booked = status.endswith("Session Pending")
         # A booked session is still ahead; any later status comes after the shoot.
         if booked:
@@ -547,7 +604,54 @@ def sample_studio(today: dt.date) -> Studio:
             row.update({"Changed By": "Priya", "Change Note": "Gallery approved by the couple"})
         sessions.append(row)
     return Studio(settings=settings, lists=lists, statuses=statuses, sessions=sessions,
-                  holidays=[{"Date": day, "Name": name} for day, name in holidays.items()])
+                  holidays=[{"Date": day, "Name": name} for day, name in holidays.items()],
+                  triggers=[dict(zip(TRIGGERS.columns, row, strict=True)) for row in SAMPLE_TRIGGERS],
+                  notes=sorted(notes, key=lambda note: note["Logged At"]))
+
+
+def _sample_history(calendar: BusinessCalendar, session_id: int, client: str,
+                    cycle: tuple[tuple[str, int | None, str, str], ...], status: str,
+                    entered_last: dt.date) -> Rows:
+    """The Notes rows that brought a sample session to its status: each earlier (active) status held for about its
+    typical duration, the editing ones a little longer, so the Dashboard's time in status has a story to tell."""
+    steps = [step for step in cycle if step[0] != INACTIVE_SAMPLE_STATUS]
+    steps = steps[:[step[0] for step in steps].index(status) + 1]
+    entered = [entered_last]
+    for _, duration, stage, _ in reversed(steps[:-1]):
+        wobble = (session_id * 7 + len(entered) * 5) % 5 - 1 + (2 if stage == "Editing" else 0)
+        entered.insert(0, calendar.add_business_days(entered[0], -max(0, (duration or 0) + wobble)))
+    rows: Rows = []
+    for i, ((description, duration, _, _), day) in enumerate(zip(steps, entered, strict=True)):
+        rows.append({
+            "Logged At": dt.datetime.combine(day, dt.time(9)) + dt.timedelta(minutes=session_id % 7 * 37 + i),
+            "Session ID": session_id, "Client": client, "From Status": steps[i - 1][0] if i else None,
+            "To Status": description, "Date Completed": day,
+            "Due Date": calendar.add_business_days(day, duration) if duration is not None else None,
+            "Updated By": steps[i - 1][3] if i else "Maya", "Source": "button",
+        })
+    return rows
+
+
+# Trigger, Session Type, Status, Date Basis, Offset Days, Action, Assign To, Subject, Message, Active.
+SAMPLE_TRIGGERS: tuple[tuple[object, ...], ...] = (
+    ("Portrait session reminder", "Portrait", "P-Session Pending", "Session date", -7, "Email/Call", "",
+     "Your portrait session on {{ session_weekday }} {{ session_date }}",
+     "Dear {{ client }},\n\nA reminder that your portrait session at {{ studio }} is on {{ session_weekday }} "
+     "{{ session_date }}. Reply to this email if you need to change anything.\n\nSee you soon,\n{{ user }}", YES),
+    ("Wedding day reminder", "Wedding", "W-Session Pending", "Session date", -7, "Email/Call", "",
+     "Your wedding day on {{ session_weekday }} {{ session_date }}",
+     "Dear {{ client }},\n\nYour wedding day is a week away, and we are looking forward to it. Reply to this "
+     "email with the day's timings if anything has changed.\n\nWarm wishes,\n{{ user }}, {{ studio }}", YES),
+    ("Follow-up call after the sales presentation", "Portrait", "P-Retouch Pending", "Status change", 3, "Call",
+     "Maya", "Call {{ client }}{% if phone %} on {{ phone }}{% endif %}: happy with the order?", "", YES),
+    ("Portrait retouch overdue", "Portrait", "P-Retouch Pending", "Status due date", 1, "Task", "",
+     "Retouching for {{ client }} was due {{ due_date }}: finish it or set a new due date", "", YES),
+    ("Wedding retouch overdue", "Wedding", "W-Retouch Pending", "Status due date", 1, "Task", "",
+     "Retouching for {{ client }} was due {{ due_date }}: finish it or set a new due date", "", YES),
+    ("Gallery ready", "Wedding", "W-Album Preview Pending", "Status change", 0, "SMS/Call", "", "",
+     "Hi {{ client }}, your wedding gallery from {{ studio }} is ready to view. We will call you to book "
+     "your album preview. {{ user }}", YES),
+)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -557,7 +661,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--sample", action="store_true", help="fill in the sample studio")
     parser.add_argument("--today", type=dt.date.fromisoformat, help="the sample's today, YYYY-MM-DD")
     args = parser.parse_args(argv)
-    build_workbook(args.path, sample=args.sample, today=args.today)
+    build_workbook(args.path, sample=args.sample, today=args.today, macros=args.path.suffix.lower() == ".xlsm")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from ..core.cells import address
 from ..core.problems import Problem
 from ..core.studio import ChangeSet
 from ..core.tables import Table
-from ..schema import ALL_SHEETS, PROBLEMS
+from ..schema import ALL_SHEETS, DASHBOARD, PROBLEMS
 from . import package as pkg
 from .sheetxml import LastRowMismatch, SheetPatch, cell_xml, last_value_row, rewrite_sheet
 from .zipio import MemberReader, MemberWriter, copy_member, copy_member_raw
@@ -30,6 +30,7 @@ class PackageWriter:
         self.patches: dict[str, SheetPatch] = {}
         self.added: dict[str, bytes] = {}
         self.appended: dict[str, tuple[str, list[dict[str, object]]]] = {}  # part -> rows placed by a guess
+        self.removed: set[str] = set()  # members left out of the new package (the old Dashboard's charts)
         self.styles = pkg.Styles(self.part(self.package.styles_part) if self.package.styles_part else None)
 
     def part(self, name: str) -> bytes:
@@ -63,7 +64,7 @@ class PackageWriter:
                 self.replaced[self.package.styles_part] = self.styles.xml
             for info in self.src.infolist():
                 name = info.filename
-                if name in dropped:
+                if name in dropped or name in self.removed:
                     continue
                 if name in rendered:
                     copy_member_raw(scratch, self.dst, rendered[name])
@@ -120,13 +121,17 @@ class PackageWriter:
                 patch.set(row, table.column_of(column), column)
             self._grow_tables_right(sheet, table, columns)
         for sheet in changes.new_sheets:
-            if sheet != PROBLEMS.name:
+            if sheet != PROBLEMS.name and not (sheet == DASHBOARD.name and changes.dashboard is not None):
                 self._add_sheet(sheet, changes.appends.get(sheet, []))
         for sheet, rows in changes.appends.items():
             if sheet not in changes.new_sheets:
                 self._append(sheet, rows)
         if changes.problems is not None:
             self._problems(changes.problems, create=PROBLEMS.name in changes.new_sheets)
+        if changes.dashboard is not None:
+            from .dashboard import install
+
+            install(self, changes.dashboard, create=DASHBOARD.name in changes.new_sheets)
 
     def _append(self, sheet: str, rows: list[dict[str, object]], known_last: int | None = None) -> None:
         """Rows go below the last used row. The sheet's own <dimension> usually says which that is; the
@@ -183,7 +188,7 @@ class PackageWriter:
             if problem.cell:
                 patch.hyperlinks.append((address(i, where_col), _location(problem), "Go to the cell"))
 
-    def _add_sheet(self, sheet: str, rows: list[dict[str, object]], problems: list[Problem] | None = None) -> None:
+    def _add_sheet(self, sheet: str, rows: list[dict[str, object]], problems: list[Problem] | None = None) -> str:
         """A sheet sheetflow owns that is missing: header row, then its rows (inline strings, no styles)."""
         schema = next(s for s in ALL_SHEETS if s.name == sheet)
         number = 1
@@ -216,9 +221,10 @@ class PackageWriter:
         target = posixpath.relpath("/" + part, "/" + posixpath.dirname(wb))  # never the process's folder
         rels, rel_id = pkg.add_relationship(self.part(rels_name), pkg.WORKSHEET_TYPE, target)
         self.replaced[rels_name] = rels
-        self.replaced[wb] = pkg.add_sheet_to_workbook(self.part(wb), sheet, rel_id)
+        self.replaced[wb] = pkg.add_sheet_to_workbook(self.part(wb), sheet, rel_id, hidden=schema.hidden)
         self.replaced["[Content_Types].xml"] = pkg.add_content_override(self.part("[Content_Types].xml"), part,
                                                                         pkg.WORKSHEET_CONTENT)
+        return part
 
 
     def _row_xml(self, number: int, values: list[object]) -> str:

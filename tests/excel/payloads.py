@@ -75,7 +75,7 @@ def played(book: Any, data: dict[str, Any]) -> dict[str, list[list[Any]]]:
             sheets.insert(position, name)
             grids[name] = []
             continue
-        if func not in ("setValues", "rangeClearContents"):
+        if func not in ("setValues", "rangeClearContents", "rangeClear"):
             continue
         grid = grids[sheets[action["sheet_position"]]]
         r0, c0 = action["start_row"], action["start_column"]
