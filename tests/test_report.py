@@ -399,6 +399,20 @@ def test_libreoffice_draws_both_charts(tmp_path, sheetflow, tmp_path_factory):
         drawn.append(counts)
     assert drawn[0].get((0xC0, 0x00, 0x00), 0) > 200  # Overdue
     assert drawn[1].get((0x44, 0x72, 0xC4), 0) > 200  # Median Days
+    # and the PDF export, rasterised to a PNG: the Dashboard's pages carry both charts' bars
+    import pymupdf
+
+    with pymupdf.open(out / "studio.pdf") as pdf:
+        pages = [page for page in pdf if "Time in status" in page.get_text()]
+        assert pages, "no Dashboard page in the PDF"
+        seen: dict[tuple[int, int, int], int] = {}
+        for number, page in enumerate(pages):
+            picture = page.get_pixmap(dpi=60, alpha=False)
+            picture.save(out / f"dashboard-{number}.png")
+            width, height, bpp, rows = png_pixels(out / f"dashboard-{number}.png")
+            for rgb, n in colours(bpp, rows).items():
+                seen[rgb] = seen.get(rgb, 0) + n
+    assert seen.get((0xC0, 0x00, 0x00), 0) > 50 and seen.get((0x44, 0x72, 0xC4), 0) > 50
 
 
 # --- an old Dashboard someone edited -------------------------------------------------------------------------------

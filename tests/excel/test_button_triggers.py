@@ -7,8 +7,9 @@ import copy
 import datetime as dt
 
 import xlwings as xw
+from click.testing import CliRunner
 from payloads import _cell, payload, played
-from workbooks import session, studio
+from workbooks import records, session, studio
 
 from sheetflow import excel
 from sheetflow.cli import main as cli
@@ -85,3 +86,36 @@ def test_what_the_command_line_fired_the_button_does_not_fire_again(tmp_path):
     book = xw.Book(json=payload(path))
     outcome = excel.refresh(book)
     assert outcome is not None and (outcome.tasks, outcome.messages) == (0, 0) and outcome.errors == 0
+
+
+def test_run_main_applies_then_refreshes_from_one_read_and_fires_once(tmp_path):
+    """Run main is apply then refresh on the state after the changes, computed from one read: inside Excel a second
+    read would not see the first's writes, and the triggers of the applied change would fire twice."""
+    path = book_file(tmp_path)
+    data = payload(path)
+    book = xw.Book(json=data)
+    outcome = excel.main(book)
+    assert outcome is not None and outcome.errors == 0
+    assert len(outcome.applied) == 1 and (outcome.tasks, outcome.messages) == (1, 1)
+    grids = played(book, data)
+    assert len(rows_below_header(grids["Tasks"])) == 1 and len(rows_below_header(grids["Outbox"])) == 1
+    button_sessions = rows_below_header(grids["Sessions"])
+    # the command line on the same file, as two runs, gives the same sessions
+    for command in ("apply", "refresh"):
+        result = CliRunner().invoke(cli, [command, str(path), "--today", TODAY.isoformat()], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    file_sessions = records(path, "Sessions")
+    for column in ("Status", "Due Date", "Flag", "Days Overdue", "Assigned To", "Change To"):
+        assert [_comparable(r[column]) for r in button_sessions] == [_comparable(r[column]) for r in file_sessions], \
+            column
+    assert len(records(path, "Tasks")) == 1 and len(records(path, "Outbox")) == 1
+
+
+def _comparable(value):
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if value in ("", None):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
