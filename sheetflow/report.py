@@ -73,7 +73,7 @@ class ReportOutcome(core.Outcome):
         return {"dashboard": {
             "board": {"as_of": board.as_of, "totals": counts(board.totals),
                       "stages": [counts(s) for s in board.stages], "statuses": [counts(s) for s in board.statuses],
-                      "overdue": [asdict(o) for o in board.overdue]},
+                      "overdue": [asdict(o) for o in board.overdue], "overdue_not_listed": board.overdue_not_listed},
             "time_in_status": asdict(history) if history is not None else None}}
 
 

@@ -490,3 +490,24 @@ def test_a_workbook_open_in_libreoffice_is_left_alone(tmp_path, sheetflow):
     before = book.read_bytes()
     result = sheetflow("report", book)
     assert result.exit_code == 3 and book.read_bytes() == before
+
+
+def test_a_long_overdue_list_shows_the_most_overdue_and_says_how_many_more(tmp_path, sheetflow):
+    """A board is read at a glance: 205 overdue sessions list the 200 most overdue, then one line for the rest."""
+    import datetime as dt
+
+    from sheetflow.core.dashboard import OVERDUE_LISTED
+
+    start = dt.date(2026, 6, 1)
+    rows = [session(session_id=i, client=f"Client {i}", status="Retouch Pending",
+                    status_date=start + dt.timedelta(days=i % 90), due_date=None) for i in range(1, 206)]
+    path = studio(tmp_path / "studio.xlsx", rows)
+    result = sheetflow("refresh", path, "--json")
+    assert result.exit_code == 0, result.output
+    grid = cells(path, "Dashboard")
+    flat = [str(v) for row in grid for v in row if v not in (None, "")]
+    listed = [v for v in flat if v.startswith("Client ")]
+    assert len(listed) == OVERDUE_LISTED == 200
+    assert "… and 5 more overdue: filter the Sessions sheet's Flag column for Overdue to see them all." in flat
+    # the most overdue (the earliest status dates) are listed; the five entered last are the ones counted
+    assert {"Client 90", "Client 180"} <= set(listed) and not {"Client 89", "Client 179", "Client 88"} & set(listed)

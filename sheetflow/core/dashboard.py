@@ -14,6 +14,7 @@ out whole, reads the block back from the sheet (`read_history`: a few dozen cell
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -77,6 +78,10 @@ class OverdueLine:
     assigned_to: str
 
 
+# A board is read at a glance: past this many, the list says how many more and where to find them.
+OVERDUE_LISTED = 200
+
+
 @dataclass
 class Board:
     """Sessions per stage and per status today, and the overdue ones, most overdue first."""
@@ -84,8 +89,9 @@ class Board:
     as_of: dt.date
     stages: list[StageLine] = field(default_factory=list)
     statuses: list[StatusLine] = field(default_factory=list)  # open statuses first, then the final ones
-    overdue: list[OverdueLine] = field(default_factory=list)
+    overdue: list[OverdueLine] = field(default_factory=list)  # the most overdue, at most OVERDUE_LISTED
     by_type: bool = False
+    overdue_not_listed: int = 0  # overdue sessions beyond the list (the board's counts include them)
 
     @property
     def open_lines(self) -> list[StatusLine]:
@@ -178,9 +184,9 @@ class BoardTally:
             stages.setdefault(normalize(name), StageLine(stage=name))
         for line in statuses:
             stages.setdefault(normalize(line.stage), StageLine(stage=line.stage)).add_counts(line)
-        overdue = sorted(self.overdue, key=lambda o: (-o.days_overdue, o.due_date))
+        overdue = heapq.nsmallest(OVERDUE_LISTED, self.overdue, key=lambda o: (-o.days_overdue, o.due_date))
         return Board(as_of=self.today, stages=list(stages.values()), statuses=statuses, overdue=overdue,
-                     by_type=self.workflow.by_type)
+                     by_type=self.workflow.by_type, overdue_not_listed=len(self.overdue) - len(overdue))
 
 
 # --- where everything stands on the sheet ----------------------------------------------------------------------------
@@ -327,6 +333,10 @@ def _board_area(board: Board) -> tuple[Area, Chart]:
     for late in board.overdue:
         area.line(row, (late.client, late.days_overdue, late.due_date, late.session_id, late.assigned_to, late.status),
                   (None, COUNT, DATE, None, None, None))
+        row += 1
+    if board.overdue_not_listed:
+        area.put(row, a, f"… and {board.overdue_not_listed:,} more overdue: filter the Sessions sheet's Flag column "
+                 "for Overdue to see them all.", NOTE)
         row += 1
     series = [Series(name, (header_row, a + offset), rows, a + offset,
                      [float(getattr(line, attr)) for line in open_lines], color)
