@@ -5,92 +5,26 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from . import __version__
-
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
-
-today_option = click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-                            help="Run as if today were this date (YYYY-MM-DD), for reproducible runs.")
-json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-workbook_argument = click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
-
-
-def _today(value: dt.datetime | None) -> dt.date:
-    return value.date() if value else dt.date.today()
-
-
-def _report(path: Path, outcome, as_json: bool, note: str = "") -> None:
-    if as_json:
-        click.echo(json.dumps({
-            "file": str(path), "command": outcome.command, "summary": outcome.summary,
-            "errors": outcome.errors, "warnings": outcome.warnings,
-            "applied": [{"session": a.session.session_id, "from": a.from_status, "to": a.to.description,
-                         "row": a.session.row.number} for a in outcome.applied],
-            "problems": [p.as_dict() for p in outcome.problems], "note": note, "notes": outcome.notes,
-            **getattr(outcome, "details", {}),  # what a command adds of its own (send: the messages)
-        }, default=str, ensure_ascii=False))
-        return
-    for problem in outcome.problems:
-        click.echo(str(problem))
-    for applied in outcome.applied:
-        click.echo(f"session {applied.session.session_id}: {applied.from_status or '(no status)'} → "
-                   f"{applied.to.description}")
-    click.echo(f"{path.name}: {outcome.summary}" + (f" ({note})" if note else ""))
-    for line in outcome.notes:
-        click.echo(line)
-
-
-def _progress(path: Path, as_json: bool) -> Callable[[str], None]:
-    """Phase messages on a terminal (a million sessions take a while); nothing in pipes or with --json."""
-    if as_json or not sys.stderr.isatty():
-        return lambda _: None
-
-    def show(phase: str) -> None:
-        click.echo(f"\r\x1b[2K{path.name}: {phase}…", err=True, nl=False)
-
-    return show
-
-
-def _clear_progress(as_json: bool) -> None:
-    if not as_json and sys.stderr.isatty():
-        click.echo("\r\x1b[2K", err=True, nl=False)
-
-
-def _run(path: Path, as_json: bool, action: Callable[[], object]) -> None:
-    """Run one command; expected failures become one clear line and an exit code, never a traceback."""
-    from .core.problems import WorkbookBusy, WorkbookError
-
-    try:
-        outcome = action()
-    except WorkbookError as exc:
-        _fail(path, str(exc), EXIT_USAGE, as_json)
-    except WorkbookBusy as exc:
-        if exc.outcome is not None:
-            _report(path, exc.outcome, as_json, note=f"Problems sheet not updated: {exc}")
-            sys.exit(EXIT_BUSY)
-        _fail(path, str(exc), EXIT_BUSY, as_json)
-    except PermissionError as exc:
-        _fail(path, f"no permission to write {exc.filename or path} — check the file and folder permissions",
-              EXIT_BUSY, as_json)
-    except KeyboardInterrupt:
-        _fail(path, "stopped; the workbook was left as it was", EXIT_USAGE, as_json)
-    else:
-        _clear_progress(as_json)
-        _report(path, outcome, as_json)
-        sys.exit(EXIT_REJECTED if outcome.errors else EXIT_OK)
-
-
-def _fail(path: Path, message: str, code: int, as_json: bool) -> None:
-    if as_json:
-        click.echo(json.dumps({"file": str(path), "error": message, "exit_code": code}, ensure_ascii=False))
-    else:
-        click.echo(f"sheetflow: {path.name}: {message}", err=True)
-    sys.exit(code)
+from .cli_common import (
+    EXIT_BUSY,
+    EXIT_OK,
+    EXIT_REJECTED,
+    EXIT_USAGE,
+    fail,
+    json_option,
+    progress,
+    run,
+    today_of,
+    today_option,
+    workbook_argument,
+)
+from .cli_report import report
+from .cli_statuses import holidays, statuses
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -114,7 +48,7 @@ def new(path: Path, sample: bool, force: bool, today, as_json: bool) -> None:
     """Create a new studio workbook from the template."""
     from . import batch
 
-    _run(path, as_json, lambda: batch.new(path, sample=sample, today=_today(today), force=force))
+    run(path, as_json, lambda: batch.new(path, sample=sample, today=today_of(today), force=force))
 
 
 @main.command()
@@ -125,7 +59,7 @@ def validate(path: Path, today, as_json: bool) -> None:
     """Check the status definitions and the sessions; write what was found to the Problems sheet."""
     from . import batch
 
-    _run(path, as_json, lambda: batch.validate(path, _today(today)))
+    run(path, as_json, lambda: batch.validate(path, today_of(today)))
 
 
 @main.command()
@@ -143,7 +77,7 @@ def change(path: Path, session_id: str, to: str, date: str, due: str, by: str, n
     """Change one session's status, as the Status Change window does."""
     from . import batch
 
-    _run(path, as_json, lambda: batch.change(path, session_id, _today(today), to=to, date=date, due=due, by=by,
+    run(path, as_json, lambda: batch.change(path, session_id, today_of(today), to=to, date=date, due=due, by=by,
                                              note=note))
 
 
@@ -155,7 +89,7 @@ def apply(path: Path, today, as_json: bool) -> None:
     """Apply every session row whose Change To is filled in."""
     from . import batch
 
-    _run(path, as_json, lambda: batch.apply(path, _today(today), _progress(path, as_json)))
+    run(path, as_json, lambda: batch.apply(path, today_of(today), progress(path, as_json)))
 
 
 @main.command()
@@ -174,10 +108,10 @@ def refresh(paths: tuple[Path, ...], jobs: int | None, today, as_json: bool) -> 
 
     files = batch.workbooks_in(list(paths))
     if len(files) == 1 and not paths[0].is_dir():
-        _run(files[0], as_json, lambda: batch.refresh(files[0], _today(today), _progress(files[0], as_json)))
+        run(files[0], as_json, lambda: batch.refresh(files[0], today_of(today), progress(files[0], as_json)))
     if not files:
-        _fail(paths[0].resolve(), "no .xlsx or .xlsm workbooks there", EXIT_USAGE, as_json)
-    _refresh_many(files, _today(today), jobs, as_json)
+        fail(paths[0].resolve(), "no .xlsx or .xlsm workbooks there", EXIT_USAGE, as_json)
+    _refresh_many(files, today_of(today), jobs, as_json)
 
 
 def _refresh_many(files: list[Path], today: dt.date, jobs: int | None, as_json: bool) -> None:
@@ -216,7 +150,7 @@ def send(path: Path, dry_run: bool, include_late: bool, retry_unconfirmed: bool,
     """
     from . import outbox
 
-    _run(path, as_json, lambda: outbox.send(path, _today(today) if today else None, dry_run=dry_run,
+    run(path, as_json, lambda: outbox.send(path, today_of(today) if today else None, dry_run=dry_run,
                                             include_late=include_late, retry_unconfirmed=retry_unconfirmed))
 
 
@@ -244,9 +178,9 @@ def restore(path: Path, listing: bool, pick: int) -> None:
             sys.exit(EXIT_OK)
         chosen, _ = batch.restore(path, pick)
     except WorkbookError as exc:
-        _fail(path, str(exc), EXIT_USAGE, False)
+        fail(path, str(exc), EXIT_USAGE, False)
     except WorkbookBusy as exc:
-        _fail(path, str(exc), EXIT_BUSY, False)
+        fail(path, str(exc), EXIT_BUSY, False)
     click.echo(f"{path.name}: restored the version of {chosen.label}")
 
 
@@ -303,14 +237,8 @@ def doctor(path: Path | None, as_json: bool) -> None:
     sys.exit(EXIT_REJECTED if any(c.state == PROBLEM for c in checks) else EXIT_OK)
 
 
-from .cli_statuses import holidays, statuses  # noqa: E402  (the status list's maintenance, and public holidays)
-
-main.add_command(statuses)
-main.add_command(holidays)
-
-from .cli_report import report  # noqa: E402  (the Dashboard, from the Notes history)
-
-main.add_command(report)
+for command in (statuses, holidays, report):
+    main.add_command(command)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """`sheetflow report`: rebuild the Dashboard sheet, the board and the time in status read from the Notes history.
 
-sheetflow.cli registers it at its end; pandas is imported only when the command runs.
+pandas is imported only when the command runs.
 """
 
 from __future__ import annotations
@@ -9,13 +9,11 @@ from pathlib import Path
 
 import click
 
-today_option = click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-                            help="Run as if today were this date (YYYY-MM-DD), for reproducible runs.")
-json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (every figure).")
+from .cli_common import json_option, progress, run, today_of, today_option, workbook_argument
 
 
 @click.command()
-@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@workbook_argument
 @today_option
 @json_option
 def report(path: Path, today, as_json: bool) -> None:
@@ -26,6 +24,6 @@ def report(path: Path, today, as_json: bool) -> None:
     percentile of the business days they stayed against its Typical Duration, and the share that left it late.
     `refresh` keeps the board current without reading Notes; run `report` when you want the history again.
     """
-    from . import batch, cli
+    from . import batch
 
-    cli._run(path, as_json, lambda: batch.report(path, cli._today(today), cli._progress(path, as_json)))
+    run(path, as_json, lambda: batch.report(path, today_of(today), progress(path, as_json)))

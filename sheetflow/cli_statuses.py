@@ -1,7 +1,6 @@
 """`sheetflow statuses …` (the manuals' Session Status Maintenance, as commands) and `sheetflow holidays`.
 
-sheetflow.cli registers these at its end; this module takes its shared helpers from there only when a command
-runs, so either module may be imported first (and `python -m sheetflow.cli` works).
+sheetflow.cli registers them.
 """
 
 from __future__ import annotations
@@ -13,21 +12,13 @@ from pathlib import Path
 
 import click
 
-today_option = click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-                            help="Run as if today were this date (YYYY-MM-DD), for reproducible runs.")
-json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-workbook_argument = click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+from .cli_common import EXIT_BUSY, EXIT_OK, EXIT_USAGE, fail, json_option, run, today_option, workbook_argument
+
 name_argument = click.argument("name")
 type_option = click.option("--type", "session_type", default="", metavar="SESSION_TYPE",
                            help="With Statuses by type = Yes: the session type whose cycle is meant, where the "
                                 "name is used in several.")
 hide_option = click.option("--hide-inactive", is_flag=True, help="Leave inactive statuses out.")
-
-
-def _run(path: Path, as_json: bool, action: Callable[[], object]) -> None:
-    from . import cli
-
-    cli._run(path, as_json, action)
 
 
 @click.group()
@@ -49,20 +40,19 @@ def statuses() -> None:
 @json_option
 def list_(path: Path, session_type: str, hide_inactive: bool, today, as_json: bool) -> None:
     """Show the statuses by cycle and sort order."""
-    from . import cli
     from .core.problems import WorkbookBusy, WorkbookError
     from .status_list import read_list
 
     try:
         listing = read_list(path, hide_inactive, session_type)
     except WorkbookError as exc:
-        cli._fail(path, str(exc), cli.EXIT_USAGE, as_json)
+        fail(path, str(exc), EXIT_USAGE, as_json)
     except WorkbookBusy as exc:
-        cli._fail(path, str(exc), cli.EXIT_BUSY, as_json)
+        fail(path, str(exc), EXIT_BUSY, as_json)
     if as_json:
         click.echo(json.dumps({"file": str(path), "statuses": listing.rows, "notes": listing.left_out},
                               ensure_ascii=False))
-        sys.exit(cli.EXIT_OK)
+        sys.exit(EXIT_OK)
     widths = {c: max([len(c)] + [len(_shown(r[c])) for r in listing.rows]) for c in listing.columns}
     click.echo("  ".join(c.ljust(widths[c]) for c in listing.columns).rstrip())
     for row in listing.rows:
@@ -87,7 +77,7 @@ def renumber(path: Path, step: int, session_type: str, today, as_json: bool) -> 
     """Renumber the sort orders of each cycle 10, 20, 30 …, keeping the order."""
     from . import status_list
 
-    _run(path, as_json, lambda: status_list.renumber(path, step, session_type))
+    run(path, as_json, lambda: status_list.renumber(path, step, session_type))
 
 
 @statuses.command()
@@ -101,72 +91,43 @@ def move(path: Path, name: str, direction: str, session_type: str, today, as_jso
     """Move a status up or down its cycle (it swaps sort orders with its neighbour)."""
     from . import status_list
 
-    _run(path, as_json, lambda: status_list.move(path, name, direction.lower(), session_type))
+    run(path, as_json, lambda: status_list.move(path, name, direction.lower(), session_type))
 
 
-@statuses.command()
-@workbook_argument
-@name_argument
-@type_option
-@today_option
-@json_option
-def initial(path: Path, name: str, session_type: str, today, as_json: bool) -> None:
-    """Make a status the Initial one of its cycle (the previous one is unset)."""
-    from . import status_list
-
-    _run(path, as_json, lambda: status_list.set_role(path, name, "initial", session_type))
-
-
-@statuses.command()
-@workbook_argument
-@name_argument
-@type_option
-@today_option
-@json_option
-def final(path: Path, name: str, session_type: str, today, as_json: bool) -> None:
-    """Make a status the Final one of its cycle (the previous one is unset)."""
-    from . import status_list
-
-    _run(path, as_json, lambda: status_list.set_role(path, name, "final", session_type))
+# The operations on one named status: (command, what it does, the status_list call with (path, name, type)).
+ONE_STATUS_COMMANDS: tuple[tuple[str, str, Callable[[Path, str, str], object]], ...] = (
+    ("initial", "Make a status the Initial one of its cycle (the previous one is unset).",
+     lambda path, name, kind: _status_list().set_role(path, name, "initial", kind)),
+    ("final", "Make a status the Final one of its cycle (the previous one is unset).",
+     lambda path, name, kind: _status_list().set_role(path, name, "final", kind)),
+    ("inactive", "Make a status inactive: never offered as the next status; sessions in it stay there.",
+     lambda path, name, kind: _status_list().set_inactive(path, name, True, kind)),
+    ("active", "Make an inactive status active again.",
+     lambda path, name, kind: _status_list().set_inactive(path, name, False, kind)),
+    ("delete", "Delete a status (its row on Statuses is cleared) — refused while sessions or triggers use it.",
+     lambda path, name, kind: _status_list().delete(path, name, kind)),
+)
 
 
-@statuses.command()
-@workbook_argument
-@name_argument
-@type_option
-@today_option
-@json_option
-def inactive(path: Path, name: str, session_type: str, today, as_json: bool) -> None:
-    """Make a status inactive: never offered as the next status; sessions in it stay there."""
-    from . import status_list
+def _status_list():
+    from . import status_list  # the workbook I/O, loaded when a command runs
 
-    _run(path, as_json, lambda: status_list.set_inactive(path, name, True, session_type))
+    return status_list
 
 
-@statuses.command()
-@workbook_argument
-@name_argument
-@type_option
-@today_option
-@json_option
-def active(path: Path, name: str, session_type: str, today, as_json: bool) -> None:
-    """Make an inactive status active again."""
-    from . import status_list
-
-    _run(path, as_json, lambda: status_list.set_inactive(path, name, False, session_type))
+def _one_status_command(name: str, help_text: str, operation: Callable[[Path, str, str], object]) -> None:
+    @statuses.command(name, help=help_text)
+    @workbook_argument
+    @name_argument
+    @type_option
+    @today_option
+    @json_option
+    def command(path: Path, name: str, session_type: str, today, as_json: bool) -> None:
+        run(path, as_json, lambda: operation(path, name, session_type))
 
 
-@statuses.command()
-@workbook_argument
-@name_argument
-@type_option
-@today_option
-@json_option
-def delete(path: Path, name: str, session_type: str, today, as_json: bool) -> None:
-    """Delete a status (its row on Statuses is cleared) — refused while sessions or triggers use it."""
-    from . import status_list
-
-    _run(path, as_json, lambda: status_list.delete(path, name, session_type))
+for _name, _help, _operation in ONE_STATUS_COMMANDS:
+    _one_status_command(_name, _help, _operation)
 
 
 @statuses.command()
@@ -180,7 +141,7 @@ def rename(path: Path, old: str, new: str, session_type: str, today, as_json: bo
     """Rename a status in Statuses, the sessions' Status and Change To, and the Triggers; a Notes row records it."""
     from . import status_list
 
-    _run(path, as_json, lambda: status_list.rename(path, old, new, session_type, today.date() if today else None))
+    run(path, as_json, lambda: status_list.rename(path, old, new, session_type, today.date() if today else None))
 
 
 @statuses.command()
@@ -196,7 +157,7 @@ def export(path: Path, out: Path | None, session_type: str, hide_inactive: bool,
     from . import status_list
 
     target = out or path.with_name(f"{path.stem} statuses.xlsx")
-    _run(path, as_json, lambda: status_list.export(path, target, hide_inactive, session_type))
+    run(path, as_json, lambda: status_list.export(path, target, hide_inactive, session_type))
 
 
 @statuses.command("print")
@@ -212,7 +173,7 @@ def print_(path: Path, out: Path | None, session_type: str, hide_inactive: bool,
     """Print the list: a PDF through LibreOffice when it is installed, else a print-ready workbook."""
     from . import status_list
 
-    _run(path, as_json, lambda: status_list.print_list(path, out, hide_inactive, session_type))
+    run(path, as_json, lambda: status_list.print_list(path, out, hide_inactive, session_type))
 
 
 @click.command()
@@ -235,4 +196,4 @@ def holidays(path: Path, more_years: tuple[int, ...], country: str, region: str,
     from . import holidays as public
 
     wanted = [*years, *more_years]
-    _run(path, as_json, lambda: public.fill(path, country, region, wanted, today.date() if today else None))
+    run(path, as_json, lambda: public.fill(path, country, region, wanted, today.date() if today else None))

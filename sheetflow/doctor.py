@@ -193,6 +193,10 @@ def _workbook_checks(path: Path, package_version: str | None) -> list[Check]:
         return [Check("workbook", PROBLEM, f"{path.name} is not an .xlsx/.xlsm workbook",
                       "save it from Excel as an Excel Workbook (.xlsx) or Excel Macro-Enabled Workbook (.xlsm)")]
     checks = _run_main_checks(path)
+    if path.suffix.lower() == ".xlsm":  # its buttons call sheetflow directly: Run main is only the add-in's extra
+        checks = [Check(c.topic, INFO if c.state == PROBLEM else c.state, c.found + (
+            " (only the add-in's Run main needs it; the workbook's buttons don't)" if c.state == PROBLEM else ""),
+            c.fix) for c in checks]
     checks += _workbook_config_checks(path)
     if path.suffix.lower() == ".xlsm":
         checks += _macro_checks(path, data, package_version)

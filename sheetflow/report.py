@@ -44,21 +44,12 @@ class ReportOutcome(core.Outcome):
 
     dashboard: Dashboard | None = None
 
-    @property
-    def summary(self) -> str:
-        if self.command != "report":  # `new --sample` reports as itself
-            return super().summary
-        parts = []
-        if self.dashboard is not None:
-            totals = self.dashboard.board.totals
-            parts.append(f"dashboard rebuilt: {totals.sessions - totals.completed} open sessions, {totals.overdue} "
-                         f"overdue, {totals.due_soon} due soon")
-        if self.tasks or self.messages:
-            parts.append(f"{self.tasks} task{'s' if self.tasks != 1 else ''} created, "
-                         f"{self.messages} message{'s' if self.messages != 1 else ''} queued")
-        parts.append(f"{self.errors} error{'s' if self.errors != 1 else ''}, "
-                     f"{self.warnings} warning{'s' if self.warnings != 1 else ''}")
-        return "; ".join(parts)
+    def headline(self) -> list[str]:
+        if self.command != "report" or self.dashboard is None:  # `new --sample` reports as itself
+            return []
+        totals = self.dashboard.board.totals
+        return [f"dashboard rebuilt: {totals.sessions - totals.completed} open sessions, {totals.overdue} overdue, "
+                f"{totals.due_soon} due soon"]
 
     @property
     def details(self) -> dict[str, object]:

@@ -112,7 +112,7 @@ class Outcome:
 
     @property
     def summary(self) -> str:
-        parts = []
+        parts = self.headline()
         if self.command == "new":
             parts.append("created" + (f", {self.overdue} overdue, {self.due_soon} due soon" if self.overdue else
                                       " — next: your statuses on the Statuses sheet, then your sessions"))
@@ -130,6 +130,10 @@ class Outcome:
         parts.append(f"{self.errors} error{'s' if self.errors != 1 else ''}, "
                      f"{self.warnings} warning{'s' if self.warnings != 1 else ''}")
         return "; ".join(parts)
+
+    def headline(self) -> list[str]:
+        """What a command says before the common counts (triggers, errors and warnings); commands add theirs."""
+        return []
 
 
 def operating_system_user() -> str:

@@ -81,3 +81,13 @@ def test_libreoffice_opens_it_and_binds_every_button_to_its_macro(studio, tmp_pa
     bound = {control["label"]: event[3] for control in sessions["controls"] for event in control["events"]}
     assert bound == {caption: f"vnd.sun.star.script:VBAProject.Sheetflow.{macro}?language=Basic&location=document"
                      for macro, caption, _ in FORM_BUTTONS}
+
+
+def test_doctor_does_not_hold_an_unimportable_name_against_an_xlsm(tmp_path, sheetflow):
+    """The .xlsm's buttons call sheetflow.excel directly; only the add-in's Run main imports the workbook's name."""
+    path = tmp_path / "my studio.xlsm"
+    assert sheetflow("new", path).exit_code == 0
+    result = sheetflow("doctor", path, today=None)
+    assert result.exit_code == 0, result.output
+    (line,) = [line for line in result.output.splitlines() if "Run main" in line]
+    assert line.startswith("note") and "the workbook's buttons don't" in line and "my_studio.xlsm" in line
