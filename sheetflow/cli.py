@@ -53,6 +53,25 @@ def new(path: Path, sample: bool, force: bool, today, as_json: bool) -> None:
 
 @main.command()
 @workbook_argument
+@click.option("--sessions", "sessions", metavar="SHEET", default=None,
+              help="Your sheet that lists the sessions (or clients), used as the Sessions sheet under its own name.")
+@click.option("--column", "columns", metavar='"COLUMN=HEADER"', multiple=True,
+              help='Read sheetflow\'s COLUMN from your HEADER, e.g. --column "Client=Client Name" (repeatable).')
+@click.option("--dry-run", is_flag=True, help="Print what would be added and mapped; write nothing.")
+@today_option
+@json_option
+def init(path: Path, sessions: str | None, columns: tuple[str, ...], dry_run: bool, today, as_json: bool) -> None:
+    """Bring sheetflow into a workbook you already have: add the sheets and columns it lacks, give every session
+    row a Session ID, and map sheetflow's columns onto your own headers (common names like Client Name or Shoot
+    Date automatically). The choice is kept in Settings rows; nothing else in the file changes, and running it
+    again changes nothing."""
+    from .adopt import init as adopt
+
+    run(path, as_json, lambda: adopt(path, sessions=sessions, columns=columns, dry_run=dry_run))
+
+
+@main.command()
+@workbook_argument
 @today_option
 @json_option
 def validate(path: Path, today, as_json: bool) -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from .core.cells import display
+
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
 today_option = click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
@@ -36,8 +38,8 @@ def report_outcome(path: Path, outcome, as_json: bool, note: str = "") -> None:
     for problem in outcome.problems:
         click.echo(str(problem))
     for applied in outcome.applied:
-        click.echo(f"session {applied.session.session_id}: {applied.from_status or '(no status)'} → "
-                   f"{applied.to.description}")
+        before = display(applied.from_status) if applied.from_status else "(no status)"  # one line, whatever was typed
+        click.echo(f"session {display(applied.session.session_id)}: {before} → {display(applied.to.description)}")
     click.echo(f"{path.name}: {outcome.summary}" + (f" ({note})" if note else ""))
     for line in outcome.notes:
         click.echo(line)

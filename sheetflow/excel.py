@@ -14,9 +14,10 @@ from typing import Any
 from .core import studio as core
 from .core.cells import normalize
 from .core.dashboard import NUMBER_FORMATS, TITLE, WIDTHS, Area, Chart, Dashboard, layout, read_history
+from .core.mapping import SessionsMapping, read_mapping
 from .core.problems import Problem, WorkbookError
-from .core.tables import Row, Table, missing_table, table_from_grid
-from .schema import ALL_SHEETS, DASHBOARD, NOTES, OUTBOX, PROBLEMS, SESSIONS, TASKS
+from .core.tables import Row, Table, missing_table, shown_name, table_from_grid
+from .schema import ALL_SHEETS, DASHBOARD, NOTES, OUTBOX, PROBLEMS, SESSIONS, SETTINGS, TASKS
 
 APPEND_ONLY = {NOTES.name, TASKS.name, OUTBOX.name}
 STATUS_NAME = "sheetflowStatus"  # a workbook name for the summary cell; else the cell right of Sessions' headers
@@ -60,18 +61,23 @@ class ExcelWorkbook:
     sheets: dict[str, Any] = field(default_factory=dict)
 
     def read(self) -> dict[str, Table]:
+        """Every sheet sheetflow knows, Settings first: its rows say which sheet holds the sessions and what the
+        studio calls their columns (as the file reader does)."""
         by_name = {normalize(s.name): s for s in self.book.sheets}
+        mapping = SessionsMapping()
         for schema in ALL_SHEETS:
-            sheet = by_name.get(normalize(schema.name))
+            sheet = by_name.get(normalize(mapping.sheet_of(schema)))
             if sheet is None:
-                self.tables[schema.name] = missing_table(schema.name)
-                continue
-            self.sheets[schema.name] = sheet
-            grid = _grid(sheet)
-            self.grids[schema.name] = grid
-            table = table_from_grid(sheet.name, grid, schema)
-            table.sheet = schema.name
-            self.tables[schema.name] = table
+                self.tables[schema.name] = missing_table(mapping.sheet_of(schema))
+            else:
+                self.sheets[schema.name] = sheet
+                grid = _grid(sheet)
+                self.grids[schema.name] = grid
+                table = table_from_grid(sheet.name, grid, schema, mapping.aliases_of(schema))
+                table.sheet = shown_name(sheet.name, schema)
+                self.tables[schema.name] = table
+            if schema is SETTINGS:
+                mapping = read_mapping(self.tables[SETTINGS.name])
         return self.tables
 
     # -- writing ------------------------------------------------------------------------------------------------
@@ -352,9 +358,12 @@ def dashboard(book: Any = None) -> core.Outcome | None:
 def change_status(book: Any = None) -> core.Outcome | None:
     """Move the selected session rows to their next status (desktop Excel, where the selection is reliable)."""
     book = _book(book)
-    rows = _selected_rows(book)
+    sheet, rows = _selected_rows(book)
 
     def operation(studio: core.Studio, today: dt.date) -> core.Outcome:
+        sessions = studio.tables[SESSIONS.name].sheet  # the studio's own sheet when Settings names one
+        if normalize(sheet) != normalize(sessions):
+            raise WorkbookError(f"select the rows of the sessions to move on the {sessions} sheet first")
         return core.change_rows(studio, rows, today, source="button")
 
     if not rows:
@@ -375,15 +384,16 @@ def renumber_statuses(book: Any = None) -> core.Outcome | None:
     return _run(book, "Renumber statuses", lambda studio, today: renumber(studio))
 
 
-def _selected_rows(book: Any) -> list[int]:
+def _selected_rows(book: Any) -> tuple[str, list[int]]:
+    """The selection's sheet and rows (none when there is no selection)."""
     try:
         selection = book.selection
     except Exception:
-        return []
-    if selection is None or normalize(selection.sheet.name) != normalize(SESSIONS.name):
-        return []
+        return "", []
+    if selection is None:
+        return "", []
     first = selection.row
-    return list(range(first, first + selection.rows.count))
+    return selection.sheet.name, list(range(first, first + selection.rows.count))
 
 
 __all__ = ["apply_changes", "change_status", "refresh", "validate", "dashboard", "main", "renumber_statuses",

@@ -176,8 +176,8 @@ def _history_frame(notes: Table, date_order: str) -> tuple[pd.DataFrame, list[Re
             continue
         sessions.append(key)
         targets.append(name)
-        entered.append(completed if type(completed) is dt.date else _day(completed, date_order))
-        dues.append(due if type(due) is dt.date else _day(due, date_order))
+        entered.append(completed if type(completed) is dt.date else _day(completed, date_order, notes.date1904))
+        dues.append(due if type(due) is dt.date else _day(due, date_order, notes.date1904))
         positions.append(position)
     frame = pd.DataFrame({
         "session": sessions, "status": targets, "position": np.asarray(positions, dtype=np.int64),
@@ -187,13 +187,13 @@ def _history_frame(notes: Table, date_order: str) -> tuple[pd.DataFrame, list[Re
     return frame, renames
 
 
-def _day(value: object, date_order: str) -> dt.date | None:
+def _day(value: object, date_order: str, date1904: bool) -> dt.date | None:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
     try:
-        return read_date(value, date_order)
+        return read_date(value, date_order, date1904)
     except CellValueError:  # a hand-typed history cell that isn't a date: that stay can't be measured
         return None
 

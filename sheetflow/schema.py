@@ -97,6 +97,23 @@ SETTING_DEFAULTS: dict[str, object] = {
 DATE_ORDERS = ("DMY", "MDY", "YMD")
 SMTP_SECURITY = ("none", "starttls", "ssl")
 
+# Settings rows `sheetflow init` writes when it adopts a studio's own workbook: the sheet that holds the sessions
+# (when it is not called Sessions), and one row per Sessions column that goes by the studio's own header. Every
+# command and button reads them; blank or missing, the Sessions sheet and its own headers are used.
+SESSIONS_SHEET_SETTING = "Sessions sheet"
+COLUMN_SETTING_PREFIX = "Column for "
+MAPPING_SETTINGS = (SESSIONS_SHEET_SETTING, *(COLUMN_SETTING_PREFIX + column for column in SESSIONS.columns))
+
+# Headers studios give sheetflow's Sessions columns. `sheetflow init` maps the first one a sheet has onto the
+# column, when the sheet has no header of that column's own name and the header is not already taken.
+COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "Client": ("Client Name", "Customer", "Customer Name"),
+    "Session Date": ("Shoot Date", "Date of Session", "Session Date/Time"),
+    "Email": ("E-mail", "Email Address", "E-mail Address"),
+    "Phone": ("Phone Number", "Mobile", "Telephone", "Cell"),
+    "Session Type": ("Type", "Package", "Session Package"),
+}
+
 # Buttons on the Sessions sheet: (entry point in sheetflow.excel, shape name, caption, the cell under it).
 # xlwings Lite binds a script to a named shape whose hyperlink targets that cell; the .xlsm's form buttons
 # sit on the same cells and call the same entry points.

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+EPOCH_1904 = dt.date(1904, 1, 1)  # <workbookPr date1904="1"/>: Mac Excel's old default, still an option everywhere
 MIN_SERIAL = 61  # 1900-03-01: before it Excel's serials are off by its 1900 leap-year quirk
 MAX_SERIAL = 2958465  # 9999-12-31
 MIN_YEAR = 1900
@@ -117,16 +118,22 @@ def read_whole(value: object, what: str = "value") -> int | None:
     raise CellValueError(f'{what} "{display(value)}" is not a whole number', "type a whole number such as 10")
 
 
-def from_serial(serial: float) -> dt.datetime:
-    return dt.datetime.combine(EXCEL_EPOCH, dt.time()) + dt.timedelta(days=serial)
+def epoch(date1904: bool = False) -> dt.date:
+    """Day 0 of the workbook's date system."""
+    return EPOCH_1904 if date1904 else EXCEL_EPOCH
 
 
-def to_serial(value: dt.date | dt.datetime) -> float | int:
-    """Excel's 1900 date system (1900-03-01 onwards, which is all a studio needs)."""
+def from_serial(serial: float, date1904: bool = False) -> dt.datetime:
+    return dt.datetime.combine(epoch(date1904), dt.time()) + dt.timedelta(days=serial)
+
+
+def to_serial(value: dt.date | dt.datetime, date1904: bool = False) -> float | int:
+    """A date as the workbook's serial number: the 1900 system (1900-03-01 onwards, which is all a studio
+    needs) or the 1904 one."""
     if isinstance(value, dt.datetime):
-        delta = value - dt.datetime.combine(EXCEL_EPOCH, dt.time())
+        delta = value - dt.datetime.combine(epoch(date1904), dt.time())
         return delta.days + delta.seconds / 86400 + delta.microseconds / 86400e6
-    return (value - EXCEL_EPOCH).days
+    return (value - epoch(date1904)).days
 
 
 _NUMERIC_DATE = re.compile(r"(\d{1,4})[/.\-](\d{1,2})[/.\-](\d{1,4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
@@ -141,8 +148,9 @@ def _year(y: int) -> int:
     return y
 
 
-def read_date(value: object, date_order: str = "DMY") -> dt.date | None:
-    """A real date, an Excel serial number, ISO text, or text in the studio's date order."""
+def read_date(value: object, date_order: str = "DMY", date1904: bool = False) -> dt.date | None:
+    """A real date, an Excel serial number (in the workbook's date system), ISO text, or text in the studio's
+    date order."""
     kind = type(value)
     if kind is dt.date:
         return value  # type: ignore[return-value]
@@ -158,8 +166,9 @@ def read_date(value: object, date_order: str = "DMY") -> dt.date | None:
     if isinstance(value, bool):
         raise CellValueError(f"{display(value)} is not a date", hint)
     if isinstance(value, (int, float)):
-        if MIN_SERIAL <= value <= MAX_SERIAL:
-            return from_serial(float(value)).date()
+        low, high = (0, MAX_SERIAL - 1462) if date1904 else (MIN_SERIAL, MAX_SERIAL)
+        if low <= value <= high:
+            return from_serial(float(value), date1904).date()
         raise CellValueError(f"{display(value)} is not a date", hint)
     text = str(value).strip()
     iso = _ISO.fullmatch(text)

@@ -76,6 +76,11 @@ def _rows_named(sheet: str, rows: list[int]) -> str:
     return f"{sheet} rows {', '.join(shown[:-1])} and {shown[-1]}"
 
 
+def _session_rows(studio: Studio, sessions: list[Session]) -> str:
+    """'Sessions rows 4 and 7', by the name of the sheet the sessions are on (the studio's own, after init)."""
+    return _rows_named(studio.tables[SESSIONS.name].sheet, [s.row.number for s in sessions])
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}{'es' if word.endswith('s') else 's'}"
 
@@ -283,11 +288,11 @@ def set_inactive(studio: Studio, name: str, inactive: bool = True, session_type:
         in_it, heading = _sessions_using(studio, cycle, status)
         if in_it:
             notes.append(f"{_plural(len(in_it), 'session')} still in it stay there until moved on "
-                         f"({_rows_named(SESSIONS.name, [s.row.number for s in in_it])})")
+                         f"({_session_rows(studio, in_it)})")
         if heading:
             problems.append(Problem(STATUSES.name, _cell(studio, status, "Inactive"),
                                     f'{_plural(len(heading), "session")} have "{status.description}" in Change To '
-                                    f"({_rows_named(SESSIONS.name, [s.row.number for s in heading])}); an inactive "
+                                    f"({_session_rows(studio, heading)}); an inactive "
                                     "status is never a target, so apply will refuse those changes",
                                     "pick another status in their Change To", Severity.WARNING))
     return _done(changes, f'"{status.description}" is now {state}', problems, notes)
@@ -309,7 +314,7 @@ def delete(studio: Studio, name: str, session_type: str = "") -> ListOutcome:
             detail.append(f"{len(heading)} with it in Change To")
         problems.append(Problem(STATUSES.name, where,
                                 f'"{status.description}" is used by {_plural(len(users), "session")} '
-                                f"({', '.join(detail)}: {_rows_named(SESSIONS.name, [s.row.number for s in users])})",
+                                f"({', '.join(detail)}: {_session_rows(studio, users)})",
                                 "move those sessions to another status first, or make the status inactive instead "
                                 f'(sheetflow statuses inactive "{status.description}")'))
     triggers = [t for t in _triggers_naming(studio, cycle, status) if not t.shared]
@@ -451,7 +456,7 @@ def add_holidays(studio: Studio, found: Iterable[tuple[dt.date, str]], label: st
         for row in table.rows:
             raw = row.get("Date")
             try:
-                day = read_date(raw, studio.settings.date_order)
+                day = read_date(raw, studio.settings.date_order, table.date1904)
             except CellValueError as exc:
                 problems.append(Problem(HOLIDAYS.name, row.cell("Date"), f"Date: {exc.message}", exc.fix,
                                         Severity.WARNING))

@@ -78,7 +78,7 @@ def read_sessions(table: Table, workflow: Workflow, date_order: str, known_types
     problems: list[Problem] = []
     sessions: list[Session] = []
     seen_ids: dict[str, Row] = {}
-    sheet = SESSIONS.name
+    sheet = table.sheet  # the studio's own name when Settings chose its sheet: problems name that
     type_keys = {t.casefold() for t in known_types}
 
     positions = [table.index(column) for column in SESSIONS.columns]  # looked up once, not per cell
@@ -130,10 +130,10 @@ def read_sessions(table: Table, workflow: Workflow, date_order: str, known_types
         s.manual_due_blank = rec["Manual Due"] in (None, "")
         for column in DATE_COLUMNS:
             try:
-                setattr(s, _ATTRIBUTE[column], read_date(rec[column], date_order))
+                setattr(s, _ATTRIBUTE[column], read_date(rec[column], date_order, table.date1904))
             except CellValueError as exc:
                 s.unreadable |= {column}
-                problem(column, f"{column}: {exc.message}", exc.fix)
+                problem(column, f"{table.aliases.get(column, column)}: {exc.message}", exc.fix)  # the studio's header
         try:
             s.manual_due = read_bool(rec["Manual Due"])
         except CellValueError as exc:

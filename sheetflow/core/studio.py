@@ -36,6 +36,7 @@ from .cells import CellValueError, read_date
 from .changes import AppliedChange, ChangeContext, ChangeRejected, StatusChange, plan_status_change
 from .cycle import Lists, Workflow, read_lists, read_workflow
 from .dashboard import BoardTally, Dashboard
+from .mapping import check_mapping, read_mapping
 from .problems import Problem, Severity, WorkbookError, count_errors
 from .sessions import Session, flag_for, read_sessions, session_key
 from .settings import Settings, read_settings
@@ -144,19 +145,37 @@ def operating_system_user() -> str:
 
 
 def check_required(tables: Mapping[str, Table]) -> None:
-    """The sheets and columns without which nothing can run (exit 2, naming what is missing)."""
+    """The sheets and columns without which nothing can run: every one missing named at once (exit 2), with the
+    command that adds them, so a studio's own workbook is not fixed one run at a time."""
+    missing: list[str] = []
     for schema in REQUIRED_SHEETS:
         table = tables.get(schema.name)
         if table is None or not table.exists:
-            raise WorkbookError(f'the workbook has no "{schema.name}" sheet — add it (see the template) and run again')
+            name = table.sheet if table is not None else schema.name
+            chosen = "" if name == schema.name else f" (named as the {schema.name} sheet in Settings)"
+            missing.append(f'no "{name}" sheet{chosen}')
+            continue
         for column in schema.required:
             if not table.has(column):
-                raise WorkbookError(f'the {schema.name} sheet has no "{column}" column — add a header cell named '
-                                    f'"{column}" to its header row')
-    for name, table in tables.items():
-        if table.duplicate_headers:
-            raise WorkbookError(f"{name}!{table.duplicate_headers[0]}: this column header is used twice on the "
-                                f"{name} sheet — rename one of them")
+                header = table.aliases.get(column)
+                mapped = f' (Settings maps {column} to "{header}", which is not there)' if header else ""
+                missing.append(f'no "{column}" column on the {table.sheet} sheet{mapped}')
+    found: list[str] = []
+    if missing:
+        sessions = tables.get(SESSIONS.name)
+        own = ", or `sheetflow init --sessions SHEET` to make one of your own sheets the Sessions sheet" \
+            if sessions is None or not sessions.exists else ""
+        found.append(f"the workbook has {_listed(missing)} — run `sheetflow init` on it to add "
+                     f"{'it' if len(missing) == 1 else 'them'}{own} (everything already there stays as it is)")
+    for table in tables.values():
+        found += [f"{table.sheet}!{cell}: this column header is used twice on the {table.sheet} sheet — rename one "
+                  "of them" for cell in table.duplicate_headers]
+    if found:
+        raise WorkbookError("; ".join(found))
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def load_studio(tables: Mapping[str, Table], only_session: str | None = None) -> Studio:
@@ -166,6 +185,7 @@ def load_studio(tables: Mapping[str, Table], only_session: str | None = None) ->
     problems: list[Problem] = []
     settings, found = read_settings(tables[SETTINGS.name])
     problems += found
+    problems += check_mapping(read_mapping(tables[SETTINGS.name]), tables[SESSIONS.name])
     holidays_table = tables.get(HOLIDAYS.name) or missing_table(HOLIDAYS.name)
     holidays: set[dt.date] = set()
     for row in holidays_table.rows:
@@ -173,7 +193,7 @@ def load_studio(tables: Mapping[str, Table], only_session: str | None = None) ->
         if raw is None:
             continue
         try:
-            day = read_date(raw, settings.date_order)
+            day = read_date(raw, settings.date_order, holidays_table.date1904)
         except CellValueError as exc:
             problems.append(Problem(HOLIDAYS.name, row.cell("Date"), f"Date: {exc.message}", exc.fix))
             continue
@@ -320,7 +340,8 @@ def change_session(studio: Studio, session_id: str, request: StatusChange, today
     changes = _structure(studio)
     session = studio.find_session(session_id)
     if session is None:
-        raise LookupError(f'there is no session "{session_id}" on the Sessions sheet — check its Session ID')
+        raise LookupError(f'there is no session "{session_id}" on the {studio.tables[SESSIONS.name].sheet} sheet — '
+                          "check its Session ID")
     try:
         done = plan_status_change(session, request, studio.context(today, now))
     except ChangeRejected as rejected:
@@ -362,7 +383,7 @@ def refresh(studio: Studio, today: dt.date, now: dt.datetime | None = None) -> O
             elif session.status_date is not None:
                 due = calendar.add_business_days(session.status_date, status.typical_duration)
             elif "Status Date" not in session.unreadable:
-                extra.append(Problem(SESSIONS.name, row.cell("Status Date"),
+                extra.append(Problem(row.table.sheet, row.cell("Status Date"),
                                      f"session {session.session_id} has no Status Date, so its due date can't be "
                                      "worked out", "type the date the session entered its status", Severity.WARNING))
             if due != session.due_date or "Due Date" in session.unreadable:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +48,8 @@ class Table:
     width: int = 0  # last column holding a header
     duplicate_headers: list[str] = field(default_factory=list)  # addresses of repeated header cells
     exists: bool = True
+    date1904: bool = False  # the workbook counts date serials from 1904-01-01 (numbers read as dates use it)
+    aliases: dict[str, str] = field(default_factory=dict)  # sheetflow column -> the studio's header (Settings)
 
     def index(self, column: str) -> int | None:
         """The 1-based column of a header name (looked up once per name: this is the hot path)."""
@@ -59,6 +61,15 @@ class Table:
 
     def has(self, column: str) -> bool:
         return normalize(column) in self.columns
+
+    def alias(self, column: str, header: str) -> None:
+        """Read and write sheetflow's `column` under the studio's own `header` (Settings' `Column for …` rows)."""
+        self.aliases[column] = header
+        wanted = normalize(header)  # among the headers as typed: another alias may already stand on that name
+        found = next((col for col, text in self.headers.items() if normalize(text) == wanted), None)
+        if found is not None:
+            self.columns[normalize(column)] = found
+            self._index.clear()
 
     def column_of(self, column: str) -> int:
         """The column of a header; a missing one is where sheetflow will add it (right of the last header)."""
@@ -82,14 +93,19 @@ class Table:
     _index: dict[str, int | None] = field(default_factory=dict, repr=False)
 
 
-def table_from_grid(sheet: str, grid: Iterable[Sequence[Any]], schema: SheetSchema | None = None) -> Table:
-    """Build a Table from a sheet's rows of values (row 1 first), finding the header row by its names."""
+def table_from_grid(sheet: str, grid: Iterable[Sequence[Any]], schema: SheetSchema | None = None,
+                    aliases: Mapping[str, str] | None = None) -> Table:
+    """Build a Table from a sheet's rows of values (row 1 first), finding the header row by its names; `aliases`
+    (sheetflow column -> the studio's header) count as those columns' names."""
     rows = grid if isinstance(grid, list) else list(grid)
     wanted = {normalize(c) for c in schema.columns} if schema else set()
     key = normalize(schema.required[0]) if schema and schema.required else None
+    renamed = {normalize(header): normalize(column) for column, header in (aliases or {}).items()}
     header_index, best = -1, 0
     for i, values in enumerate(rows[:HEADER_SEARCH_ROWS]):
         names = {normalize(v) for v in values if not is_blank(v)}
+        if renamed:
+            names |= {renamed[n] for n in names if n in renamed}
         score = len(names & wanted) if wanted else len(names)
         if key is not None and key not in names:
             score = 0
@@ -102,6 +118,7 @@ def table_from_grid(sheet: str, grid: Iterable[Sequence[Any]], schema: SheetSche
             last = i + 1
             break
     table.last_row = last
+    table.aliases = dict(aliases or {})
     if header_index < 0:
         return table
     table.header_row = header_index + 1
@@ -115,9 +132,17 @@ def table_from_grid(sheet: str, grid: Iterable[Sequence[Any]], schema: SheetSche
         table.columns[name] = col
         table.headers[col] = str(value).strip()
         table.width = col
+    for column, header in (aliases or {}).items():
+        table.alias(column, header)
     table.rows = [Row(header_index + 2 + i, values, table) for i, values in enumerate(rows[header_index + 1:last])]
     return table
 
 
 def missing_table(sheet: str) -> Table:
     return Table(sheet=sheet, exists=False)
+
+
+def shown_name(real: str, schema: SheetSchema) -> str:
+    """The name problems give a sheet: sheetflow's spelling when it is the schema's own sheet (typed "sessions"),
+    else the studio's own name (a Clients sheet chosen as the Sessions sheet)."""
+    return schema.name if normalize(real) == normalize(schema.name) else real

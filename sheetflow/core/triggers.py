@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from ..schema import NO, SESSIONS, TRIGGERS, WEEKDAYS, YES
+from ..schema import NO, TRIGGERS, WEEKDAYS, YES
 from .cells import CellValueError, display, normalize, read_bool, read_date, read_text, read_whole
 from .cycle import ONE_CYCLE, Lists, Status, Workflow
 from .messages import SAMPLE_FIELDS, MessageTemplate, TemplateProblem, compile_template, format_date
@@ -272,7 +272,7 @@ def read_ledger(table: Table, date_order: str) -> FiredLedger:
     for row in table.rows:
         session_id, name = read_text(row.get("Session ID")), read_text(row.get("Trigger"))
         try:
-            basis = read_date(row.get("Basis Date"), date_order)
+            basis = read_date(row.get("Basis Date"), date_order, table.date1904)
         except CellValueError:
             basis = None
         if session_id and name and basis is not None:
@@ -332,7 +332,7 @@ def _fire_one(trigger: Trigger, state: SessionState, ledger: FiredLedger, ctx: F
         missing = action
         if not trigger.fallback:
             column, what = _ADDRESS[action]
-            fired.problems.append(Problem(SESSIONS.name, session.row.cell(column),
+            fired.problems.append(Problem(session.row.table.sheet, session.row.cell(column),
                                           f'session {session.session_id}: the trigger "{trigger.name}" can\'t send '
                                           f"its {action}: there is no {what}",
                                           f"type the client's {what}, or make the trigger's Action "

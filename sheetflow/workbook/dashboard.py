@@ -84,8 +84,9 @@ def install(writer: PackageWriter, dashboard: Dashboard, create: bool) -> None:
         _put(writer, drawing, drawing_xml(lay.charts), DRAWING_CONTENT)
         _put(writer, pkg.rels_path(drawing), rels_xml((rid, CHART_TYPE, target) for rid, target in drawing_rels))
         drawing_rel = "rId1"
-        _put(writer, rels_part, rels_xml([(drawing_rel, DRAWING_TYPE, posixpath.relpath(drawing, "xl/worksheets"))]))
-    sheet = sheet_xml(lay, writer.styles, drawing_rel, old_xml)
+        _put(writer, rels_part, rels_xml([(drawing_rel, DRAWING_TYPE,
+                                           posixpath.relpath(drawing, posixpath.dirname(part)))]))
+    sheet = sheet_xml(lay, writer.styles, drawing_rel, old_xml, writer.package.date1904)
     if part in writer.added:
         writer.added[part] = sheet
     else:
@@ -100,21 +101,14 @@ def _put(writer: PackageWriter, part: str, data: str | bytes, content_type: str 
         writer.replaced[part] = data
     else:
         writer.added[part] = data
-    types = writer.part("[Content_Types].xml")
-    if content_type and f'PartName="/{part}"'.encode() not in types:
-        writer.replaced["[Content_Types].xml"] = pkg.add_content_override(types, part, content_type)
+    types = writer.part(writer.types_part)
+    if content_type and f'partname="/{part}"'.encode().lower() not in types.lower():
+        writer.replaced[writer.types_part] = pkg.add_content_override(types, part, content_type)
 
 
 def _free_name(writer: PackageWriter, pattern: str) -> str:
     """The first name of the pattern that no part of the new package uses (a removed part's name is free)."""
-    number = 1
-    while True:
-        name = pattern.format(number)
-        taken = (name in writer.src.NameToInfo and name not in writer.removed) or name in writer.added or \
-            name in writer.replaced
-        if not taken:
-            return name
-        number += 1
+    return writer.free_part(pattern)
 
 
 def _remove_hanging_parts(writer: PackageWriter, sheet_part: str) -> None:
@@ -125,8 +119,8 @@ def _remove_hanging_parts(writer: PackageWriter, sheet_part: str) -> None:
     queue = [sheet_part]
     while queue:
         part = queue.pop()
-        rels = pkg.rels_path(part)
-        if rels not in src.NameToInfo:
+        rels = pkg.member(src, pkg.rels_path(part))
+        if rels is None:
             continue
         hanging.add(rels)
         for _, _, target in pkg.relationships(src, part):
@@ -144,8 +138,8 @@ def _remove_hanging_parts(writer: PackageWriter, sheet_part: str) -> None:
                 hanging.discard(target)
     hanging_parts = [name for name in hanging if not name.endswith(".rels")]
     writer.removed |= hanging
-    types = writer.part("[Content_Types].xml")
-    writer.replaced["[Content_Types].xml"] = pkg.remove_content_override(types, hanging_parts)
+    types = writer.part(writer.types_part)
+    writer.replaced[writer.types_part] = pkg.remove_content_override(types, hanging_parts)
 
 
 def _source_of(rels_name: str) -> str | None:
@@ -167,14 +161,15 @@ def _styles(styles: pkg.Styles) -> dict[str | None, int]:
             PERCENT: styles.cell_style(number_format=NUMBER_FORMATS[PERCENT])}
 
 
-def sheet_xml(lay: Layout, styles: pkg.Styles, drawing_rel: str | None, old_xml: str = "") -> str:
+def sheet_xml(lay: Layout, styles: pkg.Styles, drawing_rel: str | None, old_xml: str = "",
+              date1904: bool = False) -> str:
     """The Dashboard worksheet: both blocks' cells, column widths, a landscape page one page wide, the drawing."""
     style = _styles(styles)
     rows: dict[int, list[str]] = {}
     cells = {**lay.board.cells, **lay.history.cells}
     for (r, c) in sorted(cells, key=lambda rc: (rc[0], rc[1])):
         cell = cells[(r, c)]
-        rows.setdefault(r, []).append(cell_xml("", address(r, c), style[cell.kind], cell.value))
+        rows.setdefault(r, []).append(cell_xml("", address(r, c), style[cell.kind], cell.value, date1904))
     body = "".join(f'<row r="{r}">{"".join(rows[r])}</row>' for r in sorted(rows))
     last_row = max(rows, default=1)
     code_name = re.search(r'<(?:\w+:)?sheetPr\b[^>]*?\b(codeName="[^"]*")', old_xml)  # a macro workbook's module

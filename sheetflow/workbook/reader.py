@@ -4,21 +4,24 @@ python-calamine (stored formula results included), the append-only sheets only a
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import re
 import zipfile
 from collections.abc import Collection, Iterator
 from pathlib import Path
 
-from ..core.cells import column_index, normalize
+from ..core.cells import column_index, from_serial, normalize
+from ..core.mapping import SessionsMapping, read_mapping
 from ..core.problems import WorkbookError
-from ..core.tables import HEADER_SEARCH_ROWS, Row, Table, missing_table, table_from_grid
-from ..schema import ALL_SHEETS, NOTES, PROBLEMS, SESSIONS, SheetSchema
+from ..core.tables import HEADER_SEARCH_ROWS, Row, Table, missing_table, shown_name, table_from_grid
+from ..schema import ALL_SHEETS, NOTES, PROBLEMS, SESSIONS, SETTINGS, SheetSchema
 from . import package as pkg
+from .sharedstrings import excel_text
 from .zipio import MemberReader
 
 # Sheets read in full; the append-only ones (Notes…) are never read beyond their header row.
 HEADER_ONLY = {NOTES.name, PROBLEMS.name, "Tasks", "Outbox", "Dashboard"}
-_HEAD_CELL = re.compile(r'<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)', re.S)
+_HEAD_CELL = re.compile(r'<(?:[\w.\-]+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:[\w.\-]+:)?c>)', re.S)
 
 
 def open_zip(path: Path) -> zipfile.ZipFile:
@@ -41,12 +44,15 @@ def open_zip(path: Path) -> zipfile.ZipFile:
         raise WorkbookError(f"{path.name} is damaged or incomplete ({exc}) — restore it from a backup") from None
 
 
-def read_tables(path: Path, sheets: Collection[str] | None = None, whole: Collection[str] = ()) -> dict[str, Table]:
+def read_tables(path: Path, sheets: Collection[str] | None = None, whole: Collection[str] = (),
+                mapping: SessionsMapping | None = None) -> dict[str, Table]:
     """Every sheet sheetflow knows (or only those named in `sheets`), found by name; a missing one is an empty
-    Table marked as missing. Append-only sheets named in `whole` are read in full (sending reads the Outbox)."""
+    Table marked as missing. Append-only sheets named in `whole` are read in full (sending reads the Outbox).
+    The Sessions table is the sheet and headers Settings names (read first), or those `mapping` gives."""
     from python_calamine import CalamineError, CalamineWorkbook
 
     tables: dict[str, Table] = {}
+    chosen = mapping or SessionsMapping()
     with open_zip(path) as zf:
         package = pkg.Package.open(zf)
         _preflight(zf, package)
@@ -55,23 +61,56 @@ def read_tables(path: Path, sheets: Collection[str] | None = None, whole: Collec
         except (CalamineError, ValueError, OSError) as exc:
             raise WorkbookError(f"{path.name} could not be read ({exc})") from None
         for schema in ALL_SHEETS:
-            if sheets is not None and schema.name not in sheets:
+            if sheets is not None and schema.name not in sheets and \
+                    not (schema is SETTINGS and SESSIONS.name in sheets):  # Settings says where Sessions is
                 continue
-            entry = package.sheet(schema.name)
+            entry = package.sheet(chosen.sheet_of(schema))
             if entry is None:
-                tables[schema.name] = missing_table(schema.name)
+                tables[schema.name] = missing_table(chosen.sheet_of(schema))
             elif schema.name in HEADER_ONLY and schema.name not in whole:
                 grid = _head_grid(zf, package, entry.part)
                 tables[schema.name] = _named(table_from_grid(entry.name, grid, schema), schema)
             elif schema.name in (SESSIONS.name, NOTES.name):  # the big ones (Notes when read whole): streamed
-                tables[schema.name] = _named(_streamed_table(book, entry.name, schema), schema)
+                if chosen.sheet_of(schema) != schema.name:
+                    _check_part(zf, entry.part)  # the studio's own sheet: not among the parts checked above
+                tables[schema.name] = _named(_streamed_table(book, entry.name, schema, chosen.aliases_of(schema)),
+                                             schema)
             else:
                 try:
                     grid = book.get_sheet_by_name(entry.name).to_python(skip_empty_area=False)
                 except Exception as exc:  # calamine's errors carry no common base class
                     raise WorkbookError(f"the {entry.name} sheet could not be read ({exc})") from None
                 tables[schema.name] = _named(table_from_grid(entry.name, grid, schema), schema)
+            if schema is SETTINGS and mapping is None:
+                chosen = read_mapping(tables[SETTINGS.name])
+    for table in tables.values():
+        table.date1904 = package.date1904
     return tables
+
+
+def read_heads(path: Path, skip: Collection[str] = ()) -> dict[str, list[list[object]]]:
+    """Every sheet's first rows by name, in the workbook's order, except those named in `skip` (the rest of each
+    sheet is not parsed): where `sheetflow init` looks for a client list."""
+    wanted = {normalize(name) for name in skip}
+    with open_zip(path) as zf:
+        package = pkg.Package.open(zf)
+        return {entry.name: [] if normalize(entry.name) in wanted else _head_grid(zf, package, entry.part)
+                for entry in package.sheets}
+
+
+def read_grid(path: Path, sheet: str) -> list[list[object]]:
+    """One whole sheet's values from A1, checked like the sheets sheetflow knows (the one `init` adopts)."""
+    from python_calamine import CalamineWorkbook
+
+    with open_zip(path) as zf:
+        entry = pkg.Package.open(zf).sheet(sheet)
+        if entry is None:
+            raise WorkbookError(f"the workbook has no {sheet} sheet")
+        _check_part(zf, entry.part)
+    try:
+        return CalamineWorkbook.from_path(str(path)).get_sheet_by_name(entry.name).to_python(skip_empty_area=False)
+    except Exception as exc:  # calamine's errors carry no common base class
+        raise WorkbookError(f"the {entry.name} sheet could not be read ({exc})") from None
 
 
 MAX_PART = 2 << 30  # one part, uncompressed: a million sessions fit with room to spare
@@ -86,16 +125,20 @@ def _preflight(zf: zipfile.ZipFile, package: pkg.Package) -> None:
     if package.shared_strings_part:
         parts.append(package.shared_strings_part)
     for part in parts:
-        info = zf.getinfo(part)
-        if info.file_size > MAX_PART or (info.file_size > 64 << 20 and
-                                         info.file_size > MAX_RATIO * max(info.compress_size, 1)):
-            raise WorkbookError(f"the workbook part {part} unpacks to {info.file_size:,} bytes — too large to be "
-                                "a real sheet; this file is refused")
-        with MemberReader(zf, info) as fh:
-            head = fh.read(4096)  # the prolog, where a DOCTYPE would stand: no cell is read
-        if _declares_entities(head):
-            raise WorkbookError(f"the workbook part {part} declares XML entities (an entity-expansion attack?) — "
-                                "Excel never writes those; this file is refused")
+        _check_part(zf, part)
+
+
+def _check_part(zf: zipfile.ZipFile, part: str) -> None:
+    info = zf.getinfo(part)
+    if info.file_size > MAX_PART or (info.file_size > 64 << 20 and
+                                     info.file_size > MAX_RATIO * max(info.compress_size, 1)):
+        raise WorkbookError(f"the workbook part {part} unpacks to {info.file_size:,} bytes — too large to be "
+                            "a real sheet; this file is refused")
+    with MemberReader(zf, info) as fh:
+        head = fh.read(4096)  # the prolog, where a DOCTYPE would stand: no cell is read
+    if _declares_entities(head):
+        raise WorkbookError(f"the workbook part {part} declares XML entities (an entity-expansion attack?) — "
+                            "Excel never writes those; this file is refused")
 
 
 def _declares_entities(head: bytes) -> bool:
@@ -112,7 +155,7 @@ def _declares_entities(head: bytes) -> bool:
     return False
 
 
-def _streamed_table(book, name: str, schema: SheetSchema) -> Table:
+def _streamed_table(book, name: str, schema: SheetSchema, aliases: dict[str, str] | None = None) -> Table:
     """The Sessions sheet, its rows handed over one at a time as they are read: a million sessions never sit
     in memory twice (calamine's copy plus a Python one)."""
     try:
@@ -123,7 +166,7 @@ def _streamed_table(book, name: str, schema: SheetSchema) -> Table:
         raise WorkbookError(f"the {name} sheet could not be read ({exc})") from None
     pad = [""] * first_col
     head = [pad + values for _, values in zip(range(HEADER_SEARCH_ROWS), rows, strict=False)]
-    table = table_from_grid(name, head, schema)
+    table = table_from_grid(name, head, schema, aliases)
     found = list(table.rows)
 
     def stream() -> Iterator[Row]:
@@ -138,25 +181,26 @@ def _streamed_table(book, name: str, schema: SheetSchema) -> Table:
 
 
 def _named(table: Table, schema: SheetSchema) -> Table:
-    table.sheet = schema.name if normalize(table.sheet) == normalize(schema.name) else table.sheet
+    table.sheet = shown_name(table.sheet, schema)
     return table
 
 
 def _head_grid(zf: zipfile.ZipFile, package: pkg.Package, part: str, max_rows: int = 30) -> list[list[object]]:
-    """The first rows of a sheet, values only; the rest of the sheet is not parsed."""
+    """The first rows of a sheet, values only (dates as dates, in the workbook's date system); the rest of the
+    sheet is not parsed."""
     rows: dict[int, dict[int, object]] = {}
-    shared: dict[int, tuple[int, int]] = {}
-    row_re = re.compile(r'<(?:\w+:)?row\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?row>)', re.S)
-    end_re = re.compile(r"</(?:\w+:)?sheetData>|<(?:\w+:)?sheetData\s*/>")
+    row_re = re.compile(r'<(?:[\w.\-]+:)?row\b([^>]*?)(?:/>|>(.*?)</(?:[\w.\-]+:)?row>)', re.S)
+    end_re = re.compile(r"</(?:[\w.\-]+:)?sheetData>|<(?:[\w.\-]+:)?sheetData\s*/>")
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     text = ""
-    with zf.open(part) as fh:
+    with MemberReader(zf, zf.getinfo(part)) as fh:
         while True:
             data = fh.read(1 << 16)
             text += decoder.decode(data, final=not data)
-            numbers = re.findall(r'<(?:\w+:)?row\b[^>]*?(?<![\w:])r="(\d+)"', text[-(1 << 17):])
+            numbers = re.findall(r'<(?:[\w.\-]+:)?row\b[^>]*?(?<![\w:])r="(\d+)"', text[-(1 << 17):])
             if not data or end_re.search(text) or (numbers and int(numbers[-1]) > max_rows):
                 break
+    styles = package.cell_styles()
     previous = 0
     for m in row_re.finditer(text):
         r = re.search(r'(?<![\w:])r="(\d+)"', m[1])
@@ -168,57 +212,53 @@ def _head_grid(zf: zipfile.ZipFile, package: pkg.Package, part: str, max_rows: i
         for c in _HEAD_CELL.finditer(m[2] or ""):
             ref = re.search(r'(?<![\w:])r="([A-Z]+)\d+"', c[1])
             col = column_index(ref[1]) if ref else col + 1
-            kind = re.search(r'(?<![\w:])t="(\w+)"', c[1])
-            body = c[2] or ""
-            value_m = re.search(r"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", body, re.S)
-            kind_s = kind[1] if kind else "n"
-            if kind_s == "inlineStr":
-                value: object = pkg.xml_text("".join(re.findall(r"<(?:\w+:)?t\b[^>]*>(.*?)</(?:\w+:)?t>", body, re.S)))
-            elif value_m is None:
-                continue
-            elif kind_s == "s":
-                shared[int(value_m[1])] = (number, col)
-                value = None
-            elif kind_s in ("str", "e"):
-                value = pkg.xml_text(value_m[1])
-            elif kind_s == "b":
-                value = value_m[1] == "1"
-            else:
-                try:
-                    value = float(value_m[1])
-                except ValueError:
-                    continue
-            rows.setdefault(number, {})[col] = value
-    if shared and package.shared_strings_part:
-        for index, text_value in _shared_strings(zf, package.shared_strings_part, max(shared)).items():
-            if index in shared:
-                r, c = shared[index]
-                rows[r][c] = text_value
+            value = _head_value(c[1], c[2] or "", package, styles)
+            if value is not None:
+                rows.setdefault(number, {})[col] = value
     if not rows:
         return []
     width = max(max(cols) for cols in rows.values())
     return [[rows.get(r, {}).get(c, "") for c in range(1, width + 1)] for r in range(1, max(rows) + 1)]
 
 
-def _shared_strings(zf: zipfile.ZipFile, part: str, upto: int) -> dict[int, str]:
-    """Shared strings 0..upto, parsed incrementally so a big table is not read to its end."""
-    from defusedxml.ElementTree import iterparse
-
-    ns = f"{{{pkg.MAIN_NS}}}"
-    found: dict[int, str] = {}
-    index = 0
-    with zf.open(part) as fh:
-        for _, element in iterparse(fh, events=("end",)):
-            if element.tag != f"{ns}si":
-                continue
-            found[index] = "".join(t.text or "" for t in element.iter(f"{ns}t")
-                                   if not _inside_phonetic(element, t))
-            element.clear()
-            index += 1
-            if index > upto:
-                break
-    return found
+_VALUE = re.compile(r"<(?:[\w.\-]+:)?v>(.*?)</(?:[\w.\-]+:)?v>", re.S)
+_INLINE_T = re.compile(r"<(?:[\w.\-]+:)?t\b[^>]*>(.*?)</(?:[\w.\-]+:)?t>", re.S)
+_RPH = re.compile(r"<(?:[\w.\-]+:)?rPh\b.*?</(?:[\w.\-]+:)?rPh>", re.S)
 
 
-def _inside_phonetic(si, t) -> bool:
-    return any(t in list(r.iter()) for r in si.iter(f"{{{pkg.MAIN_NS}}}rPh"))
+def _head_value(attrs: str, body: str, package: pkg.Package, styles: pkg.Styles) -> object:
+    """One cell's value by its type: shared string (by index, every repeat), inline string, formula text,
+    boolean, error, ISO date (t="d"), or number — a date when its style shows a date."""
+    kind_m = re.search(r'(?<![\w:])t="(\w+)"', attrs)
+    kind = kind_m[1] if kind_m else "n"
+    if kind == "inlineStr":
+        return excel_text("".join(_INLINE_T.findall(_RPH.sub("", body))).encode("utf-8"))
+    value = _VALUE.search(body)
+    if value is None:
+        return None
+    raw = value[1]
+    if kind == "s":
+        try:
+            return package.strings.get(int(raw))
+        except ValueError:
+            return None
+    if kind in ("str", "e"):
+        return pkg.xml_text(raw)
+    if kind == "b":
+        return raw.strip() in ("1", "true")
+    if kind == "d":
+        try:
+            return dt.datetime.fromisoformat(raw.strip())
+        except ValueError:
+            return pkg.xml_text(raw)
+    try:
+        number = float(raw)
+    except ValueError:
+        return None
+    style = re.search(r'(?<![\w:])s="(\d+)"', attrs)
+    if style and styles.is_date(int(style[1])):
+        try:
+            return from_serial(number, package.date1904)
+        except OverflowError:
+            return number
+    return number

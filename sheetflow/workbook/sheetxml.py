@@ -79,15 +79,16 @@ def text_for_excel(text: str) -> str:
     return escape(text, quote=False)
 
 
-def cell_xml(prefix: str, ref: str, style: int, value: object) -> str:
-    """One cell; text is always an inline string, so "=HYPERLINK(...)" stays text, never a formula."""
+def cell_xml(prefix: str, ref: str, style: int, value: object, date1904: bool = False) -> str:
+    """One cell; text is always an inline string, so "=HYPERLINK(...)" stays text, never a formula; dates are
+    serials in the workbook's date system."""
     s = f' s="{style}"' if style else ""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return f'<{prefix}c r="{ref}"{s}/>'
     if isinstance(value, bool):
         return f'<{prefix}c r="{ref}"{s} t="b"><{prefix}v>{int(value)}</{prefix}v></{prefix}c>'
     if isinstance(value, (dt.date, dt.datetime)):
-        serial = to_serial(value)
+        serial = to_serial(value, date1904)
         number = str(serial) if isinstance(serial, int) else f"{serial:.10f}".rstrip("0").rstrip(".")
         return f'<{prefix}c r="{ref}"{s}><{prefix}v>{number}</{prefix}v></{prefix}c>'
     if isinstance(value, int):
@@ -103,9 +104,11 @@ def cell_xml(prefix: str, ref: str, style: int, value: object) -> str:
 class SheetRewriter:
     """Rewrites one sheet part from src to dst in a single streaming pass."""
 
-    def __init__(self, patch: SheetPatch, styles: Styles):
+    def __init__(self, patch: SheetPatch, styles: Styles, date1904: bool = False):
         self.patch = patch
         self.styles = styles
+        self.date1904 = date1904
+        self._styles_above: tuple[int, dict[int, int]] = (-1, {})  # (row number, column -> style) of the row above
         self.column_styles: dict[int, int] = {}
         self.previous_row: bytes | str = b""  # the last row written, for the style of a new cell below it
         self.previous_number = 0
@@ -304,20 +307,25 @@ class SheetRewriter:
     def _style_above(self, col: int) -> int:
         if not self.previous_row or self.previous_number <= self.patch.header_row:
             return 0  # never the header's bold and fill
-        above = self.previous_row
-        if isinstance(above, bytes):
-            above = above.decode("utf-8")
-        for m in _CELL.finditer(above):
-            r = _ATTR_R.search(m[1])
-            if r and r[1] and column_index(r[1]) == col:
+        number, styles = self._styles_above
+        if number != self.previous_number:  # each row above is parsed once, not once per new cell
+            above = self.previous_row
+            if isinstance(above, bytes):
+                above = above.decode("utf-8")
+            styles = {}
+            position = 0
+            for m in _CELL.finditer(above):
+                r = _ATTR_R.search(m[1])
+                position = column_index(r[1]) if r and r[1] else position + 1
                 s = _ATTR_S.search(m[1])
-                return int(s[1]) if s else 0
-        return 0
+                styles[position] = int(s[1]) if s else 0
+            self._styles_above = (self.previous_number, styles)
+        return styles.get(col, 0)
 
     def _new_row(self, number: int) -> str:
         cells = self.patch.cells[number]
         p = self.prefix
-        body = "".join(cell_xml(p, address(number, col), self._style_for(col, value), value)
+        body = "".join(cell_xml(p, address(number, col), self._style_for(col, value), value, self.date1904)
                        for col, value in sorted(cells.items()))
         text = f'<{p}row r="{number}">{body}</{p}row>'
         self.previous_row, self.previous_number = text, number
@@ -380,7 +388,7 @@ class SheetRewriter:
                 if insert is None:
                     return None
                 pieces.append(row[at:insert])
-                pieces.append(cell_xml(p, address(number, col), self._style_for(col, value), value))
+                pieces.append(cell_xml(p, address(number, col), self._style_for(col, value), value, self.date1904))
                 at = insert
                 continue
             tag_end = row.find(">", start)
@@ -398,7 +406,7 @@ class SheetRewriter:
             if isinstance(value, (dt.date, dt.datetime)) and not self.styles.is_date(style):
                 return None
             pieces.append(row[at:start])
-            pieces.append(cell_xml(p, address(number, col), style, value))
+            pieces.append(cell_xml(p, address(number, col), style, value, self.date1904))
             at = end
         pieces.append(row[at:])
         return "".join(pieces)
@@ -437,7 +445,7 @@ class SheetRewriter:
                 value = updates[col]
                 if isinstance(value, (dt.date, dt.datetime)) and not self.styles.is_date(style):
                     style = self._style_for(col, value)
-                cells.append((col, cell_xml(p, address(number, col), style, value)))
+                cells.append((col, cell_xml(p, address(number, col), style, value, self.date1904)))
             else:
                 # a cell without r is placed by its position: give it one, new cells may come before it
                 original = c[0] if r else _CELL_TAG.sub(rf'<\g<1>c r="{address(number, col)}"', c[0], count=1)
@@ -447,7 +455,8 @@ class SheetRewriter:
         present = {c for c, _ in cells}
         for col, value in updates.items():
             if col not in present:
-                cells.append((col, cell_xml(p, address(number, col), self._style_for(col, value), value)))
+                style = self._style_for(col, value)
+                cells.append((col, cell_xml(p, address(number, col), style, value, self.date1904)))
         cells.sort(key=lambda item: item[0])
         spans = re.search(r'\bspans="(\d+):(\d+)"', attrs)
         if spans and cells:
@@ -458,8 +467,9 @@ class SheetRewriter:
         return f"<{p}row{attrs}>{''.join(text for _, text in cells)}</{p}row>"
 
 
-def rewrite_sheet(src: IO[bytes], dst: IO[bytes], patch: SheetPatch, styles: Styles) -> SheetRewriter:
-    rewriter = SheetRewriter(patch, styles)
+def rewrite_sheet(src: IO[bytes], dst: IO[bytes], patch: SheetPatch, styles: Styles,
+                  date1904: bool = False) -> SheetRewriter:
+    rewriter = SheetRewriter(patch, styles, date1904)
     rewriter.run(src, dst)
     return rewriter
 

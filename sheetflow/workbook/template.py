@@ -517,6 +517,24 @@ WEDDING_CYCLE = (
 )
 INACTIVE_SAMPLE_STATUS = "W-Engagement Shoot Pending"
 SAMPLE_TYPES = {"Portrait": PORTRAIT_CYCLE, "Wedding": WEDDING_CYCLE}
+SAMPLE_PREFIX = "P-"  # the portrait cycle's, so hubs sort well beside the wedding cycle
+
+
+def cycle_rows(cycle: Sequence[tuple[str, int | None, str, str]], session_type: str = "",
+               inactive: Sequence[str] = ()) -> Rows:
+    """A cycle as Statuses rows: sort orders 10, 20, 30 … (room to insert), the first Initial, the last Final."""
+    return [{
+        "Session Type": session_type, "Description": description, "Sort Order": 10 * (i + 1),
+        "Typical Duration": duration, "Initial": YES if i == 0 else NO, "Final": YES if i == len(cycle) - 1 else NO,
+        "Stage": stage, "Default User": user, "Inactive": YES if description in inactive else NO,
+    } for i, (description, duration, stage, user) in enumerate(cycle)]
+
+
+def starter_statuses() -> Rows:
+    """The cycle `sheetflow init` gives a workbook that has none: the sample's portrait cycle, without its prefix
+    and without the sample's staff as default users, for the studio to rename and extend."""
+    return cycle_rows([(description.removeprefix(SAMPLE_PREFIX), duration, stage, "")
+                       for description, duration, stage, _ in PORTRAIT_CYCLE])
 
 # (id, client, email, phone, type, status, business days from today to the due date — negative: overdue, None: not
 # due for a while —, change to)
@@ -573,14 +591,8 @@ def sample_studio(today: dt.date) -> Studio:
     statuses: Rows = []
     by_name: dict[str, tuple[int | None, str]] = {}
     for session_type, cycle in SAMPLE_TYPES.items():
-        for i, (description, duration, stage, user) in enumerate(cycle):
-            statuses.append({
-                "Session Type": session_type, "Description": description, "Sort Order": 10 * (i + 1),
-                "Typical Duration": duration, "Initial": YES if i == 0 else NO,
-                "Final": YES if i == len(cycle) - 1 else NO, "Stage": stage, "Default User": user,
-                "Inactive": YES if description == INACTIVE_SAMPLE_STATUS else NO,
-            })
-            by_name[description] = (duration, user)
+        statuses += cycle_rows(cycle, session_type, inactive=(INACTIVE_SAMPLE_STATUS,))
+        by_name.update({description: (duration, user) for description, duration, _, user in cycle})
     holidays = _sample_holidays(today)
     calendar = BusinessCalendar(holidays=frozenset(holidays))  # the sample's work week is the default Mon-Fri
     sessions: Rows = []

@@ -31,16 +31,25 @@ class PackageWriter:
         self.added: dict[str, bytes] = {}
         self.appended: dict[str, tuple[str, list[dict[str, object]]]] = {}  # part -> rows placed by a guess
         self.removed: set[str] = set()  # members left out of the new package (the old Dashboard's charts)
-        self.styles = pkg.Styles(self.part(self.package.styles_part) if self.package.styles_part else None)
+        self.types_part = pkg.member(src, "[Content_Types].xml") or "[Content_Types].xml"
+        styles_part = self.package.styles_part
+        self.styles = pkg.Styles(self.part(styles_part) if styles_part else None, strict=self.package.strict)
 
     def part(self, name: str) -> bytes:
         if name in self.replaced:
             return self.replaced[name]
         return pkg.read_part(self.src, name)
 
-    def patch_for(self, sheet: str) -> SheetPatch:
-        entry = self.package.sheet(sheet)
+    def entry(self, sheet: str) -> pkg.SheetEntry:
+        """The sheet a schema name stands for, by the name it was read under: the Sessions sheet may be the
+        studio's own (Settings' `Sessions sheet`)."""
+        table = self.tables.get(sheet)
+        entry = self.package.sheet(table.sheet if table is not None and table.exists else sheet)
         assert entry is not None
+        return entry
+
+    def patch_for(self, sheet: str) -> SheetPatch:
+        entry = self.entry(sheet)
         table = self.tables.get(sheet)
         return self.patches.setdefault(entry.part, SheetPatch(header_row=max(table.header_row, 1) if table else 1))
 
@@ -60,8 +69,11 @@ class PackageWriter:
                     rendered[name], rewriter = self._render(scratch, info)
                 overwrote_formula |= rewriter.overwrote_formula
             dropped = self._drop_calc_chain() if overwrote_formula else set()
-            if self.styles.changed and self.package.styles_part:
-                self.replaced[self.package.styles_part] = self.styles.xml
+            if self.styles.changed:
+                self._put_styles()
+            if self.package.strict:  # sheetflow writes its parts in transitional namespaces: Strict stays Strict
+                self.added = {name: pkg.to_strict(data) for name, data in self.added.items()}
+                self.replaced = {name: pkg.to_strict(data) for name, data in self.replaced.items()}
             for info in self.src.infolist():
                 name = info.filename
                 if name in dropped or name in self.removed:
@@ -79,8 +91,40 @@ class PackageWriter:
     def _render(self, scratch: zipfile.ZipFile, info: zipfile.ZipInfo):
         new_info = _like(info)
         with MemberReader(self.src, info) as fh, MemberWriter(scratch, new_info, info.file_size) as out:
-            rewriter = rewrite_sheet(fh, out, self.patches[info.filename], self.styles)
+            rewriter = rewrite_sheet(fh, out, self.patches[info.filename], self.styles, self.package.date1904)
         return new_info, rewriter
+
+    def _put_styles(self) -> None:
+        """The styles part with what sheetflow added; a package that had none gets one (dates must show as
+        dates), with its relationship and content type."""
+        if self.package.styles_part:
+            self.replaced[self.package.styles_part] = self.styles.xml
+            return
+        part = self.free_part("xl/styles{}.xml", first="")
+        self.added[part] = self.styles.xml
+        self._relate_to_workbook(part, pkg.STYLES_TYPE, pkg.STYLES_CONTENT)
+
+    def free_part(self, pattern: str, first: str = "1") -> str:
+        """The first name of the pattern that no part of the new package uses, ignoring case as OPC does (a part
+        being removed frees its name)."""
+        taken = {n.casefold() for n in self.src.NameToInfo if n not in self.removed}
+        taken |= {n.casefold() for n in (*self.added, *self.replaced)}
+        number: int | str = first
+        while pattern.format(number).casefold() in taken:
+            number = 2 if number == "" else int(number) + 1
+        return pattern.format(number)
+
+    def _relate_to_workbook(self, part: str, rel_type: str, content_type: str) -> str:
+        """A new part related from the workbook part (its target relative to the workbook's folder), with its
+        content type; returns the relationship's Id."""
+        wb = self.package.workbook_part
+        rels_name = pkg.member(self.src, pkg.rels_path(wb)) or pkg.rels_path(wb)
+        target = posixpath.relpath("/" + part, "/" + posixpath.dirname(wb))  # never the process's folder
+        existing = self.part(rels_name) if rels_name in self.replaced or rels_name in self.src.NameToInfo else None
+        rels, rel_id = pkg.add_relationship(existing, rel_type, target)
+        self.replaced[rels_name] = rels
+        self.replaced[self.types_part] = pkg.add_content_override(self.part(self.types_part), part, content_type)
+        return rel_id
 
     def _replace_appended(self, part: str) -> None:
         sheet, rows = self.appended.pop(part)
@@ -94,13 +138,12 @@ class PackageWriter:
         """Excel's calculation chain lists formula cells; one sheetflow overwrote would make Excel 'repair'
         the file. Without a chain Excel simply builds a new one."""
         wb = self.package.workbook_part
-        rels_name = pkg.rels_path(wb)
+        rels_name = pkg.member(self.src, pkg.rels_path(wb)) or pkg.rels_path(wb)
         chains = [target for _, typ, target in pkg.relationships(self.src, wb) if typ.endswith("/calcChain")]
         if not chains:
             return set()
         self.replaced[rels_name] = pkg.remove_relationships(self.part(rels_name), "/calcChain")
-        self.replaced["[Content_Types].xml"] = pkg.remove_content_override(self.part("[Content_Types].xml"),
-                                                                           chains)
+        self.replaced[self.types_part] = pkg.remove_content_override(self.part(self.types_part), chains)
         return set(chains)
 
     # -- planning -----------------------------------------------------------------------------------------------
@@ -136,7 +179,7 @@ class PackageWriter:
     def _append(self, sheet: str, rows: list[dict[str, object]], known_last: int | None = None) -> None:
         """Rows go below the last used row. The sheet's own <dimension> usually says which that is; the
         rewrite checks it on its way through and, when it was wrong, the rows are placed again."""
-        entry = self.package.sheet(sheet)
+        entry = self.entry(sheet)
         table = self.tables[sheet]
         patch = self.patch_for(sheet)
         if known_last is None:
@@ -164,7 +207,7 @@ class PackageWriter:
         self.replaced[wb] = pkg.grow_defined_names(self.part(wb), entry.name, old_last, new_last)
 
     def _grow_tables_right(self, sheet: str, table: Table, columns: list[str]) -> None:
-        entry = self.package.sheet(sheet)
+        entry = self.entry(sheet)
         for part in self.package.tables_of(entry.part):
             xml = self.part(part)
             ref = pkg.split_ref(pkg.table_ref(xml) or "")
@@ -191,11 +234,7 @@ class PackageWriter:
     def _add_sheet(self, sheet: str, rows: list[dict[str, object]], problems: list[Problem] | None = None) -> str:
         """A sheet sheetflow owns that is missing: header row, then its rows (inline strings, no styles)."""
         schema = next(s for s in ALL_SHEETS if s.name == sheet)
-        number = 1
-        while f"xl/worksheets/sheet{number}.xml" in self.src.NameToInfo or \
-                f"xl/worksheets/sheet{number}.xml" in self.added:
-            number += 1
-        part = f"xl/worksheets/sheet{number}.xml"
+        part = self.free_part("xl/worksheets/sheet{}.xml")
         body = [self._row_xml(1, list(schema.columns) or [schema.name])]
         links = []
         for values in rows:
@@ -216,14 +255,10 @@ class PackageWriter:
                f"<sheetData>{''.join(body)}</sheetData>{hyperlinks}"
                f'<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>')
         self.added[part] = xml.encode("utf-8")
+        rel_id = self._relate_to_workbook(part, pkg.WORKSHEET_TYPE, pkg.WORKSHEET_CONTENT)
         wb = self.package.workbook_part
-        rels_name = pkg.rels_path(wb)
-        target = posixpath.relpath("/" + part, "/" + posixpath.dirname(wb))  # never the process's folder
-        rels, rel_id = pkg.add_relationship(self.part(rels_name), pkg.WORKSHEET_TYPE, target)
-        self.replaced[rels_name] = rels
-        self.replaced[wb] = pkg.add_sheet_to_workbook(self.part(wb), sheet, rel_id, hidden=schema.hidden)
-        self.replaced["[Content_Types].xml"] = pkg.add_content_override(self.part("[Content_Types].xml"), part,
-                                                                        pkg.WORKSHEET_CONTENT)
+        self.replaced[wb] = pkg.add_sheet_to_workbook(self.part(wb), sheet, rel_id, hidden=schema.hidden,
+                                                      strict=self.package.strict)
         return part
 
 
@@ -235,7 +270,7 @@ class PackageWriter:
             style = 0
             if isinstance(value, dt.date):
                 style = self.styles.date_style(isinstance(value, dt.datetime) and value.time() != dt.time())
-            cells.append(cell_xml("", address(number, col), style, value))
+            cells.append(cell_xml("", address(number, col), style, value, self.package.date1904))
         return f'<row r="{number}">{"".join(cells)}</row>'
 
 

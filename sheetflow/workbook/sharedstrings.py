@@ -1,0 +1,90 @@
+"""The workbook's shared-string table, read once per run and only as far as asked: every writer but sheetflow
+(Excel, LibreOffice, xlsxwriter, openpyxl) stores each distinct text there once, and cells point at it by index.
+
+Parsed as bytes with a few regular expressions, not a tree: a million strings take about a second, and a header
+that uses string 12 stops the scan at string 12.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from html import unescape
+
+from .zipio import MemberReader
+
+_NAME = rb"(?:[A-Za-z_][\w.\-]*:)?"
+# the plain case first (one <t>, nothing to unescape), then any <si> at all
+_SI = re.compile(rb"<" + _NAME + rb"si>\s*<" + _NAME + rb"t(?: xml:space=\"preserve\")?>([^<&_]*)</" + _NAME
+                 + rb"t>\s*</" + _NAME + rb"si>|<" + _NAME + rb"si\b[^>]*?(?:/>|>(.*?)</" + _NAME + rb"si>)", re.S)
+_SIMPLE = re.compile(rb"<" + _NAME + rb"t(?:\s[^>]*)?>([^<]*)</" + _NAME + rb"t>")
+_T = re.compile(rb"<" + _NAME + rb"t\b[^>]*?(?:/>|>(.*?)</" + _NAME + rb"t>)", re.S)
+_PHONETIC = re.compile(rb"<" + _NAME + rb"rPh\b.*?</" + _NAME + rb"rPh>|<" + _NAME + rb"rPh\b[^>]*/>", re.S)
+_CDATA = re.compile(rb"<!\[CDATA\[(.*?)\]\]>", re.S)
+_EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+CHUNK = 1 << 20
+
+
+def excel_text(raw: bytes) -> str:
+    """A <t> element's bytes as the text Excel shows: XML references resolved, then Excel's own _xHHHH_
+    escapes for characters XML cannot hold (`_x005F_` being a literal underscore)."""
+    text = raw.decode("utf-8", errors="replace")
+    if "&" in text:
+        text = unescape(text)
+    if "_x" in text:
+        text = _EXCEL_ESCAPE.sub(lambda m: chr(int(m[1], 16)), text)
+    return text
+
+
+def si_text(body: bytes) -> str:
+    """One <si>: its plain text, or its rich-text runs joined; phonetic runs (furigana) are not part of it."""
+    simple = _SIMPLE.fullmatch(body)
+    if simple:
+        return excel_text(simple[1])
+    if b"rPh" in body:
+        body = _PHONETIC.sub(b"", body)
+    if b"<![CDATA[" in body:
+        body = _CDATA.sub(lambda m: m[1].replace(b"&", b"&amp;").replace(b"<", b"&lt;"), body)
+    return "".join(excel_text(t[1] or b"") for t in _T.finditer(body))
+
+
+class SharedStrings:
+    """Strings by index, parsed lazily from the part as far as the highest index asked for."""
+
+    def __init__(self, zf: zipfile.ZipFile | None, part: str | None):
+        self._zf, self.part = zf, part
+        self._texts: list[str] = []
+        self._reader: MemberReader | None = None
+        self._buffer = b""
+        self._done = part is None
+
+    def get(self, index: int) -> str | None:
+        """The text at an index; None when the table has no such string (a damaged cell reference)."""
+        while index >= len(self._texts) and not self._done:
+            self._read_more()
+        return self._texts[index] if 0 <= index < len(self._texts) else None
+
+    def all(self) -> list[str]:
+        while not self._done:
+            self._read_more()
+        return self._texts
+
+    def _read_more(self) -> None:
+        if self._reader is None:
+            assert self._zf is not None and self.part is not None
+            self._reader = MemberReader(self._zf, self._zf.getinfo(self.part))
+        data = self._reader.read(CHUNK)
+        buffer = self._buffer + data
+        end = 0
+        texts = self._texts
+        for m in _SI.finditer(buffer):
+            plain, body = m.groups()
+            if plain is not None:
+                texts.append(plain.decode("utf-8", errors="replace"))
+            else:
+                texts.append("" if body is None else si_text(body))
+            end = m.end()
+        self._buffer = buffer[end:]
+        if not data:
+            self._done = True
+            self._reader = None
