@@ -10,6 +10,8 @@ import zipfile
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.parsers import expat
+from xml.parsers.expat import ExpatError
 
 from ..core.problems import WorkbookError
 from ..core.studio import ChangeSet
@@ -68,8 +70,9 @@ FULL_CHECK_BYTES = 32 << 20
 
 def _check(path: Path, written: list[str]) -> None:
     """The new file must open as a zip, every member's local header must agree with its directory entry, and
-    each part sheetflow wrote must inflate to its checksum — parts over 32 MB excepted: their checksum was
-    computed over the very bytes that were compressed, and re-inflating 400 MB would double a run."""
+    each part sheetflow wrote must inflate to its checksum and parse as XML with every namespace prefix bound
+    (what Excel, LibreOffice and openpyxl refuse is never put in place) — parts over 32 MB excepted: their
+    checksum was computed over the very bytes that were compressed, and re-reading 400 MB would double a run."""
     try:
         with zipfile.ZipFile(path) as check:
             for info in check.infolist():
@@ -78,11 +81,29 @@ def _check(path: Path, written: list[str]) -> None:
                 info = check.getinfo(name)
                 if info.file_size > FULL_CHECK_BYTES:
                     continue
+                parser = _xml_checker() if name.lower().endswith((".xml", ".rels", ".vml")) else None
                 with MemberReader(check, info) as fh:  # inflates and checks the CRC
-                    while fh.read(1 << 20):
-                        pass
+                    while data := fh.read(1 << 20):
+                        if parser is not None:
+                            parser.Parse(data, False)
+                if parser is not None:
+                    parser.Parse(b"", True)
+    except ExpatError as exc:
+        raise WorkbookError(f"the new workbook failed its check: the part {name} would not open ({exc}); the "
+                            "original is untouched — please report this") from None
     except (zipfile.BadZipFile, KeyError, OSError) as exc:
         raise WorkbookError(f"the new workbook failed its check ({exc}); the original is untouched") from None
+
+
+def _xml_checker():
+    """An XML parser that resolves namespaces (an unbound prefix is an error) and accepts no DOCTYPE."""
+    parser = expat.ParserCreate(namespace_separator=" ")
+
+    def no_doctype(*_: object) -> None:
+        raise ExpatError("a DOCTYPE declaration")
+
+    parser.StartDoctypeDeclHandler = no_doctype
+    return parser
 
 
 def _sync_folder(folder: Path) -> None:

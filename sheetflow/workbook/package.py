@@ -43,9 +43,11 @@ STRICT_MAIN_NS = STRICT_NAMESPACES[MAIN_NS]
 STRICT_REL_NS = STRICT_NAMESPACES[REL_NS]
 
 
-def to_strict(xml: bytes) -> bytes:
+def to_strict(xml: bytes | str) -> bytes:
     """A part sheetflow wrote in transitional namespaces, in Strict ones (relationship types included: they
     are the relationships namespace followed by a name)."""
+    if isinstance(xml, str):
+        xml = xml.encode("utf-8")
     for transitional, strict in STRICT_NAMESPACES.items():
         xml = xml.replace(transitional.encode(), strict.encode())
     return xml

@@ -22,7 +22,7 @@ _T = re.compile(rb"<" + _NAME + rb"t\b[^>]*?(?:/>|>(.*?)</" + _NAME + rb"t>)", r
 _PHONETIC = re.compile(rb"<" + _NAME + rb"rPh\b.*?</" + _NAME + rb"rPh>|<" + _NAME + rb"rPh\b[^>]*/>", re.S)
 _CDATA = re.compile(rb"<!\[CDATA\[(.*?)\]\]>", re.S)
 _EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
-CHUNK = 1 << 20
+CHUNK = 1 << 18  # compressed bytes per step: a few megabytes of strings
 
 
 def excel_text(raw: bytes) -> str:
