@@ -15,8 +15,22 @@ from .zipio import MemberReader
 
 _NAME = rb"(?:[A-Za-z_][\w.\-]*:)?"
 # the plain case first (one <t>, nothing to unescape), then any <si> at all
-_SI = re.compile(rb"<" + _NAME + rb"si>\s*<" + _NAME + rb"t(?: xml:space=\"preserve\")?>([^<&_]*)</" + _NAME
-                 + rb"t>\s*</" + _NAME + rb"si>|<" + _NAME + rb"si\b[^>]*?(?:/>|>(.*?)</" + _NAME + rb"si>)", re.S)
+_SI = re.compile(
+    rb"<"
+    + _NAME
+    + rb"si>\s*<"
+    + _NAME
+    + rb"t(?: xml:space=\"preserve\")?>([^<&_]*)</"
+    + _NAME
+    + rb"t>\s*</"
+    + _NAME
+    + rb"si>|<"
+    + _NAME
+    + rb"si\b[^>]*?(?:/>|>(.*?)</"
+    + _NAME
+    + rb"si>)",
+    re.S,
+)
 _SIMPLE = re.compile(rb"<" + _NAME + rb"t(?:\s[^>]*)?>([^<]*)</" + _NAME + rb"t>")
 _T = re.compile(rb"<" + _NAME + rb"t\b[^>]*?(?:/>|>(.*?)</" + _NAME + rb"t>)", re.S)
 _PHONETIC = re.compile(rb"<" + _NAME + rb"rPh\b.*?</" + _NAME + rb"rPh>|<" + _NAME + rb"rPh\b[^>]*/>", re.S)

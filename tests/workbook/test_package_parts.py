@@ -25,20 +25,23 @@ def zip_with(parts: dict[str, bytes | str]) -> zipfile.ZipFile:
 
 
 def test_shared_strings_keep_every_kind_of_text_excel_and_its_peers_write():
-    sst = (f'<x:sst xmlns:x="{MAIN}" count="6" uniqueCount="6">'
-           "<x:si><x:t>Task</x:t></x:si>"
-           '<x:si><x:t xml:space="preserve"> padded </x:t></x:si>'
-           "<x:si><x:r><x:rPr><x:b/></x:rPr><x:t>Bold</x:t></x:r><x:r><x:t> and plain</x:t></x:r></x:si>"
-           '<x:si><x:t>東京</x:t><x:rPh sb="0" eb="2"><x:t>トウキョウ</x:t></x:rPh><x:phoneticPr fontId="1"/></x:si>'
-           "<x:si/>"
-           "<x:si><x:t>a &amp; b_x000D__x005F_x0041_</x:t></x:si></x:sst>")
+    sst = (
+        f'<x:sst xmlns:x="{MAIN}" count="6" uniqueCount="6">'
+        "<x:si><x:t>Task</x:t></x:si>"
+        '<x:si><x:t xml:space="preserve"> padded </x:t></x:si>'
+        "<x:si><x:r><x:rPr><x:b/></x:rPr><x:t>Bold</x:t></x:r><x:r><x:t> and plain</x:t></x:r></x:si>"
+        '<x:si><x:t>東京</x:t><x:rPh sb="0" eb="2"><x:t>トウキョウ</x:t></x:rPh><x:phoneticPr fontId="1"/></x:si>'
+        "<x:si/>"
+        "<x:si><x:t>a &amp; b_x000D__x005F_x0041_</x:t></x:si></x:sst>"
+    )
     strings = SharedStrings(zip_with({"xl/sharedStrings.xml": sst}), "xl/sharedStrings.xml")
     assert strings.all() == ["Task", " padded ", "Bold and plain", "東京", "", "a & b\r_x0041_"]
     assert strings.get(0) == "Task" and strings.get(6) is None
 
 
 def test_a_big_table_is_read_only_as_far_as_asked():
-    sst = f'<sst xmlns="{MAIN}">' + "".join(f"<si><t>client {i * 2654435761 % 10**9}</t></si>" for i in range(200_000)) + "</sst>"
+    texts = "".join(f"<si><t>client {i * 2654435761 % 10**9}</t></si>" for i in range(200_000))
+    sst = f'<sst xmlns="{MAIN}">{texts}</sst>'
     strings = SharedStrings(zip_with({"xl/sharedStrings.xml": sst}), "xl/sharedStrings.xml")
     assert strings.get(3) == f"client {3 * 2654435761 % 10**9}"
     assert len(strings._texts) < 200_000  # one megabyte's worth, not the whole table
@@ -76,12 +79,16 @@ def test_a_package_without_styles_gets_a_stylesheet_with_a_date_style():
 
 
 def test_a_new_sheet_declares_the_relationships_prefix_when_the_root_does_not():
-    workbook = (f'<workbook xmlns="{MAIN}"><sheets><sheet xmlns:r="{pkg.REL_NS}" name="Clients" sheetId="1" '
-                'r:id="rId1"/></sheets></workbook>').encode()
+    workbook = (
+        f'<workbook xmlns="{MAIN}"><sheets><sheet xmlns:r="{pkg.REL_NS}" name="Clients" sheetId="1" '
+        'r:id="rId1"/></sheets></workbook>'
+    ).encode()
     grown = pkg.add_sheet_to_workbook(workbook, "Notes", "rId7")
     sheets = ElementTree.fromstring(grown).findall(f".//{{{MAIN}}}sheet")
-    assert [(s.get("name"), s.get(f"{{{pkg.REL_NS}}}id"), s.get("sheetId")) for s in sheets] == \
-        [("Clients", "rId1", "1"), ("Notes", "rId7", "2")]
+    assert [(s.get("name"), s.get(f"{{{pkg.REL_NS}}}id"), s.get("sheetId")) for s in sheets] == [
+        ("Clients", "rId1", "1"),
+        ("Notes", "rId7", "2"),
+    ]
 
 
 def test_part_names_are_matched_ignoring_case():
@@ -97,8 +104,9 @@ def test_a_file_a_reader_would_refuse_never_replaces_the_workbook(tmp_path, shee
     before = book.read_bytes()
 
     def unbound(workbook_xml: bytes, name: str, rel_id: str, hidden: bool = False, strict: bool = False) -> bytes:
-        return workbook_xml.replace(b"</sheets>", f'<sheet name="{name}" sheetId="99" q:id="{rel_id}"/></sheets>'
-                                    .encode())
+        return workbook_xml.replace(
+            b"</sheets>", f'<sheet name="{name}" sheetId="99" q:id="{rel_id}"/></sheets>'.encode()
+        )
 
     monkeypatch.setattr(pkg, "add_sheet_to_workbook", unbound)
     result = sheetflow("validate", book)  # adds the Problems sheet
