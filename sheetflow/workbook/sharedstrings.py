@@ -14,13 +14,13 @@ from html import unescape
 from .zipio import MemberReader
 
 _NAME = rb"(?:[A-Za-z_][\w.\-]*:)?"
-# the plain case first (one <t>, nothing to unescape), then any <si> at all
+# the plain case first (one <t>, no XML reference), then any <si> at all
 _SI = re.compile(
     rb"<"
     + _NAME
     + rb"si>\s*<"
     + _NAME
-    + rb"t(?: xml:space=\"preserve\")?>([^<&_]*)</"
+    + rb"t(?: xml:space=\"preserve\")?>([^<&]*)</"
     + _NAME
     + rb"t>\s*</"
     + _NAME
@@ -94,7 +94,7 @@ class SharedStrings:
         for m in _SI.finditer(buffer):
             plain, body = m.groups()
             if plain is not None:
-                texts.append(plain.decode("utf-8", errors="replace"))
+                texts.append(excel_text(plain) if b"_x" in plain else plain.decode("utf-8", errors="replace"))
             else:
                 texts.append("" if body is None else si_text(body))
             end = m.end()

@@ -22,6 +22,8 @@ _ROW_OR_END = re.compile(rf"<({_NAME})row\b([^>]*?)(?:/>|>(.*?)</{_NAME}row>)|</
 _CELL = re.compile(rf"<{_NAME}c\b([^>]*?)(?:/>|>(.*?)</{_NAME}c>)", re.S)
 _ATTR_R = re.compile(r'(?<![\w:])r="([A-Z]*)(\d+)"')
 _ATTR_S = re.compile(r'(?<![\w:])s="(\d+)"')
+_B_ATTR_S = re.compile(rb'(?<![\w:])s="(\d+)"')
+_SPANS = re.compile(r'\bspans="(\d+):(\d+)"')
 _CELL_TAG = re.compile(rf"^<({_NAME})c\b")
 _DIMENSION = re.compile(rf'(<{_NAME}dimension\b[^>]*?\bref=")([^"]*)(")')
 _COL = re.compile(rf"<{_NAME}col\b([^>]*?)/?>")
@@ -108,7 +110,6 @@ class SheetRewriter:
         self.patch = patch
         self.styles = styles
         self.date1904 = date1904
-        self._styles_above: tuple[int, dict[int, int]] = (-1, {})  # (row number, column -> style) of the row above
         self.column_styles: dict[int, int] = {}
         self.previous_row: bytes | str = b""  # the last row written, for the style of a new cell below it
         self.previous_number = 0
@@ -307,20 +308,35 @@ class SheetRewriter:
     def _style_above(self, col: int) -> int:
         if not self.previous_row or self.previous_number <= self.patch.header_row:
             return 0  # never the header's bold and fill
-        number, styles = self._styles_above
-        if number != self.previous_number:  # each row above is parsed once, not once per new cell
-            above = self.previous_row
-            if isinstance(above, bytes):
-                above = above.decode("utf-8")
-            styles = {}
-            position = 0
-            for m in _CELL.finditer(above):
-                r = _ATTR_R.search(m[1])
-                position = column_index(r[1]) if r and r[1] else position + 1
+        above = self.previous_row
+        if isinstance(above, bytes):  # rows copied as they were: found without decoding them
+            at = above.find(f' r="{address(self.previous_number, col)}"'.encode())
+            if at == -1:
+                return self._style_above_by_position(above.decode("utf-8"), col)
+            start, end = above.rfind(b"<", 0, at), above.find(b">", at)
+            s = _B_ATTR_S.search(above, start, end)
+        else:
+            at = above.find(f' r="{address(self.previous_number, col)}"')
+            if at == -1:
+                return self._style_above_by_position(above, col)
+            start, end = above.rfind("<", 0, at), above.find(">", at)
+            s = _ATTR_S.search(above, start, end)
+        return int(s[1]) if s else 0
+
+    @staticmethod
+    def _style_above_by_position(above: str, col: int) -> int:
+        """The row above has no cell numbered for this column; with cells that carry no r, count them."""
+        position = 0
+        for m in _CELL.finditer(above):
+            r = _ATTR_R.search(m[1])
+            if r and r[1]:
+                position = column_index(r[1])
+                continue
+            position += 1
+            if position == col:
                 s = _ATTR_S.search(m[1])
-                styles[position] = int(s[1]) if s else 0
-            self._styles_above = (self.previous_number, styles)
-        return styles.get(col, 0)
+                return int(s[1]) if s else 0
+        return 0
 
     def _new_row(self, number: int) -> str:
         cells = self.patch.cells[number]
@@ -374,18 +390,30 @@ class SheetRewriter:
         return f"<{m[1]}row{m[2]}>{body}</{m[1]}row>"
 
     def _changed_cells_in_place(self, row: str, number: int) -> str | None:
-        """The common case, fast: every cell to change is already there, written as Excel writes it
-        (`<c r="M5" …`), holds no formula, and keeps its style; only those cells are cut out and replaced.
-        None when anything is unusual, and the row goes the careful way."""
+        """The common case, fast: the row's cells are written as Excel writes them (`<c r="M5" …`, in column
+        order), and those to change hold no formula; only they are cut out and replaced (keeping their style) or
+        put in at their place. None when anything is unusual, and the row goes the careful way."""
         p = self.prefix
+        numbered = row.count(f'<{p}c r="')
+        if numbered != row.count(f"<{p}c ") + row.count(f"<{p}c>"):
+            return None  # cells without r: the careful way counts them
+        last_cell = row.rfind(f'<{p}c r="')
+        last_col = 0
+        if last_cell != -1:
+            ref = _ATTR_R.match(row, last_cell + len(p) + 3)
+            if ref is None or ref[2] != str(number):
+                return None
+            last_col = column_index(ref[1])
+        changes = sorted(self.patch.cells[number].items())
         pieces: list[str] = []
-        at = 0
-        open_tag = f"<{p}c "
-        for col, value in sorted(self.patch.cells[number].items()):
+        at = self._grow_spans(row, changes[0][0], changes[-1][0], pieces)
+        if at is None:
+            return None
+        for col, value in changes:
             start = row.find(f'<{p}c r="{address(number, col)}"', at)
             if start == -1:  # no such cell yet: it goes before the first cell to its right
-                insert = self._insertion_point(row, at, col, open_tag)
-                if insert is None:
+                insert = self._cell_after(row, at, number, col, last_col)
+                if insert is None or insert < at or not row.endswith("row>"):
                     return None
                 pieces.append(row[at:insert])
                 pieces.append(cell_xml(p, address(number, col), self._style_for(col, value), value, self.date1904))
@@ -411,21 +439,33 @@ class SheetRewriter:
         pieces.append(row[at:])
         return "".join(pieces)
 
+    def _cell_after(self, row: str, at: int, number: int, col: int, last_col: int) -> int | None:
+        """Where a new cell for `col` goes: before the first cell right of it, else before </row>. Looked up by
+        the next columns' references (a few searches in C) rather than by parsing every cell of the row."""
+        p = self.prefix
+        if col > last_col:
+            return row.rfind("</")
+        for right in range(col + 1, min(last_col, col + 64) + 1):
+            found = row.find(f'<{p}c r="{address(number, right)}"', at)
+            if found != -1:
+                return found
+        return None  # a far, sparse row: the careful way
+
     @staticmethod
-    def _insertion_point(row: str, at: int, col: int, open_tag: str) -> int | None:
-        spans = re.search(r'\bspans="(\d+):(\d+)"', row[:row.find(">")])
-        if spans and not int(spans[1]) <= col <= int(spans[2]):
-            return None  # the row's span hint must grow: the careful way
-        i = at
-        while (i := row.find(open_tag, i)) != -1:
-            r = _ATTR_R.match(row, i + len(open_tag))
-            if r is None:
-                return None
-            if column_index(r[1]) > col:
-                return i
-            i += len(open_tag)
-        end = row.rfind("</")
-        return end if end > 0 and row.endswith("row>") else None
+    def _grow_spans(row: str, first: int, last: int, pieces: list[str]) -> int | None:
+        """A row's `spans` hint (its first:last column) widened to the cells written; returns where the rest
+        of the row starts (its start tag, when rewritten, is in pieces), None for an unreadable start tag."""
+        tag_end = row.find(">")
+        if tag_end == -1:
+            return None
+        spans = _SPANS.search(row, 0, tag_end)
+        if spans is None:
+            return 0
+        lo, hi = int(spans[1]), int(spans[2])
+        if lo <= first and last <= hi:
+            return 0
+        pieces.append(row[:spans.start()] + f'spans="{min(lo, first)}:{max(hi, last)}"')
+        return spans.end()
 
     def _changed_row(self, m: re.Match, number: int) -> str:
         p = m[1]
