@@ -190,7 +190,8 @@ class Package:
     def cell_styles(self) -> Styles:
         """The workbook's styles as they are, to tell which cells show dates (the writer keeps its own copy)."""
         if self._styles is None:
-            self._styles = Styles(read_part(self.zf, self.styles_part) if self.styles_part else None, self.strict)
+            part = self.styles_part
+            self._styles = Styles(read_part(self.zf, part) if part else None, self.strict, part or "xl/styles.xml")
         return self._styles
 
     @property
@@ -286,14 +287,14 @@ class Styles:
     """Which cell styles show dates, and the styles sheetflow needs, appended only when the workbook lacks them
     (at the end of each list, so no existing index moves). A package without a styles part gets one."""
 
-    def __init__(self, xml: bytes | None, strict: bool = False):
+    def __init__(self, xml: bytes | None, strict: bool = False, part: str = "xl/styles.xml"):
         self.created = xml is None  # the writer adds the part, its relationship and content type
         self.strict = strict
         self.xml = xml if xml is not None else (to_strict if strict else bytes)(EMPTY_STYLESHEET.encode())
         self.changed = self.created
         self._date_xf: dict[bool, int] = {}
         self._made: dict[tuple, int] = {}
-        parse_xml(self.xml, "styles")  # damaged: refused here, before anything is written
+        parse_xml(self.xml, part)  # damaged: refused here, before anything is written
         text = self.xml.decode("utf-8")
         self.custom_formats: dict[int, str] = {}
         for fmt in re.finditer(r"<(?:\w+:)?numFmt\b([^>]*?)/?>", text):

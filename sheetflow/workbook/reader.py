@@ -59,7 +59,7 @@ def read_tables(path: Path, sheets: Collection[str] | None = None, whole: Collec
         try:
             book = CalamineWorkbook.from_path(str(path))
         except (CalamineError, ValueError, OSError) as exc:
-            raise WorkbookError(f"{path.name} could not be read ({exc})") from None
+            raise WorkbookError(damaged_part(zf) or f"{path.name} could not be read ({exc})") from None
         for schema in ALL_SHEETS:
             if sheets is not None and schema.name not in sheets and \
                     not (schema is SETTINGS and SESSIONS.name in sheets):  # Settings says where Sessions is
@@ -139,6 +139,26 @@ def _check_part(zf: zipfile.ZipFile, part: str) -> None:
     if _declares_entities(head):
         raise WorkbookError(f"the workbook part {part} declares XML entities (an entity-expansion attack?) — "
                             "Excel never writes those; this file is refused")
+
+
+def damaged_part(zf: zipfile.ZipFile, limit: int = 64 << 20) -> str | None:
+    """When a reader gives up on the file, name the part that is broken: the first XML part (up to 64 MB)
+    that does not parse, or whose compressed data is damaged."""
+    from xml.parsers import expat
+
+    for info in zf.infolist():
+        if not info.filename.lower().endswith((".xml", ".rels")) or info.file_size > limit:
+            continue
+        parser = expat.ParserCreate(namespace_separator=" ")
+        try:
+            with MemberReader(zf, info) as fh:
+                while data := fh.read(1 << 20):
+                    parser.Parse(data, False)
+            parser.Parse(b"", True)
+        except (expat.ExpatError, zipfile.BadZipFile, OSError, ValueError) as exc:
+            return (f"the workbook part {info.filename} is damaged ({exc}) — bring back the last good version "
+                    "(sheetflow restore --list), or open the file in Excel and save it again")
+    return None
 
 
 def _declares_entities(head: bytes) -> bool:

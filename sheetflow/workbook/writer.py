@@ -33,7 +33,8 @@ class PackageWriter:
         self.removed: set[str] = set()  # members left out of the new package (the old Dashboard's charts)
         self.types_part = pkg.member(src, "[Content_Types].xml") or "[Content_Types].xml"
         styles_part = self.package.styles_part
-        self.styles = pkg.Styles(self.part(styles_part) if styles_part else None, strict=self.package.strict)
+        self.styles = pkg.Styles(self.part(styles_part) if styles_part else None, strict=self.package.strict,
+                                 part=styles_part or "xl/styles.xml")
 
     def part(self, name: str) -> bytes:
         if name in self.replaced:

@@ -114,3 +114,18 @@ def test_a_file_a_reader_would_refuse_never_replaces_the_workbook(tmp_path, shee
     assert "would not open" in result.output and "xl/workbook.xml" in result.output
     assert book.read_bytes() == before
     assert "Problems" not in CalamineWorkbook.from_path(str(book)).sheet_names
+
+
+def test_a_damaged_part_is_named_in_one_line_and_the_file_is_left_alone(tmp_path, sheetflow):
+    book = studio(tmp_path / "s.xlsx", [session(session_id=1, client="Ann", status="Session Pending")])
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(book) as src, zipfile.ZipFile(damaged, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info, data[:-40] if info.filename == "xl/styles.xml" else data)
+    before = damaged.read_bytes()
+    result = sheetflow("refresh", damaged)
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1
+    assert "xl/styles.xml is damaged" in result.output and "sheetflow restore --list" in result.output
+    assert damaged.read_bytes() == before
