@@ -182,7 +182,7 @@ def _read(tables: Mapping[str, Table], include_late: bool,
           retry_unconfirmed: bool) -> tuple[Settings, list[Problem], Table, _Plan]:
     settings_table = tables.get(SETTINGS.name)
     if settings_table is None or not settings_table.exists:
-        raise WorkbookError(f'the workbook has no "{SETTINGS.name}" sheet — add it (see the template) and run again')
+        raise WorkbookError(f'the workbook has no "{SETTINGS.name}" sheet — run `sheetflow init` on it to add it')
     settings, settings_problems = read_settings(settings_table)
     if settings.password_cells:
         raise WorkbookError(f"{SETTINGS.name}!{settings.password_cells[0]}: a password is kept in the workbook, where "

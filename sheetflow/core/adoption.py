@@ -12,6 +12,7 @@ from typing import Any
 from ..schema import (
     COLUMN_SYNONYMS,
     DASHBOARD,
+    FIRED,
     HOLIDAYS,
     LISTS,
     NOTES,
@@ -35,7 +36,7 @@ from .tables import HEADER_SEARCH_ROWS, Table, missing_table, table_from_grid
 
 # The sheets init adds when they are missing, in the order they are added (Sessions only when no sheet is chosen).
 ADDED_SHEETS = (SETTINGS, HOLIDAYS, LISTS, STATUSES, NOTES, TRIGGERS, TASKS, OUTBOX, PROBLEMS, DASHBOARD)
-_OWN_SHEETS = {normalize(schema.name) for schema in (*ADDED_SHEETS, SESSIONS)} | {"_sheetflow_fired"}
+_OWN_SHEETS = {normalize(schema.name) for schema in (*ADDED_SHEETS, SESSIONS, FIRED)}
 _COLUMNS = {normalize(column): column for column in SESSIONS.columns}
 _SYNONYMS = {normalize(header): column for column, headers in COLUMN_SYNONYMS.items() for header in headers}
 
@@ -53,10 +54,12 @@ class AdoptionRefused(WorkbookError):
 
 @dataclass(frozen=True)
 class SheetChoice:
-    """The sheet to adopt as the Sessions sheet (None: add a new one), and why, in words."""
+    """The sheet to adopt as the Sessions sheet (None: add a new one), and why, in words; or why none can be
+    chosen (refused), to be told with every other reason init stops."""
 
     sheet: str | None
     reason: str
+    refused: str = ""
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,6 @@ class Adoption(Outcome):
 
     choice: SheetChoice = SheetChoice(SESSIONS.name, "")
     mapped: list[Mapped] = field(default_factory=list)
-    unmapped: list[str] = field(default_factory=list)  # Settings mappings dropped: their header is gone
     new_sheets: list[str] = field(default_factory=list)
     new_columns: dict[str, list[str]] = field(default_factory=dict)  # real sheet name -> columns added
     session_ids: tuple[int, int, int] = (0, 0, 0)  # (how many, first, last)
@@ -89,64 +91,93 @@ class Adoption(Outcome):
     def summary(self) -> str:
         if self.nothing_to_do:
             return "nothing to do: the workbook already has everything sheetflow needs"
-        sheets, columns = len(self.new_sheets), sum(len(c) for c in self.new_columns.values())
-        parts = [f"{sheets} sheet{'s' if sheets != 1 else ''}", f"{columns} column{'s' if columns != 1 else ''}"]
-        done = f"{' and '.join(parts)} added"
-        count = self.session_ids[0]
-        if count:
-            done += f", {count} Session ID{'s' if count != 1 else ''} given"
-        if self.settings_rows:
-            done += f", {len(self.settings_rows)} Settings row{'s' if len(self.settings_rows) != 1 else ''} written"
-        return f"init would do this — {done}; nothing was written (--dry-run)" if self.dry_run else f"init: {done}"
+        columns = sum(len(c) for c in self.new_columns.values())
+        done = [
+            text
+            for count, text in (
+                (len(self.new_sheets), _counted(len(self.new_sheets), "sheet") + " added"),
+                (columns, _counted(columns, "column") + " added"),
+                (
+                    self.starter_statuses,
+                    _counted(self.starter_statuses, "starter status", "starter statuses") + " added",
+                ),
+                (self.session_ids[0], _counted(self.session_ids[0], "Session ID") + " given"),
+                (len(self.settings_rows), _counted(len(self.settings_rows), "Settings row") + " written"),
+            )
+            if count
+        ]
+        if self.dry_run:
+            return f"init would do this — {', '.join(done)}; nothing was written (--dry-run)"
+        return f"init: {', '.join(done)}"
 
     @property
     def details(self) -> dict[str, Any]:
         """The plan for --json."""
-        return {"sessions_sheet": self.choice.sheet or SESSIONS.name, "sessions_sheet_reason": self.choice.reason,
-                "mapped": [dataclasses.asdict(m) for m in self.mapped], "unmapped": self.unmapped,
-                "new_sheets": self.new_sheets, "new_columns": self.new_columns,
-                "session_ids": dict(zip(("count", "first", "last"), self.session_ids, strict=True)),
-                "starter_statuses": self.starter_statuses, "settings_rows": dict(self.settings_rows),
-                "dry_run": self.dry_run, "nothing_to_do": self.nothing_to_do}
+        return {
+            "sessions_sheet": self.choice.sheet or SESSIONS.name,
+            "sessions_sheet_reason": self.choice.reason,
+            "mapped": [dataclasses.asdict(m) for m in self.mapped],
+            "new_sheets": self.new_sheets,
+            "new_columns": self.new_columns,
+            "session_ids": dict(zip(("count", "first", "last"), self.session_ids, strict=True)),
+            "starter_statuses": self.starter_statuses,
+            "settings_rows": dict(self.settings_rows),
+            "dry_run": self.dry_run,
+            "nothing_to_do": self.nothing_to_do,
+        }
 
     def plan_lines(self) -> list[str]:
         sheet = self.choice.sheet or SESSIONS.name
         lines = [f"Sessions sheet: {sheet} — {self.choice.reason}"]
         if self.mapped:
-            lines.append("Columns read under your headers: " + ", ".join(
-                f'{m.column} = "{m.header}" ({m.source})' for m in self.mapped))
-        lines += [f"No longer mapped: {text}" for text in self.unmapped]
+            lines.append(
+                "Columns read under your headers: "
+                + ", ".join(f'{m.column} = "{m.header}" ({m.source})' for m in self.mapped)
+            )
         if self.new_sheets:
-            lines.append("Sheets added: " + ", ".join(
-                f"{name} (a starter cycle of {self.starter_statuses} statuses to rename and extend)"
-                if name == STATUSES.name and self.starter_statuses else name for name in self.new_sheets))
+            lines.append(
+                "Sheets added: "
+                + ", ".join(
+                    f"{name} (a starter cycle of {self.starter_statuses} statuses to rename and extend)"
+                    if name == STATUSES.name and self.starter_statuses
+                    else name
+                    for name in self.new_sheets
+                )
+            )
         elif self.starter_statuses:
             lines.append(f"Statuses: a starter cycle of {self.starter_statuses} statuses to rename and extend")
         for name, columns in self.new_columns.items():
             lines.append(f"Columns added to {name}, right of its headers: {', '.join(columns)}")
         count, first, last = self.session_ids
         if count:
-            lines.append(f"Session IDs given to {count} row{'s' if count != 1 else ''} without one: "
-                         + (str(first) if count == 1 else f"{first} to {last}"))
+            lines.append(
+                f"Session IDs given to {count} row{'s' if count != 1 else ''} without one: "
+                + (str(first) if count == 1 else f"{first} to {last}")
+            )
         if self.settings_rows:
-            lines.append("Settings rows: " + ", ".join(f"{name} = {value or '(blank)'}"
-                                                     for name, value in self.settings_rows))
+            lines.append(
+                "Settings rows: " + ", ".join(f"{name} = {value or '(blank)'}" for name, value in self.settings_rows)
+            )
         return lines
 
 
-def choose_sheet(names: Sequence[str], tables: Mapping[str, Table], heads: Mapping[str, list[list[Any]]],
-                 requested: str | None) -> SheetChoice:
+def choose_sheet(
+    names: Sequence[str], tables: Mapping[str, Table], heads: Mapping[str, list[list[Any]]], requested: str | None
+) -> SheetChoice:
     """Which sheet holds the sessions: --sessions; else Settings' Sessions sheet; else a sheet named Sessions;
     else the one sheet whose header row reads like a client list (proposed); else a new Sessions sheet."""
     by_name = {normalize(name): name for name in names}
     if requested:
         found = by_name.get(normalize(requested))
         if found is None:
-            raise AdoptionRefused([f'--sessions "{requested}": the workbook has no such sheet — its sheets are '
-                                   f"{_quoted(names)}"])
+            return _refused(
+                f'--sessions "{requested}": the workbook has no such sheet — its sheets are {_quoted(names)}'
+            )
         if normalize(found) in _OWN_SHEETS - {normalize(SESSIONS.name)}:
-            raise AdoptionRefused([f'--sessions "{requested}": {found} is one of sheetflow\'s own sheets — name the '
-                                   "sheet that lists your sessions or clients"])
+            return _refused(
+                f'--sessions "{requested}": {found} is one of sheetflow\'s own sheets — name the '
+                "sheet that lists your sessions or clients"
+            )
         return SheetChoice(found, "chosen with --sessions")
     settings = tables.get(SETTINGS.name)
     mapping = read_mapping(settings)
@@ -154,22 +185,32 @@ def choose_sheet(names: Sequence[str], tables: Mapping[str, Table], heads: Mappi
         found = by_name.get(normalize(mapping.sheet))
         if found is None:
             cell = mapping.cells[SESSIONS_SHEET_SETTING]
-            raise AdoptionRefused([f'{SETTINGS.name}!{cell}: {SESSIONS_SHEET_SETTING} is "{mapping.sheet}", but the '
-                                   "workbook has no such sheet — type the right name there, or run init with "
-                                   "--sessions SHEET"])
+            return _refused(
+                f'{SETTINGS.name}!{cell}: {SESSIONS_SHEET_SETTING} is "{mapping.sheet}", but the '
+                "workbook has no such sheet — type the right name there, or run init with --sessions SHEET"
+            )
         return SheetChoice(found, f"named in Settings ({SESSIONS_SHEET_SETTING})")
     if normalize(SESSIONS.name) in by_name:
         return SheetChoice(by_name[normalize(SESSIONS.name)], "the sheet named Sessions")
-    candidates = [name for name in names if normalize(name) not in _OWN_SHEETS
-                  and looks_like_client_list(heads.get(name, []))]
+    candidates = [
+        name for name in names if normalize(name) not in _OWN_SHEETS and looks_like_client_list(heads.get(name, []))
+    ]
     if len(candidates) > 1:
-        raise AdoptionRefused([f"{_quoted(candidates)} all look like a client list — say which holds your sessions "
-                               "with --sessions SHEET"])
+        return _refused(
+            f"{_quoted(candidates)} all look like a client list — say which holds your sessions with --sessions SHEET"
+        )
     if candidates:
-        return SheetChoice(candidates[0], "proposed: its headers look like a client list (run init with "
-                                          "--sessions SHEET to choose another sheet)")
-    return SheetChoice(None, "added: no sheet looks like a client list (run init with --sessions SHEET to use one "
-                             "of your own sheets)")
+        return SheetChoice(
+            candidates[0],
+            "proposed: its headers look like a client list (run init with --sessions SHEET to choose another sheet)",
+        )
+    return SheetChoice(
+        None, "added: no sheet looks like a client list (run init with --sessions SHEET to use one of your own sheets)"
+    )
+
+
+def _refused(reason: str) -> SheetChoice:
+    return SheetChoice(None, "", refused=reason)
 
 
 def looks_like_client_list(grid: Sequence[Sequence[Any]]) -> bool:
@@ -187,28 +228,45 @@ def _recognised(value: object) -> str | None:
     return _COLUMNS.get(name) or _SYNONYMS.get(name)
 
 
-def plan(tables: Mapping[str, Table], choice: SheetChoice, grid: list[list[Any]], requested: Sequence[str],
-         starter: Sequence[Mapping[str, object]], dry_run: bool = False) -> tuple[Adoption, dict[str, Table]]:
+def plan(
+    tables: Mapping[str, Table],
+    choice: SheetChoice,
+    grid: list[list[Any]],
+    requested: Sequence[str],
+    starter: Sequence[Mapping[str, object]],
+    dry_run: bool = False,
+) -> tuple[Adoption, dict[str, Table]]:
     """The ChangeSet that adopts the workbook, and the tables to write it against (the Sessions one read from
     the chosen sheet with the studio's headers); `starter` is the cycle for a workbook without statuses.
     Refuses, with every reason at once, what it can't do."""
     tables = dict(tables)
     changes = ChangeSet()
     adoption = Adoption(command="init", changes=changes, problems=[], choice=choice, dry_run=dry_run)
-    reasons: list[str] = []
+    reasons: list[str] = [choice.refused] if choice.refused else []
     explicit = _requested_columns(requested, reasons)
     settings = tables.get(SETTINGS.name) or missing_table(SETTINGS.name)
     stored = read_mapping(settings)
     if choice.sheet is None:
-        sessions = Table(sheet=SESSIONS.name, exists=False)
-        if explicit:
+        sessions = missing_table(SESSIONS.name)
+        if explicit and not choice.refused:
             reasons.append("--column needs a sheet of your own to map onto: choose it with --sessions SHEET")
     else:
         sessions = _sessions_table(choice.sheet, grid, explicit)
-        kept = stored.columns if normalize(stored.sheet) == normalize(choice.sheet) else {}  # not another sheet's
-        adoption.mapped, adoption.unmapped = _map_columns(sessions, explicit, kept, reasons)
-        reasons += [f"{sessions.sheet}!{cell}: this column header is used twice on the {sessions.sheet} sheet — "
-                    "rename one of them" for cell in sessions.duplicate_headers]
+        # Settings' column rows are for the sheet it names (one named before is no use here), or for whichever
+        # sheet init adopts when it names none
+        same = normalize(stored.sheet) == normalize(choice.sheet) or SESSIONS_SHEET_SETTING not in stored.rows
+        kept = stored.columns if same else {}
+        left = (
+            {c for c in SESSIONS.columns if setting_for(c) in stored.rows and c not in stored.columns}
+            if same
+            else set()
+        )  # a blank `Column for …` row: the studio chose not to map it
+        adoption.mapped = _map_columns(sessions, explicit, kept, stored.cells, left, reasons)
+        reasons += [
+            f"{sessions.sheet}!{cell}: this column header is used twice on the {sessions.sheet} sheet — "
+            "rename one of them"
+            for cell in sessions.duplicate_headers
+        ]
     if reasons:
         raise AdoptionRefused(reasons)
     tables[SESSIONS.name] = sessions
@@ -241,11 +299,12 @@ def _requested_columns(requested: Sequence[str], reasons: list[str]) -> dict[str
     for text in requested:
         column, equals, header = (part.strip() for part in text.partition("="))
         if not equals or not column or not header:
-            reasons.append(f'--column "{text}": write it as "Client=Client Name" (sheetflow\'s column, =, your '
-                           "header)")
+            reasons.append(f'--column "{text}": write it as "Client=Client Name" (sheetflow\'s column, =, your header)')
         elif normalize(column) not in _COLUMNS:
-            reasons.append(f'--column "{text}": "{column}" is not one of sheetflow\'s Sessions columns — use one of '
-                           f"{', '.join(SESSIONS.columns)}")
+            reasons.append(
+                f'--column "{text}": "{column}" is not one of sheetflow\'s Sessions columns — use one of '
+                f"{', '.join(SESSIONS.columns)}"
+            )
         else:
             columns[_COLUMNS[normalize(column)]] = header
     return columns
@@ -258,26 +317,39 @@ def _sessions_table(sheet: str, grid: list[list[Any]], explicit: Mapping[str, st
     known = set(_COLUMNS) | set(_SYNONYMS) | {normalize(header) for header in explicit.values()}
     scores = [len({normalize(v) for v in values if not is_blank(v)} & known) for values in grid[:HEADER_SEARCH_ROWS]]
     best = max(scores, default=0)
-    header = scores.index(best) if best else next(
-        (i for i, values in enumerate(grid[:HEADER_SEARCH_ROWS]) if any(not is_blank(v) for v in values)), None)
+    header = (
+        scores.index(best)
+        if best
+        else next(
+            (i for i, values in enumerate(grid[:HEADER_SEARCH_ROWS]) if any(not is_blank(v) for v in values)), None
+        )
+    )
     if header is None:  # an empty sheet: sheetflow's headers go in its first row
         return table_from_grid(sheet, grid)
     names = tuple(str(v).strip() for v in grid[header] if not is_blank(v))
     return table_from_grid(sheet, grid, SheetSchema(SESSIONS.name, names))
 
 
-def _map_columns(sessions: Table, explicit: Mapping[str, str], kept: Mapping[str, str],
-                 reasons: list[str]) -> tuple[list[Mapped], list[str]]:
-    """The studio's headers for sheetflow's columns — --column first, then what Settings already said, then
-    common names where they fit — applied to the Sessions table as aliases."""
+def _map_columns(
+    sessions: Table,
+    explicit: Mapping[str, str],
+    kept: Mapping[str, str],
+    cells: Mapping[str, str],
+    left: set[str],
+    reasons: list[str],
+) -> list[Mapped]:
+    """The studio's headers for sheetflow's columns — --column first, then what Settings already says (`cells`:
+    where), then common names where they fit — applied to the Sessions table as aliases. A Settings row whose
+    header has gone stops init rather than be dropped: the studio says what it is called now."""
     headers = {normalize(h): h for h in sessions.headers.values()}
     own = {normalize(c) for c in SESSIONS.columns if normalize(c) in headers}  # sheetflow's names, as headers
     chosen: dict[str, Mapped] = {}
-    unmapped: list[str] = []
     for column, header in explicit.items():
         if normalize(header) not in headers:
-            reasons.append(f'--column "{column}={header}": the {sessions.sheet} sheet has no header "{header}" — its '
-                           f"headers are {_quoted(list(headers.values())) if headers else '(none)'}")
+            reasons.append(
+                f'--column "{column}={header}": the {sessions.sheet} sheet has no header "{header}" — its '
+                f"headers are {_quoted(list(headers.values())) if headers else '(none)'}"
+            )
         elif normalize(header) != normalize(column):
             chosen[column] = Mapped(column, headers[normalize(header)], BY_YOU)
     for column, header in kept.items():
@@ -286,13 +358,18 @@ def _map_columns(sessions: Table, explicit: Mapping[str, str], kept: Mapping[str
         if normalize(header) in headers:
             chosen[column] = Mapped(column, headers[normalize(header)], BY_SETTINGS)
         else:
-            unmapped.append(f'{column} was read from "{header}", which the {sessions.sheet} sheet no longer has')
+            reasons.append(
+                f'{SETTINGS.name}!{cells[setting_for(column)]}: {setting_for(column)} is "{header}", but the '
+                f'{sessions.sheet} sheet has no such header — run init with --column "{column}=HEADER" naming the '
+                "header it has now, or clear that cell"
+            )
     for column, synonyms in COLUMN_SYNONYMS.items():
-        if column in chosen or column in explicit or normalize(column) in own:
+        if column in chosen or column in explicit or column in left or normalize(column) in own:
             continue
         taken = {normalize(m.header) for m in chosen.values()} | own
-        header = next((headers[normalize(s)] for s in synonyms if normalize(s) in headers
-                       and normalize(s) not in taken), None)
+        header = next(
+            (headers[normalize(s)] for s in synonyms if normalize(s) in headers and normalize(s) not in taken), None
+        )
         if header is not None:
             chosen[column] = Mapped(column, header, BY_SYNONYM)
     by_header: dict[str, list[str]] = {}
@@ -301,17 +378,18 @@ def _map_columns(sessions: Table, explicit: Mapping[str, str], kept: Mapping[str
     for header, columns in by_header.items():
         others = [c for c in SESSIONS.columns if normalize(c) == header and c not in chosen]
         if len(columns) + len(others) > 1:
-            reasons.append(f'"{headers[header]}" can hold only one of sheetflow\'s columns, not '
-                           f"{' and '.join(others + columns)} — map the others onto other headers")
+            reasons.append(
+                f'"{headers[header]}" can hold only one of sheetflow\'s columns, not '
+                f"{' and '.join(others + columns)} — map the others onto other headers"
+            )
     for mapped in chosen.values():
         sessions.alias(mapped.column, mapped.header)
-    return [chosen[c] for c in SESSIONS.columns if c in chosen], unmapped
+    return [chosen[c] for c in SESSIONS.columns if c in chosen]
 
 
 def _starter_statuses(statuses: Table | None, starter: Sequence[Mapping[str, object]], adoption: Adoption) -> None:
     """The starter cycle, on a Statuses sheet that is new or holds no status yet."""
-    if statuses is not None and statuses.exists and any(
-            not is_blank(row.get("Description")) for row in statuses.rows):
+    if statuses is not None and statuses.exists and any(not is_blank(row.get("Description")) for row in statuses.rows):
         return
     rows = [{column: value for column, value in row.items() if not is_blank(value)} for row in starter]
     adoption.changes.appends[STATUSES.name] = rows
@@ -334,15 +412,17 @@ def _settings_rows(settings: Table, stored: SessionsMapping, choice: SheetChoice
     if not settings.exists:
         changes.appends[SETTINGS.name] = [
             {"Setting": name, "Value": None if value == "" else value}
-            for name, value in (*SETTING_DEFAULTS.items(), *wanted.items())]
+            for name, value in (*SETTING_DEFAULTS.items(), *wanted.items())
+        ]
         adoption.settings_rows = [(name, value) for name, value in wanted.items()]
         return
-    current = {SESSIONS_SHEET_SETTING: stored.sheet,
-               **{setting_for(column): header for column, header in stored.columns.items()}}
+    current = {
+        SESSIONS_SHEET_SETTING: stored.sheet,
+        **{setting_for(column): header for column, header in stored.columns.items()},
+    }
     for name, value in wanted.items():
         if name in stored.rows:
-            if normalize(current.get(name, SESSIONS.name if name == SESSIONS_SHEET_SETTING else "")) != \
-                    normalize(value):
+            if normalize(current.get(name, "")) != normalize(value):
                 changes.set(SETTINGS.name, stored.rows[name], "Value", value or None)
                 adoption.settings_rows.append((name, value))
         elif value:
@@ -359,7 +439,7 @@ def _give_session_ids(sessions: Table, changes: ChangeSet, adoption: Adoption) -
         session_id = read_text(row.get("Session ID"))
         if session_id:
             used.add(session_key(session_id))
-        elif any(not is_blank(v) for v in row.values[:width or None]):
+        elif any(not is_blank(v) for v in row.values[: width or None]):
             waiting.append(row.number)
     if not waiting:
         return
@@ -368,6 +448,10 @@ def _give_session_ids(sessions: Table, changes: ChangeSet, adoption: Adoption) -
     for offset, number in enumerate(waiting):
         changes.set(SESSIONS.name, number, "Session ID", first + offset)
     adoption.session_ids = (len(waiting), first, first + len(waiting) - 1)
+
+
+def _counted(count: int, word: str, plural: str = "") -> str:
+    return f"{count} {word if count == 1 else plural or word + 's'}"
 
 
 def _quoted(names: Sequence[str]) -> str:

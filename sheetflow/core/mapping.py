@@ -6,12 +6,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..schema import ALL_SHEETS, COLUMN_SETTING_PREFIX, SESSIONS, SESSIONS_SHEET_SETTING, SETTINGS, SheetSchema
+from ..schema import (
+    ALL_SHEETS,
+    COLUMN_SETTING_PREFIX,
+    COLUMN_SYNONYMS,
+    MAPPING_SETTINGS,
+    SESSIONS,
+    SESSIONS_SHEET_SETTING,
+    SETTINGS,
+    SheetSchema,
+)
 from .cells import address, display, normalize, read_text
-from .problems import Problem
+from .problems import Problem, Severity
 from .tables import Table
 
-_COLUMNS = {normalize(column): column for column in SESSIONS.columns}
+_SETTINGS = {normalize(name): name for name in MAPPING_SETTINGS}
 _PREFIX = normalize(COLUMN_SETTING_PREFIX) + " "  # "column for ", so a "Column format" row is not one
 _OTHER_SHEETS = {normalize(schema.name): schema.name for schema in ALL_SHEETS if schema is not SESSIONS}
 
@@ -45,29 +54,36 @@ def read_mapping(settings: Table | None) -> SessionsMapping:
         return mapping
     value_col = settings.columns.get("value", 2)
     for row in settings.rows:
-        name = normalize(row.get("Setting"))
-        if name == normalize(SESSIONS_SHEET_SETTING):
+        typed = normalize(row.get("Setting"))
+        name = _SETTINGS.get(typed)
+        if name == SESSIONS_SHEET_SETTING:
             mapping.cells[SESSIONS_SHEET_SETTING] = address(row.number, value_col)
             mapping.rows[SESSIONS_SHEET_SETTING] = row.number
             chosen = read_text(row.get("Value"))
             if normalize(chosen) in _OTHER_SHEETS:
-                mapping.problems.append(Problem(
-                    SETTINGS.name, mapping.cells[SESSIONS_SHEET_SETTING],
-                    f'{SESSIONS_SHEET_SETTING} is "{display(chosen)}", one of sheetflow\'s own sheets',
-                    "type the name of the sheet that lists your sessions, or clear the cell"))
+                mapping.problems.append(
+                    Problem(
+                        SETTINGS.name,
+                        mapping.cells[SESSIONS_SHEET_SETTING],
+                        f'{SESSIONS_SHEET_SETTING} is "{display(chosen)}", one of sheetflow\'s own sheets',
+                        "type the name of the sheet that lists your sessions, or clear the cell",
+                    )
+                )
                 chosen = ""
             mapping.sheet = chosen if chosen and normalize(chosen) != normalize(SESSIONS.name) else SESSIONS.name
-        elif name.startswith(_PREFIX):
-            cell = address(row.number, value_col)
-            column = _COLUMNS.get(name[len(_PREFIX):])
-            if column is None:
-                mapping.problems.append(Problem(
-                    SETTINGS.name, address(row.number, settings.column_of("Setting")),
+        elif name is None and typed.startswith(_PREFIX):
+            mapping.problems.append(
+                Problem(
+                    SETTINGS.name,
+                    address(row.number, settings.column_of("Setting")),
                     f'"{display(row.get("Setting"))}" names no column of the Sessions sheet',
-                    f'type "{COLUMN_SETTING_PREFIX}" and one of {", ".join(SESSIONS.columns)}, or delete the row'))
-                continue
-            mapping.cells[setting_for(column)] = cell
-            mapping.rows[setting_for(column)] = row.number
+                    f'type "{COLUMN_SETTING_PREFIX}" and one of {", ".join(SESSIONS.columns)}, or delete the row',
+                )
+            )
+        elif name is not None:
+            column = name.removeprefix(COLUMN_SETTING_PREFIX)
+            mapping.cells[name] = address(row.number, value_col)
+            mapping.rows[name] = row.number
             header = read_text(row.get("Value"))
             if header and normalize(header) != normalize(column):
                 mapping.columns[column] = header
@@ -77,17 +93,38 @@ def read_mapping(settings: Table | None) -> SessionsMapping:
 
 
 def check_mapping(mapping: SessionsMapping, sessions: Table) -> list[Problem]:
-    """Settings rows that map a column onto a header the Sessions sheet no longer has (renamed or deleted)."""
+    """Settings rows that map a column onto a header the Sessions sheet no longer has (renamed or deleted), and
+    headers that look like one of sheetflow's columns but are not read as it (until `sheetflow init` maps them)."""
     problems = list(mapping.problems)
     if not sessions.exists:
         return problems
     headers = {normalize(h) for h in sessions.headers.values()}
+    columns = {normalize(h): col for col, h in sessions.headers.items()}
+    for column, synonyms in COLUMN_SYNONYMS.items():
+        if sessions.has(column) or setting_for(column) in mapping.rows:  # read, or left unmapped on purpose
+            continue
+        header = next((s for s in synonyms if normalize(s) in columns), None)
+        if header is not None:
+            problems.append(
+                Problem(
+                    sessions.sheet,
+                    address(sessions.header_row, columns[normalize(header)]),
+                    f'the "{sessions.headers[columns[normalize(header)]]}" column is not read as sheetflow\'s {column}',
+                    f"run `sheetflow init` on the workbook to read it as {column} (or add a Settings row "
+                    f'"{setting_for(column)}" with a blank value to leave it as it is)',
+                    Severity.WARNING,
+                )
+            )
     for column, header in mapping.columns.items():
         if normalize(header) not in headers:
-            problems.append(Problem(
-                SETTINGS.name, mapping.cells.get(setting_for(column), ""),
-                f'{setting_for(column)} is "{display(header)}", but the {sessions.sheet} sheet has no header '
-                f'"{display(header)}", so its {column} column is not read',
-                f"type the header as it stands on the {sessions.sheet} sheet's header row, or delete this Settings "
-                "row"))
+            problems.append(
+                Problem(
+                    SETTINGS.name,
+                    mapping.cells.get(setting_for(column), ""),
+                    f'{setting_for(column)} is "{display(header)}", but the {sessions.sheet} sheet has no header '
+                    f'"{display(header)}", so its {column} column is not read',
+                    f"type the header as it stands on the {sessions.sheet} sheet's header row, or delete this Settings "
+                    "row",
+                )
+            )
     return problems

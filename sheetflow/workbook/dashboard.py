@@ -35,7 +35,7 @@ from ..core.dashboard import (
 )
 from ..schema import DASHBOARD
 from . import package as pkg
-from .sheetxml import cell_xml
+from .sheetxml import ILLEGAL_XML, cell_xml, text_for_excel
 
 if TYPE_CHECKING:
     from .writer import PackageWriter
@@ -187,6 +187,12 @@ def sheet_xml(lay: Layout, styles: pkg.Styles, drawing_rel: str | None, old_xml:
             f"{drawing}</worksheet>")
 
 
+def _attr(text: str) -> str:
+    """Text in an attribute or a formula of a chart: what XML cannot hold (a control character typed into a
+    status name) is left out, the rest escaped."""
+    return escape(ILLEGAL_XML.sub("", text))
+
+
 def rels_xml(relationships) -> str:
     items = "".join(f'<Relationship Id="{rid}" Type="{typ}" Target="{escape(target)}"/>'
                     for rid, typ, target in relationships)
@@ -205,7 +211,7 @@ def drawing_xml(charts: list[Chart]) -> str:
             f"</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from><xdr:to><xdr:col>{c2 - 1}</xdr:col><xdr:colOff>0"
             f"</xdr:colOff><xdr:row>{r2 - 1}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to>"
             f'<xdr:graphicFrame macro=""><xdr:nvGraphicFramePr><xdr:cNvPr id="{number + 1}" '
-            f'name="{escape(chart.name)}" descr="{escape(chart.title)}"/><xdr:cNvGraphicFramePr>'
+            f'name="{_attr(chart.name)}" descr="{_attr(chart.title)}"/><xdr:cNvGraphicFramePr>'
             '<a:graphicFrameLocks noGrp="1"/></xdr:cNvGraphicFramePr></xdr:nvGraphicFramePr>'
             '<xdr:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/></xdr:xfrm><a:graphic>'
             f'<a:graphicData uri="{C_NS}"><c:chart xmlns:c="{C_NS}" xmlns:r="{pkg.REL_NS}" r:id="rId{number}"/>'
@@ -216,7 +222,7 @@ def drawing_xml(charts: list[Chart]) -> str:
 def _text(text: str, size: int, bold: bool = False) -> str:
     b = ' b="1"' if bold else ' b="0"'
     return (f'<c:rich><a:bodyPr/><a:lstStyle/><a:p><a:pPr><a:defRPr sz="{size}"{b}/></a:pPr><a:r>'
-            f'<a:rPr lang="en-US" sz="{size}"{b}/><a:t>{escape(text, quote=False)}</a:t></a:r></a:p></c:rich>')
+            f'<a:rPr lang="en-US" sz="{size}"{b}/><a:t>{text_for_excel(text)}</a:t></a:r></a:p></c:rich>')
 
 
 def _tick_labels(size: int) -> str:
@@ -225,7 +231,7 @@ def _tick_labels(size: int) -> str:
 
 
 def _str_cache(values: list[str]) -> str:
-    points = "".join(f'<c:pt idx="{i}"><c:v>{escape(v, quote=False)}</c:v></c:pt>' for i, v in enumerate(values))
+    points = "".join(f'<c:pt idx="{i}"><c:v>{text_for_excel(v)}</c:v></c:pt>' for i, v in enumerate(values))
     return f'<c:strCache><c:ptCount val="{len(values)}"/>{points}</c:strCache>'
 
 
@@ -241,17 +247,17 @@ def _number(value: float) -> str:
 def chart_xml(chart: Chart, sheet: str) -> str:
     """A horizontal bar chart, the first category at the top: stacked for the board, clustered for the history."""
     col, first, last = chart.categories
-    categories = (f"<c:cat><c:strRef><c:f>{escape(sheet_ref(sheet, col, first, last))}</c:f>"
+    categories = (f"<c:cat><c:strRef><c:f>{_attr(sheet_ref(sheet, col, first, last))}</c:f>"
                   f"{_str_cache(chart.labels)}</c:strRef></c:cat>")
     series = []
     for i, s in enumerate(chart.series):
         name_row, name_col = s.name_cell
         series.append(
             f'<c:ser><c:idx val="{i}"/><c:order val="{i}"/><c:tx><c:strRef>'
-            f"<c:f>{escape(sheet_ref(sheet, name_col, name_row))}</c:f>{_str_cache([s.name])}</c:strRef></c:tx>"
+            f"<c:f>{_attr(sheet_ref(sheet, name_col, name_row))}</c:f>{_str_cache([s.name])}</c:strRef></c:tx>"
             f'<c:spPr><a:solidFill><a:srgbClr val="{s.color}"/></a:solidFill></c:spPr>'
             f'<c:invertIfNegative val="0"/>{categories}<c:val><c:numRef>'
-            f"<c:f>{escape(sheet_ref(sheet, s.col, *s.rows))}</c:f>{_num_cache(s.values)}</c:numRef></c:val></c:ser>")
+            f"<c:f>{_attr(sheet_ref(sheet, s.col, *s.rows))}</c:f>{_num_cache(s.values)}</c:numRef></c:val></c:ser>")
     grouping = "stacked" if chart.stacked else "clustered"
     overlap = '<c:overlap val="100"/>' if chart.stacked else '<c:overlap val="-10"/>'
     unit = f'<c:majorUnit val="{_number(chart.major_unit)}"/>' if chart.major_unit else ""

@@ -43,7 +43,7 @@ _B_ROW_OR_END = re.compile(rb"<(" + _B_NAME + rb")row\b([^>]*?)(?:/>|>(.*?)</" +
                            + rb"sheetData>", re.S)
 _B_ATTR_R = re.compile(rb'(?<![\w:])r="([A-Z]*)(\d+)"')
 _B_HAS_VALUE = re.compile(rb"<" + _B_NAME + rb"(?:v|is|f)\b")
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ESCAPED_LOOKALIKE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 
 
@@ -77,7 +77,7 @@ def text_for_excel(text: str) -> str:
         # Excel counts UTF-16 units; cut there, never inside a surrogate pair
         text = text.encode("utf-16-le")[: 2 * EXCEL_MAX_TEXT].decode("utf-16-le", errors="ignore")
     text = _ESCAPED_LOOKALIKE.sub(r"_x005F_\1", text)
-    text = _ILLEGAL_XML.sub(lambda m: f"_x{ord(m[0]):04X}_", text)
+    text = ILLEGAL_XML.sub(lambda m: f"_x{ord(m[0]):04X}_", text)
     return escape(text, quote=False)
 
 
