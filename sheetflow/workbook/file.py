@@ -19,6 +19,7 @@ from ..core.tables import Table
 from .backups import keep_previous_version
 from .locks import exclusive, lock_holders
 from .reader import open_zip, read_tables
+from .sharedstrings import SharedStrings
 from .writer import PackageWriter
 from .zipio import MemberReader, local_header_matches
 
@@ -29,9 +30,10 @@ class WorkbookFile:
 
     path: Path
     tables: dict[str, Table] = field(default_factory=dict)
+    strings: SharedStrings = field(default_factory=SharedStrings)  # the run's one shared-strings reader
 
     def read(self, sheets: Collection[str] | None = None, whole: Collection[str] = ()) -> dict[str, Table]:
-        self.tables = read_tables(self.path, sheets, whole)
+        self.tables = read_tables(self.path, sheets, whole, strings=self.strings)
         return self.tables
 
     def write(self, changes: ChangeSet) -> None:
@@ -43,7 +45,7 @@ class WorkbookFile:
         try:
             with os.fdopen(fd, "wb") as raw:
                 with open_zip(self.path) as src, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as dst:
-                    written = PackageWriter(src, dst, self.tables, changes).write()
+                    written = PackageWriter(src, dst, self.tables, changes, self.strings).write()
                 raw.flush()
                 os.fsync(raw.fileno())
             _check(tmp, written)

@@ -182,10 +182,16 @@ class Package:
 
     @property
     def strings(self) -> SharedStrings:
-        """The shared-string table, read lazily and once per run (the writer takes the reader's)."""
+        """The shared-string table, read lazily (the run's one reader, when it was handed one)."""
         if self._strings is None:
             self._strings = SharedStrings(self.zf, self.shared_strings_part)
         return self._strings
+
+    def use_strings(self, strings: SharedStrings | None) -> Package:
+        """Read the shared strings through the run's one reader, which goes on where it stopped."""
+        if strings is not None:
+            self._strings = strings.bind(self.zf, self.shared_strings_part)
+        return self
 
     def cell_styles(self) -> Styles:
         """The workbook's styles as they are, to tell which cells show dates (the writer keeps its own copy)."""

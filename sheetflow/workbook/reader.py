@@ -16,7 +16,7 @@ from ..core.problems import WorkbookError
 from ..core.tables import HEADER_SEARCH_ROWS, Row, Table, missing_table, shown_name, table_from_grid
 from ..schema import ALL_SHEETS, NOTES, PROBLEMS, SESSIONS, SETTINGS, SheetSchema
 from . import package as pkg
-from .sharedstrings import excel_text
+from .sharedstrings import SharedStrings, excel_text
 from .zipio import MemberReader
 
 # Sheets read in full; the append-only ones (Notes…) are never read beyond their header row.
@@ -45,16 +45,17 @@ def open_zip(path: Path) -> zipfile.ZipFile:
 
 
 def read_tables(path: Path, sheets: Collection[str] | None = None, whole: Collection[str] = (),
-                mapping: SessionsMapping | None = None) -> dict[str, Table]:
+                mapping: SessionsMapping | None = None, strings: SharedStrings | None = None) -> dict[str, Table]:
     """Every sheet sheetflow knows (or only those named in `sheets`), found by name; a missing one is an empty
-    Table marked as missing. Append-only sheets named in `whole` are read in full (sending reads the Outbox).
+    Table marked as missing. Append-only sheets named in `whole` are read in full (sending reads the Outbox);
+    `strings` is the run's one shared-strings reader (the writer goes on with it).
     The Sessions table is the sheet and headers Settings names (read first), or those `mapping` gives."""
     from python_calamine import CalamineError, CalamineWorkbook
 
     tables: dict[str, Table] = {}
     chosen = mapping or SessionsMapping()
     with open_zip(path) as zf:
-        package = pkg.Package.open(zf)
+        package = pkg.Package.open(zf).use_strings(strings)
         _preflight(zf, package)
         try:
             book = CalamineWorkbook.from_path(str(path))

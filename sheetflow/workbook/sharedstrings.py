@@ -63,42 +63,61 @@ def si_text(body: bytes) -> str:
 
 
 class SharedStrings:
-    """Strings by index, parsed lazily from the part as far as the highest index asked for."""
+    """Strings by index, parsed lazily from the part as far as the highest index asked for. One per run: the
+    reader binds it to its handle on the file, the writer (the Dashboard reads its own cells back) to its own."""
 
-    def __init__(self, zf: zipfile.ZipFile | None, part: str | None):
-        self._zf, self.part = zf, part
+    def __init__(self, zf: zipfile.ZipFile | None = None, part: str | None = None):
+        self._zf: zipfile.ZipFile | None = None
+        self.part: str | None = None
         self._texts: list[str] = []
         self._reader: MemberReader | None = None
         self._buffer = b""
-        self._done = part is None
+        self._at = 0  # where the next <si> is looked for in the buffer
+        self._done = True
+        if zf is not None:
+            self.bind(zf, part)
+
+    def bind(self, zf: zipfile.ZipFile, part: str | None) -> SharedStrings:
+        """Read from this handle: the same part goes on where it stopped, another part starts afresh."""
+        if part != self.part or self._zf is None:
+            self.part, self._texts, self._reader, self._buffer, self._at = part, [], None, b"", 0
+            self._done = part is None
+        elif self._reader is not None and not self._reader.rebind(zf):
+            self._texts, self._reader, self._buffer, self._at = [], None, b"", 0  # can't carry over: start again
+            self._done = False
+        self._zf = zf
+        return self
 
     def get(self, index: int) -> str | None:
         """The text at an index; None when the table has no such string (a damaged cell reference)."""
         while index >= len(self._texts) and not self._done:
-            self._read_more()
+            self._read_more(index)
         return self._texts[index] if 0 <= index < len(self._texts) else None
 
     def all(self) -> list[str]:
         while not self._done:
-            self._read_more()
+            self._read_more(1 << 62)
         return self._texts
 
-    def _read_more(self) -> None:
-        if self._reader is None:
-            assert self._zf is not None and self.part is not None
-            self._reader = MemberReader(self._zf, self._zf.getinfo(self.part))
-        data = self._reader.read(CHUNK)
-        buffer = self._buffer + data
-        end = 0
+    def _read_more(self, upto: int) -> None:
+        """Decode strings from the buffer until `upto` is reached (the rest waits, undecoded), reading more of
+        the part only when the buffer holds no complete string."""
         texts = self._texts
-        for m in _SI.finditer(buffer):
+        for m in _SI.finditer(self._buffer, self._at):
             plain, body = m.groups()
             if plain is not None:
                 texts.append(excel_text(plain) if b"_x" in plain else plain.decode("utf-8", errors="replace"))
             else:
                 texts.append("" if body is None else si_text(body))
-            end = m.end()
-        self._buffer = buffer[end:]
+            self._at = m.end()
+            if len(texts) > upto:
+                return
+        if self._reader is None:
+            assert self._zf is not None and self.part is not None
+            self._reader = MemberReader(self._zf, self._zf.getinfo(self.part))
+        data = self._reader.read(CHUNK)
+        self._buffer = self._buffer[self._at:] + data
+        self._at = 0
         if not data:
             self._done = True
             self._reader = None

@@ -323,9 +323,11 @@ class SheetRewriter:
             s = _ATTR_S.search(above, start, end)
         return int(s[1]) if s else 0
 
-    @staticmethod
-    def _style_above_by_position(above: str, col: int) -> int:
+    def _style_above_by_position(self, above: str, col: int) -> int:
         """The row above has no cell numbered for this column; with cells that carry no r, count them."""
+        p = self.prefix
+        if above.count(f'<{p}c r="') == above.count(f"<{p}c ") + above.count(f"<{p}c>"):
+            return 0  # every cell is numbered: there is none above this one
         position = 0
         for m in _CELL.finditer(above):
             r = _ATTR_R.search(m[1])

@@ -16,6 +16,7 @@ from ..core.studio import ChangeSet
 from ..core.tables import Table
 from ..schema import ALL_SHEETS, DASHBOARD, PROBLEMS
 from . import package as pkg
+from .sharedstrings import SharedStrings
 from .sheetxml import LastRowMismatch, SheetPatch, cell_xml, last_value_row, rewrite_sheet
 from .zipio import MemberReader, MemberWriter, copy_member, copy_member_raw
 
@@ -23,9 +24,10 @@ from .zipio import MemberReader, MemberWriter, copy_member, copy_member_raw
 class PackageWriter:
     """Turns a ChangeSet into the new package: patched sheets, grown tables and names, new sheets."""
 
-    def __init__(self, src: zipfile.ZipFile, dst: zipfile.ZipFile, tables: dict[str, Table], changes: ChangeSet):
+    def __init__(self, src: zipfile.ZipFile, dst: zipfile.ZipFile, tables: dict[str, Table], changes: ChangeSet,
+                 strings: SharedStrings | None = None):
         self.src, self.dst, self.tables, self.changes = src, dst, tables, changes
-        self.package = pkg.Package.open(src)
+        self.package = pkg.Package.open(src).use_strings(strings)
         self.replaced: dict[str, bytes] = {}
         self.patches: dict[str, SheetPatch] = {}
         self.added: dict[str, bytes] = {}

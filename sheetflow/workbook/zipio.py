@@ -120,6 +120,14 @@ class MemberReader:
         self._name = info.filename
         self._done = False
 
+    def rebind(self, zf: zipfile.ZipFile) -> bool:
+        """Go on reading through another handle on the same file (offsets and inflate state carry over);
+        False when this member is read through zipfile itself and can't be carried over."""
+        if self._fallback is not None:
+            return False
+        self._fp = zf.fp
+        return True
+
     def read(self, size: int = CHUNK) -> bytes:
         if self._fallback is not None:
             return self._fallback.read(size)
