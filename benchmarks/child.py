@@ -1,6 +1,6 @@
 """One measured operation, run by benchmarks/run.py in a fresh process so its peak memory is its own.
 
-    python benchmarks/child.py {sheetflow|openpyxl} {refresh|apply|change} BOOK.xlsx RESULT.json
+    python benchmarks/child.py {sheetflow|openpyxl} {refresh|apply|change|report} BOOK.xlsx RESULT.json
         [--today YYYY-MM-DD] [--session ID] [--trace] [--profile OUT.prof] [--limit-as BYTES]
 
 The clock starts before sheetflow or openpyxl is imported (a user's command pays for its imports too) and stops
@@ -130,6 +130,18 @@ def _day(value: object) -> dt.date | None:
     return value if isinstance(value, dt.date) else None
 
 
+def _statuses(wb: Any) -> dict[str, tuple[str, int | None, str]]:
+    """Status -> (its session type, its typical duration, its default user)."""
+    ws = wb["Statuses"]
+    col = _columns(ws)
+    found: dict[str, tuple[str, int | None, str]] = {}
+    for r in ws.iter_rows(min_row=2, values_only=True):
+        if r[col["Description"] - 1]:
+            found[r[col["Description"] - 1]] = (r[col["Session Type"] - 1], r[col["Typical Duration"] - 1],
+                                                r[col["Default User"] - 1])
+    return found
+
+
 def _next_statuses(wb: Any) -> dict[str, tuple[str, int | None, str]]:
     """Status -> (next active status in its cycle, its typical duration, its default user)."""
     ws = wb["Statuses"]
@@ -187,8 +199,22 @@ def run_openpyxl(op: str, path: Path, today_s: str, session: str) -> tuple[int, 
         calendar = BusinessCalendar()
         soon = calendar.add_business_days(today, 2)
         flag_c, days_c, due_c = col["Flag"], col["Days Overdue"], col["Due Date"]
-        for row in ws.iter_rows(min_row=2, max_col=max(flag_c, days_c, due_c)):
+        # A book another tool wrote has Due Date and Manual Due blank too (benchmarks/generate.py, xlsxwriter):
+        # fill the blanks as the first refresh does. A sheetflow-shaped book has none, so its edit is unchanged.
+        manual_c, status_c, since_c = col["Manual Due"], col["Status"], col["Status Date"]
+        durations = {status: duration for status, (_, duration, _) in _statuses(wb).items()}
+        for row in ws.iter_rows(min_row=2, max_col=max(flag_c, days_c, due_c, manual_c, status_c, since_c)):
             due = _day(row[due_c - 1].value)
+            manual = row[manual_c - 1]
+            if manual.value in (None, ""):
+                manual.value = "No"
+                cells += 1
+            if due is None and manual.value != "Yes":
+                duration, since = durations.get(row[status_c - 1].value), _day(row[since_c - 1].value)
+                if duration is not None and since is not None:
+                    due = calendar.add_business_days(since, int(duration))
+                    row[due_c - 1].value = due
+                    cells += 1
             flag = days = None
             if due is not None and due < today:
                 flag, days = "Overdue", calendar.days_overdue(due, today)
@@ -216,6 +242,19 @@ def run_openpyxl(op: str, path: Path, today_s: str, session: str) -> tuple[int, 
     saved = time.perf_counter()
     return 0, {"cells_set": cells, "phases": {"edit": round(edited - loaded, 3), "save": round(saved - edited, 3)},
                "loaded_at": loaded}
+
+
+def peak_mb() -> float | None:
+    """This process's peak resident memory in MiB: VmHWM, which belongs to this program alone. ru_maxrss is kept
+    beside it, but Linux carries it over from the parent across fork and exec, so it can never read below the peak
+    the parent had when it started this child."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def main() -> None:
@@ -262,7 +301,8 @@ def main() -> None:
         result["sheetflow_from"] = str(Path(sys.modules["sheetflow"].__file__ or "?").parent)
     result["seconds"] = round(t1 - t0, 3)
     result["startup_seconds"] = round(t0 - started, 3)
-    result["maxrss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    result["ru_maxrss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    result["maxrss_mb"] = peak_mb() or result["ru_maxrss_mb"]
     if args.trace:
         result["sheets_read"] = SHEETS_READ
         result["bytes_read"] = dict(BYTES_READ)

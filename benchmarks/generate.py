@@ -9,7 +9,14 @@ dimension and the tables' ranges grown to the data. Writing 20M+ cells through x
 would take far longer than the benchmark itself.
 
     python benchmarks/generate.py OUT.xlsx N [--notes-per-session 5] [--pending 100] [--seed 1]
-    python benchmarks/generate.py --check      # generate a small book, read it back, run `sheetflow validate`
+    python benchmarks/generate.py OUT.xlsx N --writer xlsxwriter      # the same studio, as another tool writes it
+    python benchmarks/generate.py --check [--writer W]  # generate a small book, read it back, `sheetflow validate`
+
+`--writer` (WRITERS below) says who wrote the file: `sheetflow-shaped` is the streamed book above; `xlsxwriter` is
+the same studio written cell by cell by xlsxwriter through sheetflow's own template code (every text a shared
+string, in the order written, so the small sheets' headers come after the 60,000-odd client strings; the columns a
+first refresh fills left blank); `libreoffice` is the sheetflow-shaped book re-saved by
+`soffice --headless --convert-to xlsx` with a private profile.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import io
 import json
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,6 +53,11 @@ MANUAL_SHARE = 0.02
 CHUNK_ROWS = 5_000
 FORMAT_VERSION = 1  # bump when the generated content changes, so the runner regenerates cached files
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+SHEETFLOW_SHAPED = "sheetflow-shaped"
+WRITERS = (SHEETFLOW_SHAPED, "xlsxwriter", "libreoffice")
+# What a first `sheetflow refresh` fills in on a book another tool wrote (Manual Due is kept where it is Yes, with
+# its hand-typed Due Date): the xlsxwriter book leaves these cells out, as a studio's own export would.
+FILLED_BY_REFRESH = ("Due Date", "Manual Due", "Flag", "Days Overdue")
 
 FIRST_NAMES = ("Emma", "Liam", "Sofia", "Noah", "Olivia", "Ava", "Grace", "Chloe", "Hannah", "Mia", "Zoe", "Isabella",
                "Lucas", "Ethan", "Daniel", "James", "Ryan", "Amelia", "Harper", "Elena", "Mateo", "Aiko", "Priya",
@@ -75,10 +88,20 @@ class Generated:
     seconds: float = 0.0
     bytes: int = 0
     format_version: int = FORMAT_VERSION
+    writer: str = SHEETFLOW_SHAPED
+    writer_seconds: float = 0.0  # xlsxwriter / LibreOffice alone, after the sheetflow-shaped book was generated
 
     def same_parameters(self, other: Generated) -> bool:
-        keys = ("n_sessions", "notes_per_session", "pending", "seed", "today", "format_version")
+        keys = ("n_sessions", "notes_per_session", "pending", "seed", "today", "format_version", "writer")
         return all(getattr(self, k) == getattr(other, k) for k in keys)
+
+
+class WriterUnavailable(RuntimeError):
+    """The tool a writer needs (LibreOffice) is not installed here."""
+
+
+def workbook_name(n: int, writer: str = SHEETFLOW_SHAPED) -> str:
+    return f"studio-{n}.xlsx" if writer == SHEETFLOW_SHAPED else f"studio-{n}-{writer}.xlsx"
 
 
 def sidecar(path: Path) -> Path:
@@ -375,20 +398,31 @@ def _grow_table(xml: bytes, last_row: int) -> bytes:
     return text.encode("utf-8")
 
 
+def _attribute(tag: str, name: str) -> str | None:
+    m = re.search(rf'(?<![\w:]){re.escape(name)}="([^"]*)"', tag)
+    return m[1] if m else None
+
+
 def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name -> worksheet part, from workbook.xml and its rels (the template's own layout)."""
+    """Sheet name -> worksheet part, from workbook.xml and its rels: the template's layout, xlsxwriter's and
+    LibreOffice's (attributes in any order, targets relative to xl/ or absolute)."""
     wb = zf.read("xl/workbook.xml").decode()
     rels = zf.read("xl/_rels/workbook.xml.rels").decode()
-    targets = dict(re.findall(r'Id="(rId\d+)"[^>]*Target="([^"]+)"', rels))
-    sheets = re.findall(r'<sheet name="([^"]+)" sheetId="\d+" r:id="(rId\d+)"', wb)
-    return {name: "xl/" + targets[rid] for name, rid in sheets}
+    targets = {_attribute(tag, "Id"): _attribute(tag, "Target") for tag in re.findall(r"<Relationship\b[^>]*>", rels)}
+    parts = {}
+    for tag in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", wb):
+        name, rid = _attribute(tag, "name"), _attribute(tag, "r:id")
+        target = targets.get(rid) if rid else None
+        if name is not None and target:
+            parts[name] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+    return parts
 
 
 def _table_part(zf: zipfile.ZipFile, sheet_part: str) -> str:
     folder, name = sheet_part.rsplit("/", 1)
     rels = zf.read(f"{folder}/_rels/{name}.rels").decode()
-    target = re.search(r'Target="([^"]+)"', rels)[1]  # type: ignore[index]
-    return "xl/" + target.replace("../", "")
+    tables = [tag for tag in re.findall(r"<Relationship\b[^>]*>", rels) if re.search(r'Type="[^"]*/table"', tag)]
+    return "xl/" + str(_attribute(tables[0], "Target")).replace("../", "")
 
 
 def _write_streamed(zout: zipfile.ZipFile, name: str, head: str, rows: Iterator[str], tail: str,
@@ -481,16 +515,128 @@ def generate(path: Path | str, n_sessions: int, notes_per_session: int = 5, pend
     return info
 
 
+# --- other writers ------------------------------------------------------------------------------------------------
+
+def _plain(value: object) -> object:
+    """A calamine value as the studio's tool would hand it to xlsxwriter: whole numbers as ints."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _rows_of(book: object, sheet: str, columns: tuple[str, ...], blank: tuple[str, ...] = ()) -> list[dict]:
+    grid = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)  # type: ignore[attr-defined]
+    header = [str(c) for c in grid[0]]
+    assert tuple(header[:len(columns)]) == columns, header
+    at = {c: header.index(c) for c in columns}
+    manual = at.get("Manual Due")
+    rows = []
+    for values in grid[1:]:
+        keep_due = manual is not None and values[manual] == "Yes"  # a hand-typed due date is the studio's own
+        rows.append({c: _plain(values[i]) for c, i in at.items()
+                     if values[i] != "" and not (c in blank and not (keep_due and c in ("Due Date", "Manual Due")))})
+    return rows
+
+
+def write_with_xlsxwriter(source: Path, path: Path) -> float:
+    """The studio in `source` (a sheetflow-shaped book) written again by xlsxwriter, cell by cell, through the
+    template's own code (same tables, formats, dropdowns, conditional formats, buttons and small sheets), with
+    the columns a first refresh fills left out. Returns xlsxwriter's seconds."""
+    from unittest import mock
+
+    from python_calamine import CalamineWorkbook
+
+    from sheetflow.workbook import template
+
+    started = time.perf_counter()
+    info = load_sidecar(source)
+    assert info is not None, f"{source} has no sidecar"
+    today = dt.date.fromisoformat(info.today)
+    book = CalamineWorkbook.from_path(str(source))
+    studio = template.sample_studio(today)
+    studio.sessions = _rows_of(book, SESSIONS.name, SESSIONS.columns, FILLED_BY_REFRESH)
+    studio.notes = _rows_of(book, NOTES.name, NOTES.columns)
+    del book
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    # build_workbook(sample=True) writes sample_studio(today): hand it this studio instead
+    with mock.patch.object(template, "sample_studio", lambda _today: studio):
+        template.build_workbook(tmp, sample=True, today=today)
+    tmp.replace(path)
+    return time.perf_counter() - started
+
+
+def soffice_path() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def resave_with_libreoffice(source: Path, path: Path, timeout: float = 3600) -> float:
+    """`source` opened and saved as .xlsx by LibreOffice (headless, a private profile under /tmp, so a desktop
+    LibreOffice or another run is never disturbed). Returns LibreOffice's seconds."""
+    soffice = soffice_path()
+    if soffice is None:
+        raise WriterUnavailable("LibreOffice (soffice) is not installed: the libreoffice writer is skipped")
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="sheetflow-bench-lo-", dir="/tmp" if Path("/tmp").is_dir() else None) \
+            as folder:
+        profile, out = Path(folder) / "profile", Path(folder) / "out"
+        command = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+                   "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(source)]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+        produced = out / (source.stem + ".xlsx")
+        if not produced.exists():
+            raise RuntimeError(f"LibreOffice did not convert {source.name} (exit {done.returncode}): "
+                               f"{(done.stderr or done.stdout)[-500:]}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(produced, path)
+    return time.perf_counter() - started
+
+
+def generate_as(writer: str, path: Path | str, n_sessions: int, notes_per_session: int = 5, pending: int = 100,
+                seed: int = 1, today: dt.date = TODAY, source: Path | None = None,
+                timeout: float = 3600) -> Generated:
+    """A book of the same studio as generate() makes, written by `writer` (WRITERS). The other writers start
+    from the sheetflow-shaped book `source` (generated beside `path` when not given) and keep its sidecar's
+    pending and change ids, which hold for the same studio."""
+    path = Path(path)
+    if writer == SHEETFLOW_SHAPED:
+        return generate(path, n_sessions, notes_per_session, pending, seed, today)
+    if writer not in WRITERS:
+        raise ValueError(f"unknown writer {writer!r}: one of {', '.join(WRITERS)}")
+    if writer == "libreoffice" and soffice_path() is None:
+        raise WriterUnavailable("LibreOffice (soffice) is not installed: the libreoffice writer is skipped")
+    started = time.perf_counter()
+    made_source = source is None
+    if source is None:
+        source = path.with_name(f".{path.stem}-source.xlsx")
+    base = load_sidecar(source)
+    wanted = Generated(path=str(source), n_sessions=n_sessions, notes_per_session=notes_per_session,
+                       pending=pending, seed=seed, today=today.isoformat(), notes_rows=0, notes_capped=False)
+    if base is None or not source.exists() or not base.same_parameters(wanted):
+        base = generate(source, n_sessions, notes_per_session, pending, seed, today)
+    if writer == "xlsxwriter":
+        seconds = write_with_xlsxwriter(source, path)
+    else:
+        seconds = resave_with_libreoffice(source, path, timeout)
+    if made_source:
+        source.unlink(missing_ok=True)
+        sidecar(source).unlink(missing_ok=True)
+    info = Generated(**{**asdict(base), "path": str(path), "writer": writer, "writer_seconds": round(seconds, 2),
+                        "seconds": round(time.perf_counter() - started, 2), "bytes": path.stat().st_size})
+    sidecar(path).write_text(json.dumps(asdict(info), indent=1))
+    return info
+
+
 # --- self-check --------------------------------------------------------------------------------------------------
 
-def check(n: int = 300, pending: int = 20) -> None:
+def check(n: int = 300, pending: int = 20, writer: str = SHEETFLOW_SHAPED) -> None:
     """Generate a small book and read it back with calamine and openpyxl; `sheetflow validate` must find no errors."""
     import openpyxl
     from python_calamine import CalamineWorkbook
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "check.xlsx"
-        info = generate(path, n, pending=pending)
+        info = generate_as(writer, path, n, pending=pending)
         book = CalamineWorkbook.from_path(str(path))
         sessions = book.get_sheet_by_name("Sessions").to_python()
         notes = book.get_sheet_by_name("Notes").to_python()
@@ -504,26 +650,37 @@ def check(n: int = 300, pending: int = 20) -> None:
         clients = [r[col["Client"]] for r in sessions[1:]]
         assert len(set(clients)) == n and len({r[col["Email"]] for r in sessions[1:]}) == n
         assert notes[1][2] == clients[0] and isinstance(notes[1][0], dt.datetime), notes[1]
+        if writer == "xlsxwriter":  # the columns a first refresh fills are blank (a hand-set due date excepted)
+            for column in ("Flag", "Days Overdue"):
+                assert all(r[col[column]] == "" for r in sessions[1:]), column
+            assert all(r[col["Manual Due"]] in ("", "Yes") for r in sessions[1:])
+        if writer != SHEETFLOW_SHAPED:  # every text a shared string, as both tools write them
+            with zipfile.ZipFile(path) as zf:
+                xml = zf.read(_sheet_parts(zf)["Sessions"])
+            assert b't="inlineStr"' not in xml and b't="s"' in xml
         # openpyxl, read-only (streaming) and in full (tables, styles)
         ro = openpyxl.load_workbook(path, read_only=True)
-        ro_rows = list(ro["Sessions"].iter_rows(values_only=True))
-        assert len(ro_rows) == n + 1 and ro_rows[1][1] == clients[0], ro_rows[1]
+        ro_rows = [r for r in ro["Sessions"].iter_rows(values_only=True) if any(v is not None for v in r)]
+        assert len(ro_rows) == n + 1 and ro_rows[1][1] == clients[0], (len(ro_rows), ro_rows[1])
         assert ro["Notes"].max_row == info.notes_rows + 1, ro["Notes"].max_row
         ro.close()
         full = openpyxl.load_workbook(path)
         assert full["Sessions"].tables["SessionsTable"].ref == f"A1:S{n + 1}"
         assert full["Notes"].tables["NotesTable"].ref == f"A1:J{info.notes_rows + 1}"
-        assert full["Sessions"]["F2"].number_format == "yyyy-mm-dd" and full["Sessions"]["F2"].is_date
-        assert full["Notes"]["A2"].number_format == "yyyy-mm-dd hh:mm"
-        assert full["Sessions"]["D2"].number_format == "@"
+        def code(cell: object) -> str:  # LibreOffice escapes the separators: yyyy\-mm\-dd
+            return str(cell.number_format).replace("\\", "")  # type: ignore[attr-defined]
+
+        assert code(full["Sessions"]["F2"]) == "yyyy-mm-dd" and full["Sessions"]["F2"].is_date
+        assert code(full["Notes"]["A2"]) == "yyyy-mm-dd hh:mm"
+        assert code(full["Sessions"]["D2"]) == "@"
         full.close()
         result = subprocess.run([sys.executable, "-m", "sheetflow.cli", "validate", str(path), "--json",
                                  "--today", info.today], capture_output=True, text=True, check=False)
         report = json.loads(result.stdout.strip().splitlines()[-1])
         assert result.returncode == 0 and report["errors"] == 0, (result.returncode, result.stdout[-2000:],
                                                                  result.stderr[-2000:])
-        print(f"check: {n} sessions, {info.notes_rows} Notes rows, {pending} pending — calamine and openpyxl read "
-              f"it back; sheetflow validate: {report['summary']} (exit {result.returncode})")
+        print(f"check ({writer}): {n} sessions, {info.notes_rows} Notes rows, {pending} pending — calamine and "
+              f"openpyxl read it back; sheetflow validate: {report['summary']} (exit {result.returncode})")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -535,16 +692,34 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--compresslevel", type=int, default=6, help="zlib level for the big parts (Excel: ~6)")
     parser.add_argument("--check", action="store_true", help="generate a small book and verify it, then exit")
+    parser.add_argument("--writer", default=SHEETFLOW_SHAPED,
+                        help=f"who writes the book: {', '.join(WRITERS)} (comma-separated with --check)")
+    parser.add_argument("--source", type=Path, help="the sheetflow-shaped book another writer starts from (same "
+                        "parameters; generated beside PATH when not given)")
+    parser.add_argument("--today", type=dt.date.fromisoformat, default=TODAY, help="the studio's today")
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds LibreOffice may take")
     args = parser.parse_args(argv)
     if args.check:
-        check()
+        for writer in args.writer.split(","):
+            try:
+                check(writer=writer)
+            except WriterUnavailable as exc:
+                print(f"check ({writer}): {exc}")
         return
     if args.path is None or args.n is None:
         parser.error("give PATH and N, or --check")
-    info = generate(args.path, args.n, args.notes_per_session, args.pending, args.seed,
-                    compresslevel=args.compresslevel)
+    if args.writer == SHEETFLOW_SHAPED:
+        info = generate(args.path, args.n, args.notes_per_session, args.pending, args.seed, args.today,
+                        compresslevel=args.compresslevel)
+    else:
+        try:
+            info = generate_as(args.writer, args.path, args.n, args.notes_per_session, args.pending, args.seed,
+                               args.today, source=args.source, timeout=args.timeout)
+        except WriterUnavailable as exc:
+            parser.exit(3, f"{exc}\n")
     print(f"{info.path}: {info.n_sessions:,} sessions, {info.notes_rows:,} Notes rows"
           f"{' (capped at the sheet size)' if info.notes_capped else ''}, {len(info.pending_ids)} pending, "
+          f"written by {info.writer}{f' in {info.writer_seconds:.1f} s' if info.writer_seconds else ''}, "
           f"{info.bytes / 1e6:.1f} MB in {info.seconds:.1f} s")
 
 
