@@ -54,8 +54,10 @@ def build(path: Path, sheets: Mapping[str, Rows], tables: Sequence[str] = ()) ->
                     ws.write_datetime(r, c, value, date_fmt)
                 elif isinstance(value, dt.date):
                     ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), date_fmt)
-                elif isinstance(value, str) and value.startswith("="):
-                    ws.write_formula(r, c, value)
+                elif isinstance(value, str) and value.startswith("=") and value.isprintable():
+                    ws.write_formula(r, c, value)  # xlsxwriter writes a formula's text raw: control characters
+                elif isinstance(value, str):  # would make the XML one no reader opens; Excel never saves that
+                    ws.write_string(r, c, value)
                 else:
                     ws.write(r, c, value)
         if name in tables and rows:

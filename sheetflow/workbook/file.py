@@ -18,7 +18,7 @@ from ..core.studio import ChangeSet
 from ..core.tables import Table
 from .backups import keep_previous_version
 from .locks import exclusive, lock_holders
-from .reader import open_zip, read_tables
+from .reader import damaged_part, open_zip, read_tables
 from .sharedstrings import SharedStrings
 from .writer import PackageWriter
 from .zipio import MemberReader, local_header_matches
@@ -48,7 +48,7 @@ class WorkbookFile:
                     written = PackageWriter(src, dst, self.tables, changes, self.strings).write()
                 raw.flush()
                 os.fsync(raw.fileno())
-            _check(tmp, written)
+            _check(tmp, written, self.path)
             shutil.copymode(self.path, tmp)
             keep_previous_version(self.path)
             os.replace(tmp, self.path)
@@ -70,7 +70,7 @@ def _remove_leftovers(path: Path) -> None:
 FULL_CHECK_BYTES = 32 << 20
 
 
-def _check(path: Path, written: list[str]) -> None:
+def _check(path: Path, written: list[str], original: Path) -> None:
     """The new file must open as a zip, every member's local header must agree with its directory entry, and
     each part sheetflow wrote must inflate to its checksum and parse as XML with every namespace prefix bound
     (what Excel, LibreOffice and openpyxl refuse is never put in place) — parts over 32 MB excepted: their
@@ -91,6 +91,10 @@ def _check(path: Path, written: list[str]) -> None:
                 if parser is not None:
                     parser.Parse(b"", True)
     except ExpatError as exc:
+        with zipfile.ZipFile(original) as before:
+            broken_before = damaged_part(before)
+        if broken_before:  # the workbook's own part was already not XML a reader accepts
+            raise WorkbookError(broken_before) from None
         raise WorkbookError(f"the new workbook failed its check: the part {name} would not open ({exc}); the "
                             "original is untouched — please report this") from None
     except (zipfile.BadZipFile, KeyError, OSError) as exc:

@@ -46,6 +46,16 @@ def test_a_big_table_is_read_only_as_far_as_asked():
     assert strings.get(3) == f"client {3 * 2654435761 % 10**9}"
     assert len(strings._texts) < 200_000  # one megabyte's worth, not the whole table
     assert strings.get(199_999) == f"client {199_999 * 2654435761 % 10**9}"
+    assert strings.get(100_000) == f"client {100_000 * 2654435761 % 10**9}"  # skipped on the way, decoded now
+    assert strings.all() == [f"client {i * 2654435761 % 10**9}" for i in range(200_000)]
+
+
+def test_strings_skipped_on_the_way_to_a_far_one_are_still_there_when_asked():
+    texts = "".join(f"<x:si><x:t>s{i}</x:t></x:si>" if i % 7 else "<x:si/>" for i in range(300_000))
+    sst = f'<x:sst xmlns:x="{MAIN}">{texts}</x:sst>'
+    strings = SharedStrings(zip_with({"xl/sharedStrings.xml": sst}), "xl/sharedStrings.xml")
+    assert strings.get(299_999) == "" and strings.get(299_998) == "s299998"  # 299,999 is a multiple of 7
+    assert [strings.get(i) for i in (0, 1, 7, 150_001, 299_997)] == ["", "s1", "", "s150001", "s299997"]
 
 
 ALTERNATE_STYLES = (
