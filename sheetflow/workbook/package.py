@@ -393,19 +393,7 @@ def _font_id(text: str, bold: bool, italic: bool, size: int | None) -> tuple[str
     for index, font in enumerate(fonts):
         if font[0] == new.replace("{p}", p):
             return text, index
-    return _append_font(text, new)
-
-
-def _append_font(text: str, element: str) -> tuple[str, int]:
-    blocks = _blocks(text, "fonts")
-    lengths = [len(list(_FONT.finditer(b[3] or ""))) for b in blocks]
-    index = max(lengths)
-    for block, length in sorted(zip(blocks, lengths, strict=True), key=lambda item: -item[0].start()):
-        p = block[1]
-        items = (block[3] or "") + element.replace("{p}", p) * (index + 1 - length)
-        attrs = re.sub(r'\bcount="\d+"', f'count="{index + 1}"', block[2])
-        text = text[:block.start()] + f"<{p}fonts{attrs}>{items}</{p}fonts>" + text[block.end():]
-    return text, index
+    return _append(text, "fonts", "font", new)
 
 
 _BUILTIN_FORMATS = {"General": 0, "0": 1, "0.00": 2, "0%": 9, "0.00%": 10}
