@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 import zipfile
+from array import array
 from html import unescape
+from itertools import accumulate
 
 from .zipio import MemberReader
 
@@ -39,6 +41,18 @@ _T = re.compile(rb"<" + _NAME + rb"t\b[^>]*?(?:/>|>(.*?)</" + _NAME + rb"t>)", r
 _PHONETIC = re.compile(rb"<" + _NAME + rb"rPh\b.*?</" + _NAME + rb"rPh>|<" + _NAME + rb"rPh\b[^>]*/>", re.S)
 _CDATA = re.compile(rb"<!\[CDATA\[(.*?)\]\]>", re.S)
 _EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_END = b"</si>"
+
+
+_PREFIXED_ROOT = re.compile(rb"<[A-Za-z_][\w.\-]*:sst\b")
+
+
+def _plain(data: bytes, prefixed: bool) -> bool:
+    """Strings written as nearly every writer writes them (no namespace prefix, no empty <si/>): then their
+    boundaries are a plain byte string, counted and split in C."""
+    return not prefixed and b"<si/>" not in data
+
+
 CHUNK = 1 << 18  # compressed bytes per step: a few megabytes of strings
 
 
@@ -81,6 +95,10 @@ class SharedStrings:
         self.part: str | None = None
         self._texts: list[str | None] = []  # None: counted, not yet decoded (in a skipped piece)
         self._skipped: list[tuple[int, int, bytes]] = []  # (index of its first string, how many, raw bytes)
+        # a skipped piece's string offsets once asked, by its first index: (sums, step) where the k-th string
+        # starts at sums[k] + k * step (step: the end tag's length, when the sums leave the end tags out)
+        self._starts: dict[int, tuple[array, int]] = {}
+        self._prefixed: bool | None = None  # the part's elements carry a namespace prefix (known at first read)
         self._reader: MemberReader | None = None
         self._buffer = b""
         self._at = 0  # where the next <si> is looked for in the buffer
@@ -92,11 +110,11 @@ class SharedStrings:
         """Read from this handle: the same part goes on where it stopped, another part starts afresh."""
         if part != self.part or self._zf is None:
             self.part, self._texts, self._reader, self._buffer, self._at = part, [], None, b"", 0
-            self._skipped = []
+            self._skipped, self._starts = [], {}
             self._done = part is None
         elif self._reader is not None and not self._reader.rebind(zf):
             self._texts, self._reader, self._buffer, self._at = [], None, b"", 0  # can't carry over: start again
-            self._skipped = []
+            self._skipped, self._starts = [], {}
             self._done = False
         self._zf = zf
         return self
@@ -119,13 +137,25 @@ class SharedStrings:
         return len(self._texts)
 
     def _decode_skipped(self, index: int) -> str | None:
-        for n, (first, count, raw) in enumerate(self._skipped):
+        """One string out of a piece that was only counted: the piece's string boundaries are found once (in
+        C), then just that string is decoded — a head asking for a status name that LibreOffice numbered among
+        the first clients does not decode the 60,000 strings around it."""
+        for first, count, raw in self._skipped:
             if first <= index < first + count:
-                at = first
-                for m in _SI.finditer(raw):
-                    self._texts[at] = _decoded(m)
-                    at += 1
-                del self._skipped[n]
+                found = self._starts.get(first)
+                if found is None:
+                    starts = array("L", [0])
+                    if _plain(raw, self._prefixed):  # the k-th string starts after k end tags: summed in C
+                        starts.extend(accumulate(map(len, raw.split(_END)[:-1])))
+                        found = self._starts[first] = (starts, len(_END))
+                    else:
+                        starts.extend(m.end() for m in _COUNT.finditer(raw))
+                        found = self._starts[first] = (starts, 0)
+                starts, step = found
+                k = index - first
+                at = starts[k] + k * step
+                m = _SI.search(raw, at)
+                self._texts[index] = "" if m is None else _decoded(m)
                 return self._texts[index]
         return None
 
@@ -150,10 +180,18 @@ class SharedStrings:
             return
         # whole strings before the one asked for are counted in C and kept raw: a header that needs string
         # 60,000 (LibreOffice numbers them by first use, Sessions first) does not decode the 59,999 before it
-        count = len(_COUNT.findall(self._buffer))
+        buffer = self._buffer
+        if self._prefixed is None:
+            self._prefixed = _PREFIXED_ROOT.search(buffer, 0, 4096) is not None
+        plain = _plain(buffer, self._prefixed)
+        count = buffer.count(_END) if plain else len(_COUNT.findall(buffer))
         if count and len(texts) + count <= upto:
-            cut = _LAST.match(self._buffer)
-            if cut is not None:
-                self._skipped.append((len(texts), count, self._buffer[:cut.end()]))
+            if plain:
+                cut = buffer.rfind(_END) + len(_END)
+            else:
+                last = _LAST.match(buffer)
+                cut = last.end() if last is not None else -1
+            if cut > 0:
+                self._skipped.append((len(texts), count, buffer[:cut]))
                 texts.extend([None] * count)
-                self._buffer = self._buffer[cut.end():]
+                self._buffer = buffer[cut:]
