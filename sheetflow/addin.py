@@ -58,5 +58,12 @@ def write_run_main(workbook: Path, force: bool = False) -> str:
     if target.exists() and not force:
         return f"{target.name} already exists and was kept (add --force to replace it)"
     name = module_name(workbook)
-    target.write_text(RUN_MAIN.format(workbook=workbook.name, module=name), encoding="utf-8")
+    from .workbook.replace import CannotSave, replace_file
+
+    text = RUN_MAIN.format(workbook=workbook.name, module=name)
+    try:  # sheetflow's one replace: a new .py follows the umask, a replaced one keeps its owner and mode
+        replace_file(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    except CannotSave as exc:
+        return (f"{target.name} was not written: {exc.problem} — {exc.fix}, then run `sheetflow excel runmain "
+                f"{workbook.name}`")
     return f"{target.name} written beside it: the xlwings add-in's Run main button runs {name}.main()"

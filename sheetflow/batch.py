@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,17 +67,37 @@ def _run(path: Path, operation: Operation, write: bool, progress: Progress, only
                 or changes.problems is not None):
             return outcome  # nothing to write (a refused or already-done status-list operation): file untouched
         progress("writing")
-        book.write(changes)
+        outcome.notes += book.write(changes)
     return outcome
 
 
 def validate(path: Path | str, today: dt.date) -> core.Outcome:
     """Check everything and rewrite the Problems sheet; when the workbook is open elsewhere, check only."""
+    from .workbook.limits import sheet_fill
+
     busy = lock_holders(Path(path))
-    outcome = run(path, lambda studio: core.validate(studio, today), write=busy is None)
+    read_only = None if busy else _cannot_save(Path(path))
+    outcome = run(path, lambda studio: core.validate(studio, today, sheet_fill(Path(path), studio.tables)),
+                  write=busy is None and read_only is None)
     if busy:
         raise WorkbookBusy(busy, outcome)
+    if read_only is not None:  # checked all the same: only the Problems sheet could not be brought up to date
+        outcome.notes.append(f"{read_only.problem}, so its Problems sheet was not updated — {read_only.fix} to "
+                             "keep the list in the workbook")
     return outcome
+
+
+def _cannot_save(path: Path):
+    """Why the workbook could not be saved (read-only file, folder or disk), or None."""
+    from .workbook.replace import CannotSave, refuse_unwritable
+
+    if not path.exists():
+        return None
+    try:
+        refuse_unwritable(path)
+    except CannotSave as exc:
+        return exc
+    return None
 
 
 def apply(path: Path | str, today: dt.date, progress: Progress = _quiet) -> core.Outcome:
@@ -92,7 +113,7 @@ def report(path: Path | str, today: dt.date, progress: Progress = _quiet) -> cor
     from .report import rebuild
     from .schema import NOTES
 
-    return run(path, lambda studio: rebuild(studio, today), progress=progress, whole=(NOTES.name,))
+    return run(path, lambda studio: rebuild(studio, today, Path(path)), progress=progress, whole=(NOTES.name,))
 
 
 def change(path: Path | str, session_id: str, today: dt.date, to: str = "", date: str = "", due: str = "",
@@ -128,66 +149,81 @@ def new(path: Path | str, sample: bool = False, today: dt.date | None = None, fo
     from .addin import write_run_main
 
     today = today or dt.date.today()
+    kept: list[Path] = []
     with exclusive(path):
-        _write_new(path, lambda target: build_workbook(target, sample=sample, today=today,
-                                                       macros=path.suffix.lower() == ".xlsm"))
+        notes = _write_new(path, lambda target: build_workbook(target, sample=sample, today=today,
+                                                               macros=path.suffix.lower() == ".xlsm"), kept)
     if sample:
         outcome = report(path, today)  # the sample opens with its whole Dashboard, history included
         outcome.command = "new"
     else:
         outcome = core.Outcome(command="new", changes=core.ChangeSet(), problems=[])
+    outcome.notes += notes
+    if kept:
+        number = next((n for n, b in enumerate(backups(path), start=1) if b.path == kept[0]), 1)
+        outcome.notes.append(f"the file it replaced is kept: `sheetflow restore {path.name}"
+                             f"{f' --pick {number}' if number > 1 else ''}` brings it back")
     outcome.notes.append(write_run_main(path, force=force))
     return outcome
 
 
-def _write_new(path: Path, build: Callable[[object], None]) -> None:
-    """Build into a temporary file beside the target, then replace it in one step (--force keeps the old file
-    whole until the new one is complete)."""
-    import os
-    import tempfile
+def _write_new(path: Path, build: Callable[[Path], None], kept: list[Path]) -> list[str]:
+    """Build into a temporary file beside the target, then replace it in one step; with --force the file it
+    replaces is kept as a backup first (`restore` brings it back, named in `kept`), and keeps its owner, group
+    and mode."""
+    from .workbook.backups import keep_previous_version
+    from .workbook.replace import replace_file
 
-    fd, tmp_name = tempfile.mkstemp(prefix=f".~sheetflow-{path.stem}-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            build(out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp_name, path)
-    finally:
-        Path(tmp_name).unlink(missing_ok=True)
+    def backup(real: Path) -> None:
+        taken = keep_previous_version(real)
+        if taken is not None:
+            kept.append(taken)
+
+    return replace_file(path, build, backup=backup)
 
 
 def restore(path: Path | str, pick: int = 1) -> tuple[Backup, list[Backup]]:
-    """Bring back a previous version (1 = the newest backup); the version replaced is kept as a backup too."""
-    import os
-    import shutil
-    import tempfile
-
-    from .workbook.backups import keep_previous_version, list_backups
+    """Bring back a previous version (1 = the newest backup) once it is known to open as a workbook; the
+    version replaced is kept as a backup too. A damaged backup is refused, naming the next good one."""
+    from .workbook.backups import damaged, first_good, keep_previous_version, list_backups
+    from .workbook.replace import real_path, replace_file
 
     path = Path(path)
-    backups = list_backups(path)
+    real = real_path(path)
+    backups = list_backups(real)
     if not backups:
-        raise WorkbookError(f"there are no backups of {path.name} in {path.parent / '.sheetflow-backups'}")
+        raise WorkbookError(f"there are no backups of {path.name} in {real.parent / '.sheetflow-backups'}")
     if not 1 <= pick <= len(backups):
         raise WorkbookError(f"there are {len(backups)} backups of {path.name}; pick one from 1 to {len(backups)}")
     chosen = backups[pick - 1]
     with exclusive(path):
-        fd, tmp_name = tempfile.mkstemp(prefix=f".~sheetflow-{path.stem}-", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            shutil.copy2(chosen.path, tmp_name)
-            keep_previous_version(path, keep=max(len(backups) + 1, 2))
-            os.replace(tmp_name, path)
-        finally:
-            Path(tmp_name).unlink(missing_ok=True)
+        damage = damaged(chosen.path)
+        if damage:
+            good = first_good(backups, pick)
+            then = (f"the next good one is {good} ({backups[good - 1].label}): sheetflow restore {path.name} --pick "
+                    f"{good}" if good else "no older backup opens either")
+            raise WorkbookError(f"backup {pick} ({chosen.label}, {chosen.path.name}) is damaged — {damage} — so it "
+                                f"was not restored; {then}; nothing was changed")
+
+        def fill(tmp: Path) -> None:
+            with chosen.path.open("rb") as src, tmp.open("wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+
+        def check(tmp: Path) -> None:
+            if damaged(tmp):
+                raise WorkbookError(f"the copy of backup {pick} did not read back whole ({damaged(tmp)}); "
+                                    f"{path.name} was not changed")
+
+        replace_file(path, fill, check=check,
+                     backup=lambda workbook: keep_previous_version(workbook, keep=max(len(backups) + 1, 2)))
     return chosen, backups
 
 
 def backups(path: Path | str) -> list[Backup]:
     from .workbook.backups import list_backups
+    from .workbook.replace import real_path
 
-    return list_backups(Path(path))
+    return list_backups(real_path(Path(path)))
 
 
 @dataclass

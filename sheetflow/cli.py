@@ -204,6 +204,33 @@ def restore(path: Path, listing: bool, pick: int) -> None:
 
 
 @main.group()
+def notes() -> None:
+    """The Notes sheet, the history of every status change."""
+
+
+@notes.command("archive")
+@workbook_argument
+@click.option("--before", "before", required=True, metavar="DATE",
+              help="Move the notes logged before this day (YYYY-MM-DD, or as dates are typed in the workbook).")
+@click.option("--to", "to", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="The archive workbook (default: STEM-notes-archive.xlsx beside PATH); created, or added to.")
+@click.option("--dry-run", is_flag=True, help="Say what would be moved; write nothing.")
+@today_option
+@json_option
+def archive_notes(path: Path, before: str, to: Path | None, dry_run: bool, today, as_json: bool) -> None:
+    """Move the oldest Notes rows into an archive workbook, so Notes never reaches Excel's last row.
+
+    The archive is written and checked first; only then are the rows removed from PATH, which gets a Notes row
+    saying how many went where. `report` reads the archive too when it is beside PATH, so no figure changes.
+    Running it again moves nothing more.
+    """
+    from .archive import archive
+
+    now = dt.datetime.combine(today_of(today), dt.datetime.now().time().replace(microsecond=0)) if today else None
+    run(path, as_json, lambda: archive(path, before, to, dry_run=dry_run, today=today_of(today), now=now))
+
+
+@main.group()
 def excel() -> None:
     """Files for running sheetflow from buttons inside Excel (xlwings)."""
 

@@ -10,13 +10,15 @@ import ssl
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from email.errors import MessageError
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime, formataddr
 
 USUAL_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
 TIMEOUT = 30.0  # seconds for connecting and for each reply: a dead server must not hang a scheduled run
 SETTINGS_FIX = "check SMTP host, SMTP port and SMTP security on the Settings sheet"
+MESSAGE_FIX = "check this row's To, Subject and Body, and SMTP sender on the Settings sheet"
 
 _LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
 _DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
@@ -90,10 +92,39 @@ def recipients(text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+_SENDER = re.compile(r"(?P<name>[^<>]*)<(?P<angle>[^<>]*)>|(?P<bare>[^<>\s()]+)(?:\s*\((?P<comment>[^()<>]*)\))?")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def has_line_break(text: str) -> bool:
+    """A line break inside a cell (Alt+Enter), which no header line and no address may hold."""
+    return len(text.strip().splitlines()) > 1
+
+
+def one_line(text: str) -> str:
+    """Text as one header line: line breaks, tabs and other control characters become single spaces, so what a
+    cell holds can never start a header of its own."""
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def sender_parts(sender: str) -> tuple[str, str]:
+    """The display name and address of an SMTP sender setting ("hello@studio.com", "Studio <hello@studio.com>");
+    ("", "") unless it is exactly one of those, so nothing typed around the address is silently dropped."""
+    found = _SENDER.fullmatch(one_line(sender))
+    if not found:
+        return "", ""
+    if found["angle"] is None:
+        name, address = (found["comment"] or "").strip(), found["bare"]
+    else:
+        name, address = found["name"].strip(), found["angle"].strip()
+        if len(name) > 1 and name[0] == name[-1] == '"':
+            name = name[1:-1].replace('\\"', '"').strip()
+    return (name, address) if _ADDRESS.fullmatch(address) else ("", "")
+
+
 def sender_address(sender: str) -> str:
-    """The address in an SMTP sender setting ("hello@studio.com" or "Studio <hello@studio.com>"); "" if none."""
-    _, address = parseaddr(sender)
-    return address if _ADDRESS.fullmatch(address or "") else ""
+    """The address in an SMTP sender setting; "" if it has none (see sender_parts)."""
+    return sender_parts(sender)[1]
 
 
 def studio_domain(studio: str) -> str:
@@ -111,18 +142,35 @@ def message_id_header(message_id: str, studio: str) -> str:
 
 
 def build_message(email: Email, sender: str, when: dt.datetime, studio: str = "") -> EmailMessage:
-    """A plain-text message with Message-ID, Date, From, To and Subject; `when` is local time."""
+    """A plain-text message with Message-ID, Date, From, To and Subject; `when` is local time. Every header is one
+    line: a display name typed over two lines (Alt+Enter in the Studio cell) is joined, never an error."""
     msg = EmailMessage()
-    name, address = parseaddr(sender)
+    name, address = sender_parts(sender)
+    display = one_line(name or studio)
     msg["Message-ID"] = email.message_id
     msg["Date"] = format_datetime(when.astimezone() if when.tzinfo is None else when)
-    msg["From"] = formataddr((name or studio, address)) if (name or studio) else address
+    msg["From"] = formataddr((display, address)) if display else address
     msg["To"] = ", ".join(email.to)
-    msg["Subject"] = " ".join(email.subject.split())  # a line break in a header would be an injection
+    msg["Subject"] = one_line(email.subject)  # a line break in a header would be an injection
     body = email.body.replace("\r\n", "\n").replace("\r", "\n")
     plain = body.isascii() and all(len(line) <= 78 for line in body.split("\n"))
     msg.set_content(body, cte="7bit" if plain else "quoted-printable")  # 7-bit safe on any server
     return msg
+
+
+def message_problem(email: Email, sender: str, studio: str, when: dt.datetime) -> str:
+    """Why this message can't be put together ("" when it can): asked for every message before any Outbox row is
+    marked, so a message that can't be built is that row's error, never a row left "sending started"."""
+    try:
+        build_message(email, sender, when, studio).as_bytes(policy=SMTP_POLICY)
+    except UnicodeError as exc:
+        where = getattr(exc, "object", "")
+        start = getattr(exc, "start", 0)
+        odd = f" (U+{ord(where[start]):04X})" if isinstance(where, str) and start < len(where) else ""
+        return f"the message holds a broken character{odd} that can't be sent, often left by pasting text"
+    except (ValueError, TypeError, LookupError, MessageError) as exc:
+        return f"the message could not be put together ({_describe(exc)})"
+    return ""
 
 
 class _Stop(Exception):
@@ -207,6 +255,11 @@ def _connect(server: SmtpServer) -> smtplib.SMTP:
         _close(smtp)
         raise _Failure(f"the certificate of {server.where} could not be verified ({exc.verify_message})",
                        "check SMTP host: it must be the name the mail provider gives") from None
+    except UnicodeError:  # smtplib carries only plain characters: a user, password or computer name with an accent
+        _close(smtp)
+        raise _Failure(f"could not log in to {server.where}: the SMTP user, the password or this computer's name "
+                       "holds a character such as an accent that the mail login can't carry",
+                       "use plain letters, digits and signs there (your mail provider's app password works)") from None
     except (OSError, smtplib.SMTPException) as exc:  # refused, unreachable, timed out, TLS failed, hung up
         _close(smtp)
         raise _Failure(f"could not connect to {server.where} ({_describe(exc)})", SETTINGS_FIX) from None
@@ -216,7 +269,12 @@ def _deliver(smtp: smtplib.SMTP, server: SmtpServer, delivery: Delivery, studio:
     """One message, command by command, so that a failure before the end of the data (not sent) is told apart
     from one while waiting for the server's answer to it (unconfirmed)."""
     email = delivery.email
-    payload = build_message(email, server.sender, now(), studio).as_bytes(policy=SMTP_POLICY)
+    try:
+        payload = build_message(email, server.sender, now(), studio).as_bytes(policy=SMTP_POLICY)
+    except (ValueError, TypeError, LookupError, MessageError) as exc:  # checked before the run: never expected here
+        delivery.error = f"not sent: the message could not be put together ({_describe(exc)})"
+        delivery.fix = MESSAGE_FIX
+        return
     data_sent = False
     try:
         code, reply = smtp.mail(sender_address(server.sender))
@@ -232,6 +290,9 @@ def _deliver(smtp: smtplib.SMTP, server: SmtpServer, delivery: Delivery, studio:
                 refused.append(f"{address}: {_reply(code, reply)}")
                 if code == 421:
                     break
+        if not accepted and code == 421:  # the server is closing: not the client's address, and no message after
+            return _refused(smtp, delivery, "not sent: the server closed the connection", code, reply,
+                            "run sheetflow send again")
         if not accepted:
             return _refused(smtp, delivery, f"the server refused {'; '.join(refused)}", 0, b"",
                             "check the client's email address in To")

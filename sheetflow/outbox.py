@@ -20,7 +20,20 @@ from .core.problems import Problem, Severity, WorkbookError
 from .core.settings import PASSWORD_FIX, Settings, read_settings, read_smtp_port, read_smtp_security
 from .core.studio import ChangeSet, Outcome
 from .core.tables import Row, Table
-from .mail import USUAL_PORTS, Delivery, Email, SmtpServer, message_id_header, recipients, send_all, sender_address
+from .mail import (
+    MESSAGE_FIX,
+    USUAL_PORTS,
+    Delivery,
+    Email,
+    SmtpServer,
+    has_line_break,
+    message_id_header,
+    message_problem,
+    one_line,
+    recipients,
+    send_all,
+    sender_address,
+)
 from .schema import OUTBOX, SETTINGS
 from .workbook.file import WorkbookFile, exclusive
 
@@ -109,13 +122,14 @@ def send(path: Path | str, today: dt.date | None = None, *, dry_run: bool = Fals
     with exclusive(path):
         tables = book.read((SETTINGS.name, OUTBOX.name), whole=(OUTBOX.name,))
         settings, settings_problems, outbox, plan = _read(tables, include_late, retry_unconfirmed)
-        outcome = _outcome(plan)
         server = _server(settings, settings_problems, env, timeout) if plan.emails else None
-        first = ChangeSet(new_columns={OUTBOX.name: plan.new_columns} if plan.new_columns else {})
         rows = {row.number: row for row in outbox.rows}
+        started = clock()
+        server = _check_messages(plan, rows, server, settings.studio, started)
+        outcome = _outcome(plan)
+        first = ChangeSet(new_columns={OUTBOX.name: plan.new_columns} if plan.new_columns else {})
         for number, text in plan.errors.items():
             _set_error(first, rows[number], text)
-        started = clock()
         for email in plan.emails:
             _set_error(first, rows[email.key], f"{ATTEMPT} {started:%Y-%m-%d %H:%M} — {_MARKER_HINT}")
         if first.cells or first.new_columns:
@@ -158,16 +172,35 @@ def _clock(today: dt.date | None) -> Clock:
 
 def _dry_run(tables: Mapping[str, Table], env: Mapping[str, str], include_late: bool,
              retry_unconfirmed: bool) -> SendOutcome:
-    settings, settings_problems, _, plan = _read(tables, include_late, retry_unconfirmed)
+    settings, settings_problems, outbox, plan = _read(tables, include_late, retry_unconfirmed)
+    server = _server(settings, settings_problems, env) if plan.emails else None
+    rows = {row.number: row for row in outbox.rows}
+    server = _check_messages(plan, rows, server, settings.studio, dt.datetime.now())
     outcome = _outcome(plan)
     outcome.dry_run = True
-    server = _server(settings, settings_problems, env) if plan.emails else None
     for email in plan.emails:
         outcome.messages.append(_message(email, "would send"))
         outcome.notes.append(f"Outbox row {email.key}: would send to {', '.join(email.to)}: {email.subject}")
     if server is not None:
         outcome.notes.append(f"through {server.where} ({server.security}) as {server.sender}")
     return outcome
+
+
+def _check_messages(plan: _Plan, rows: Mapping[int, Row], server: SmtpServer | None, studio: str,
+                    when: dt.datetime) -> SmtpServer | None:
+    """Build every message before any row is marked: one that can't be built is its row's error (the others still
+    go), never a traceback with rows left "sending started". The server, or None when nothing is left to send."""
+    if server is None:
+        return None
+    ready = []
+    for email in plan.emails:
+        problem = message_problem(email, server.sender, studio, when)
+        if problem:
+            _cannot_send(plan, rows[email.key], problem, MESSAGE_FIX)
+        else:
+            ready.append(email)
+    plan.emails = ready
+    return server if ready else None
 
 
 def _outcome(plan: _Plan) -> SendOutcome:
@@ -217,13 +250,14 @@ def _plan(outbox: Table, studio: str, include_late: bool, retry_unconfirmed: boo
             continue
         channel = read_text(row.get("Channel"))
         if normalize(channel) not in EMAIL_CHANNELS:
-            plan.others[channel or "without a Channel"] += 1
+            plan.others[one_line(channel) or "without a Channel"] += 1
             continue
         error = read_text(row.get("Error"))
         if error.casefold().startswith(ATTEMPT) and not retry_unconfirmed:
             plan.waiting += 1
             plan.problems.append(Problem(
-                OUTBOX.name, _error_cell(row), f"an earlier run was sending this message to {read_text(row.get('To'))} "
+                OUTBOX.name, _error_cell(row), "an earlier run was sending this message to "
+                f"{one_line(read_text(row.get('To')))} "
                 "and stopped before the server's answer was recorded, so it is not sent again",
                 "check whether it arrived (your Sent folder, or ask the client); then type its Sent At, or run "
                 "sheetflow send --retry-unconfirmed to send it again", Severity.WARNING))
@@ -250,14 +284,20 @@ def _plan(outbox: Table, studio: str, include_late: bool, retry_unconfirmed: boo
             _cannot_send(plan, row, "To is blank", "type the client's email address in To, then run sheetflow send "
                          "again (or delete the row)")
             continue
+        if has_line_break(to):
+            _cannot_send(plan, row, f"To ({OUTBOX.name}!{row.cell('To')}) has a line break in it, and an address must "
+                         "be one line", "type the client's email address on one line, like name@example.com (several "
+                         "separated by commas)")
+            continue
         try:
             addresses = recipients(to)
         except ValueError as exc:
             _cannot_send(plan, row, f"To: {exc}", "type the client's email address, like name@example.com (several "
                          "separated by commas)")
             continue
+        subject = one_line(read_text(row.get("Subject")))  # a line break typed in it (Alt+Enter) is joined
         plan.emails.append(Email(key=row.number, message_id=message_id_header(message_id, studio), to=addresses,
-                                 subject=read_text(row.get("Subject")), body=_body(row.get("Body"))))
+                                 subject=subject, body=_body(row.get("Body"))))
     return plan
 
 
@@ -333,24 +373,35 @@ def _server(settings: Settings, problems: list[Problem], env: Mapping[str, str],
     if not host:
         raise WorkbookError(f"{where}: SMTP host is blank, so there is nowhere to send from — type your mail "
                             "provider's SMTP server (such as smtp.gmail.com), or set SHEETFLOW_SMTP_HOST")
+    if any(c.isspace() or not c.isprintable() for c in str(host)):
+        raise WorkbookError(f'{where}: SMTP host "{one_line(str(host))}" has a space or a line break in it — type '
+                            "only the server's name, such as smtp.gmail.com")
     sender, where = value("SMTP sender", settings.smtp_sender)
     if not sender:
         raise WorkbookError(f"{where}: SMTP sender is blank — type the address your emails come from (such as "
                             "hello@yourstudio.com, or Your Studio <hello@yourstudio.com>), or set "
                             "SHEETFLOW_SMTP_SENDER")
     if not sender_address(str(sender)):
-        raise WorkbookError(f'{where}: SMTP sender "{sender}" is not an email address — type one like '
-                            "hello@yourstudio.com")
+        raise WorkbookError(f'{where}: SMTP sender "{one_line(str(sender))}" is not an email address — type one like '
+                            "hello@yourstudio.com, or Your Studio <hello@yourstudio.com>")
     security = str(parsed("SMTP security", settings.smtp_security, read_smtp_security))
     port = parsed("SMTP port", settings.smtp_port, read_smtp_port) or USUAL_PORTS[security]
-    user, _ = value("SMTP user", settings.smtp_user)
-    host, sender, user = str(host), str(sender), str(user)
+    user, where = value("SMTP user", settings.smtp_user)
+    if not str(user).isprintable():
+        raise WorkbookError(f"{where}: SMTP user has a line break or a hidden character in it — type the user name "
+                            "your mail provider gives (usually your email address) on one line")
+    # the sender's display name typed over two lines (Alt+Enter) is layout, not a second header: one line
+    host, sender, user = str(host), one_line(str(sender)), str(user)
     password = env.get(ENV_PREFIX + "PASSWORD", "")
     if password and not user:
         raise WorkbookError("SHEETFLOW_SMTP_PASSWORD is set but SMTP user is blank — type the user name your mail "
                             "provider gives (usually your email address) in the SMTP user row on the Settings sheet")
     if user and not password:
         password = _keyring_password(user, host)
+    if user and not (user + password).isascii():  # the login (AUTH PLAIN, LOGIN) carries only plain characters
+        which = "SMTP user" if not user.isascii() else "the password"
+        raise WorkbookError(f"{which} for {host} holds a character such as an accent that the mail login can't carry "
+                            "— use plain letters, digits and signs there (your mail provider's app password works)")
     if user and security == "none" and host.casefold() not in ("localhost", "127.0.0.1", "::1"):
         raise WorkbookError(f"SMTP security is none, so the password for {host} would cross the network unencrypted "
                             "— set SMTP security to starttls or ssl, as your mail provider says")

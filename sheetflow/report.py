@@ -5,14 +5,18 @@ with — where the studio's work waits.
 A session entered a status on the Date Completed of a Notes row whose To Status is that status, and left it on the
 Date Completed of its next Notes row; a session still in a status has not passed through it. Rows that record a
 rename (`status renamed from "X" to "Y"`, written by `sheetflow statuses rename`) carry older rows' names forward
-to the new ones. Only `report` and the Dashboard button import this module (pandas takes a while to load).
+to the new ones. Notes rows moved to an archive beside the workbook (`sheetflow notes archive`) are read before the
+Notes sheet's, so archiving changes no figure. Only `report` and the Dashboard button import this module (pandas
+takes a while to load).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -68,12 +72,21 @@ class ReportOutcome(core.Outcome):
             "time_in_status": asdict(history) if history is not None else None}}
 
 
-def rebuild(studio: core.Studio, today: dt.date) -> ReportOutcome:
-    """The whole Dashboard: refresh (the board, and every due date and flag it counts), then the time in status."""
+def rebuild(studio: core.Studio, today: dt.date, workbook: Path | None = None) -> ReportOutcome:
+    """The whole Dashboard: refresh (the board, and every due date and flag it counts), then the time in status —
+    from the Notes archives beside `workbook` too, oldest first."""
     refreshed = core.refresh(studio, today)
     outcome = ReportOutcome(**{f.name: getattr(refreshed, f.name) for f in fields(refreshed)})
     outcome.command = "report"
-    history = time_in_status(studio, studio.tables.get(NOTES.name), today)
+    archives = []
+    if workbook is not None:
+        from .archive import read_archives
+
+        archives = read_archives(workbook)
+    history = time_in_status(studio, studio.tables.get(NOTES.name), today, [table for _, table in archives])
+    if archives:
+        outcome.notes.append("time in status read the Notes archive" + ("s " if len(archives) > 1 else " ")
+                             + ", ".join(path.name for path, _ in archives) + " too")
     if outcome.changes.dashboard is not None:
         outcome.changes.dashboard.time_in_status = history
         outcome.dashboard = outcome.changes.dashboard
@@ -93,14 +106,18 @@ def highlights(history: TimeInStatus) -> list[str]:
     return lines
 
 
-def time_in_status(studio: core.Studio, notes: Table | None, today: dt.date) -> TimeInStatus:
-    """Aggregate the Notes rows (read whole) into one StatusTime per status, in workflow order."""
+def time_in_status(studio: core.Studio, notes: Table | None, today: dt.date,
+                   archives: Sequence[Table] = ()) -> TimeInStatus:
+    """Aggregate the Notes rows (read whole), after the archived ones, into one StatusTime per status, in workflow
+    order."""
     history = TimeInStatus(as_of=today)
     statuses = _statuses_in_order(studio)
-    if notes is None or not notes.exists or not notes.has("To Status") or not notes.has("Session ID"):
+    sources = [t for t in (*archives, notes)
+               if t is not None and t.exists and t.has("To Status") and t.has("Session ID")]
+    if not sources:
         history.statuses = [_line(studio, status, key, None) for key, status in statuses if _shown(status, None)]
         return history
-    frame, renames = _history_frame(notes, studio.settings.date_order)
+    frame, renames = _history_frame(sources, studio.settings.date_order)
     history.changes_read = len(frame)
     frame["cycle"] = _session_cycles(studio, frame)
     _apply_renames(frame, renames, studio.workflow.by_type)
@@ -145,10 +162,9 @@ def _line(studio: core.Studio, status: Status, key: str, group: pd.DataFrame | N
     return line
 
 
-def _history_frame(notes: Table, date_order: str) -> tuple[pd.DataFrame, list[Rename]]:
-    """The Notes rows as columns (one pass over rows that may number a million); renames apart. The same few
-    statuses and each session's id recur row after row: each is normalized once."""
-    index = [notes.index(c) for c in COLUMNS]
+def _history_frame(sources: Sequence[Table], date_order: str) -> tuple[pd.DataFrame, list[Rename]]:
+    """The Notes rows as columns (one pass over rows that may number a million; archives first, as one history);
+    renames apart. The same few statuses and each session's id recur row after row: each is normalized once."""
     sessions: list[str] = []
     targets: list[str] = []
     entered: list[object] = []
@@ -157,7 +173,12 @@ def _history_frame(notes: Table, date_order: str) -> tuple[pd.DataFrame, list[Re
     renames: list[Rename] = []
     keys: dict[object, str] = {}
     names: dict[object, str] = {}
-    for position, row in enumerate(notes.rows):
+    rows = ((notes, row) for notes in sources for row in notes.rows)
+    index: list[int | None] = []
+    table: Table | None = None
+    for position, (notes, row) in enumerate(rows):
+        if notes is not table:
+            table, index = notes, [notes.index(c) for c in COLUMNS]
         values = row.values
         width = len(values)
         sid, to, completed, due, note = (values[i - 1] if i is not None and i <= width else None for i in index)

@@ -4,7 +4,6 @@ the batch runner — and its export and print, which write new files and leave t
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import subprocess
 import tempfile
@@ -153,28 +152,43 @@ def _not_the_workbook(path: Path, out: Path) -> None:
 
 
 def _replace(out: Path, write) -> None:
-    """Write beside the target, then put it in place in one step: a failed run leaves no half-written file."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".~sheetflow-{out.stem}-", suffix=out.suffix, dir=out.parent)
-    os.close(fd)
+    """Write beside the target, then put it in place in one step (sheetflow's one replace): a failed run leaves
+    no half-written file; a new file follows the umask, a replaced one keeps its owner, group and mode."""
+    from .workbook.replace import replace_file, saving
+
+    with saving(out.name):
+        out.parent.mkdir(parents=True, exist_ok=True)
     try:
-        write(Path(name))
-        os.replace(name, out)
+        replace_file(out, write)
     except PermissionError:
         raise WorkbookError(f"{out} could not be written — is it open in another program?") from None
-    finally:
-        Path(name).unlink(missing_ok=True)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes Excel or LibreOffice read a CSV cell as a formula
+
+
+def csv_cell(value: object) -> object:
+    """A value as a CSV cell that is safe to open (OWASP "CSV Injection"): numbers stay numbers; text that would
+    start a formula gets a leading apostrophe, so a spreadsheet shows it as text instead of running it."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _write_csv(target: Path, listing: StatusList) -> None:
+    """Text is always quoted and neutralised by csv_cell, so no cell of the list runs as a formula where it opens."""
     import csv
 
-    # utf-8 with a byte-order mark: Excel then opens accented names correctly
+    # utf-8 with a byte-order mark: Excel then opens accented names correctly. QUOTE_NONNUMERIC quotes every text
+    # field (a separator or quote inside it can't start a new cell) and leaves the numbers bare, so they stay numbers
     with target.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(listing.columns)
+        writer = csv.writer(fh, quoting=csv.QUOTE_NONNUMERIC)
+        writer.writerow([csv_cell(c) for c in listing.columns])
         for row in listing.rows:
-            writer.writerow(["" if row[c] is None else row[c] for c in listing.columns])
+            writer.writerow([csv_cell(row[c]) for c in listing.columns])
 
 
 WIDTHS = {"Session Type": 14, "Description": 32, "Sort Order": 10, "Typical Duration": 10, "Initial": 8,
@@ -187,7 +201,10 @@ def write_workbook(target: Path, listing: StatusList) -> None:
     import xlsxwriter
 
     columns = listing.columns
-    workbook = xlsxwriter.Workbook(str(target))
+    # every cell below is written by type (write_string, write_number): a description such as "=HYPERLINK(…)" is
+    # text, never a formula, a link or a number; the options say so for any plain write() too
+    workbook = xlsxwriter.Workbook(str(target), {"strings_to_formulas": False, "strings_to_urls": False,
+                                                 "strings_to_numbers": False})
     header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "bottom": 1, "text_wrap": True,
                                   "valign": "top"})
     plain = workbook.add_format({"valign": "top"})
@@ -202,7 +219,7 @@ def write_workbook(target: Path, listing: StatusList) -> None:
             value = row[column]
             if value is None or value == "":
                 sheet.write_blank(r, col, None, style)
-            elif isinstance(value, int):
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
                 sheet.write_number(r, col, value, style)
             else:
                 sheet.write_string(r, col, str(value), style)

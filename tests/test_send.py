@@ -3,6 +3,7 @@ most once, with Sent At or the server's reply recorded in the row (SPEC §6)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email
 import email.policy
@@ -663,3 +664,176 @@ def test_recipients():
     for bad in ("ann", "ann@example", "ann@@example.com", "ann@example.com\nBcc: x@y.com", "a b@example.com"):
         with pytest.raises(ValueError):
             recipients(bad)
+
+
+# --- Every message is checked before any row is marked (issue 12) ----------------------------------------------
+
+def settings_with(port: int, studio_name: str = "Test Studio", **smtp) -> list[list]:
+    """The SMTP settings of smtp_settings, with the Studio cell holding `studio_name`."""
+    return [["Studio", studio_name] if row[0] == "Studio" else row for row in smtp_settings(port, **smtp)]
+
+
+def book_settings(tmp_path: Path, settings: list[list], rows: list[list]) -> Path:
+    return studio(tmp_path / "studio.xlsx", [], settings=settings, extra={"Outbox": [OUTBOX_HEADER, *rows]},
+                  tables=("Outbox",))
+
+
+def assert_nothing_stuck(book: Path, mailbox: Mailbox) -> None:
+    """No row says "sending started" unless the server really had its whole message."""
+    had = set(mailbox.message_ids())
+    for row in outbox_records(book):
+        if (row["Error"] or "").startswith(outbox.ATTEMPT):
+            assert message_id_header(row["Message ID"], "Test Studio") in had, row
+
+
+@pytest.mark.parametrize(("studio_name", "sender", "shown"), [
+    ("Test\nStudio", "hello@teststudio.example", "Test Studio <hello@teststudio.example>"),  # Alt+Enter
+    ("Test\r\n  Studio", "hello@teststudio.example", "Test Studio <hello@teststudio.example>"),
+    ("Test Studio", "Front\nDesk <desk@teststudio.example>", "Front Desk <desk@teststudio.example>"),
+])
+def test_a_line_break_in_the_studio_or_sender_name_is_joined_and_every_row_is_sent(
+        tmp_path, sheetflow, server, studio_name, sender, shown):
+    mailbox, port = server
+    book = book_settings(tmp_path, settings_with(port, studio_name, sender=sender),
+                         [outbox_row("M-1", "ann@example.com"), outbox_row("M-2", "bob@example.com")])
+    result = sheetflow("send", book)
+    assert result.exit_code == 0, result.output
+    assert "2 emails sent" in result.output
+    ann, bob = mailbox.received
+    assert ann.message["From"] == bob.message["From"] == shown
+    headers = ["Message-ID", "Date", "From", "To", "Subject", "Content-Type", "Content-Transfer-Encoding",
+               "MIME-Version"]
+    assert sorted(ann.message.keys()) == sorted(headers)  # one From, and nothing the name's second line started
+    assert ann.message["Message-ID"] == "<M-1@sheetflow.test-studio>"
+    assert all(isinstance(r["Sent At"], dt.datetime) and r["Error"] is None for r in outbox_records(book))
+
+    again = sheetflow("send", book)
+    assert again.exit_code == 0 and "nothing to send" in again.output and "waiting" not in again.output
+    assert len(mailbox.received) == 2
+
+
+def test_a_line_break_in_an_address_is_that_rows_problem_and_a_subject_is_joined(tmp_path, sheetflow, server):
+    mailbox, port = server
+    book = book_settings(tmp_path, settings_with(port, "Test\nStudio"), [
+        outbox_row("M-1", "ann@example.com"),
+        outbox_row("M-2", "bob@example.com\nBcc: eve@example.com"),
+        outbox_row("M-3", "cy@example.com", subject="Your session\r\nBcc: eve@example.com"),
+        outbox_row("M-4", "dee@example.com\r\n"),  # a line break at the end of the cell is only its edge
+        outbox_row("M-5", "555-0105", channel="Text\nmessage"),
+    ])
+    dry = sheetflow("send", book, "--dry-run")
+    assert dry.exit_code == 1 and "dry run: 3 emails would be sent; 1 could not be" in dry.output
+
+    result = sheetflow("send", book)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert ("Outbox!K3: error: To (Outbox!E3) has a line break in it, and an address must be one line — type the "
+            "client's email address on one line, like name@example.com (several separated by commas)") in lines
+    assert "3 emails sent; 1 not sent; 1 Text message left for you to send" in result.output
+    assert not any(line.startswith("Bcc") for line in lines)  # every problem stays on its own line
+
+    assert [r.to for r in mailbox.received] == [["ann@example.com"], ["cy@example.com"], ["dee@example.com"]]
+    assert all(r.message["Bcc"] is None for r in mailbox.received)
+    assert mailbox.received[1].message["Subject"] == "Your session Bcc: eve@example.com"  # one header, no Bcc
+    ann, bob, cy, dee, _ = outbox_records(book)
+    assert ann["Sent At"] and cy["Sent At"] and dee["Sent At"] and ann["Error"] is None
+    assert bob["Sent At"] is None and bob["Error"].startswith("To (Outbox!E3) has a line break in it")
+    assert_nothing_stuck(book, mailbox)
+
+    again = sheetflow("send", book)  # not yet fixed: the same problem, never "waiting for you to check"
+    assert again.exit_code == 1 and "0 emails sent; 1 not sent" in again.output and "waiting" not in again.output
+    assert len(mailbox.received) == 3
+
+
+@pytest.mark.parametrize(("setting", "value", "message"), [
+    ("host", "127.0.0.1\nsmtp.example.com", 'Settings!B14: SMTP host "127.0.0.1 smtp.example.com" has a space or '
+     "a line break in it — type only the server's name"),
+    ("sender", "hello@teststudio.example\nBcc: eve@example.com",
+     'Settings!B16: SMTP sender "hello@teststudio.example Bcc: eve@example.com" is not an email address'),
+    ("user", "maya\nBcc: eve", "Settings!B18: SMTP user has a line break or a hidden character in it — type the"),
+])
+def test_a_line_break_in_an_smtp_setting_stops_before_any_row_is_marked(tmp_path, sheetflow, server, monkeypatch,
+                                                                       setting, value, message):
+    mailbox, port = server
+    monkeypatch.setenv("SHEETFLOW_SMTP_PASSWORD", "s3cret")
+    book = book_settings(tmp_path, settings_with(port, **{setting: value}), [outbox_row("M-1", "ann@example.com")])
+    before = book.read_bytes()
+    result = sheetflow("send", book)
+    assert result.exit_code == 2, result.output
+    assert message in result.output and len(result.output.strip().splitlines()) == 1
+    assert book.read_bytes() == before and mailbox.received == []
+
+
+@dataclass
+class ClosingMailbox(Mailbox):
+    """A server that answers its nth recipient with 421 and then closes the connection (a relay shutting down,
+    or one that has had enough of this client)."""
+
+    close_at: int = 0
+    recipients_seen: int = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.recipients_seen += 1
+        if self.recipients_seen == self.close_at:
+            asyncio.get_running_loop().call_soon(server.transport.close)  # once the reply below has gone out
+            return "421 4.3.2 Service shutting down, closing transmission channel"
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+@pytest.mark.parametrize("make", [lambda: ClosingMailbox(close_at=2), lambda: Mailbox(hang_up_after=2)],
+                         ids=["421 and closed at the second recipient", "hung up after the second message"])
+def test_a_server_closing_mid_run_leaves_the_truth_in_every_row(tmp_path, sheetflow, start_server, make):
+    mailbox, port = start_server(make())
+    book = book_settings(tmp_path, settings_with(port, "Test\nStudio"), [
+        outbox_row("M-1", "ann@example.com"), outbox_row("M-2", "bob@example.com"),
+        outbox_row("M-3", "cy@example.com")])
+    result = sheetflow("send", book)
+    assert result.exit_code == 1
+    ann, bob, cy = outbox_records(book)
+    assert isinstance(ann["Sent At"], dt.datetime) and ann["Error"] is None
+    assert cy["Sent At"] is None and cy["Error"].startswith("not sent: ") and "before this message" in cy["Error"]
+    if isinstance(mailbox, ClosingMailbox):  # bob's message never reached the server: plainly not sent
+        assert "1 email sent; 2 not sent" in result.output
+        assert bob["Error"] == ("not sent: the server closed the connection (421 4.3.2 Service shutting down, "
+                                "closing transmission channel) — run sheetflow send again")
+        assert cy["Error"] == ("not sent: the server closed the connection before this message — run sheetflow send "
+                               "again")
+    else:  # bob's whole message reached the server: the only row that keeps "sending started"
+        assert "1 email sent; 1 not sent; 1 unconfirmed" in result.output
+        assert bob["Error"].startswith(outbox.ATTEMPT)
+    assert_nothing_stuck(book, mailbox)
+
+    mailbox.hang_up_after = None
+    again = sheetflow("send", book)
+    assert again.exit_code == 0
+    closed = isinstance(mailbox, ClosingMailbox)  # then every row goes; else bob's waits for the studio's check
+    sent = [r["Message ID"] for r in outbox_records(book) if r["Sent At"]]
+    assert sent == (["M-1", "M-2", "M-3"] if closed else ["M-1", "M-3"])
+    assert ("1 waiting for you to check an earlier attempt" in again.output) != closed
+    assert_nothing_stuck(book, mailbox)
+
+
+@PLAIN_LOGIN_ON_LOOPBACK
+def test_a_password_the_login_cant_carry_stops_before_any_row_is_marked(tmp_path, sheetflow, start_server,
+                                                                        monkeypatch):
+    """smtplib's login carries only plain characters: a password with an accent used to raise a traceback after
+    every row had been marked "sending started"."""
+    mailbox, port = start_server(**auth_options("maya@teststudio.example", "pässwort"))
+    book = book_with(tmp_path, port, [outbox_row("M-1", "ann@example.com")], user="maya@teststudio.example")
+    monkeypatch.setenv("SHEETFLOW_SMTP_PASSWORD", "pässwort")
+    before = book.read_bytes()
+    result = sheetflow("send", book)
+    assert result.exit_code == 2
+    assert ("the password for 127.0.0.1 holds a character such as an accent that the mail login can't carry — use "
+            "plain letters, digits and signs there") in result.output
+    assert book.read_bytes() == before and mailbox.received == []
+
+
+def test_sender_settings_are_one_name_and_one_address():
+    """What From and MAIL FROM are built from: exactly an address, or a name and an address; nothing dropped."""
+    assert mail.sender_parts("hello@teststudio.example") == ("", "hello@teststudio.example")
+    assert mail.sender_parts("Smith, John <john@teststudio.example>") == ("Smith, John", "john@teststudio.example")
+    assert mail.sender_parts('"Front Desk" <desk@teststudio.example>') == ("Front Desk", "desk@teststudio.example")
+    assert mail.sender_parts("Front\nDesk <desk@teststudio.example>") == ("Front Desk", "desk@teststudio.example")
+    for bad in ("hello@teststudio.example\nBcc: eve@example.com", "x <a@example.com> y", "the studio"):
+        assert mail.sender_parts(bad) == ("", "")

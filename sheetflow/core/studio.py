@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -32,10 +33,11 @@ from ..schema import (
     YES,
 )
 from .calendar import BusinessCalendar
-from .cells import CellValueError, read_date
+from .cells import CellValueError, address, read_date
 from .changes import AppliedChange, ChangeContext, ChangeRejected, StatusChange, plan_status_change
 from .cycle import Lists, Workflow, read_lists, read_workflow
 from .dashboard import BoardTally, Dashboard
+from .limits import SheetFill, fill_warnings
 from .mapping import check_mapping, read_mapping
 from .problems import Problem, Severity, WorkbookError, count_errors
 from .sessions import Session, flag_for, read_sessions, session_key
@@ -54,6 +56,8 @@ class ChangeSet:
     new_sheets: list[str] = field(default_factory=list)
     problems: list[Problem] | None = None  # the Problems sheet's new contents
     dashboard: Dashboard | None = None  # the Dashboard sheet's new contents
+    # rows cut out of a sheet, (first, last): the rows below move up, appends go below them (`notes archive`)
+    removed_rows: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def set(self, sheet: str, row: int, column: str, value: object) -> None:
         self.cells.setdefault(sheet, {}).setdefault(row, {})[column] = value
@@ -102,6 +106,7 @@ class Outcome:
     tasks: int = 0  # Tasks rows triggers created
     messages: int = 0  # Outbox rows triggers queued
     notes: list[str] = field(default_factory=list)  # anything else to tell the studio owner
+    found: list[Problem] = field(default_factory=list, repr=False)  # the run's own findings, beside the read's
 
     @property
     def errors(self) -> int:
@@ -137,11 +142,28 @@ class Outcome:
         return []
 
 
+PLACEHOLDER_USERS = frozenset({"web_user"})  # what Pyodide (xlwings Lite) answers: nobody's name
+
+
 def operating_system_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user database (a container, Pyodide): leave Updated By to the workbook
+    """The computer login, or "" where there is no real one (Pyodide says web_user): never a placeholder."""
+    if sys.platform == "emscripten":
         return ""
+    try:
+        name = getpass.getuser()
+    except Exception:  # no user database (a container): leave Updated By to the workbook
+        return ""
+    return "" if name in PLACEHOLDER_USERS else name
+
+
+def user_problems(settings: Settings) -> list[Problem]:
+    """Without a Current user or a computer login (xlwings Lite), changes are recorded with no name: say so."""
+    if settings.current_user or operating_system_user():
+        return []
+    return [Problem(SETTINGS.name, settings.cells.get("Current user", ""),
+                    "Current user is blank and this computer gives no user name, so the changes made here are "
+                    "recorded with a blank Updated By", "type your name into Current user on the Settings sheet",
+                    Severity.WARNING)]
 
 
 def check_required(tables: Mapping[str, Table]) -> None:
@@ -185,6 +207,7 @@ def load_studio(tables: Mapping[str, Table], only_session: str | None = None) ->
     problems: list[Problem] = []
     settings, found = read_settings(tables[SETTINGS.name])
     problems += found
+    problems += user_problems(settings)
     problems += check_mapping(read_mapping(tables[SETTINGS.name]), tables[SESSIONS.name])
     holidays_table = tables.get(HOLIDAYS.name) or missing_table(HOLIDAYS.name)
     holidays: set[dt.date] = set()
@@ -209,6 +232,7 @@ def load_studio(tables: Mapping[str, Table], only_session: str | None = None) ->
     triggers, found = read_triggers(tables.get(TRIGGERS.name) or missing_table(TRIGGERS.name), workflow, lists)
     problems += found
     fired = read_ledger(tables.get(FIRED.name) or missing_table(FIRED.name), settings.date_order)
+    problems += [p for table in tables.values() for p in table.notices]  # after the rows were read: streamed ones too
     return Studio(tables=tables, settings=settings, calendar=calendar, lists=lists, workflow=workflow,
                   sessions=sessions, problems=problems, triggers=triggers, fired=fired)
 
@@ -259,9 +283,30 @@ def _state_after(done: AppliedChange) -> SessionState:
 
 
 def _finish(command: str, studio: Studio, changes: ChangeSet, extra: list[Problem], **counts) -> Outcome:
-    problems = _unique(studio.problems + extra)
+    problems = _unique(_still_true(studio, changes) + extra)
     changes.problems = problems
-    return Outcome(command=command, changes=changes, problems=problems, **counts)
+    return Outcome(command=command, changes=changes, problems=problems, found=extra, **counts)
+
+
+def _still_true(studio: Studio, changes: ChangeSet) -> list[Problem]:
+    """What the read found, less what this run's writes made untrue (a problem at a Sessions cell it rewrites was
+    about the old value), plus the inactive-status warning of each session whose Status it wrote."""
+    rows = changes.cells.get(SESSIONS.name)
+    if not rows:
+        return list(studio.problems)
+    sessions = studio.tables[SESSIONS.name]
+    kept = studio.problems
+    if any(p.sheet == sessions.sheet and p.cell for p in kept):
+        written = {address(row, sessions.column_of(column)) for row, columns in rows.items() for column in columns}
+        kept = [p for p in kept if p.sheet != sessions.sheet or p.cell not in written]
+    kept = list(kept)
+    for session in studio.sessions:
+        status = session.status
+        if status is not None and status.inactive and "Status" in rows.get(session.row.number, ()):
+            kept.append(Problem(sessions.sheet, session.row.cell("Status"),
+                                f'Status "{status.description}" is inactive',
+                                "the session may stay there; move it on when its work is done", Severity.WARNING))
+    return kept
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:
@@ -289,8 +334,9 @@ def _record(changes: ChangeSet, applied: AppliedChange, clear_inputs: bool) -> N
     changes.append(NOTES.name, applied.note)
 
 
-def validate(studio: Studio, today: dt.date) -> Outcome:
-    """Check the workflow and the data, and try every pending change without applying it."""
+def validate(studio: Studio, today: dt.date, fill: SheetFill | None = None) -> Outcome:
+    """Check the workflow and the data, and try every pending change without applying it; with `fill` (how far
+    down the growing sheets are used), warn of those 95% full before a run is refused for passing Excel's last row."""
     changes = _structure(studio)
     ctx = studio.context(today)
     extra = []
@@ -300,18 +346,40 @@ def validate(studio: Studio, today: dt.date) -> Outcome:
                 plan_status_change(session, _pending_change(session), ctx)
             except ChangeRejected as rejected:
                 extra.append(rejected.problem)
+    if fill is not None:
+        names = {name: table.sheet for name, table in studio.tables.items()}
+        extra += fill_warnings(fill, names, len(studio.problems) + len(extra), today, _oldest_note(studio))
     return _finish("validate", studio, changes, extra)
 
 
+def _oldest_note(studio: Studio) -> dt.date | None:
+    """The first Notes row's day, from the rows read with its header (Notes is never read whole here)."""
+    notes = studio.tables.get(NOTES.name)
+    if notes is None or not isinstance(notes.rows, list) or not notes.rows:
+        return None
+    value = notes.rows[0].get("Logged At")
+    try:
+        return value.date() if isinstance(value, dt.datetime) else read_date(value, studio.settings.date_order,
+                                                                              notes.date1904)
+    except CellValueError:
+        return None
+
+
 def apply_pending(studio: Studio, today: dt.date, source: str = "batch", now: dt.datetime | None = None) -> Outcome:
-    """Apply every row whose Change To is filled; each row stands alone."""
+    """Apply every row whose Change To is filled; each row stands alone. The run ends on the final state: every
+    session's due date, Flag and Days Overdue as a refresh would leave them (date-based triggers wait for one)."""
+    done = _apply_each("apply", studio, _pending_requests(studio, source), today, now, clear_inputs=True)
+    return _settled(done, studio, today, now, fire=False)
+
+
+def _pending_requests(studio: Studio, source: str) -> list[tuple[Session, StatusChange]]:
     requests = []
     for session in studio.sessions:
         if session.has_pending_change:
             request = _pending_change(session)
             request.source = source
             requests.append((session, request))
-    return _apply_each("apply", studio, requests, today, now, clear_inputs=True)
+    return requests
 
 
 def _apply_each(command: str, studio: Studio, requests: list[tuple[Session, StatusChange]], today: dt.date,
@@ -328,6 +396,8 @@ def _apply_each(command: str, studio: Studio, requests: list[tuple[Session, Stat
             continue
         _record(changes, done, clear_inputs=clear_inputs)
         applied.append(done)
+    for done in applied:
+        _carry(done, cleared=clear_inputs)
     watched = [_state_after(done) for done in applied if studio.triggers.of(done.to)]
     tasks, messages, found = _fire_triggers(studio, changes, watched, today, now)
     return _finish(command, studio, changes, extra + found, applied=applied, rejected=len(extra), tasks=tasks,
@@ -347,24 +417,29 @@ def change_session(studio: Studio, session_id: str, request: StatusChange, today
     except ChangeRejected as rejected:
         return _finish("change", studio, changes, [rejected.problem], rejected=1)
     _record(changes, done, clear_inputs=False)
+    _carry(done, cleared=False)  # so Problems judges the session as the change left it
     tasks, messages, found = _fire_triggers(studio, changes, [_state_after(done)], today, now)
     return _finish("change", studio, changes, found, applied=[done], tasks=tasks, messages=messages)
 
 
 def change_rows(studio: Studio, rows: list[int], today: dt.date, source: str = "button",
                 now: dt.datetime | None = None) -> Outcome:
-    """The Status Change window for the sessions on the selected rows: each moves to its next status."""
+    """The Status Change window for the sessions on the selected rows: each moves to its next status; then, as
+    apply does, every session refreshed as the changes left them."""
     wanted = set(rows)
     requests = [(session, StatusChange(source=source, input_column="Status"))
                 for session in studio.sessions if session.row.number in wanted]
-    return _apply_each("change", studio, requests, today, now, clear_inputs=False)
+    done = _apply_each("change", studio, requests, today, now, clear_inputs=False)
+    return _settled(done, studio, today, now, fire=False)
 
 
-def refresh(studio: Studio, today: dt.date, now: dt.datetime | None = None) -> Outcome:
+def refresh(studio: Studio, today: dt.date, now: dt.datetime | None = None, fire: bool = True) -> Outcome:
     """Recompute non-manual due dates from the current definitions and calendar; rewrite Flag and Days Overdue;
-    fire the triggers whose day has come."""
+    fire the triggers whose day has come (unless `fire` is False); report every pending change that would be
+    refused, as validate does (Problems is rewritten: nothing true may drop off it)."""
     changes = _structure(studio)
     extra: list[Problem] = []
+    ctx = studio.context(today, now)
     overdue = due_soon = 0
     calendar, soon = studio.calendar, studio.settings.due_soon_days
     watched_statuses = studio.triggers.watching  # most sessions sit in statuses no trigger watches: one look-up
@@ -404,7 +479,12 @@ def refresh(studio: Studio, today: dt.date, now: dt.datetime | None = None) -> O
             changes.set(SESSIONS.name, row.number, column, value)
         if watched_statuses and id(status) in watched_statuses:
             watched.append(SessionState(session, status, session.status_date, due, session.assigned_to))
-    tasks, messages, found = _fire_triggers(studio, changes, watched, today, now)
+        if session.change_to:
+            try:
+                plan_status_change(session, _pending_change(session), ctx)
+            except ChangeRejected as rejected:
+                extra.append(rejected.problem)
+    tasks, messages, found = _fire_triggers(studio, changes, watched if fire else [], today, now)
     changes.dashboard = Dashboard(board.board())  # the board only: refresh never reads the Notes history
     return _finish("refresh", studio, changes, extra + found, overdue=overdue, due_soon=due_soon, tasks=tasks,
                    messages=messages)
@@ -421,11 +501,15 @@ def apply_and_refresh(studio: Studio, today: dt.date, source: str = "button",
                       now: dt.datetime | None = None) -> Outcome:
     """Run main: the pending changes, then a refresh of every session as they stand after them — one read, one
     write (inside Excel a second read would not see the first run's writes, and triggers would fire twice)."""
-    applied = apply_pending(studio, today, source=source, now=now)
-    for done in applied.applied:
-        _carry(done)
-    refreshed = refresh(studio, today, now)
-    changes = applied.changes
+    done = _apply_each("main", studio, _pending_requests(studio, source), today, now, clear_inputs=True)
+    return _settled(done, studio, today, now, fire=True)
+
+
+def _settled(done: Outcome, studio: Studio, today: dt.date, now: dt.datetime | None, fire: bool) -> Outcome:
+    """A run's changes followed by a refresh of every session as they left them (SPEC §7: every run ends on the
+    final state), merged into one ChangeSet; Problems is what is wrong after both."""
+    refreshed = refresh(studio, today, now, fire=fire)
+    changes = done.changes
     for sheet, rows in refreshed.changes.cells.items():
         for row, columns in rows.items():
             for column, value in columns.items():
@@ -437,16 +521,19 @@ def apply_and_refresh(studio: Studio, today: dt.date, source: str = "button",
         known += [c for c in columns if c not in known]
     changes.new_sheets += [s for s in refreshed.changes.new_sheets if s not in changes.new_sheets]
     changes.dashboard = refreshed.changes.dashboard
-    problems = _unique(applied.problems + refreshed.problems)
+    found = done.found + refreshed.found
+    problems = _unique(_still_true(studio, changes) + found)
     changes.problems = problems
-    return Outcome(command="main", changes=changes, problems=problems, applied=applied.applied,
-                   rejected=applied.rejected, overdue=refreshed.overdue, due_soon=refreshed.due_soon,
-                   tasks=applied.tasks + refreshed.tasks, messages=applied.messages + refreshed.messages)
+    return Outcome(command=done.command, changes=changes, problems=problems, found=found, applied=done.applied,
+                   rejected=done.rejected, overdue=refreshed.overdue, due_soon=refreshed.due_soon,
+                   tasks=done.tasks + refreshed.tasks, messages=done.messages + refreshed.messages)
 
 
-def _carry(done: AppliedChange) -> None:
-    """The session as the applied change left it, so the refresh after it judges the new state."""
+def _carry(done: AppliedChange, cleared: bool = True) -> None:
+    """The session as the applied change left it (its inputs `cleared` or kept), so what follows judges the new
+    state: the refresh after it, and Problems."""
     session, updates = done.session, done.updates
+    session.unreadable = session.unreadable - set(updates)  # those cells now hold what sheetflow wrote
     session.status = done.to
     session.raw_status = updates.get("Status", done.to.description)
     session.status_date = updates.get("Status Date", session.status_date)
@@ -457,4 +544,5 @@ def _carry(done: AppliedChange) -> None:
     session.assigned_to = updates.get("Assigned To") or session.assigned_to
     session.raw_flag = updates.get("Flag", session.raw_flag)
     session.raw_days_overdue = updates.get("Days Overdue", session.raw_days_overdue)
-    session.change_to = ""
+    if cleared:
+        session.change_to = ""

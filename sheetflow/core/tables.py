@@ -50,6 +50,7 @@ class Table:
     exists: bool = True
     date1904: bool = False  # the workbook counts date serials from 1904-01-01 (numbers read as dates use it)
     aliases: dict[str, str] = field(default_factory=dict)  # sheetflow column -> the studio's header (Settings)
+    notices: list[Any] = field(default_factory=list)  # warnings the reader found (values far from the table)
 
     def index(self, column: str) -> int | None:
         """The 1-based column of a header name (looked up once per name: this is the hot path)."""

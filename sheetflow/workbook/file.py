@@ -3,9 +3,6 @@ patching the package into a temporary file that then replaces the workbook (SPEC
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import zipfile
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -19,6 +16,7 @@ from ..core.tables import Table
 from .backups import keep_previous_version
 from .locks import exclusive, lock_holders
 from .reader import damaged_part, open_zip, read_tables
+from .replace import replace_file
 from .sharedstrings import SharedStrings
 from .writer import PackageWriter
 from .zipio import MemberReader, local_header_matches
@@ -36,35 +34,19 @@ class WorkbookFile:
         self.tables = read_tables(self.path, sheets, whole, strings=self.strings)
         return self.tables
 
-    def write(self, changes: ChangeSet) -> None:
-        """Patch the package into a temporary file beside the workbook, check it, keep the previous version,
-        then replace the workbook in one step: a crash at any moment leaves the old file or the new one."""
-        _remove_leftovers(self.path)
-        fd, tmp_name = tempfile.mkstemp(prefix=_temp_prefix(self.path), suffix=".tmp", dir=self.path.parent)
-        tmp = Path(tmp_name)
-        try:
-            with os.fdopen(fd, "wb") as raw:
-                with open_zip(self.path) as src, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as dst:
-                    written = PackageWriter(src, dst, self.tables, changes, self.strings).write()
-                raw.flush()
-                os.fsync(raw.fileno())
-            _check(tmp, written, self.path)
-            shutil.copymode(self.path, tmp)
-            keep_previous_version(self.path)
-            os.replace(tmp, self.path)
-            _sync_folder(self.path.parent)
-        finally:
-            tmp.unlink(missing_ok=True)
+    def write(self, changes: ChangeSet) -> list[str]:
+        """Patch the package into a temporary file beside the real workbook (through symlinks), check it, keep the
+        previous version, then replace the workbook in one step with its owner, group and mode: a crash at any
+        moment leaves the old file or the new one. Returns what to tell the studio (an owner that changed)."""
+        written: list[str] = []
 
+        def fill(tmp: Path) -> None:
+            with tmp.open("wb") as raw, open_zip(self.path) as src, \
+                    zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as dst:
+                written.extend(PackageWriter(src, dst, self.tables, changes, self.strings).write())
 
-def _temp_prefix(path: Path) -> str:
-    return f".~sheetflow-{path.stem}-"
-
-
-def _remove_leftovers(path: Path) -> None:
-    """Temporary files of a run that was killed: safe to remove, this run holds the workbook's lock."""
-    for leftover in path.parent.glob(f"{_temp_prefix(path)}*.tmp"):
-        leftover.unlink(missing_ok=True)
+        return replace_file(self.path, fill, check=lambda tmp: _check(tmp, written, self.path),
+                            backup=keep_previous_version)
 
 
 FULL_CHECK_BYTES = 32 << 20
@@ -110,16 +92,6 @@ def _xml_checker():
 
     parser.StartDoctypeDeclHandler = no_doctype
     return parser
-
-
-def _sync_folder(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 __all__ = ["WorkbookFile", "exclusive", "lock_holders"]

@@ -72,7 +72,8 @@ def parse_xml(data: bytes, part: str):
     try:
         return SafeET.fromstring(data)
     except SafeET.ParseError as exc:
-        raise WorkbookError(f"the workbook part {part} is damaged ({exc}) — open and re-save it in Excel") from None
+        raise WorkbookError(f"the workbook part {part} is damaged ({exc}) — bring back the last good version "
+                            "(sheetflow restore --list), or open the file in Excel and save it again") from None
     except Exception as exc:  # defusedxml's refusals: entity expansion, external entities, DTDs
         raise WorkbookError(f"the workbook part {part} was refused ({type(exc).__name__}): it is not a safe "
                             "workbook") from None

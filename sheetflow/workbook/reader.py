@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import itertools
 import re
 import zipfile
 from collections.abc import Collection, Iterator
@@ -15,6 +16,7 @@ from ..core.mapping import SessionsMapping, read_mapping
 from ..core.problems import WorkbookError
 from ..core.tables import HEADER_SEARCH_ROWS, Row, Table, missing_table, shown_name, table_from_grid
 from ..schema import ALL_SHEETS, NOTES, PROBLEMS, SESSIONS, SETTINGS, SheetSchema
+from . import extent, integrity
 from . import package as pkg
 from .sharedstrings import SharedStrings, excel_text
 from .zipio import MemberReader
@@ -39,9 +41,15 @@ def open_zip(path: Path) -> zipfile.ZipFile:
     if not magic.startswith(b"PK"):
         raise WorkbookError(f"{path.name} is not an Excel workbook (.xlsx or .xlsm)")
     try:
-        return zipfile.ZipFile(path)
+        zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise WorkbookError(f"{path.name} is damaged or incomplete ({exc}) — restore it from a backup") from None
+    try:
+        integrity.check_members(zf)  # from the zip's directory alone: nothing is unpacked
+    except WorkbookError:
+        zf.close()
+        raise
+    return zf
 
 
 def read_tables(path: Path, sheets: Collection[str] | None = None, whole: Collection[str] = (),
@@ -74,13 +82,19 @@ def read_tables(path: Path, sheets: Collection[str] | None = None, whole: Collec
             elif schema.name in (SESSIONS.name, NOTES.name):  # the big ones (Notes when read whole): streamed
                 if chosen.sheet_of(schema) != schema.name:
                     _check_part(zf, entry.part)  # the studio's own sheet: not among the parts checked above
-                tables[schema.name] = _named(_streamed_table(book, entry.name, schema, chosen.aliases_of(schema)),
-                                             schema)
+                if extent.too_large(zf, entry.part):  # a stray far cell: calamine would allocate the rectangle
+                    table = _sparse_streamed(path, package, entry, schema, chosen.aliases_of(schema))
+                else:
+                    table = _streamed_table(book, entry.name, schema, chosen.aliases_of(schema))
+                tables[schema.name] = _named(table, schema)
+            elif extent.too_large(zf, entry.part):
+                tables[schema.name] = _named(_sparse_table(zf, package, entry, schema), schema)
             else:
                 try:
                     grid = book.get_sheet_by_name(entry.name).to_python(skip_empty_area=False)
                 except Exception as exc:  # calamine's errors carry no common base class
-                    raise WorkbookError(f"the {entry.name} sheet could not be read ({exc})") from None
+                    raise WorkbookError(damaged_part(zf) or f"the {entry.name} sheet could not be read ({exc})") \
+                        from None
                 tables[schema.name] = _named(table_from_grid(entry.name, grid, schema), schema)
             if schema is SETTINGS and mapping is None:
                 chosen = read_mapping(tables[SETTINGS.name])
@@ -104,10 +118,21 @@ def read_grid(path: Path, sheet: str) -> list[list[object]]:
     from python_calamine import CalamineWorkbook
 
     with open_zip(path) as zf:
-        entry = pkg.Package.open(zf).sheet(sheet)
+        package = pkg.Package.open(zf)
+        entry = package.sheet(sheet)
         if entry is None:
             raise WorkbookError(f"the workbook has no {sheet} sheet")
         _check_part(zf, entry.part)
+        if extent.too_large(zf, entry.part):  # a stray far value: cell by cell, the table's columns only
+            styles = package.cell_styles()
+            rows = list(extent.cells(zf, entry.part, lambda attrs, body: _head_value(attrs, body, package, styles)))
+            far = extent.SparseSheet(entry.name, limit=extent.table_limit(rows))
+            by_number = {}
+            for number, values in rows:
+                row = extent.kept(far, number, values)
+                if any(v != "" for v in row):
+                    by_number[number] = row
+            return [by_number.get(r) or [""] * far.limit for r in range(1, max(by_number, default=0) + 1)]
     try:
         return CalamineWorkbook.from_path(str(path)).get_sheet_by_name(entry.name).to_python(skip_empty_area=False)
     except Exception as exc:  # calamine's errors carry no common base class
@@ -120,13 +145,19 @@ MAX_RATIO = 200  # real sheet XML deflates 10-30 times; a zip bomb a thousand ti
 
 def _preflight(zf: zipfile.ZipFile, package: pkg.Package) -> None:
     """Refuse, before any parser sees them, parts that declare entities (expansion attacks) or that are too
-    big or too compressible to be real (zip bombs)."""
+    big or too compressible to be real (zip bombs); then relationships to parts that are not there, and small
+    parts that don't read back whole (the big ones are checked as they are read); XML parts not read here have
+    their prologs looked at, so no DOCTYPE is copied through into a new file."""
     known = {s.name.casefold() for s in ALL_SHEETS}
     parts = [e.part for e in package.sheets if " ".join(e.name.split()).casefold() in known]
     if package.shared_strings_part:
         parts.append(package.shared_strings_part)
     for part in parts:
         _check_part(zf, part)
+    integrity.check_relationships(zf, package)
+    integrity.check_small_parts(zf)
+    checked = set(parts)
+    integrity.check_parts_read(zf, [i.filename for i in zf.infolist() if i.filename not in checked])
 
 
 def _check_part(zf: zipfile.ZipFile, part: str) -> None:
@@ -135,11 +166,7 @@ def _check_part(zf: zipfile.ZipFile, part: str) -> None:
                                      info.file_size > MAX_RATIO * max(info.compress_size, 1)):
         raise WorkbookError(f"the workbook part {part} unpacks to {info.file_size:,} bytes — too large to be "
                             "a real sheet; this file is refused")
-    with MemberReader(zf, info) as fh:
-        head = fh.read(4096)  # the prolog, where a DOCTYPE would stand: no cell is read
-    if _declares_entities(head):
-        raise WorkbookError(f"the workbook part {part} declares XML entities (an entity-expansion attack?) — "
-                            "Excel never writes those; this file is refused")
+    integrity.check_prolog(zf, part)  # up to the root element, where a DOCTYPE would stand: no cell is read
 
 
 def damaged_part(zf: zipfile.ZipFile, limit: int = 64 << 20) -> str | None:
@@ -162,20 +189,6 @@ def damaged_part(zf: zipfile.ZipFile, limit: int = 64 << 20) -> str | None:
     return None
 
 
-def _declares_entities(head: bytes) -> bool:
-    """A DOCTYPE (where entities are declared) can only stand before the root element: look there."""
-    i = 0
-    while (i := head.find(b"<", i)) != -1:
-        if head.startswith((b"<?", b"<!--"), i):
-            end = head.find(b"?>" if head.startswith(b"<?", i) else b"-->", i)
-            if end == -1:
-                return False
-            i = end + 2
-            continue
-        return head.startswith((b"<!DOCTYPE", b"<!ENTITY"), i)
-    return False
-
-
 def _streamed_table(book, name: str, schema: SheetSchema, aliases: dict[str, str] | None = None) -> Table:
     """The Sessions sheet, its rows handed over one at a time as they are read: a million sessions never sit
     in memory twice (calamine's copy plus a Python one)."""
@@ -196,6 +209,60 @@ def _streamed_table(book, name: str, schema: SheetSchema, aliases: dict[str, str
         for values in rows:
             number += 1
             yield Row(number, pad + values if pad else values, table)
+
+    table.rows = stream()
+    return table
+
+
+def _sparse_table(zf: zipfile.ZipFile, package: pkg.Package, entry: pkg.SheetEntry, schema: SheetSchema) -> Table:
+    """A small sheet whose cells span a huge rectangle, read cell by cell: the table's columns, in memory
+    proportional to the cells present; each value beyond them is a warning at its address."""
+    sheet = extent.SparseSheet(entry.name)
+    styles = package.cell_styles()
+    rows = list(extent.cells(zf, entry.part, lambda attrs, body: _head_value(attrs, body, package, styles)))
+    sheet.limit = extent.table_limit(rows)
+    by_number = {}
+    for number, values in rows:
+        kept = extent.kept(sheet, number, values)
+        if any(v != "" for v in kept):
+            by_number[number] = kept
+    empty: list[object] = []  # one list for every absent row: a row far down costs a pointer per row above it
+    grid = [by_number.get(r, empty) for r in range(1, max(by_number, default=0) + 1)]
+    table = table_from_grid(entry.name, grid, schema)
+    table.notices = sheet.problems()
+    return table
+
+
+def _sparse_streamed(path: Path, package: pkg.Package, entry: pkg.SheetEntry, schema: SheetSchema,
+                     aliases: dict[str, str] | None) -> Table:
+    """Sessions (or Notes) whose cells span a huge rectangle, streamed cell by cell from its own handle on the
+    file: only rows that hold values, only the table's columns; the far values become warnings once read."""
+    zf = zipfile.ZipFile(path)
+    own = pkg.Package.open(zf).use_strings(package.strings)  # the run's strings reader, on this handle
+    styles = own.cell_styles()
+    rows = extent.cells(zf, entry.part, lambda attrs, body: _head_value(attrs, body, own, styles))
+    head, pending = [], None
+    for number, values in rows:
+        if number > HEADER_SEARCH_ROWS:
+            pending = (number, values)
+            break
+        head.append((number, values))
+    sheet = extent.SparseSheet(entry.name, limit=extent.table_limit(head))
+    by_number = {number: extent.kept(sheet, number, values) for number, values in head}
+    grid = [by_number.get(r, [""] * sheet.limit) for r in range(1, max(by_number, default=0) + 1)]
+    table = table_from_grid(entry.name, grid, schema, aliases)
+    found = list(table.rows)
+
+    def stream() -> Iterator[Row]:
+        try:
+            yield from found
+            for number, values in itertools.chain([pending] if pending else [], rows):
+                kept = extent.kept(sheet, number, values)
+                if any(v != "" for v in kept):
+                    yield Row(number, kept, table)
+            table.notices.extend(sheet.problems())
+        finally:
+            zf.close()
 
     table.rows = stream()
     return table

@@ -12,6 +12,7 @@ from html import escape, unescape
 from typing import IO
 
 from ..core.cells import address, column_index, to_serial
+from ..core.problems import WorkbookError
 from .package import Styles, join_ref, split_ref
 
 CHUNK = 1 << 20
@@ -45,6 +46,9 @@ _B_ATTR_R = re.compile(rb'(?<![\w:])r="([A-Z]*)(\d+)"')
 _B_HAS_VALUE = re.compile(rb"<" + _B_NAME + rb"(?:v|is|f)\b")
 ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ESCAPED_LOOKALIKE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+# a row's or a cell's reference; `<` is always escaped in text, so these are tags, never cell contents
+_B_REF_IN_TAG = re.compile(rb"(<" + _B_NAME + rb"(?:row|c)\b[^>]*?(?<![\w:])r=\"[A-Z]*)(\d+)\"")
+_B_FORMULA_TAG = re.compile(rb"<" + _B_NAME + rb"f[\s>/]")
 
 
 class LastRowMismatch(Exception):
@@ -61,6 +65,7 @@ class SheetPatch:
     grow_autofilter: tuple[int, int] | None = None  # (old last row, new last row)
     header_row: int = 1  # new cells never take their style from this row or above
     expect_last_value_row: int | None = None  # appended rows were placed after this row: check it on the way
+    remove_rows: tuple[int, int] | None = None  # (first, last) cut out; the rows below move up (`notes archive`)
 
     def set(self, row: int, col: int, value: object) -> None:
         self.cells.setdefault(row, {})[col] = value
@@ -122,6 +127,8 @@ class SheetRewriter:
     def run(self, src: IO[bytes], dst: IO[bytes]) -> None:
         """Rows are scanned as bytes; only the head, the tail and the rows that change are decoded."""
         pending = deque(sorted(self.patch.cells))  # rows to write, in order (a deque: 260,000 pops at 1M)
+        gone = self.patch.remove_rows
+        shift = gone[1] - gone[0] + 1 if gone else 0
         buf = b""
         state = "head"
         last_row = 0
@@ -185,19 +192,25 @@ class SheetRewriter:
                     number = int(r[2]) if r else last_row + 1
                     last_row = number
                     self.rows_seen += 1
+                    row_xml = m[0]
+                    if gone is not None and number >= gone[0]:
+                        if number <= gone[1]:
+                            continue  # cut out
+                        number -= shift
+                        row_xml = self._moved_up(row_xml, shift)
                     emit_new_rows(number)
                     if self.patch.drop_rows_after is not None and number > self.patch.drop_rows_after:
                         continue
                     text: bytes | str
                     if pending and pending[0] == number:
                         pending.popleft()
-                        decoded = m[0].decode("utf-8")
+                        decoded = row_xml.decode("utf-8")
                         text = self._changed_cells_in_place(decoded, number) or \
                             self._changed_row(_ROW_OR_END.match(decoded), number)
                     elif self.orphans and b'si="' in (m[3] or b""):
-                        text = self._adopt_orphans(_ROW_OR_END.match(m[0].decode("utf-8")), number)
+                        text = self._adopt_orphans(_ROW_OR_END.match(row_xml.decode("utf-8")), number)
                     else:
-                        text = m[0]
+                        text = row_xml
                     self.previous_row, self.previous_number = text, number
                     emit(text)
                 buf = buf[pos:]
@@ -244,12 +257,60 @@ class SheetRewriter:
             self._bulk_ok = False
             return buf
         number = int(r[2])
+        if self.patch.remove_rows is not None:
+            return self._bulk_cut(buf, pending, emit, start_tag, stop, last_start, number)
         if pending and pending[0] <= number:
             return buf
         emit(buf[:stop])
         self.previous_row, self.previous_number = buf[last_start:stop], number
         self._bulk_last_row = number
         return buf[stop:]
+
+    def _bulk_cut(self, buf: bytes, pending: deque[int], emit, start_tag: bytes, stop: int, last_start: int,
+                  number: int) -> bytes:
+        """_bulk_copy while rows are cut out: a buffer of rows all inside the cut is dropped whole, one of rows all
+        below it is moved up in one substitution; a buffer across an edge of the cut goes row by row."""
+        first, last = self.patch.remove_rows or (0, 0)
+        first_start = buf.find(start_tag)
+        if first_start == -1 or first_start >= stop:
+            return buf
+        r = _B_ATTR_R.search(buf, first_start, buf.find(b">", first_start))
+        if r is None:
+            self._bulk_ok = False
+            return buf
+        lowest = int(r[2])
+        if first <= lowest and number <= last:
+            self._bulk_last_row = number
+            return buf[stop:]
+        shift = last - first + 1
+        if lowest <= last or (pending and pending[0] <= number - shift):
+            return buf
+        moved = self._moved_up(buf[:stop], shift)
+        emit(moved)
+        self.previous_row, self.previous_number = moved[moved.rfind(start_tag):], number - shift
+        self._bulk_last_row = number
+        return buf[stop:]
+
+    def _moved_up(self, rows: bytes, shift: int) -> bytes:
+        """Rows renumbered `shift` rows up (each row's r and its cells'). A row written as most writers write it
+        (its r first, every `N"` in it a reference) is renumbered by one replace in C; any other by the careful
+        expression. A formula would keep pointing at its old rows: refused, with the way out."""
+        if (b"<f" in rows or b":f" in rows) and _B_FORMULA_TAG.search(rows):  # `in` first: the regex is slow
+            raise WorkbookError("the Notes sheet has formulas in its rows, which moving rows up would leave "
+                                "pointing at the wrong rows — move the formulas to another sheet (or replace them "
+                                "with their values) and run again; nothing was changed")
+        row_tag, cell_tag = f'<{self.prefix}row r="'.encode(), f'<{self.prefix}c r="'.encode()
+        pieces = rows.split(row_tag)
+        out = [_B_REF_IN_TAG.sub(lambda m: b'%s%d"' % (m[1], int(m[2]) - shift), pieces[0])]
+        for piece in pieces[1:]:
+            end = piece.find(b'"')
+            number = piece[:end]
+            if end > 0 and number.isdigit() and piece.count(number + b'"') == piece.count(cell_tag) + 1:
+                out.append(piece.replace(number + b'"', b'%d"' % (int(number) - shift)))
+            else:
+                careful = _B_REF_IN_TAG.sub(lambda m: b'%s%d"' % (m[1], int(m[2]) - shift), row_tag + piece)
+                out.append(careful[len(row_tag):])
+        return row_tag.join(out)
 
     _skipped_to = 0
     _not_here: tuple[int, int] = (0, 0)  # (pending row, buffer size) already looked for in vain
@@ -259,7 +320,8 @@ class SheetRewriter:
         search in C): rows another writer made long (LibreOffice puts seven attributes on each) cost no regex.
         Returns the new position; `_skipped_to` is the number of the last row copied (0 when none was)."""
         self._skipped_to = 0
-        if not (pending and self._bulk_ok and not self.orphans and self.patch.drop_rows_after is None):
+        if not (pending and self._bulk_ok and not self.orphans and self.patch.drop_rows_after is None
+                and self.patch.remove_rows is None):
             return pos
         if self._not_here == (pending[0], len(buf)):
             return pos
@@ -289,17 +351,33 @@ class SheetRewriter:
                 for col in range(int(lo[1]), min(int(hi[1]), 16384) + 1):
                     self.column_styles[col] = int(style[1])
         bounds = self.patch.bounds()
-        if bounds is None:
+        gone = self.patch.remove_rows
+        if bounds is None and gone is None:
             return head
 
         def grow(m: re.Match) -> str:
             old = split_ref(m[2]) or (1, 1, 1, 1)
             c1, r1, c2, r2 = old
+            if gone is not None and r2 >= gone[0]:  # rows cut out: the used area ends higher
+                r2 = max(r2 - (gone[1] - gone[0] + 1) if r2 > gone[1] else gone[0] - 1, r1)
+            if bounds is None:
+                return f"{m[1]}{join_ref(c1, r1, c2, r2)}{m[3]}"
             return f"{m[1]}{join_ref(min(c1, 1), min(r1, 1), max(c2, bounds[1]), max(r2, bounds[0]))}{m[3]}"
 
         return _DIMENSION.sub(grow, head, count=1)
 
     def _tail(self, tail: str) -> str:
+        gone = self.patch.remove_rows
+        if gone is not None:  # an autofilter over rows cut out ends higher (keeping one row below its header)
+
+            def shrink(m: re.Match) -> str:
+                parts = split_ref(m[2])
+                if parts and parts[1] < gone[0] <= parts[3]:
+                    end = parts[3] - (gone[1] - gone[0] + 1) if parts[3] > gone[1] else gone[0] - 1
+                    return f"{m[1]}{join_ref(parts[0], parts[1], parts[2], max(end, parts[1] + 1))}{m[3]}"
+                return m[0]
+
+            tail = _AUTOFILTER.sub(shrink, tail, count=1)
         if self.patch.grow_autofilter:
             old_last, new_last = self.patch.grow_autofilter
 

@@ -9,12 +9,14 @@ import re
 import tempfile
 import zipfile
 from html import escape
+from pathlib import Path
 
-from ..core.cells import address
+from ..core.cells import CellValueError, address, read_date
+from ..core.limits import MAX_COLUMNS, MAX_ROWS, SheetFull, columns_full, rows_full, suggested_cut
 from ..core.problems import Problem
 from ..core.studio import ChangeSet
 from ..core.tables import Table
-from ..schema import ALL_SHEETS, DASHBOARD, PROBLEMS
+from ..schema import ALL_SHEETS, DASHBOARD, NOTES, PROBLEMS
 from . import package as pkg
 from .sharedstrings import SharedStrings
 from .sheetxml import LastRowMismatch, SheetPatch, cell_xml, last_value_row, rewrite_sheet
@@ -153,6 +155,9 @@ class PackageWriter:
 
     def _plan(self) -> None:
         changes = self.changes
+        self._check_columns()
+        for sheet, (first, last) in changes.removed_rows.items():
+            self._remove_rows(sheet, first, last)
         for sheet, rows in changes.cells.items():
             table = self.tables[sheet]
             patch = self.patch_for(sheet)
@@ -172,30 +177,37 @@ class PackageWriter:
         for sheet, rows in changes.appends.items():
             if sheet not in changes.new_sheets:
                 self._append(sheet, rows)
-        if changes.problems is not None:
-            self._problems(changes.problems, create=PROBLEMS.name in changes.new_sheets)
-        if changes.dashboard is not None:
+        if changes.dashboard is not None:  # before Problems: new sheets come in the template's order
             from .dashboard import install
 
             install(self, changes.dashboard, create=DASHBOARD.name in changes.new_sheets)
+        if changes.problems is not None:
+            self._problems(changes.problems, create=PROBLEMS.name in changes.new_sheets)
 
     def _append(self, sheet: str, rows: list[dict[str, object]], known_last: int | None = None) -> None:
         """Rows go below the last used row. The sheet's own <dimension> usually says which that is; the
-        rewrite checks it on its way through and, when it was wrong, the rows are placed again."""
+        rewrite checks it on its way through and, when it was wrong, the rows are placed again. Rows that would
+        pass Excel's last row stop the run before anything is written (a dimension that says so is verified)."""
         entry = self.entry(sheet)
         table = self.tables[sheet]
         patch = self.patch_for(sheet)
+        header = max(table.header_row, 1)  # row 1 holds the header, even one just added
+        gone = patch.remove_rows  # rows cut out above: the last row moves up with the rest
         if known_last is None:
             guess = _dimension_last_row(self.src, entry.part)
-            if guess is not None and guess >= max(table.header_row, 1):
-                old_last = guess
-                patch.expect_last_value_row = guess
+            if guess is not None and guess >= header and moved_up(guess, gone) + len(rows) <= MAX_ROWS:
+                old_last = moved_up(guess, gone)
+                patch.expect_last_value_row = old_last
                 self.appended[entry.part] = (sheet, rows)
-            else:
-                old_last = max(_last_value_row(self.src, entry.part), table.header_row, 1)
+            else:  # no dimension, or one that says the rows won't fit (Excel's covers formatted empty rows): count
+                old_last = max(moved_up(_last_value_row(self.src, entry.part), gone), header)
         else:
-            old_last = max(known_last, table.header_row, 1)  # row 1 holds the header, even one just added
+            old_last = max(moved_up(known_last, gone), header)
             patch.expect_last_value_row = None
+        if old_last + len(rows) > MAX_ROWS:
+            self.appended.pop(entry.part, None)
+            raise SheetFull(rows_full(sheet, entry.name, old_last, len(rows), self._workbook_name(),
+                                      self._suggested_cut(sheet)))
         for i, values in enumerate(rows, start=1):
             for column, value in values.items():
                 patch.set(old_last + i, table.column_of(column), value)
@@ -208,6 +220,47 @@ class PackageWriter:
                 self.replaced[part] = pkg.set_table_ref(xml, pkg.join_ref(ref[0], ref[1], ref[2], new_last))
         wb = self.package.workbook_part
         self.replaced[wb] = pkg.grow_defined_names(self.part(wb), entry.name, old_last, new_last)
+
+    def _check_columns(self) -> None:
+        """New columns go right of a sheet's last header: never past XFD, Excel's last column."""
+        for sheet, columns in self.changes.new_columns.items():
+            table = self.tables[sheet]
+            if columns and max(table.column_of(c) for c in columns) > MAX_COLUMNS:
+                raise SheetFull(columns_full(table.sheet, table.width, columns))
+
+    def _remove_rows(self, sheet: str, first: int, last: int) -> None:
+        """Rows first..last are cut out and the rows below move up: the sheet's dimension, autofilter, tables and
+        defined names shrink with them (a table keeps one row below its header, as Excel's do)."""
+        entry = self.entry(sheet)
+        gone = (first, last)
+        self.patch_for(sheet).remove_rows = gone
+        for part in self.package.tables_of(entry.part):
+            xml = self.part(part)
+            ref = pkg.split_ref(pkg.table_ref(xml) or "")
+            if ref and ref[1] < first <= ref[3]:
+                shrunk = max(moved_up(ref[3], gone), ref[1] + 1)
+                self.replaced[part] = pkg.set_table_ref(xml, pkg.join_ref(ref[0], ref[1], ref[2], shrunk))
+        wb = self.package.workbook_part
+        self.replaced[wb] = _shrink_defined_names(self.part(wb), entry.name, gone)
+
+    def _workbook_name(self) -> str:
+        return Path(self.src.filename).name if self.src.filename else "studio.xlsx"
+
+    def _suggested_cut(self, sheet: str) -> dt.date:
+        """The --before date a full Notes sheet's message suggests, from its first rows (already read)."""
+        today = dt.date.today()
+        table = self.tables.get(NOTES.name)
+        if sheet != NOTES.name or table is None or not isinstance(table.rows, list):
+            return suggested_cut(None, today)
+        oldest = None
+        for row in table.rows[:5]:
+            try:
+                oldest = read_date(row.get("Logged At"), date1904=self.package.date1904)
+            except CellValueError:
+                continue
+            if oldest is not None:
+                break
+        return suggested_cut(oldest, today)
 
     def _grow_tables_right(self, sheet: str, table: Table, columns: list[str]) -> None:
         entry = self.entry(sheet)
@@ -225,6 +278,9 @@ class PackageWriter:
         table = self.tables[PROBLEMS.name]
         patch = self.patch_for(PROBLEMS.name)
         header = max(table.header_row, 1)
+        if header + len(problems) > MAX_ROWS:
+            raise SheetFull(rows_full(PROBLEMS.name, self.entry(PROBLEMS.name).name, header, len(problems),
+                                      self._workbook_name(), self._suggested_cut(PROBLEMS.name), str(problems[0])))
         patch.drop_rows_after = header
         patch.hyperlinks = []
         where_col = table.column_of("Where")
@@ -237,6 +293,10 @@ class PackageWriter:
     def _add_sheet(self, sheet: str, rows: list[dict[str, object]], problems: list[Problem] | None = None) -> str:
         """A sheet sheetflow owns that is missing: header row, then its rows (inline strings, no styles)."""
         schema = next(s for s in ALL_SHEETS if s.name == sheet)
+        if 1 + len(rows) + len(problems or []) > MAX_ROWS:
+            example = str(problems[0]) if problems else ""
+            raise SheetFull(rows_full(sheet, sheet, 1, len(rows) + len(problems or []), self._workbook_name(),
+                                      self._suggested_cut(sheet), example))
         part = self.free_part("xl/worksheets/sheet{}.xml")
         body = [self._row_xml(1, list(schema.columns) or [schema.name])]
         links = []
@@ -285,6 +345,29 @@ def _last_value_row(src: zipfile.ZipFile, part: str) -> int:
     except ValueError:  # rows without numbers, or no used row in the tail: count them all
         with MemberReader(src, info) as fh:
             return last_value_row(fh, window=1 << 62)
+
+
+def moved_up(row: int, gone: tuple[int, int] | None) -> int:
+    """Where a row stands once rows first..last are cut out (one inside the cut: the row above it)."""
+    if gone is None or row < gone[0]:
+        return row
+    return row - (gone[1] - gone[0] + 1) if row > gone[1] else gone[0] - 1
+
+
+def _shrink_defined_names(workbook_xml: bytes, sheet_name: str, gone: tuple[int, int]) -> bytes:
+    """Defined names over a sheet's rows that reach into the cut end where the rows below them now end."""
+    text = workbook_xml.decode("utf-8")
+    quoted = re.escape(sheet_name.replace("'", "''"))
+    pattern = re.compile(rf"(<(?:\w+:)?definedName\b[^>]*>)('{quoted}'|{re.escape(sheet_name)})!"
+                         r"(\$?[A-Z]{1,3}\$?)(\d+):(\$?[A-Z]{1,3}\$?)(\d+)(</(?:\w+:)?definedName>)")
+
+    def shrink(m: re.Match) -> str:
+        top, bottom = int(m[4]), int(m[6])
+        if top >= gone[0] or bottom < gone[0]:
+            return m[0]
+        return f"{m[1]}{m[2]}!{m[3]}{m[4]}:{m[5]}{max(moved_up(bottom, gone), top + 1)}{m[7]}"
+
+    return pattern.sub(shrink, text).encode("utf-8")
 
 
 def _dimension_last_row(src: zipfile.ZipFile, part: str) -> int | None:

@@ -14,6 +14,8 @@ import zipfile
 import zlib
 from typing import IO
 
+from ..core.problems import WorkbookError
+
 try:  # ISA-L: same deflate format, several times faster; zlib when the wheel is not available
     from isal import isal_zlib as fast_zlib
 except ImportError:  # pragma: no cover - exercised where isal has no wheel
@@ -25,6 +27,17 @@ _DATA_DESCRIPTOR_FLAG = 0x08
 _ZIP64_EXTRA = 0x0001
 _ZIP64_LIMIT = (1 << 31) - 1
 CHUNK = 1 << 20
+_INFLATE_ERRORS = (zlib.error, fast_zlib.error) if fast_zlib is not zlib else (zlib.error,)
+
+
+class DamagedPart(zipfile.BadZipFile, WorkbookError):
+    """A member whose data can't be read back (torn download, broken sync): still a BadZipFile to the code that
+    checks zips, and one line with the fix (exit 2) wherever it reaches the command line."""
+
+    def __init__(self, name: str, what: str):
+        super().__init__(f"the workbook part {name} is damaged ({what}) — bring back the last good version "
+                         "(sheetflow restore --list), or open the file in Excel and save it again")
+        self.part = name
 
 
 def _without_zip64_extra(extra: bytes) -> bytes:
@@ -44,7 +57,7 @@ def _data_offset(src: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
     fp.seek(info.header_offset)
     fields = _LOCAL_HEADER.unpack(fp.read(_LOCAL_HEADER.size))
     if fields[0] != b"PK\x03\x04":
-        raise zipfile.BadZipFile(f"bad local header for {info.filename}")
+        raise DamagedPart(info.filename, "its local header is missing")
     return info.header_offset + _LOCAL_HEADER.size + fields[-2] + fields[-1]
 
 
@@ -88,7 +101,7 @@ def copy_member_raw(src: zipfile.ZipFile, dst: zipfile.ZipFile, info: zipfile.Zi
     while remaining:
         chunk = fp.read(min(remaining, CHUNK))
         if not chunk:
-            raise zipfile.BadZipFile(f"{info.filename} ends early")
+            raise DamagedPart(info.filename, "it ends early")
         out.write(chunk)
         remaining -= len(chunk)
     _finish(dst, new)
@@ -108,6 +121,7 @@ class MemberReader:
 
     def __init__(self, src: zipfile.ZipFile, info: zipfile.ZipInfo):
         self._fallback: IO[bytes] | None = None
+        self._name = info.filename
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x01:
             self._fallback = src.open(info)
             return
@@ -130,14 +144,20 @@ class MemberReader:
 
     def read(self, size: int = CHUNK) -> bytes:
         if self._fallback is not None:
-            return self._fallback.read(size)
+            try:
+                return self._fallback.read(size)
+            except (zipfile.BadZipFile, EOFError, *_INFLATE_ERRORS):
+                raise DamagedPart(self._name, "it can't be unpacked") from None
         while not self._done:
             if self._left <= 0:
                 self._done = True
-                tail = self._inflate.flush() if self._inflate is not None else b""
+                try:
+                    tail = self._inflate.flush() if self._inflate is not None else b""
+                except _INFLATE_ERRORS:
+                    raise DamagedPart(self._name, "its compressed data is corrupt") from None
                 self._crc = fast_zlib.crc32(tail, self._crc)
                 if self._crc != self._expected:
-                    raise zipfile.BadZipFile(f"{self._name} is damaged (its checksum does not match)")
+                    raise DamagedPart(self._name, "its checksum does not match")
                 if tail:
                     return tail
                 break
@@ -145,10 +165,13 @@ class MemberReader:
             self._fp.seek(self._pos)
             raw = self._fp.read(min(self._left, size))
             if not raw:
-                raise zipfile.BadZipFile(f"{self._name} ends early")
+                raise DamagedPart(self._name, "it ends early")
             self._pos += len(raw)
             self._left -= len(raw)
-            data = self._inflate.decompress(raw) if self._inflate is not None else raw
+            try:
+                data = self._inflate.decompress(raw) if self._inflate is not None else raw
+            except _INFLATE_ERRORS:
+                raise DamagedPart(self._name, "its compressed data is corrupt") from None
             if data:
                 self._crc = fast_zlib.crc32(data, self._crc)
                 return data
