@@ -7,41 +7,125 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable
+import gc
+import re
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from .core import studio as core
-from .core.cells import normalize
-from .core.dashboard import NUMBER_FORMATS, TITLE, WIDTHS, Area, Chart, Dashboard, layout, read_history
+from .core.cells import column_index, is_blank, normalize
+from .core.dashboard import (
+    COUNT,
+    DATE,
+    HEADER,
+    NUMBER_FORMATS,
+    TITLE,
+    WIDTHS,
+    Area,
+    Chart,
+    Dashboard,
+    layout,
+    read_history,
+)
 from .core.mapping import SessionsMapping, read_mapping
 from .core.problems import Problem, WorkbookError
-from .core.tables import Row, Table, missing_table, shown_name, table_from_grid
-from .schema import ALL_SHEETS, DASHBOARD, NOTES, OUTBOX, PROBLEMS, SESSIONS, SETTINGS, TASKS
+from .core.tables import HEADER_SEARCH_ROWS, Row, Table, missing_table, shown_name, table_from_grid
+from .schema import ALL_SHEETS, DASHBOARD, NOTES, OUTBOX, PROBLEMS, SESSIONS, SETTINGS, SHEET_BUTTONS, TASKS
 
-APPEND_ONLY = {NOTES.name, TASKS.name, OUTBOX.name}
+APPEND_ONLY = {NOTES.name, TASKS.name, OUTBOX.name}  # read as far as their header row, and where they end
 STATUS_NAME = "sheetflowStatus"  # a workbook name for the summary cell; else the cell right of Sessions' headers
+# The buttons' titles, which start every status text: how the status cell is told from a column header.
+TITLES = ("Apply changes", "Refresh", "Validate", "Dashboard", "Change status", "Run main", "Renumber statuses")
+_STATUS_TEXT = re.compile("(?:" + "|".join(map(re.escape, TITLES)) + r")(?: \d{4}-\d\d-\d\d \d\d:\d\d: |: not done — )")
+# The Sessions cells the template's buttons are shapes over: xlwings Lite's, and the .xlsm's form buttons
+# (workbook/template.FORM_BUTTONS, whose Change status sits on Y1). The status cell never goes under one.
+BUTTON_CELLS = frozenset({cell for *_, cell in SHEET_BUTTONS} | {"Y1"})
 _FORMULA_START = ("=", "+", "-", "@")
+PROBE_ROWS, PROBE_COLUMNS = 256, 16  # the first block read past a table's end; blocks double while they hold data
+WRITE_CELLS = 2000  # unchanged cells worth rewriting (as read) to save one write: a round trip to Excel (a sync)
 
 
-def _grid(sheet: Any) -> list[list[Any]]:
-    """A sheet's values from A1, as one read: its used range; in xlwings Lite (no used range) the extent of
-    its Excel tables, which blank rows don't cut short, else A1's expanded region."""
+def _cell_of(text: str) -> tuple[int, int]:
+    letters = text.rstrip("0123456789")
+    return int(text[len(letters):]), column_index(letters)
+
+
+def _values(sheet: Any, first_row: int, first_col: int, last_row: int, last_col: int) -> list[list[Any]]:
+    """One read of a rectangle through xlwings' conversion (dates as datetimes, blanks as None)."""
+    values = sheet.range((first_row, first_col), (last_row, last_col)).options(ndim=2).value
+    return [list(row) for row in values or []]
+
+
+def _raw(sheet: Any, first_row: int, first_col: int, last_row: int, last_col: int) -> Iterator[Any]:
+    """A rectangle's rows as the engine holds them, without conversion: enough to tell blank from not (probing)."""
+    values = sheet.range((first_row, first_col), (last_row, last_col)).raw_value
+    if not isinstance(values, (list, tuple)):  # one cell, on engines that give it bare
+        values = [[values]]
+    for row in values:
+        yield row if isinstance(row, (list, tuple)) else [row]
+
+
+def _filled(sheet: Any, first_row: int, first_col: int, last_row: int, last_col: int) -> list[int]:
+    """Which rows of a rectangle (1-based, within it) hold anything."""
+    rows = _raw(sheet, first_row, first_col, last_row, last_col)
+    return [i for i, row in enumerate(rows, start=1) if any(not is_blank(v) for v in row)]
+
+
+def _excel_tables(sheet: Any) -> list[tuple[Any, int, int, int, int]]:
+    """The sheet's Excel tables, each with its range (first row, first column, last row, last column); none
+    where the engine cannot list them."""
+    found = []
+    try:
+        for table in sheet.tables:
+            rng = table.range
+            rows, cols = rng.shape
+            found.append((table, rng.row, rng.column, rng.row + rows - 1, rng.column + cols - 1))
+    except Exception:  # an engine that cannot list tables
+        return []
+    return found
+
+
+def _extent(sheet: Any, tables: list[tuple[Any, int, int, int, int]]) -> tuple[int, int]:
+    """A sheet's last row and column: its used range; in xlwings Lite (no used range) its Excel tables' extent,
+    which blank rows don't cut short (else A1's region), grown by whatever lies below or right of it."""
     try:
         rng = sheet.used_range
-        last_row, last_col = rng.last_cell.row, rng.last_cell.column
+        rows, cols = rng.shape
+        return rng.row + rows - 1, rng.column + cols - 1
     except NotImplementedError:
-        last_row = last_col = 0
-        try:
-            for table in sheet.tables:
-                cell = table.range.last_cell
-                last_row, last_col = max(last_row, cell.row), max(last_col, cell.column)
-        except Exception:  # an engine that cannot list tables either
-            last_row = 0
-        if not last_row:
-            return [list(row) for row in sheet["A1"].expand().options(ndim=2).value or []]
-    values = sheet.range((1, 1), (last_row, last_col)).options(ndim=2).value
-    return [list(row) for row in values or []]
+        pass
+    last_row, last_col = max((t[3] for t in tables), default=0), max((t[4] for t in tables), default=0)
+    if not last_row:
+        rng = sheet["A1"].expand()
+        rows, cols = rng.shape
+        last_row, last_col = rows, cols
+    step = PROBE_COLUMNS  # headers right of the table (a column added outside it)
+    while found := _filled_columns(sheet, min(last_row, HEADER_SEARCH_ROWS), last_col + 1, last_col + step):
+        last_col, step = last_col + found, step * 2
+    step = PROBE_ROWS  # rows below it: pasted, or written by another tool
+    while found := _filled(sheet, last_row + 1, 1, last_row + step, last_col):
+        last_row, step = last_row + found[-1], step * 2
+    return last_row, last_col
+
+
+def _filled_columns(sheet: Any, rows: int, first_col: int, last_col: int) -> int:
+    """The last column (counted from first_col) of the first rows that holds anything; 0 when none does."""
+    values = _raw(sheet, 1, first_col, max(rows, 1), last_col)
+    return max((j for row in values for j, v in enumerate(row, start=1) if not is_blank(v)), default=0)
+
+
+def _last_filled(sheet: Any, last_row: int, last_col: int, floor: int) -> int:
+    """The last row holding anything, at most last_row and not above floor: tail blocks read upwards (a used
+    range can end in formatted blank rows)."""
+    step = 64
+    while last_row > floor:
+        first = max(floor + 1, last_row - step + 1)
+        found = _filled(sheet, first, 1, last_row, last_col)
+        if found:
+            return first + found[-1] - 1
+        last_row, step = first - 1, step * 2
+    return floor
 
 
 def _as_cell(value: object) -> object:
@@ -59,10 +143,15 @@ class ExcelWorkbook:
     tables: dict[str, Table] = field(default_factory=dict)
     grids: dict[str, list[list[Any]]] = field(default_factory=dict)
     sheets: dict[str, Any] = field(default_factory=dict)
+    status_cells: list[tuple[int, int]] = field(default_factory=list)  # Sessions cells holding a status text
+    # each sheet's Excel table that starts on its header row, with its range: grown to cover what was read
+    excel_tables: dict[str, tuple[Any, int, int, int, int]] = field(default_factory=dict)
+    added_columns: int = 0  # Sessions columns this click added right of the headers
 
-    def read(self) -> dict[str, Table]:
+    def read(self, whole: Collection[str] = ()) -> dict[str, Table]:
         """Every sheet sheetflow knows, Settings first: its rows say which sheet holds the sessions and what the
-        studio calls their columns (as the file reader does)."""
+        studio calls their columns (as the file reader does). Each sheet is read once; the append-only ones
+        (unless named in `whole`) only as far as their header row, and where they end."""
         by_name = {normalize(s.name): s for s in self.book.sheets}
         mapping = SessionsMapping()
         for schema in ALL_SHEETS:
@@ -71,54 +160,84 @@ class ExcelWorkbook:
                 self.tables[schema.name] = missing_table(mapping.sheet_of(schema))
             else:
                 self.sheets[schema.name] = sheet
-                grid = _grid(sheet)
+                tables = _excel_tables(sheet)
+                last_row, last_col = _extent(sheet, tables)
+                head_only = schema.name in APPEND_ONLY and schema.name not in whole
+                rows = min(last_row, HEADER_SEARCH_ROWS) if head_only else last_row
+                grid = _values(sheet, 1, 1, rows, last_col) if rows and last_col else []
+                if schema is SESSIONS:
+                    self._take_status_cells(grid)
                 self.grids[schema.name] = grid
                 table = table_from_grid(sheet.name, grid, schema, mapping.aliases_of(schema))
                 table.sheet = shown_name(sheet.name, schema)
+                if head_only and last_row > rows:  # where the rows below the head end: appends go after them
+                    below = _last_filled(sheet, last_row, last_col, rows)
+                    table.last_row = below if below > rows else table.last_row
                 self.tables[schema.name] = table
+                own = [t for t in tables if t[1] == table.header_row]
+                if own:
+                    self.excel_tables[schema.name] = own[0]
             if schema is SETTINGS:
                 mapping = read_mapping(self.tables[SETTINGS.name])
         return self.tables
 
+    def _take_status_cells(self, grid: list[list[Any]]) -> None:
+        """Status texts left by earlier clicks are no column headers: blanked before the headers are read, and
+        remembered so that the one this click does not write is cleared."""
+        for r, values in enumerate(grid[:HEADER_SEARCH_ROWS], start=1):
+            for c, value in enumerate(values, start=1):
+                if isinstance(value, str) and _STATUS_TEXT.match(value):
+                    self.status_cells.append((r, c))
+                    values[c - 1] = None
+
     # -- writing ------------------------------------------------------------------------------------------------
 
     def write(self, changes: core.ChangeSet) -> None:
+        """The ChangeSet as a few rectangles, in a stable order: the same click on the same sheets sends the
+        same actions."""
         for name in changes.new_sheets:
             self._add_sheet(name, titled=not (name == DASHBOARD.name and changes.dashboard is not None))
         for sheet, columns in changes.new_columns.items():
             table = self.tables[sheet]
             first = table.column_of(columns[0])
             row = max(table.header_row, 1)
-            self.sheets[sheet].range((row, first)).value = [list(columns)]
+            _put(self.sheets[sheet], row, first, [list(columns)])
+            if sheet == SESSIONS.name:
+                self.added_columns = len(columns)
         for sheet, rows in changes.cells.items():
-            self._write_columns(sheet, rows)
+            self._write_cells(sheet, rows)
+        ends: dict[str, int] = {}
         for sheet, rows in changes.appends.items():
-            self._append(sheet, rows)
+            ends[sheet] = self._append(sheet, rows)
+        for sheet, (table, first_row, first_col, last_row, last_col) in sorted(self.excel_tables.items()):
+            end = max(ends.get(sheet, 0), self.tables[sheet].last_row)
+            if end > last_row:  # the Excel table grows over the rows read below it and those appended
+                with contextlib.suppress(Exception):  # an engine that can't resize tables: the rows are there
+                    table.resize(self.sheets[sheet].range((first_row, first_col), (end, last_col)))
         if changes.problems is not None:
             self._problems(changes.problems)
         if changes.dashboard is not None:
             self._dashboard(changes.dashboard)
 
-    def _write_columns(self, sheet: str, rows: dict[int, dict[str, object]]) -> None:
-        """One write per changed column: its span from the first to the last changed row, the cells between
-        keeping the values they were read with."""
+    def _write_cells(self, sheet: str, rows: dict[int, dict[str, object]]) -> None:
+        """Changed cells as few rectangles (see _blocks); the cells between changed ones that a rectangle takes
+        in keep the values they were read with."""
         table, grid, target = self.tables[sheet], self.grids.get(sheet, []), self.sheets[sheet]
-        by_column: dict[int, dict[int, object]] = {}
+        changed: dict[tuple[int, int], object] = {}
         for row, values in rows.items():
             for column, value in values.items():
-                by_column.setdefault(table.column_of(column), {})[row] = value
-        for col, values in sorted(by_column.items()):
-            first, last = min(values), max(values)
+                changed[(row, table.column_of(column))] = value
+        for r1, c1, r2, c2 in _blocks(changed, len(grid)):
             block = []
-            for row in range(first, last + 1):
-                if row in values:
-                    block.append([_as_cell(values[row])])
-                else:
-                    current = grid[row - 1][col - 1] if row <= len(grid) and col <= len(grid[row - 1]) else None
-                    block.append([_as_cell(current)])
-            target.range((first, col), (last, col)).value = block
+            for r in range(r1, r2 + 1):
+                line = grid[r - 1] if r <= len(grid) else []
+                block.append([changed[(r, c)] if (r, c) in changed else _as_kept(line[c - 1] if c <= len(line)
+                                                                                  else None)
+                              for c in range(c1, c2 + 1)])
+            _put(target, r1, c1, block)
 
-    def _append(self, sheet: str, rows: list[dict[str, object]]) -> None:
+    def _append(self, sheet: str, rows: list[dict[str, object]]) -> int:
+        """The rows as one block below the sheet's last row; returns the new last row."""
         table = self.tables[sheet]
         start = max(table.last_row, table.header_row, 1) + 1  # a sheet added in this run: row 2
         schema = next(s for s in ALL_SHEETS if s.name == sheet)
@@ -128,10 +247,11 @@ class ExcelWorkbook:
         for values in rows:
             line: list[object] = [None] * (hi - lo + 1)
             for column, value in values.items():
-                line[table.column_of(column) - lo] = _as_cell(value)
+                line[table.column_of(column) - lo] = value
             block.append(line)
         if block:
-            self.sheets[sheet].range((start, lo)).value = block
+            _put(self.sheets[sheet], start, lo, block)
+        return start + len(block) - 1
 
     def _add_sheet(self, name: str, titled: bool = True) -> None:
         schema = next(s for s in ALL_SHEETS if s.name == name)
@@ -157,10 +277,16 @@ class ExcelWorkbook:
         history = dashboard.time_in_status if dashboard.time_in_status is not None else read_history(old)
         lay = layout(Dashboard(dashboard.board, history))
         if dashboard.time_in_status is None and history is not None:
-            _write_area(sheet, lay.board, old)  # refresh: the time in status shown stays as it is
+            laid_out = _write_area(sheet, lay.board, old)  # refresh: the time in status shown stays as it is
         else:  # both blocks, as one write
-            _write_area(sheet, Area(lay.board.first_col, lay.history.last_col, {**lay.board.cells,
-                                                                               **lay.history.cells}), old)
+            laid_out = _write_area(sheet, Area(lay.board.first_col, lay.history.last_col,
+                                               {**lay.board.cells, **lay.history.cells}), old)
+        if not laid_out:  # the sheet already has this layout: its widths and charts are in place
+            return
+        title = lay.board.cells.get((1, lay.board.first_col))
+        if title is not None and old and old[0] and _plain(old[0][lay.board.first_col - 1]) == title.value:
+            _charts(sheet, lay.charts)  # laid out before (a click, or `sheetflow report`): the widths are set
+            return
         with contextlib.suppress(Exception):  # widths are comfort: an engine without them still shows the values
             # desktop Excel counts a column's width in characters, Office.js (remote, Lite) in points
             in_points = sheet.book.app.engine.name in ("remote", "officejs")
@@ -175,14 +301,19 @@ class ExcelWorkbook:
         _charts(sheet, lay.charts)
 
     def _problems(self, problems: list[Problem]) -> None:
-        """The Problems sheet rewritten as one block; each Where is a link to its cell."""
+        """The Problems sheet rewritten as one block, each Where a link to its cell; left alone when it already
+        says exactly this (a repeated click sends nothing for it)."""
         table = self.tables[PROBLEMS.name]
         sheet = self.sheets[PROBLEMS.name]
         header = max(table.header_row, 1)
         width = max(table.width, len(PROBLEMS.columns))
         old_last = max(table.last_row, header)
-        if old_last > header:
-            sheet.range((header + 1, 1), (old_last, width)).clear_contents()
+        columns = [table.column_of(c) for c in ("Severity", "Problem", "How to fix", "Where")]
+        shown = [[p.severity.value, p.message, p.fix, p.where] for p in problems]
+        old = self.grids.get(PROBLEMS.name, [])[header:old_last]
+        if len(old) == len(shown) and all(_same([row[c - 1] if c <= len(row) else None for c in columns], new)
+                                          for row, new in zip(old, shown, strict=True)):
+            return
         block = []
         for problem in problems:
             line: list[object] = [None] * width
@@ -196,32 +327,122 @@ class ExcelWorkbook:
             line[table.column_of("Where") - 1] = where
             block.append(line)
         if block:
-            sheet.range((header + 1, 1)).value = block
+            _put(sheet, header + 1, 1, block, escape=False)
+        if old_last > header + len(block):  # what the old list had below the new one
+            sheet.range((header + 1 + len(block), 1), (old_last, width)).clear_contents()
+
+    def status_cell(self) -> tuple[Any, int, int] | None:
+        """Where the summary goes: the workbook name sheetflowStatus, else two columns right of the Sessions
+        headers (past the columns this click added) — moved right of the buttons when that is under one."""
+        with contextlib.suppress(Exception):  # no such name
+            cell = self.book.names[STATUS_NAME].refers_to_range
+            return cell.sheet, cell.row, cell.column
+        table, sheet = self.tables.get(SESSIONS.name), self.sheets.get(SESSIONS.name)
+        if table is None or sheet is None:
+            return None
+        row, col = max(table.header_row, 1), table.width + 2 + self.added_columns
+        buttons = [_cell_of(cell) for cell in sorted(BUTTON_CELLS)]
+        if (row, col) in buttons:
+            col = max(c for r, c in buttons if r == row) + 1
+        return sheet, row, col
 
     def show(self, message: str) -> None:
-        """The one-line summary, in the status cell on the Sessions sheet."""
-        try:
-            cell = self.book.names[STATUS_NAME].refers_to_range
-        except Exception:  # no such name: the cell right of the Sessions header row
-            table = self.tables.get(SESSIONS.name)
-            sheet = self.sheets.get(SESSIONS.name)
-            if table is None or sheet is None:
-                return
-            cell = sheet.range((max(table.header_row, 1), table.width + 2))
-        cell.value = _as_cell(message)
+        """The one-line summary, in the status cell on the Sessions sheet; status texts earlier clicks left
+        elsewhere (under a button, or where a header now is) are cleared."""
+        place = self.status_cell()
+        if place is None:
+            return
+        sheet, row, col = place
+        sessions = self.sheets.get(SESSIONS.name)
+        if sessions is not None and sheet.name == sessions.name:
+            for r, c in sorted(self.status_cells):
+                if (r, c) != (row, col):
+                    _put(sheet, r, c, [[None]])
+        _put(sheet, row, col, [[message]])
 
 
-def _write_area(sheet: Any, area: Area, old: list[list[Any]]) -> None:
+def _put(sheet: Any, row: int, col: int, block: list[list[object]], escape: bool = True) -> None:
+    """One rectangle of values as one write: each value prepared by the engine itself (dates, blanks) and set
+    raw, without xlwings' conversion pipeline, which on the remote engine rebuilds the whole sheet several times
+    per write; text that looks like a formula stays text unless `escape` is off."""
+    prepare = sheet.book.app.engine.impl.prepare_xl_data_element
+    values = [[prepare(_as_cell(v) if escape else v, {}) for v in line] for line in block]
+    sheet.range((row, col), (row + len(block) - 1, col + len(block[0]) - 1)).raw_value = values
+
+
+def _as_kept(value: object) -> object:
+    """A cell rewritten as it was read (inside a rectangle of changes): text stays text, whatever it looks like
+    (a note "3/4" must not become a date)."""
+    return "'" + value if isinstance(value, str) and value else value
+
+
+def _plain(value: object) -> object:
+    """A value as compared with what a sheet holds: blank is None, a midnight datetime its date, 2.0 is 2."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _same(old: list[Any], new: list[Any]) -> bool:
+    return len(old) == len(new) and all(_plain(a) == _plain(b) for a, b in zip(old, new, strict=True))
+
+
+def _blocks(changed: Collection[tuple[int, int]], known_rows: int) -> list[tuple[int, int, int, int]]:
+    """Changed cells as rectangles (first row, first column, last row, last column), sorted. Neighbouring
+    changed columns go together; down them, the rows in between two changes are taken in (rewritten as they
+    were read) unless that costs more than another write would: each write is a round trip to Excel (one
+    `sync` in Office.js), each cell some bytes."""
+    rows_of: dict[int, set[int]] = {}
+    for r, c in changed:
+        rows_of.setdefault(c, set()).add(r)
+    columns = sorted(rows_of)
+    groups: list[list[int]] = []
+    for c in columns:
+        if groups and groups[-1][-1] == c - 1:
+            groups[-1].append(c)
+        else:
+            groups.append([c])
+    done: list[tuple[int, int, int, int]] = []
+    for group in groups:
+        rows = sorted(set().union(*(rows_of[c] for c in group)))
+        width = len(group)
+        first = last = rows[0]
+        for r in rows[1:]:
+            if (r - last - 1) * width <= WRITE_CELLS and r <= known_rows:
+                last = r
+            else:
+                done.append((first, group[0], last, group[-1]))
+                first = last = r
+        done.append((first, group[0], last, group[-1]))
+    return sorted(done)
+
+
+def _write_area(sheet: Any, area: Area, old: list[list[Any]]) -> bool:
     """Clear what the block held (values and formats), write its values as one block, then its formats by
-    rectangles of one kind (a handful of writes, whatever the number of sessions)."""
+    rectangles of one kind (a handful of writes, whatever the number of sessions). When the sheet already shows
+    this layout (see _same_layout), only the values that differ are written: returns whether the layout was."""
     first, last = area.first_col, area.last_col
     old_last = max((r for r, row in enumerate(old, start=1)
                     if any(v not in (None, "") for v in row[first - 1:last])), default=0)
+    grid = area.grid()
+    rows = max(len(grid), old_last)
+    shown = [[row[c - 1] if c <= len(row) else None for c in range(first, last + 1)] for row in old[:rows]]
+    shown += [[None] * (last - first + 1)] * (rows - len(shown))
+    if grid and _same_layout(area, shown):
+        grid += [[None] * (last - first + 1)] * (rows - len(grid))  # what the old block had below: blanked
+        changed = {(r, first + j) for r, (was, now) in enumerate(zip(shown, grid, strict=True), start=1)
+                   for j, (a, b) in enumerate(zip(was, now, strict=True)) if _plain(a) != _plain(b)}
+        for r1, c1, r2, c2 in _blocks(changed, rows):
+            _put(sheet, r1, c1, [row[c1 - first:c2 - first + 1] for row in grid[r1 - 1:r2]])
+        return False
     if old_last:
         sheet.range((1, first), (old_last, last)).clear()
-    grid = area.grid()
     if grid:
-        sheet.range((1, first)).value = [[_as_cell(v) for v in row] for row in grid]
+        _put(sheet, 1, first, grid)
     for (r1, c1, r2, c2), kind in _rectangles(area):
         target = sheet.range((r1, c1), (r2, c2))
         if kind in NUMBER_FORMATS:
@@ -233,6 +454,32 @@ def _write_area(sheet: Any, area: Area, old: list[list[Any]]) -> None:
             target.font.bold = True
         elif kind == "note":
             target.font.italic = True
+    return True
+
+
+def _same_layout(area: Area, shown: list[list[Any]]) -> bool:
+    """Whether the sheet's block already has the formats this area's would get: every title and header where it
+    is now, every dated, decimal or percent cell on a cell holding one, other text (notes too) on text; only counts
+    may come and go (blank when 0). A click that only changes figures or names then rewrites no formats."""
+    first = area.first_col
+    for (r, c), cell in area.cells.items():
+        old = shown[r - 1][c - first] if r <= len(shown) else None
+        kind, number = cell.kind, isinstance(old, (int, float)) and not isinstance(old, bool)
+        if kind in (TITLE, HEADER):
+            fits = _plain(old) == _plain(cell.value)
+        elif kind == DATE:
+            fits = isinstance(old, dt.date)
+        elif kind in NUMBER_FORMATS and kind != COUNT:
+            fits = number
+        elif isinstance(cell.value, str):
+            fits = isinstance(old, str) and not is_blank(old)
+        else:
+            fits = old is None or number
+        if not fits:
+            return False
+    return all(is_blank(v) or ((r, first + j) in area.cells or (isinstance(v, (int, float))
+                                                                 and not isinstance(v, bool)))
+               for r, row in enumerate(shown, start=1) for j, v in enumerate(row))
 
 
 def _rectangles(area: Area) -> list[tuple[tuple[int, int, int, int], str]]:
@@ -249,18 +496,18 @@ def _rectangles(area: Area) -> list[tuple[tuple[int, int, int, int], str]]:
     done: list[tuple[tuple[int, int, int, int], str]] = []
     growing: dict[tuple[int, int, str], list[int]] = {}  # (first col, last col, kind) -> [first row, last row]
     for r in sorted(runs):
-        current = set(runs[r])
+        current = dict.fromkeys(runs[r])  # in column order: the rectangles come out the same on every run
         for key, span in list(growing.items()):
             if key in current and span[1] == r - 1:
                 span[1] = r
-                current.discard(key)
+                del current[key]
             else:
                 done.append(((span[0], key[0], span[1], key[1]), key[2]))
                 del growing[key]
         for key in current:
             growing[key] = [r, r]
     done += [((span[0], key[0], span[1], key[1]), key[2]) for key, span in growing.items()]
-    return done
+    return sorted(done)
 
 
 def _points(characters: float) -> float:
@@ -299,13 +546,32 @@ def _book(book: Any) -> Any:
     return xw.Book.caller()
 
 
-def _run(book: Any, title: str, operation: Operation, only_session: str | None = None) -> core.Outcome | None:
+def _run(book: Any, title: str, operation: Operation, only_session: str | None = None,
+         whole: Collection[str] = ()) -> core.Outcome | None:
     """Read, run, write, report inside the workbook; expected failures become an alert, never a traceback."""
-    book = _book(book)
+    with _no_cycle_collection():
+        return _click(_book(book), title, operation, only_session, whole)
+
+
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """A click makes a few hundred thousand objects, none of them garbage (the payload, the rows, the sessions):
+    Python's cycle collector would rescan them over and over. Reference counting still frees everything."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _click(book: Any, title: str, operation: Operation, only_session: str | None,
+           whole: Collection[str]) -> core.Outcome | None:
     excel = ExcelWorkbook(book)
     today = dt.date.today()
     try:
-        studio = core.load_studio(excel.read(), only_session)
+        studio = core.load_studio(excel.read(whole), only_session)
         outcome = operation(studio, today)
         excel.write(outcome.changes)
     except WorkbookError as exc:
@@ -352,7 +618,7 @@ def dashboard(book: Any = None) -> core.Outcome | None:
 
         return rebuild(studio, today)
 
-    return _run(book, "Dashboard", operation)
+    return _run(book, "Dashboard", operation, whole=(NOTES.name,))
 
 
 def change_status(book: Any = None) -> core.Outcome | None:

@@ -11,14 +11,23 @@ from .schema import SESSIONS, SHEET_BUTTONS
 PACKAGE = Path(__file__).parent
 # What runs in the browser: the domain core, the sheet names, and the xlwings adapter — no file I/O, no calamine.
 BUNDLED = ("__init__.py", "schema.py", "excel.py", *(f"core/{p.name}" for p in sorted((PACKAGE / "core").glob("*.py"))))
-REQUIREMENTS = "python-dateutil\njinja2\n"  # jinja2: trigger messages, rendered in its sandbox
+# What Lite installs from requirements.txt: xlwings itself (upper-bounded, as Lite's docs advise: Lite pins the exact
+# versions it installed in requirements-pinned.txt) and the pure-Python packages the core needs; jinja2 renders trigger
+# messages in its sandbox. Their own dependencies (six, MarkupSafe) come with them. No pandas: the Dashboard's time in
+# status is worked out in pure Python here (sheetflow.core.history).
+REQUIREMENTS = "xlwings<1.0.0\npython-dateutil\njinja2\n"
+MARK = "sheetflow-lite"  # names the bundle's import finder, so a re-run of an edited main.py replaces the old one
+# The Dashboard script imports sheetflow.report, which uses pandas: in the bundle that name is the pure-Python twin.
+REPORT = ('"""In xlwings Lite the time in status is worked out without pandas: sheetflow.core.history."""\n'
+          "from .core.history import ReportOutcome, highlights, rebuild, time_in_status  # noqa: F401\n")
 # Sheet buttons: a named shape whose hyperlink points at the cell it covers (the template carries them).
 BUTTONS = {entry: f"[{shape}]{SESSIONS.name}!{cell}" for entry, shape, _, cell in SHEET_BUTTONS}
 
 HEADER = '''"""sheetflow {version} for xlwings Lite, made by `sheetflow excel lite`: paste it whole into main.py.
 
-The buttons on the Sessions sheet run these scripts: Apply changes, Refresh, Validate. They work on the open
-workbook; what they find is on the Problems sheet and in the status cell next to the Sessions headers.
+The buttons on the Sessions sheet run these scripts: Apply changes, Refresh, Validate; Dashboard runs from Lite's
+script list. They work on the open workbook; what they find is on the Problems sheet and in the status cell next to
+the Sessions headers. Running an edited main.py again replaces the sheetflow it loaded before.
 """
 
 import importlib.abc
@@ -35,31 +44,48 @@ _PACKAGES = {packages}
 class _Bundled(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Imports sheetflow's modules from the sources above: Lite runs one file, sheetflow is several."""
 
+    bundle = "{mark}"  # what a later main.py knows this finder by (the class itself is new on every run)
+
+    def __init__(self, sources, packages):
+        self.sources, self.packages = sources, packages
+
     def find_spec(self, name, path=None, target=None):
-        if name in _SOURCES:
-            return importlib.util.spec_from_loader(name, self, is_package=name in _PACKAGES)
+        if name in self.sources:
+            return importlib.util.spec_from_loader(name, self, origin=self.bundle, is_package=name in self.packages)
         return None
 
     def create_module(self, spec):
         return None
 
     def exec_module(self, module):
-        exec(compile(_SOURCES[module.__name__], "<" + module.__name__ + ">", "exec"), module.__dict__)
+        exec(compile(self.sources[module.__name__], "<" + module.__name__ + ">", "exec"), module.__dict__)
 
 
-if not any(isinstance(finder, _Bundled) for finder in sys.meta_path):
-    sys.meta_path.insert(0, _Bundled())
+def _bundled(finder):
+    """An earlier run's finder: marked, or (bundles made before the mark) a _Bundled of another main.py."""
+    return getattr(finder, "bundle", None) == "{mark}" or type(finder).__name__ == "_Bundled"
+
+
+# Lite runs an edited main.py in the same Python: forget the sheetflow an earlier run loaded, so this code is used.
+for _name, _module in list(sys.modules.items()):
+    if (_name == "sheetflow" or _name.startswith("sheetflow.")) and _bundled(getattr(
+            getattr(_module, "__spec__", None), "loader", None)):
+        del sys.modules[_name]
+sys.meta_path[:] = [finder for finder in sys.meta_path if not _bundled(finder)]
+sys.meta_path.insert(0, _Bundled(_SOURCES, _PACKAGES))
 
 from sheetflow import excel  # noqa: E402
 '''
 
 SCRIPT = '''
 
-@script(button="{button}")
+@script({button})
 def {name}(book: xw.Book):
     """{doc}"""
     excel.{name}(book)
 '''
+# Every script in main.py, with its sheet button (None: run from Lite's script list).
+SCRIPTS = {**BUTTONS, "dashboard": None}
 
 
 def _module_name(relative: str) -> str:
@@ -72,13 +98,15 @@ def _module_name(relative: str) -> str:
 def main_py() -> str:
     """The whole main.py for xlwings Lite."""
     sources = {_module_name(rel): (PACKAGE / rel).read_text(encoding="utf-8") for rel in BUNDLED}
+    sources["sheetflow.report"] = REPORT
     packages = sorted(_module_name(rel) for rel in BUNDLED if rel.endswith("__init__.py"))
-    text = HEADER.format(version=__version__, sources=_literal(sources), packages=repr(set(packages)))
+    text = HEADER.format(version=__version__, sources=_literal(sources), packages=repr(set(packages)), mark=MARK)
     docs = {"apply_changes": "Apply every session row whose Change To is filled in.",
             "refresh": "Recompute due dates, Flag and Days Overdue.",
-            "validate": "Check the statuses and sessions; the Problems sheet lists what was found."}
-    for name, button in BUTTONS.items():
-        text += SCRIPT.format(name=name, button=button, doc=docs[name])
+            "validate": "Check the statuses and sessions; the Problems sheet lists what was found.",
+            "dashboard": "Rebuild the Dashboard: the board and the time in status."}
+    for name, button in SCRIPTS.items():
+        text += SCRIPT.format(name=name, button=f'button="{button}"' if button else "", doc=docs[name])
     return text
 
 

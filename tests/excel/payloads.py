@@ -89,3 +89,54 @@ def played(book: Any, data: dict[str, Any]) -> dict[str, list[list[Any]]]:
                     line.append("")
                 line[c0 + j] = "" if v is None else _value(v)
     return grids
+
+
+def _sent(v: Any) -> Any:
+    """A value written by an action as the Office.js client sends it back on the next click: text without the
+    apostrophe that kept it text, dates as ISO text ending in Z, blanks as ""."""
+    if v is None:
+        return ""
+    if isinstance(v, str) and v.startswith("'"):
+        return v[1:]
+    if isinstance(v, str) and len(v) >= 10 and v[4] == "-" and v[7] == "-":
+        try:
+            return _cell(dt.datetime.fromisoformat(v.replace("Z", "")))
+        except ValueError:
+            return v
+    return v
+
+
+def replayed(data: dict[str, Any], actions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The payload the next click sends: `data` with the actions (setValues, clears, addSheet, resizeTable)
+    played into it, every sheet kept rectangular as the client sends it."""
+    import copy
+
+    data = copy.deepcopy(data)
+    sheets = data["sheets"]
+    for action in actions:
+        func = action["func"]
+        if func == "addSheet":
+            position, name = action["args"]
+            sheets.insert(position, {"name": name, "values": [[""]], "pictures": [], "tables": []})
+            continue
+        if func == "resizeTable":
+            index, address = action["args"]
+            sheet = sheets[action["sheet_position"]]
+            sheet["tables"][index]["range_address"] = address.replace("$", "").split("!")[-1]
+            continue
+        if func not in ("setValues", "rangeClearContents", "rangeClear"):
+            continue
+        grid = sheets[action["sheet_position"]]["values"]
+        r0, c0 = action["start_row"], action["start_column"]
+        values = action.get("values") or [[None] * action["column_count"]] * action["row_count"]
+        width = max(max((len(row) for row in grid), default=0), c0 + action["column_count"])
+        for row in grid:
+            row.extend([""] * (width - len(row)))
+        while len(grid) < r0 + len(values):
+            grid.append([""] * width)
+        for i, row in enumerate(values):
+            for j, v in enumerate(row):
+                grid[r0 + i][c0 + j] = _sent(v)
+    for sheet in sheets:  # a sheet whose last rows were cleared still sends them, blank: as Excel's used range
+        sheet["values"] = sheet["values"] or [[""]]
+    return data

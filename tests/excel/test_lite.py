@@ -47,7 +47,7 @@ def test_the_lite_scripts_apply_changes_from_the_bundled_core(tmp_path, sheetflo
     assert heavy.isdisjoint(result["modules"]), heavy & set(result["modules"])
     buttons = {m["function_name"]: m["button"] for m in result["meta"]}
     assert buttons == {"apply_changes": "[btnApplyChanges]Sessions!V1", "refresh": "[btnRefresh]Sessions!W1",
-                       "validate": "[btnValidate]Sessions!X1"}
+                       "validate": "[btnValidate]Sessions!X1", "dashboard": None}  # Dashboard: Lite's script list
     writes = [a for a in result["actions"] if a["func"] == "setValues"]
     assert any("button" in str(a["values"]) for a in writes)  # the Notes rows, Source = button
     assert not [a for a in result["actions"] if a["func"] == "alert"]
@@ -58,7 +58,8 @@ def test_requirements_are_pure_python(tmp_path, sheetflow):
     assert result.exit_code == 0
     text = result.output
     assert "# ---- main.py" in text and "# ---- requirements.txt" in text
-    assert text.split("# ---- requirements.txt")[1].split("\n", 1)[1].split() == ["python-dateutil", "jinja2"]
+    assert text.split("# ---- requirements.txt")[1].split("\n", 1)[1].split() == ["xlwings<1.0.0", "python-dateutil",
+                                                                                    "jinja2"]
 
 
 def test_without_a_used_range_the_sheets_are_read_through_their_tables(tmp_path, sheetflow, monkeypatch):
