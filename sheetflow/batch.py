@@ -133,7 +133,9 @@ def change(path: Path | str, session_id: str, today: dt.date, to: str = "", date
         except LookupError as exc:
             raise WorkbookError(str(exc.args[0])) from None
 
-    return run(path, operation, only_session=session_id)
+    from .schema import PROBLEMS
+
+    return run(path, operation, only_session=session_id, whole=(PROBLEMS.name,))  # keeps the others' problems
 
 
 def new(path: Path | str, sample: bool = False, today: dt.date | None = None, force: bool = False) -> core.Outcome:

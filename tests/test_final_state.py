@@ -101,6 +101,24 @@ def test_change_drops_the_warning_of_the_status_it_left(tmp_path, sheetflow):
     assert problems(book) == set()
 
 
+def test_change_of_one_session_keeps_the_other_sessions_problems(tmp_path, sheetflow):
+    """`change` reads only its session; what Problems says about the others stays, its own is brought up to date."""
+    book = studio(tmp_path / "s.xlsx", [
+        session(session_id=3, client="Cy", status="Old Step", status_date=MON_16),
+        session(session_id=5, client="Ed", status="Session Pending", status_date=MON_16, change_to="Shoto"),
+    ])
+    sheetflow("validate", book)
+    before = {(r["Where"], r["Problem"]) for r in records(book, "Problems")}
+    assert any(where == "Sessions!G2" for where, _ in before) and any("Shoto" in p for _, p in before)
+    changed = sheetflow("change", book, "3", "--to", "Retouch Pending")
+    assert changed.exit_code == 0 and "Shoto" not in changed.output  # not this run's finding: not its exit code
+    after = {(r["Where"], r["Problem"]) for r in records(book, "Problems")}
+    assert after == {(where, problem) for where, problem in before if not where.endswith("!G2")}
+    assert after and all("Shoto" in problem for _, problem in after)  # Ed's problem, as validate put it
+    sheetflow("validate", book)
+    assert {(r["Where"], r["Problem"]) for r in records(book, "Problems")} == after  # and it is the truth
+
+
 # -- the buttons (xlwings' remote engine: a payload in, actions out) -----------------------------------------------
 
 

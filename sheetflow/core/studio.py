@@ -81,6 +81,7 @@ class Studio:
     problems: list[Problem]
     triggers: TriggerSet = field(default_factory=TriggerSet)
     fired: FiredLedger = field(default_factory=FiredLedger)  # what triggers have fired, from the hidden sheet
+    partial: bool = False  # only one session was read (a one-session change): the others' problems are not known
 
     def find_session(self, session_id: str) -> Session | None:
         wanted = session_key(session_id)
@@ -233,7 +234,8 @@ def load_studio(tables: Mapping[str, Table], only_session: str | None = None) ->
     problems += found
     fired = read_ledger(tables.get(FIRED.name) or missing_table(FIRED.name), settings.date_order)
     problems += [p for table in tables.values() for p in table.notices]  # after the rows were read: streamed ones too
-    return Studio(tables=tables, settings=settings, calendar=calendar, lists=lists, workflow=workflow,
+    return Studio(partial=only_session is not None, tables=tables, settings=settings, calendar=calendar,
+                  lists=lists, workflow=workflow,
                   sessions=sessions, problems=problems, triggers=triggers, fired=fired)
 
 
@@ -419,7 +421,27 @@ def change_session(studio: Studio, session_id: str, request: StatusChange, today
     _record(changes, done, clear_inputs=False)
     _carry(done, cleared=False)  # so Problems judges the session as the change left it
     tasks, messages, found = _fire_triggers(studio, changes, [_state_after(done)], today, now)
-    return _finish("change", studio, changes, found, applied=[done], tasks=tasks, messages=messages)
+    outcome = _finish("change", studio, changes, found, applied=[done], tasks=tasks, messages=messages)
+    if studio.partial:  # the other sessions were not read: their rows on Problems stay as the last run left them
+        changes.problems = _unique(outcome.problems + _other_sessions_problems(studio, session))
+    return outcome  # its problems (the summary, the exit code): this session's and the workbook's own
+
+
+def _other_sessions_problems(studio: Studio, session: Session) -> list[Problem]:
+    """The Problems sheet's rows about other Sessions rows, as they stand (read whole for a one-session change)."""
+    problems_table = studio.tables.get(PROBLEMS.name)
+    sessions = studio.tables[SESSIONS.name]
+    if problems_table is None or not isinstance(problems_table.rows, list):
+        return []
+    kept = []
+    for row in problems_table.rows:
+        sheet, _, cell = str(row.get("Where") or "").rpartition("!")
+        number = int("".join(ch for ch in cell if ch.isdigit()) or 0)
+        if sheet != sessions.sheet or number in (0, session.row.number):
+            continue
+        severity = Severity.WARNING if str(row.get("Severity")).strip() == Severity.WARNING.value else Severity.ERROR
+        kept.append(Problem(sheet, cell, str(row.get("Problem") or ""), str(row.get("How to fix") or ""), severity))
+    return kept
 
 
 def change_rows(studio: Studio, rows: list[int], today: dt.date, source: str = "button",
