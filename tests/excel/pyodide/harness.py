@@ -96,23 +96,13 @@ def cpython() -> Engine:
     return Engine("cpython", [sys.executable, str(HERE / "driver.py"), "--serve"])
 
 
-FORMATS = {"setNumberFormat", "setFontProperty"}  # each styles its own rectangle: their order changes nothing
 
 
 def masked(actions: list[dict[str, Any]]) -> str:
-    """The actions as text with the clock's times (Logged At, the status line's minute, Message IDs) blanked;
-    a run of format actions in a row is put in one order: excel._rectangles still iterates a set (issue 13, item 6),
-    so their order differs from run to run, though the sheet they make does not."""
+    """The actions as text, in their order (excel.py writes them in a stable one), with the clock's times (Logged
+    At, the status line's minute, Message IDs) blanked."""
     lines = [json.dumps(action, sort_keys=True) for action in actions]
-    ordered: list[str] = []
-    run: list[str] = []
-    for line, action in zip(lines, actions, strict=True):
-        if action.get("func") in FORMATS:
-            run.append(line)
-            continue
-        ordered += sorted(run) + [line]
-        run = []
-    return FINGERPRINT.sub(r"\1-<now>", NOW.sub("<now>", "\n".join(ordered + sorted(run))))
+    return FINGERPRINT.sub(r"\1-<now>", NOW.sub("<now>", "\n".join(lines)))
 
 
 def writes(actions: list[dict[str, Any]]) -> tuple[int, int]:
