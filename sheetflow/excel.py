@@ -11,6 +11,7 @@ import gc
 import re
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .core import studio as core
@@ -611,14 +612,26 @@ def validate(book: Any = None) -> core.Outcome | None:
 
 
 def dashboard(book: Any = None) -> core.Outcome | None:
-    """Rebuild the Dashboard: a refresh, then the time in status read from the Notes history (needs pandas)."""
+    """Rebuild the Dashboard: a refresh, then the time in status read from the Notes history — and from the Notes
+    archives beside the workbook when it is a file on this computer (desktop Excel; Lite has no folder)."""
+    book = _book(book)
+    saved = _local_file(book)
 
     def operation(studio: core.Studio, today: dt.date) -> core.Outcome:
         from .report import rebuild
 
-        return rebuild(studio, today)
+        return rebuild(studio, today, saved) if saved is not None else rebuild(studio, today)
 
     return _run(book, "Dashboard", operation, whole=(NOTES.name,))
+
+
+def _local_file(book: Any) -> Path | None:
+    """The workbook's file when it is one on this computer (not a new, unsaved or web workbook)."""
+    try:
+        path = Path(str(book.fullname))
+    except Exception:  # the remote and Lite engines may know no full name
+        return None
+    return path if path.is_absolute() and path.is_file() else None
 
 
 def change_status(book: Any = None) -> core.Outcome | None:

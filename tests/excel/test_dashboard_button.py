@@ -89,3 +89,21 @@ def test_without_chart_support_the_button_still_writes_the_values(tmp_path):
     assert outcome is not None and outcome.errors == 0
     assert not [a for a in book.json()["actions"] if a["func"] == "addChart"]
     assert played(book, data)["Dashboard"][0][0] == "Sessions board"
+
+
+def test_the_dashboard_button_reads_the_notes_archive_beside_a_saved_workbook(tmp_path):
+    """After `sheetflow notes archive`, the button's time in status is the report's: archive and Notes as one."""
+    from click.testing import CliRunner
+
+    book_path = make(tmp_path)
+    before = comparable(report_on_file(book_path, tmp_path), slice(9, 16))
+    archived = CliRunner().invoke(cli, ["notes", "archive", str(book_path), "--before", TODAY.isoformat(),
+                                        "--today", TODAY.isoformat()])
+    assert archived.exit_code == 0, archived.output
+    assert (tmp_path / "studio-notes-archive.xlsx").exists()
+    data = payload(book_path)
+    data["book"]["name"] = str(book_path)  # desktop Excel knows the file's full name
+    book = xw.Book(json=data)
+
+    assert excel.dashboard(book) is not None
+    assert comparable(played(book, data)["Dashboard"], slice(9, 16)) == before
