@@ -82,6 +82,7 @@ def read_sessions(table: Table, workflow: Workflow, date_order: str, known_types
     type_keys = {t.casefold() for t in known_types}
 
     positions = [table.index(column) for column in SESSIONS.columns]  # looked up once, not per cell
+    last = table.last_row
     for row in table.rows:
         values = row.values
         width = len(values)
@@ -90,6 +91,7 @@ def read_sessions(table: Table, workflow: Workflow, date_order: str, known_types
         if (first is None or (type(first) is str and not first.strip())) and \
                 all(v is None or (isinstance(v, str) and not v.strip()) for v in raw):
             continue
+        last = row.number
         if wanted is not None and session_key(read_text(first)) != wanted:
             row.values = ()
             continue
@@ -160,4 +162,5 @@ def read_sessions(table: Table, workflow: Workflow, date_order: str, known_types
                         "the session may stay there; move it on when its work is done", Severity.WARNING)
         sessions.append(s)
         row.values = ()  # everything needed is on the Session now
+    table.last_row = max(table.last_row, last)  # a streamed sheet knew only its first rows
     return sessions, problems

@@ -437,8 +437,8 @@ def _other_sessions_problems(studio: Studio, session: Session) -> list[Problem]:
     for row in problems_table.rows:
         sheet, _, cell = str(row.get("Where") or "").rpartition("!")
         number = int("".join(ch for ch in cell if ch.isdigit()) or 0)
-        if sheet != sessions.sheet or number in (0, session.row.number):
-            continue
+        if sheet != sessions.sheet or number in (0, session.row.number) or number > sessions.last_row:
+            continue  # not a Sessions cell, this session's own, or a row that holds no session any more
         severity = Severity.WARNING if str(row.get("Severity")).strip() == Severity.WARNING.value else Severity.ERROR
         kept.append(Problem(sheet, cell, str(row.get("Problem") or ""), str(row.get("How to fix") or ""), severity))
     return kept
