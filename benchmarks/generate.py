@@ -1,7 +1,7 @@
 """Generates big, realistic studio workbooks for the benchmarks, fast.
 
 The small sheets (Settings, Statuses with a portrait and a wedding cycle, Lists, Holidays, Triggers…) come from
-`sheetflow.workbook.template.build_workbook(sample=True)`, so they are exactly what `sheetflow new --sample` makes.
+`sheetflow.authoring.template.build_workbook(sample=True)`, so they are exactly what `sheetflow new --sample` makes.
 The Sessions and Notes sheets are then replaced by worksheet XML streamed straight into the zip, written the way
 Excel writes it: every text cell a shared string (one `xl/sharedStrings.xml` for the whole book), real dates as
 serial numbers with the template's date styles, `<row r=… spans=…>` rows with `r` on every cell, and the
@@ -39,9 +39,9 @@ from functools import lru_cache
 from html import escape
 from pathlib import Path
 
+from sheetflow.authoring.template import sample_studio
 from sheetflow.core.calendar import BusinessCalendar
-from sheetflow.schema import NOTES, SESSIONS
-from sheetflow.workbook.template import sample_studio
+from sheetflow.core.schema import NOTES, SESSIONS
 
 EXCEL_MAX_ROWS = 1_048_576  # rows on one sheet, header included
 NOTES_HEADROOM = 1_000  # free rows kept below a capped Notes sheet, so apply/change can still append
@@ -468,7 +468,7 @@ def generate(path: Path | str, n_sessions: int, notes_per_session: int = 5, pend
     info = Generated(path=str(path), n_sessions=n_sessions, notes_per_session=notes_per_session, pending=pending,
                      seed=seed, today=today.isoformat(), notes_rows=notes_rows,
                      notes_capped=notes_rows < wanted_notes)
-    from sheetflow.workbook.template import build_workbook
+    from sheetflow.authoring.template import build_workbook
 
     buffer = io.BytesIO()
     build_workbook(buffer, sample=True, today=today)
@@ -546,7 +546,7 @@ def write_with_xlsxwriter(source: Path, path: Path) -> float:
 
     from python_calamine import CalamineWorkbook
 
-    from sheetflow.workbook import template
+    from sheetflow.authoring import template
 
     started = time.perf_counter()
     info = load_sidecar(source)

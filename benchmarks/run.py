@@ -297,7 +297,7 @@ def top_profile(stats_file: Path, limit: int = 15) -> str:
     """The top entries by cumulative and by own time, leaving out the layers every call goes through (click, the
     child wrapper, imports) so the 15 lines say where the time goes."""
     stats = pstats.Stats(str(stats_file), stream=StringIO())
-    noise = ("click", "importlib", "child.py", "cli.py", "<built-in method builtins.exec>", "batch.py:19(run)")
+    noise = ("click", "importlib", "child.py", "cli/main.py", "<built-in method builtins.exec>", "runs.py:30(run)")
     rows = []
     for (file, line, func), (_cc, calls, own, cum, _callers) in stats.stats.items():  # type: ignore[attr-defined]
         where = f"{'/'.join(Path(file).parts[-2:])}:{line}({func})" if line else func

@@ -17,7 +17,7 @@ from pdftext import pdf_text
 from python_calamine import CalamineWorkbook
 from workbooks import LISTS, SESSION_HEADER, SETTINGS, STATUS_HEADER
 
-from sheetflow import status_list
+from sheetflow.library import statuses as status_list
 
 # What a client, a colleague or a pasted list can leave in a status's cells; each one runs in Excel or LibreOffice
 # when a CSV holds it raw.

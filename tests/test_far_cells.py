@@ -123,7 +123,7 @@ def test_the_sparse_reader_reads_what_calamine_reads(tmp_path, sheet):
 
 
 def calamine_schema(sheet: str):
-    from sheetflow.schema import ALL_SHEETS
+    from sheetflow.core.schema import ALL_SHEETS
 
     return next(s for s in ALL_SHEETS if s.name == sheet)
 

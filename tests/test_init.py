@@ -14,7 +14,7 @@ import pytest
 import xlsxwriter
 from workbooks import STATUSES, build, cells, records
 
-from sheetflow.schema import SESSIONS, TRIGGERS
+from sheetflow.core.schema import SESSIONS, TRIGGERS
 from sheetflow.workbook import package as pkg
 
 CLIENTS = [
@@ -358,7 +358,7 @@ def test_missing_columns_on_a_chosen_sheet_are_named_together(tmp_path, sheetflo
 
 
 def test_a_macro_workbook_keeps_its_vba_project(tmp_path, sheetflow):
-    from sheetflow.workbook.vba import sheetflow_project
+    from sheetflow.authoring.vba import sheetflow_project
 
     path = tmp_path / "studio.xlsm"
     wb = xlsxwriter.Workbook(str(path))

@@ -11,7 +11,7 @@ import openpyxl
 import xlsxwriter
 from workbooks import LISTS, SETTINGS, STATUSES, cells, dashboard_parts, records, styles_only_grew
 
-from sheetflow.schema import SESSION_INPUTS, SESSION_WRITTEN
+from sheetflow.core.schema import SESSION_INPUTS, SESSION_WRITTEN
 
 USER_HEADER = ["Photographer", "Price", "Status", "Client", "Session ID", "Deposit x2", "Status Date", "Change To"]
 

@@ -19,7 +19,7 @@ import pytest
 import python_calamine
 from workbooks import SETTINGS, STATUS_HEADER, cells, dashboard_parts, session, studio, styles_only_grew
 
-from sheetflow.schema import OUTBOX, PROBLEMS, TASKS
+from sheetflow.core.schema import OUTBOX, PROBLEMS, TASKS
 
 D = dt.date
 NOTES_HEADER = ["Logged At", "Session ID", "Client", "From Status", "To Status", "Date Completed", "Due Date",

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from workbooks import SESSION_HEADER, cells, session, studio
 
-from sheetflow.schema import FIRED, NOTES, TASKS
+from sheetflow.core.schema import FIRED, NOTES, TASKS
 from sheetflow.workbook import package as pkg
 
 LAST = 1_048_576

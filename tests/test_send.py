@@ -24,8 +24,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from workbooks import SETTINGS, cells, records, studio
 
-from sheetflow import mail, outbox
-from sheetflow.mail import message_id_header, recipients, studio_domain
+from sheetflow.library import mail
+from sheetflow.library import send as outbox
+from sheetflow.library.mail import message_id_header, recipients, studio_domain
 
 OUTBOX_HEADER = ["Message ID", "Session ID", "Client", "Channel", "To", "Subject", "Body", "Created", "Late",
                  "Sent At", "Error"]

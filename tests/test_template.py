@@ -15,10 +15,26 @@ import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineWorkbook
 
+from sheetflow.authoring.template import (
+    DATE_COLUMNS,
+    DATE_FORMAT,
+    DEFINED_NAMES,
+    INACTIVE_SAMPLE_STATUS,
+    RULE_LAST_ROW,
+    SHEET_ORDER,
+    TABLE_SHEETS,
+    TIMESTAMP_COLUMNS,
+    TIMESTAMP_FORMAT,
+    WIDTHS,
+    build_workbook,
+    col,
+    due_soon_formula,
+    letter,
+    overdue_formula,
+    table_name,
+)
 from sheetflow.core.cells import column_letter
-from sheetflow.core.studio import Studio, apply_pending, load_studio, refresh, validate
-from sheetflow.core.tables import table_from_grid
-from sheetflow.schema import (
+from sheetflow.core.schema import (
     ALL_SHEETS,
     DASHBOARD,
     FLAG_DUE_SOON,
@@ -38,24 +54,8 @@ from sheetflow.schema import (
     YES,
     SheetSchema,
 )
-from sheetflow.workbook.template import (
-    DATE_COLUMNS,
-    DATE_FORMAT,
-    DEFINED_NAMES,
-    INACTIVE_SAMPLE_STATUS,
-    RULE_LAST_ROW,
-    SHEET_ORDER,
-    TABLE_SHEETS,
-    TIMESTAMP_COLUMNS,
-    TIMESTAMP_FORMAT,
-    WIDTHS,
-    build_workbook,
-    col,
-    due_soon_formula,
-    letter,
-    overdue_formula,
-    table_name,
-)
+from sheetflow.core.studio import Studio, apply_pending, load_studio, refresh, validate
+from sheetflow.core.tables import table_from_grid
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "workbook.xlsx"
 TODAY = dt.date(2026, 3, 11)  # a Wednesday
@@ -117,7 +117,7 @@ def column_width(ws: Worksheet, column: int) -> float:
 # --- The committed template -------------------------------------------------------------------------------------
 
 def test_committed_template_is_current() -> None:
-    """Regenerate with `python -m sheetflow.workbook.template templates/workbook.xlsx` when this fails."""
+    """Regenerate with `python -m sheetflow.authoring.template templates/workbook.xlsx` when this fails."""
     committed, fresh = members(TEMPLATE.read_bytes()), members(build())
     assert sorted(committed) == sorted(fresh)
     stale = [name for name in fresh if committed[name] != fresh[name]]

@@ -9,7 +9,7 @@ import re
 import openpyxl
 from workbooks import cells, records, session, studio
 
-from sheetflow.schema import FIRED, TRIGGERS
+from sheetflow.core.schema import FIRED, TRIGGERS
 
 TODAY = dt.date(2026, 11, 25)  # conftest's --today
 FRI_20 = dt.date(2026, 11, 20)

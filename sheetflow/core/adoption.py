@@ -9,7 +9,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..schema import (
+from .cells import is_blank, normalize, read_text
+from .mapping import SessionsMapping, read_mapping, setting_for
+from .problems import WorkbookError
+from .schema import (
     COLUMN_SYNONYMS,
     DASHBOARD,
     FIRED,
@@ -27,9 +30,6 @@ from ..schema import (
     TRIGGERS,
     SheetSchema,
 )
-from .cells import is_blank, normalize, read_text
-from .mapping import SessionsMapping, read_mapping, setting_for
-from .problems import WorkbookError
 from .sessions import session_key
 from .studio import ChangeSet, Outcome
 from .tables import HEADER_SEARCH_ROWS, Table, missing_table, table_from_grid

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from ..schema import NEXT_WORD, NO, YES
 from .calendar import BusinessCalendar
 from .cells import display
 from .cycle import Status
 from .problems import Problem
+from .schema import NEXT_WORD, NO, YES
 from .sessions import Session, flag_for
 
 

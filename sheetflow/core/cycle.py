@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ..schema import STATUSES
 from .cells import CellValueError, address, display, normalize, read_bool, read_text, read_whole
 from .problems import Problem, Severity
+from .schema import STATUSES
 from .tables import Row, Table
 
 ONE_CYCLE = ""

@@ -2,7 +2,7 @@
 on the Dashboard sheet, shared by the file writer and the Excel buttons.
 
 Pure Python, like the rest of the core. The board is tallied during refresh (no pandas, no Notes); the time in
-status comes from `sheetflow.report`, which reads the Notes history with pandas.
+status comes from `sheetflow.library.report`, which reads the Notes history with pandas.
 
 The sheet is two blocks side by side, at fixed places: the board in columns A:H (refresh keeps it current), the
 time in status in columns J:P (only `report` and the Dashboard button read Notes to rebuild it). Each block has its
@@ -18,9 +18,9 @@ import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..schema import FLAG_DUE_SOON, FLAG_OVERDUE
 from .cells import EXCEL_EPOCH, column_letter, normalize
 from .cycle import Lists, Status, Workflow
+from .schema import FLAG_DUE_SOON, FLAG_OVERDUE
 from .sessions import Session
 
 NO_STAGE = "(no stage)"

@@ -1,7 +1,7 @@
-"""Time in status in pure Python: the figures `sheetflow.report` works out with pandas, for where pandas is not at
-hand (the xlwings Lite bundle, whose Dashboard button runs this). The rules are report.py's, row for row: a session
-entered a status on the Date Completed of a Notes row whose To Status names it and left it on the Date Completed of
-its next Notes row; rename rows carry older rows' names forward."""
+"""Time in status in pure Python: the figures `sheetflow.library.report` works out with pandas, for where pandas is
+not at hand (the xlwings Lite bundle, whose Dashboard button runs this). The rules are report.py's, row for row: a
+session entered a status on the Date Completed of a Notes row whose To Status names it and left it on the Date
+Completed of its next Notes row; rename rows carry older rows' names forward."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ import datetime as dt
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from itertools import pairwise
 
-from ..schema import NOTES
 from . import studio as core
 from .calendar import BusinessCalendar
 from .cells import CellValueError, normalize, read_date, read_text
 from .cycle import ONE_CYCLE, Status
-from .dashboard import StatusTime, TimeInStatus
+from .dashboard import Dashboard, StatusTime, TimeInStatus
+from .schema import NOTES
 from .sessions import session_key
 from .tables import Table
 
@@ -48,14 +48,38 @@ class _Stay:
 
 @dataclass
 class ReportOutcome(core.Outcome):
-    """A refresh's outcome carrying the whole Dashboard, as `sheetflow.report.ReportOutcome` does."""
+    """A refresh's outcome with the whole Dashboard it wrote (`report`, the Dashboard button), which --json
+    prints."""
 
-    dashboard: object | None = None
+    dashboard: Dashboard | None = None
+
+    def headline(self) -> list[str]:
+        if self.command != "report" or self.dashboard is None:  # `new --sample` reports as itself
+            return []
+        totals = self.dashboard.board.totals
+        return [f"dashboard rebuilt: {totals.sessions - totals.completed} open sessions, {totals.overdue} overdue, "
+                f"{totals.due_soon} due soon"]
+
+    @property
+    def details(self) -> dict[str, object]:
+        """Extra keys for --json: every figure of the Dashboard."""
+        if self.dashboard is None:
+            return {}
+        board, history = self.dashboard.board, self.dashboard.time_in_status
+
+        def counts(line) -> dict[str, object]:
+            return {**asdict(line), "on_track": line.on_track}
+
+        return {"dashboard": {
+            "board": {"as_of": board.as_of, "totals": counts(board.totals),
+                      "stages": [counts(s) for s in board.stages], "statuses": [counts(s) for s in board.statuses],
+                      "overdue": [asdict(o) for o in board.overdue], "overdue_not_listed": board.overdue_not_listed},
+            "time_in_status": asdict(history) if history is not None else None}}
 
 
 def rebuild(studio: core.Studio, today: dt.date, workbook: object = None) -> ReportOutcome:
-    """The whole Dashboard, as `sheetflow.report.rebuild` makes it: a refresh, then the time in status from Notes
-    (archives beside a file need file access, which the button has not: `sheetflow report` reads them)."""
+    """The whole Dashboard, as `sheetflow.library.report.rebuild` makes it: a refresh, then the time in status from
+    Notes (archives beside a file need file access, which the button has not: `sheetflow report` reads them)."""
     refreshed = core.refresh(studio, today)
     outcome = ReportOutcome(**{f.name: getattr(refreshed, f.name) for f in fields(refreshed)})
     outcome.command = "report"

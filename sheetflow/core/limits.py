@@ -10,8 +10,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..schema import FIRED, NOTES, OUTBOX, PROBLEMS, SESSIONS, TASKS
 from .problems import Problem, Severity, WorkbookError
+from .schema import FIRED, NOTES, OUTBOX, PROBLEMS, SESSIONS, TASKS
 
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384  # column XFD

@@ -11,10 +11,10 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..schema import HOLIDAYS, NO, NOTES, SESSIONS, STATUSES, TRIGGERS, YES
 from .cells import CellValueError, address, display, is_blank, normalize, read_date, read_text
 from .cycle import Cycle, Status
 from .problems import Problem, Severity, WorkbookError
+from .schema import HOLIDAYS, NO, NOTES, SESSIONS, STATUSES, TRIGGERS, YES
 from .sessions import Session
 from .studio import ChangeSet, Outcome, Studio
 from .tables import Row, Table, missing_table

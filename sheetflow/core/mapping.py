@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..schema import (
+from .cells import address, display, normalize, read_text
+from .problems import Problem, Severity
+from .schema import (
     ALL_SHEETS,
     COLUMN_SETTING_PREFIX,
     COLUMN_SYNONYMS,
@@ -16,8 +18,6 @@ from ..schema import (
     SETTINGS,
     SheetSchema,
 )
-from .cells import address, display, normalize, read_text
-from .problems import Problem, Severity
 from .tables import Table
 
 _SETTINGS = {normalize(name): name for name in MAPPING_SETTINGS}

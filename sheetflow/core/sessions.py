@@ -6,11 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 from sys import intern
 
-from ..schema import FLAG_DUE_SOON, FLAG_OVERDUE, SESSIONS
 from .calendar import BusinessCalendar
 from .cells import CellValueError, display, read_bool, read_date, read_text
 from .cycle import Cycle, Status, Workflow
 from .problems import Problem, Severity
+from .schema import FLAG_DUE_SOON, FLAG_OVERDUE, SESSIONS
 from .tables import Row, Table
 
 DATE_COLUMNS = ("Session Date", "Status Date", "Due Date", "Date Completed", "New Due Date")

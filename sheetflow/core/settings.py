@@ -6,9 +6,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from ..schema import DATE_ORDERS, SETTING_DEFAULTS, SETTINGS, SMTP_SECURITY, WEEKDAYS
 from .cells import CellValueError, address, is_blank, normalize, read_bool, read_text, read_whole
 from .problems import Problem, Severity
+from .schema import DATE_ORDERS, SETTING_DEFAULTS, SETTINGS, SMTP_SECURITY, WEEKDAYS
 from .tables import Table
 
 

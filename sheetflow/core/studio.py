@@ -12,7 +12,15 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..schema import (
+from .calendar import BusinessCalendar
+from .cells import CellValueError, address, read_date
+from .changes import AppliedChange, ChangeContext, ChangeRejected, StatusChange, plan_status_change
+from .cycle import Lists, Workflow, read_lists, read_workflow
+from .dashboard import BoardTally, Dashboard
+from .limits import SheetFill, fill_warnings
+from .mapping import check_mapping, read_mapping
+from .problems import Problem, Severity, WorkbookError, count_errors
+from .schema import (
     DASHBOARD,
     FIRED,
     FLAG_DUE_SOON,
@@ -32,14 +40,6 @@ from ..schema import (
     TRIGGERS,
     YES,
 )
-from .calendar import BusinessCalendar
-from .cells import CellValueError, address, read_date
-from .changes import AppliedChange, ChangeContext, ChangeRejected, StatusChange, plan_status_change
-from .cycle import Lists, Workflow, read_lists, read_workflow
-from .dashboard import BoardTally, Dashboard
-from .limits import SheetFill, fill_warnings
-from .mapping import check_mapping, read_mapping
-from .problems import Problem, Severity, WorkbookError, count_errors
 from .sessions import Session, flag_for, read_sessions, session_key
 from .settings import Settings, read_settings
 from .tables import Table, missing_table

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..schema import SheetSchema
 from .cells import address, is_blank, normalize
+from .schema import SheetSchema
 
 HEADER_SEARCH_ROWS = 30  # a title or a note above the header row is fine
 

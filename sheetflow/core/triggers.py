@@ -15,11 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from ..schema import NO, TRIGGERS, WEEKDAYS, YES
 from .cells import CellValueError, display, normalize, read_bool, read_date, read_text, read_whole
 from .cycle import ONE_CYCLE, Lists, Status, Workflow
 from .messages import SAMPLE_FIELDS, MessageTemplate, TemplateProblem, compile_template, format_date
 from .problems import Problem, Severity
+from .schema import NO, TRIGGERS, WEEKDAYS, YES
 from .sessions import Session, session_key
 from .tables import Row, Table
 

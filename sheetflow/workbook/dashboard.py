@@ -33,7 +33,7 @@ from ..core.dashboard import (
     read_history,
     sheet_ref,
 )
-from ..schema import DASHBOARD
+from ..core.schema import DASHBOARD
 from . import package as pkg
 from .sheetxml import ILLEGAL_XML, cell_xml, text_for_excel
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..core.limits import GROWING_SHEETS, NEARLY_FULL_ROWS, SheetFill
+from ..core.schema import PROBLEMS
 from ..core.tables import Table
-from ..schema import PROBLEMS
 from . import package as pkg
 from .reader import open_zip
 from .writer import _dimension_last_row, _last_value_row

@@ -14,8 +14,8 @@ from pathlib import Path
 from ..core.cells import column_index, from_serial, normalize
 from ..core.mapping import SessionsMapping, read_mapping
 from ..core.problems import WorkbookError
+from ..core.schema import ALL_SHEETS, NOTES, PROBLEMS, SESSIONS, SETTINGS, SheetSchema
 from ..core.tables import HEADER_SEARCH_ROWS, Row, Table, missing_table, shown_name, table_from_grid
-from ..schema import ALL_SHEETS, NOTES, PROBLEMS, SESSIONS, SETTINGS, SheetSchema
 from . import extent, integrity
 from . import package as pkg
 from .sharedstrings import SharedStrings, excel_text

@@ -14,9 +14,9 @@ from pathlib import Path
 from ..core.cells import CellValueError, address, read_date
 from ..core.limits import MAX_COLUMNS, MAX_ROWS, SheetFull, columns_full, rows_full, suggested_cut
 from ..core.problems import Problem
+from ..core.schema import ALL_SHEETS, DASHBOARD, NOTES, PROBLEMS
 from ..core.studio import ChangeSet
 from ..core.tables import Table
-from ..schema import ALL_SHEETS, DASHBOARD, NOTES, PROBLEMS
 from . import package as pkg
 from .sharedstrings import SharedStrings
 from .sheetxml import LastRowMismatch, SheetPatch, cell_xml, last_value_row, rewrite_sheet

@@ -12,11 +12,11 @@ from workbooks import LISTS, SESSION_HEADER, SETTINGS, STATUSES, session
 
 from sheetflow.core import studio as core
 from sheetflow.core.problems import Severity
+from sheetflow.core.schema import FIRED, SESSIONS, TRIGGERS
+from sheetflow.core.schema import LISTS as LISTS_SHEET
+from sheetflow.core.schema import SETTINGS as SETTINGS_SHEET
+from sheetflow.core.schema import STATUSES as STATUSES_SHEET
 from sheetflow.core.tables import table_from_grid
-from sheetflow.schema import FIRED, SESSIONS, TRIGGERS
-from sheetflow.schema import LISTS as LISTS_SHEET
-from sheetflow.schema import SETTINGS as SETTINGS_SHEET
-from sheetflow.schema import STATUSES as STATUSES_SHEET
 
 TODAY = dt.date(2026, 11, 25)  # a Wednesday
 NOW = dt.datetime(2026, 11, 25, 9, 30)

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sheetflow.core import studio as core
+from sheetflow.core.schema import SESSIONS, SETTINGS, STATUSES
 from sheetflow.core.tables import table_from_grid
-from sheetflow.schema import SESSIONS, SETTINGS, STATUSES
 
 junk = st.one_of(
     st.none(), st.just(""), st.text(max_size=12), st.sampled_from(["Yes", "No", "x", "next", "Session Pending",

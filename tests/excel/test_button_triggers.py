@@ -13,7 +13,7 @@ from workbooks import records, session, studio
 
 from sheetflow import excel
 from sheetflow.cli import main as cli
-from sheetflow.schema import FIRED, TRIGGERS
+from sheetflow.core.schema import FIRED, TRIGGERS
 
 TODAY = dt.date.today()  # the buttons run on the real today
 TRIGGER_ROWS = [

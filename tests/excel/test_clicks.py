@@ -16,7 +16,7 @@ import xlwings as xw
 from payloads import payload, played, replayed
 
 from sheetflow import excel
-from sheetflow.schema import SHEET_BUTTONS
+from sheetflow.core.schema import SHEET_BUTTONS
 
 ROOT = Path(__file__).parents[2]
 STATUS_CELL = (0, 20)  # U1 (0-based, as actions count): two columns right of the template's 19 headers
@@ -53,14 +53,14 @@ def header_writes(data: dict, actions: list[dict]) -> list[tuple[int, int]]:
 
 
 def buttons() -> set[tuple[int, int]]:
-    from sheetflow.workbook.template import FORM_BUTTONS
+    from sheetflow.authoring.template import FORM_BUTTONS
 
     cells = {cell for *_, cell in SHEET_BUTTONS} | {cell for *_, cell in FORM_BUTTONS}
     return {(int(c[1:]) - 1, ord(c[0]) - 65) for c in cells}
 
 
 def test_the_status_cell_avoids_every_button_the_template_draws():
-    from sheetflow.workbook.template import FORM_BUTTONS
+    from sheetflow.authoring.template import FORM_BUTTONS
 
     assert {cell for *_, cell in FORM_BUTTONS} | {cell for *_, cell in SHEET_BUTTONS} <= excel.BUTTON_CELLS
 

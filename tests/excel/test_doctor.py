@@ -93,7 +93,7 @@ def test_the_add_in_in_the_start_up_folder_and_its_version(tmp_path, sheetflow, 
     assert code == 0
     addin = xlstart / "xlwings.xlam"
     assert line_about(lines, "xlwings add-in") == f"ok      xlwings add-in: {addin}, version {version}"
-    monkeypatch.setattr("sheetflow.doctor._xlwings_version", lambda: "0.30.0")  # an older package than the add-in
+    monkeypatch.setattr("sheetflow.excel.doctor._xlwings_version", lambda: "0.30.0")  # an older package than the add-in
     code, lines = doctor(sheetflow)
     assert code == 1
     assert f"is version {version}, the xlwings package is 0.30.0" in line_about(lines, "xlwings add-in")

@@ -12,7 +12,7 @@ from workbooks import SESSION_HEADER, cells, session, studio
 
 from sheetflow import excel
 from sheetflow.cli import main as cli
-from sheetflow.schema import SESSION_INPUTS, SESSION_WRITTEN
+from sheetflow.core.schema import SESSION_INPUTS, SESSION_WRITTEN
 
 TODAY = dt.date.today()
 

@@ -96,7 +96,7 @@ def _shape_links(path) -> dict[str, str]:
 
 def test_the_template_carries_the_buttons_the_scripts_are_bound_to(tmp_path, sheetflow):
     """Lite runs a script when the shape named in its button= is clicked and its hyperlink selects that cell."""
-    from sheetflow.lite import BUTTONS
+    from sheetflow.excel.lite import BUTTONS
 
     wanted = {button.split("]")[0][1:]: button.split("]")[1] for button in BUTTONS.values()}
     assert _shape_links(Path(__file__).parents[2] / "templates" / "workbook.xlsx") == wanted

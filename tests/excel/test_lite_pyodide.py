@@ -166,7 +166,7 @@ def test_running_an_edited_main_py_again_uses_the_new_code_and_one_finder(engine
     lines = bundle.splitlines(keepends=True)
     (at,) = [i for i, line in enumerate(lines) if line.startswith("    'sheetflow.excel': ")]
     lines[at] = lines[at].rstrip().removesuffix(",") + " + \"\\nMARKER = 'bundle B'\\n\",\n"
-    edited = "".join(lines)  # bundle B: excel.py with one line more
+    edited = "".join(lines)  # bundle B: excel/buttons.py with one line more
     pyodide.load(bundle, again=True)
     before = pyodide.eval("import sys\nresult = id(sys.modules['sheetflow.core.studio'])")
     loaded = pyodide.load(edited, again=True)
@@ -249,7 +249,7 @@ def test_the_pure_time_in_status_equals_report_pys(request, workbook):
     from sheetflow.core import history
     from sheetflow.core import studio as core
     from sheetflow.excel import ExcelWorkbook
-    from sheetflow.report import time_in_status
+    from sheetflow.library.report import time_in_status
 
     today = dt.date(2026, 11, 25)
     for data in _history_variants(request.getfixturevalue(workbook)):

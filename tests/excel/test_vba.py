@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from oletools.olevba import VBA_Parser, decompress_stream
 
 from sheetflow import excel
-from sheetflow.workbook import vba
+from sheetflow.authoring import vba
 
 CODE_NAMES = ["Sheet1", "Sheet2", "Sheet3"]
 MODULES = [vba.VbaModule("ThisWorkbook", "", document=True),

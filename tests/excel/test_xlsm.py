@@ -11,8 +11,8 @@ from oletools.olevba import VBA_Parser
 from test_vba import libreoffice_view
 
 from sheetflow import excel
-from sheetflow.workbook.template import FORM_BUTTONS
-from sheetflow.workbook.vba import MACROS
+from sheetflow.authoring.template import FORM_BUTTONS
+from sheetflow.authoring.vba import MACROS
 
 
 @pytest.fixture

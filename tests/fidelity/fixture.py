@@ -21,7 +21,7 @@ from xml.etree import ElementTree
 import xlsxwriter
 from workbooks import LISTS, SESSION_HEADER, SETTINGS, STATUSES
 
-from sheetflow.schema import NOTES, OUTBOX, PROBLEMS, SESSION_INPUTS, SESSION_WRITTEN, TASKS, TRIGGERS
+from sheetflow.core.schema import NOTES, OUTBOX, PROBLEMS, SESSION_INPUTS, SESSION_WRITTEN, TASKS, TRIGGERS
 
 # --- the studio's data --------------------------------------------------------------------------------------------
 

@@ -50,7 +50,7 @@ from workbooks import (
     styles_only_grew,
 )
 
-from sheetflow.schema import NOTES, SESSION_WRITTEN
+from sheetflow.core.schema import NOTES, SESSION_WRITTEN
 
 # openpyxl, used here only as a second reader, says which extensions it would drop if it saved: it never saves
 pytestmark = pytest.mark.filterwarnings("ignore:.* is not supported and will be removed:UserWarning")

@@ -40,7 +40,7 @@ from writers import (
     xml_parts,
 )
 
-from sheetflow.schema import FIRED, NOTES, OUTBOX, TASKS
+from sheetflow.core.schema import FIRED, NOTES, OUTBOX, TASKS
 
 pytestmark = pytest.mark.filterwarnings("ignore:.* is not supported and will be removed:UserWarning")
 

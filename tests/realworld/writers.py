@@ -80,7 +80,7 @@ def sheetflow(*args: object, today: dt.date | None = TODAY):
 
 def sample(path: Path) -> Path:
     """The sample studio, made on TODAY (`sheetflow new PATH --sample`, in-process)."""
-    from sheetflow import batch
+    from sheetflow.library import runs as batch
 
     path.parent.mkdir(parents=True, exist_ok=True)
     batch.new(path, sample=True, today=TODAY)

@@ -99,8 +99,8 @@ def cpython() -> Engine:
 
 
 def masked(actions: list[dict[str, Any]]) -> str:
-    """The actions as text, in their order (excel.py writes them in a stable one), with the clock's times (Logged
-    At, the status line's minute, Message IDs) blanked."""
+    """The actions as text, in their order (excel/buttons.py writes them in a stable one), with the clock's times
+    (Logged At, the status line's minute, Message IDs) blanked."""
     lines = [json.dumps(action, sort_keys=True) for action in actions]
     return FINGERPRINT.sub(r"\1-<now>", NOW.sub("<now>", "\n".join(lines)))
 

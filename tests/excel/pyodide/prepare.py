@@ -50,7 +50,7 @@ def node_modules() -> Path:
 def requirements() -> list[str]:
     """The bundle's requirements.txt, as `sheetflow excel lite` writes it."""
     sys.path.insert(0, str(ROOT))
-    from sheetflow.lite import REQUIREMENTS
+    from sheetflow.excel.lite import REQUIREMENTS
 
     found = [line.strip() for line in REQUIREMENTS.splitlines() if line.strip() and not line.startswith("#")]
     if not any(canonical(re.split(r"[<>=!~ \[;]", r, maxsplit=1)[0]) == "xlwings" for r in found):

@@ -7,11 +7,11 @@ import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 
-from . import batch
-from .core import maintenance
-from .core.problems import WorkbookError
-from .core.studio import Studio
-from .schema import SETTINGS
+from ..core import maintenance
+from ..core.problems import WorkbookError
+from ..core.schema import SETTINGS
+from ..core.studio import Studio
+from . import runs as batch
 
 FIRST_YEAR, LAST_YEAR = 1900, 2199
 MAX_YEARS = 50

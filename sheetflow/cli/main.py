@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .cli_common import (
+from .. import __version__
+from .common import (
     EXIT_BUSY,
     EXIT_OK,
     EXIT_REJECTED,
@@ -23,8 +23,8 @@ from .cli_common import (
     today_option,
     workbook_argument,
 )
-from .cli_report import report
-from .cli_statuses import holidays, statuses
+from .report import report
+from .statuses import holidays, statuses
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -46,7 +46,7 @@ def main() -> None:
 @json_option
 def new(path: Path, sample: bool, force: bool, today, as_json: bool) -> None:
     """Create a new studio workbook from the template."""
-    from . import batch
+    from ..library import runs as batch
 
     run(path, as_json, lambda: batch.new(path, sample=sample, today=today_of(today), force=force))
 
@@ -65,7 +65,7 @@ def init(path: Path, sessions: str | None, columns: tuple[str, ...], dry_run: bo
     row a Session ID, and map sheetflow's columns onto your own headers (common names like Client Name or Shoot
     Date automatically). The choice is kept in Settings rows; nothing else in the file changes, and running it
     again changes nothing."""
-    from .adopt import init as adopt
+    from ..library.adopt import init as adopt
 
     run(path, as_json, lambda: adopt(path, sessions=sessions, columns=columns, dry_run=dry_run))
 
@@ -76,7 +76,7 @@ def init(path: Path, sessions: str | None, columns: tuple[str, ...], dry_run: bo
 @json_option
 def validate(path: Path, today, as_json: bool) -> None:
     """Check the status definitions and the sessions; write what was found to the Problems sheet."""
-    from . import batch
+    from ..library import runs as batch
 
     run(path, as_json, lambda: batch.validate(path, today_of(today)))
 
@@ -94,7 +94,7 @@ def validate(path: Path, today, as_json: bool) -> None:
 def change(path: Path, session_id: str, to: str, date: str, due: str, by: str, note: str, today,
            as_json: bool) -> None:
     """Change one session's status, as the Status Change window does."""
-    from . import batch
+    from ..library import runs as batch
 
     run(path, as_json, lambda: batch.change(path, session_id, today_of(today), to=to, date=date, due=due, by=by,
                                              note=note))
@@ -106,7 +106,7 @@ def change(path: Path, session_id: str, to: str, date: str, due: str, by: str, n
 @json_option
 def apply(path: Path, today, as_json: bool) -> None:
     """Apply every session row whose Change To is filled in."""
-    from . import batch
+    from ..library import runs as batch
 
     run(path, as_json, lambda: batch.apply(path, today_of(today), progress(path, as_json)))
 
@@ -123,7 +123,7 @@ def refresh(paths: tuple[Path, ...], jobs: int | None, today, as_json: bool) -> 
     Several workbooks (or a folder of them, one per branch) are refreshed in parallel, each on its own:
     one that fails does not stop the others, and the exit code is the worst of theirs.
     """
-    from . import batch
+    from ..library import runs as batch
 
     files = batch.workbooks_in(list(paths))
     if len(files) == 1 and not paths[0].is_dir():
@@ -134,7 +134,7 @@ def refresh(paths: tuple[Path, ...], jobs: int | None, today, as_json: bool) -> 
 
 
 def _refresh_many(files: list[Path], today: dt.date, jobs: int | None, as_json: bool) -> None:
-    from . import batch
+    from ..library import runs as batch
 
     show_progress = not as_json and sys.stderr.isatty()
     with click.progressbar(length=len(files), label="Refreshing", file=sys.stderr,
@@ -167,7 +167,7 @@ def send(path: Path, dry_run: bool, include_late: bool, retry_unconfirmed: bool,
     _USER); the password only from SHEETFLOW_SMTP_PASSWORD or the system keyring (keyring set sheetflow USER@HOST).
     SMS and Letter rows are left for you. Exit 1 when some rows could not be sent (listed); 2 for bad settings.
     """
-    from . import outbox
+    from ..library import send as outbox
 
     run(path, as_json, lambda: outbox.send(path, today_of(today) if today else None, dry_run=dry_run,
                                             include_late=include_late, retry_unconfirmed=retry_unconfirmed))
@@ -184,8 +184,8 @@ def restore(path: Path, listing: bool, pick: int) -> None:
     Every write keeps the version it replaces (the last 5; set SHEETFLOW_BACKUPS to change how many, 0 for
     none). Restoring keeps the version it replaces too, so a restore can itself be undone.
     """
-    from . import batch
-    from .core.problems import WorkbookBusy, WorkbookError
+    from ..core.problems import WorkbookBusy, WorkbookError
+    from ..library import runs as batch
 
     try:
         if listing:
@@ -224,7 +224,7 @@ def archive_notes(path: Path, before: str, to: Path | None, dry_run: bool, today
     saying how many went where. `report` reads the archive too when it is beside PATH, so no figure changes.
     Running it again moves nothing more.
     """
-    from .archive import archive
+    from ..library.archive import archive
 
     now = dt.datetime.combine(today_of(today), dt.datetime.now().time().replace(microsecond=0)) if today else None
     run(path, as_json, lambda: archive(path, before, to, dry_run=dry_run, today=today_of(today), now=now))
@@ -240,7 +240,7 @@ def excel() -> None:
 @click.option("--force", is_flag=True, help="Replace the .py if it exists.")
 def runmain(path: Path, force: bool) -> None:
     """Write PATH's .py beside it, for the xlwings add-in's Run main button."""
-    from .addin import importable_alternative, write_run_main
+    from ..excel.run_main import importable_alternative, write_run_main
 
     message = write_run_main(path, force=force)
     click.echo(message)
@@ -252,7 +252,7 @@ def runmain(path: Path, force: bool) -> None:
               help="Write main.py and requirements.txt into this folder instead of printing them.")
 def lite(out: Path | None) -> None:
     """Print the main.py and requirements.txt to paste into xlwings Lite's editor."""
-    from .lite import REQUIREMENTS, main_py
+    from ..excel.lite import REQUIREMENTS, main_py
 
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -272,7 +272,7 @@ def lite(out: Path | None) -> None:
 def doctor(path: Path | None, as_json: bool) -> None:
     """Check what the Excel buttons need — the xlwings package and add-in, the interpreter setting, and PATH's
     .py and macros — and say how to fix each problem. Exit 1 when a problem was found."""
-    from .doctor import PROBLEM, examine
+    from ..excel.doctor import PROBLEM, examine
 
     checks = examine(path)
     if as_json:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .addin import importable_alternative, module_name
+from .run_main import importable_alternative, module_name
 
 OK, PROBLEM, INFO = "ok", "problem", "info"
 ADDIN = "xlwings.xlam"
@@ -122,7 +122,7 @@ def _vba_version(office_file: bytes) -> str | None:
 
 def vba_sources(office_file: bytes) -> dict[str, str]:
     """Module name → source of the VBA project inside an .xlsm/.xlam; empty when there is none."""
-    from .workbook.vba import read_modules
+    from ..authoring.vba import read_modules
 
     try:
         with zipfile.ZipFile(io.BytesIO(office_file)) as package:
@@ -257,7 +257,7 @@ def _macro_checks(path: Path, data: bytes, package_version: str | None) -> list[
     if not sources:
         return [Check("macros", PROBLEM, f"{path.name} has no VBA project, so its buttons do nothing",
                       f"create the workbook again with `sheetflow new {path.stem}.xlsm`, then copy your data over")]
-    from . import excel
+    from .. import excel
 
     checks = []
     calls = [(module, match) for module, source in sources.items() for match in RUN_PYTHON.finditer(source)]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .cli_common import json_option, progress, run, today_of, today_option, workbook_argument
+from .common import json_option, progress, run, today_of, today_option, workbook_argument
 
 
 @click.command()
@@ -24,6 +24,6 @@ def report(path: Path, today, as_json: bool) -> None:
     percentile of the business days they stayed against its Typical Duration, and the share that left it late.
     `refresh` keeps the board current without reading Notes; run `report` when you want the history again.
     """
-    from . import batch
+    from ..library import runs as batch
 
     run(path, as_json, lambda: batch.report(path, today_of(today), progress(path, as_json)))

@@ -25,9 +25,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from ..core.calendar import BusinessCalendar
 from ..core.cells import column_letter
-from ..core.triggers import ACTIONS as TRIGGER_ACTIONS
-from ..core.triggers import DATE_BASES as TRIGGER_DATE_BASES
-from ..schema import (
+from ..core.schema import (
     DASHBOARD,
     DATE_ORDERS,
     FIRED,
@@ -51,6 +49,8 @@ from ..schema import (
     YES,
     SheetSchema,
 )
+from ..core.triggers import ACTIONS as TRIGGER_ACTIONS
+from ..core.triggers import DATE_BASES as TRIGGER_DATE_BASES
 
 Target = str | os.PathLike[str] | IO[bytes]
 
@@ -667,7 +667,7 @@ SAMPLE_TRIGGERS: tuple[tuple[object, ...], ...] = (
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """`python -m sheetflow.workbook.template templates/workbook.xlsx` regenerates the committed template."""
+    """`python -m sheetflow.authoring.template templates/workbook.xlsx` regenerates the committed template."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", type=Path)
     parser.add_argument("--sample", action="store_true", help="fill in the sample studio")

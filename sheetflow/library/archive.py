@@ -18,15 +18,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .core import studio as core
-from .core.archive import LOGGED_AT, Cut, archive_note, headers_of, plan_cut, row_values, same_row
-from .core.cells import CellValueError, is_blank, read_date
-from .core.limits import MAX_ROWS
-from .core.problems import WorkbookError
-from .core.settings import read_settings
-from .core.tables import Table
-from .schema import NOTES, SETTINGS
-from .workbook.file import WorkbookFile, exclusive
+from ..core import studio as core
+from ..core.archive import LOGGED_AT, Cut, archive_note, headers_of, plan_cut, row_values, same_row
+from ..core.cells import CellValueError, is_blank, read_date
+from ..core.limits import MAX_ROWS
+from ..core.problems import WorkbookError
+from ..core.schema import NOTES, SETTINGS
+from ..core.settings import read_settings
+from ..core.tables import Table
+from ..workbook.file import WorkbookFile, exclusive
 
 ARCHIVE_TAG = "-notes-archive"
 _NUMBERED = re.compile(rf"^(?P<stem>.+){re.escape(ARCHIVE_TAG)}(?:-(?P<n>\d+))?\.xlsx$", re.I)
@@ -329,7 +329,7 @@ def _new_archive(target: Path, columns: list[str]) -> None:
     """An empty archive: a Notes sheet with the headers as an Excel table (filters), dates shown as dates."""
     import xlsxwriter
 
-    from .workbook.replace import replace_file
+    from ..workbook.replace import replace_file
 
     def fill(tmp: Path) -> None:
         wb = xlsxwriter.Workbook(str(tmp))

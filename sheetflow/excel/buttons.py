@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .core import studio as core
-from .core.cells import column_index, is_blank, normalize
-from .core.dashboard import (
+from ..core import studio as core
+from ..core.cells import column_index, is_blank, normalize
+from ..core.dashboard import (
     COUNT,
     DATE,
     HEADER,
@@ -29,10 +29,10 @@ from .core.dashboard import (
     layout,
     read_history,
 )
-from .core.mapping import SessionsMapping, read_mapping
-from .core.problems import Problem, WorkbookError
-from .core.tables import HEADER_SEARCH_ROWS, Row, Table, missing_table, shown_name, table_from_grid
-from .schema import ALL_SHEETS, DASHBOARD, NOTES, OUTBOX, PROBLEMS, SESSIONS, SETTINGS, SHEET_BUTTONS, TASKS
+from ..core.mapping import SessionsMapping, read_mapping
+from ..core.problems import Problem, WorkbookError
+from ..core.schema import ALL_SHEETS, DASHBOARD, NOTES, OUTBOX, PROBLEMS, SESSIONS, SETTINGS, SHEET_BUTTONS, TASKS
+from ..core.tables import HEADER_SEARCH_ROWS, Row, Table, missing_table, shown_name, table_from_grid
 
 APPEND_ONLY = {NOTES.name, TASKS.name, OUTBOX.name}  # read as far as their header row, and where they end
 STATUS_NAME = "sheetflowStatus"  # a workbook name for the summary cell; else the cell right of Sessions' headers
@@ -40,7 +40,7 @@ STATUS_NAME = "sheetflowStatus"  # a workbook name for the summary cell; else th
 TITLES = ("Apply changes", "Refresh", "Validate", "Dashboard", "Change status", "Run main", "Renumber statuses")
 _STATUS_TEXT = re.compile("(?:" + "|".join(map(re.escape, TITLES)) + r")(?: \d{4}-\d\d-\d\d \d\d:\d\d: |: not done — )")
 # The Sessions cells the template's buttons are shapes over: xlwings Lite's, and the .xlsm's form buttons
-# (workbook/template.FORM_BUTTONS, whose Change status sits on Y1). The status cell never goes under one.
+# (authoring/template.FORM_BUTTONS, whose Change status sits on Y1). The status cell never goes under one.
 BUTTON_CELLS = frozenset({cell for *_, cell in SHEET_BUTTONS} | {"Y1"})
 _FORMULA_START = ("=", "+", "-", "@")
 PROBE_ROWS, PROBE_COLUMNS = 256, 16  # the first block read past a table's end; blocks double while they hold data
@@ -618,7 +618,10 @@ def dashboard(book: Any = None) -> core.Outcome | None:
     saved = _local_file(book)
 
     def operation(studio: core.Studio, today: dt.date) -> core.Outcome:
-        from .report import rebuild
+        try:  # pandas reads a long history fastest; xlwings Lite carries neither it nor the library
+            from ..library.report import rebuild
+        except ImportError:
+            from ..core.history import rebuild
 
         return rebuild(studio, today, saved) if saved is not None else rebuild(studio, today)
 
@@ -658,7 +661,7 @@ def main(book: Any = None) -> core.Outcome | None:
 
 def renumber_statuses(book: Any = None) -> core.Outcome | None:
     """Renumber each cycle's sort orders 10, 20, 30 …, keeping the order (the status list's Renumber)."""
-    from .core.maintenance import renumber
+    from ..core.maintenance import renumber
 
     return _run(book, "Renumber statuses", lambda studio, today: renumber(studio))
 

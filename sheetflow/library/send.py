@@ -15,11 +15,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .core.cells import CellValueError, is_blank, normalize, read_bool, read_text
-from .core.problems import Problem, Severity, WorkbookError
-from .core.settings import PASSWORD_FIX, Settings, read_settings, read_smtp_port, read_smtp_security
-from .core.studio import ChangeSet, Outcome
-from .core.tables import Row, Table
+from ..core.cells import CellValueError, is_blank, normalize, read_bool, read_text
+from ..core.problems import Problem, Severity, WorkbookError
+from ..core.schema import OUTBOX, SETTINGS
+from ..core.settings import PASSWORD_FIX, Settings, read_settings, read_smtp_port, read_smtp_security
+from ..core.studio import ChangeSet, Outcome
+from ..core.tables import Row, Table
+from ..workbook.file import WorkbookFile, exclusive
 from .mail import (
     MESSAGE_FIX,
     USUAL_PORTS,
@@ -34,8 +36,6 @@ from .mail import (
     send_all,
     sender_address,
 )
-from .schema import OUTBOX, SETTINGS
-from .workbook.file import WorkbookFile, exclusive
 
 ATTEMPT = "sending started"  # how an Error cell with an unconfirmed attempt begins
 EMAIL_CHANNELS = {"email", "e-mail"}

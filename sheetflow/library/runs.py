@@ -10,12 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .core import studio as core
-from .core.cells import CellValueError, read_date
-from .core.changes import StatusChange
-from .core.problems import WorkbookBusy, WorkbookError
-from .workbook.backups import Backup
-from .workbook.file import WorkbookFile, exclusive, lock_holders
+from ..core import studio as core
+from ..core.cells import CellValueError, read_date
+from ..core.changes import StatusChange
+from ..core.problems import WorkbookBusy, WorkbookError
+from ..workbook.backups import Backup
+from ..workbook.file import WorkbookFile, exclusive, lock_holders
 
 Operation = Callable[[core.Studio], core.Outcome]
 
@@ -73,7 +73,7 @@ def _run(path: Path, operation: Operation, write: bool, progress: Progress, only
 
 def validate(path: Path | str, today: dt.date) -> core.Outcome:
     """Check everything and rewrite the Problems sheet; when the workbook is open elsewhere, check only."""
-    from .workbook.limits import sheet_fill
+    from ..workbook.limits import sheet_fill
 
     busy = lock_holders(Path(path))
     read_only = None if busy else _cannot_save(Path(path))
@@ -89,7 +89,7 @@ def validate(path: Path | str, today: dt.date) -> core.Outcome:
 
 def _cannot_save(path: Path):
     """Why the workbook could not be saved (read-only file, folder or disk), or None."""
-    from .workbook.replace import CannotSave, refuse_unwritable
+    from ..workbook.replace import CannotSave, refuse_unwritable
 
     if not path.exists():
         return None
@@ -110,8 +110,8 @@ def refresh(path: Path | str, today: dt.date, progress: Progress = _quiet) -> co
 
 def report(path: Path | str, today: dt.date, progress: Progress = _quiet) -> core.Outcome:
     """Rebuild the whole Dashboard: a refresh (the board), then the time in status from the Notes history."""
+    from ..core.schema import NOTES
     from .report import rebuild
-    from .schema import NOTES
 
     return run(path, lambda studio: rebuild(studio, today, Path(path)), progress=progress, whole=(NOTES.name,))
 
@@ -133,14 +133,14 @@ def change(path: Path | str, session_id: str, today: dt.date, to: str = "", date
         except LookupError as exc:
             raise WorkbookError(str(exc.args[0])) from None
 
-    from .schema import PROBLEMS
+    from ..core.schema import PROBLEMS
 
     return run(path, operation, only_session=session_id, whole=(PROBLEMS.name,))  # keeps the others' problems
 
 
 def new(path: Path | str, sample: bool = False, today: dt.date | None = None, force: bool = False) -> core.Outcome:
     """A new workbook from the template; the sample studio gets its due dates and flags from a refresh."""
-    from .workbook.template import build_workbook
+    from ..authoring.template import build_workbook
 
     path = Path(path)
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
@@ -148,7 +148,7 @@ def new(path: Path | str, sample: bool = False, today: dt.date | None = None, fo
                             "studio.xlsx")
     if path.exists() and not force:
         raise WorkbookError(f"{path} already exists — choose another name, or add --force to replace it")
-    from .addin import write_run_main
+    from ..excel.run_main import write_run_main
 
     today = today or dt.date.today()
     kept: list[Path] = []
@@ -173,8 +173,8 @@ def _write_new(path: Path, build: Callable[[Path], None], kept: list[Path]) -> l
     """Build into a temporary file beside the target, then replace it in one step; with --force the file it
     replaces is kept as a backup first (`restore` brings it back, named in `kept`), and keeps its owner, group
     and mode."""
-    from .workbook.backups import keep_previous_version
-    from .workbook.replace import replace_file
+    from ..workbook.backups import keep_previous_version
+    from ..workbook.replace import replace_file
 
     def backup(real: Path) -> None:
         taken = keep_previous_version(real)
@@ -187,8 +187,8 @@ def _write_new(path: Path, build: Callable[[Path], None], kept: list[Path]) -> l
 def restore(path: Path | str, pick: int = 1) -> tuple[Backup, list[Backup]]:
     """Bring back a previous version (1 = the newest backup) once it is known to open as a workbook; the
     version replaced is kept as a backup too. A damaged backup is refused, naming the next good one."""
-    from .workbook.backups import damaged, first_good, keep_previous_version, list_backups
-    from .workbook.replace import real_path, replace_file
+    from ..workbook.backups import damaged, first_good, keep_previous_version, list_backups
+    from ..workbook.replace import real_path, replace_file
 
     path = Path(path)
     real = real_path(path)
@@ -222,8 +222,8 @@ def restore(path: Path | str, pick: int = 1) -> tuple[Backup, list[Backup]]:
 
 
 def backups(path: Path | str) -> list[Backup]:
-    from .workbook.backups import list_backups
-    from .workbook.replace import real_path
+    from ..workbook.backups import list_backups
+    from ..workbook.replace import real_path
 
     return list_backups(real_path(Path(path)))
 

@@ -7,12 +7,12 @@ import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from .core.adoption import Adoption, choose_sheet, plan
-from .core.problems import WorkbookError
-from .schema import ALL_SHEETS
-from .workbook.file import WorkbookFile, exclusive
-from .workbook.reader import read_grid, read_heads
-from .workbook.template import starter_statuses
+from ..authoring.template import starter_statuses
+from ..core.adoption import Adoption, choose_sheet, plan
+from ..core.problems import WorkbookError
+from ..core.schema import ALL_SHEETS
+from ..workbook.file import WorkbookFile, exclusive
+from ..workbook.reader import read_grid, read_heads
 
 
 def init(path: Path | str, sessions: str | None = None, columns: Sequence[str] = (), dry_run: bool = False) -> Adoption:

@@ -58,7 +58,7 @@ def write_run_main(workbook: Path, force: bool = False) -> str:
     if target.exists() and not force:
         return f"{target.name} already exists and was kept (add --force to replace it)"
     name = module_name(workbook)
-    from .workbook.replace import CannotSave, replace_file
+    from ..workbook.replace import CannotSave, replace_file
 
     text = RUN_MAIN.format(workbook=workbook.name, module=name)
     try:  # sheetflow's one replace: a new .py follows the umask, a replaced one keeps its owner and mode

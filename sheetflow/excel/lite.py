@@ -5,21 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import __version__
-from .schema import SESSIONS, SHEET_BUTTONS
+from .. import __version__
+from ..core.schema import SESSIONS, SHEET_BUTTONS
 
-PACKAGE = Path(__file__).parent
-# What runs in the browser: the domain core, the sheet names, and the xlwings adapter — no file I/O, no calamine.
-BUNDLED = ("__init__.py", "schema.py", "excel.py", *(f"core/{p.name}" for p in sorted((PACKAGE / "core").glob("*.py"))))
-# What Lite installs from requirements.txt: xlwings itself (upper-bounded, as Lite's docs advise: Lite pins the exact
-# versions it installed in requirements-pinned.txt) and the pure-Python packages the core needs; jinja2 renders trigger
-# messages in its sandbox. Their own dependencies (six, MarkupSafe) come with them. No pandas: the Dashboard's time in
-# status is worked out in pure Python here (sheetflow.core.history).
+PACKAGE = Path(__file__).parents[1]
+# What runs in the browser, whole folders: the domain (core/) and the Excel front end (excel/) — no file I/O, no
+# calamine; the library and the workbook format are never imported there.
+BUNDLED = ("__init__.py", *(p.relative_to(PACKAGE).as_posix() for folder in ("core", "excel")
+                             for p in sorted((PACKAGE / folder).glob("*.py"))))
 REQUIREMENTS = "xlwings<1.0.0\npython-dateutil\njinja2\n"
 MARK = "sheetflow-lite"  # names the bundle's import finder, so a re-run of an edited main.py replaces the old one
-# The Dashboard script imports sheetflow.report, which uses pandas: in the bundle that name is the pure-Python twin.
-REPORT = ('"""In xlwings Lite the time in status is worked out without pandas: sheetflow.core.history."""\n'
-          "from .core.history import ReportOutcome, highlights, rebuild, time_in_status  # noqa: F401\n")
 # Sheet buttons: a named shape whose hyperlink points at the cell it covers (the template carries them).
 BUTTONS = {entry: f"[{shape}]{SESSIONS.name}!{cell}" for entry, shape, _, cell in SHEET_BUTTONS}
 
@@ -52,6 +47,8 @@ class _Bundled(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def find_spec(self, name, path=None, target=None):
         if name in self.sources:
             return importlib.util.spec_from_loader(name, self, origin=self.bundle, is_package=name in self.packages)
+        if name.startswith("sheetflow."):  # not in the bundle (the library, the file format): the same everywhere
+            raise ModuleNotFoundError(f"{{name}} is not part of sheetflow for xlwings Lite", name=name)
         return None
 
     def create_module(self, spec):
@@ -98,7 +95,6 @@ def _module_name(relative: str) -> str:
 def main_py() -> str:
     """The whole main.py for xlwings Lite."""
     sources = {_module_name(rel): (PACKAGE / rel).read_text(encoding="utf-8") for rel in BUNDLED}
-    sources["sheetflow.report"] = REPORT
     packages = sorted(_module_name(rel) for rel in BUNDLED if rel.endswith("__init__.py"))
     text = HEADER.format(version=__version__, sources=_literal(sources), packages=repr(set(packages)), mark=MARK)
     docs = {"apply_changes": "Apply every session row whose Change To is filled in.",

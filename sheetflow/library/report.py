@@ -15,20 +15,21 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .core import studio as core
-from .core.calendar import BusinessCalendar
-from .core.cells import CellValueError, normalize, read_date, read_text
-from .core.cycle import ONE_CYCLE, Status
-from .core.dashboard import Dashboard, StatusTime, TimeInStatus
-from .core.sessions import session_key
-from .core.tables import Table
-from .schema import NOTES
+from ..core import studio as core
+from ..core.calendar import BusinessCalendar
+from ..core.cells import CellValueError, normalize, read_date, read_text
+from ..core.cycle import ONE_CYCLE, Status
+from ..core.dashboard import StatusTime, TimeInStatus
+from ..core.history import ReportOutcome, highlights
+from ..core.schema import NOTES
+from ..core.sessions import session_key
+from ..core.tables import Table
 
 RENAMED = re.compile(r'^\s*status renamed from "(.*)" to "(.*)"(?: \((.*) cycle\))?\s*$', re.I | re.S)
 COLUMNS = ("Session ID", "To Status", "Date Completed", "Due Date", "Note")
@@ -40,36 +41,6 @@ class Rename:
     old: str  # normalized
     new: str  # normalized
     cycle: str | None  # normalized session type, when statuses are by type
-
-
-@dataclass
-class ReportOutcome(core.Outcome):
-    """A refresh's outcome with the whole Dashboard it wrote, which --json prints."""
-
-    dashboard: Dashboard | None = None
-
-    def headline(self) -> list[str]:
-        if self.command != "report" or self.dashboard is None:  # `new --sample` reports as itself
-            return []
-        totals = self.dashboard.board.totals
-        return [f"dashboard rebuilt: {totals.sessions - totals.completed} open sessions, {totals.overdue} overdue, "
-                f"{totals.due_soon} due soon"]
-
-    @property
-    def details(self) -> dict[str, object]:
-        """Extra keys for --json: every figure of the Dashboard."""
-        if self.dashboard is None:
-            return {}
-        board, history = self.dashboard.board, self.dashboard.time_in_status
-
-        def counts(line) -> dict[str, object]:
-            return {**asdict(line), "on_track": line.on_track}
-
-        return {"dashboard": {
-            "board": {"as_of": board.as_of, "totals": counts(board.totals),
-                      "stages": [counts(s) for s in board.stages], "statuses": [counts(s) for s in board.statuses],
-                      "overdue": [asdict(o) for o in board.overdue], "overdue_not_listed": board.overdue_not_listed},
-            "time_in_status": asdict(history) if history is not None else None}}
 
 
 def rebuild(studio: core.Studio, today: dt.date, workbook: Path | None = None) -> ReportOutcome:
@@ -92,18 +63,6 @@ def rebuild(studio: core.Studio, today: dt.date, workbook: Path | None = None) -
         outcome.dashboard = outcome.changes.dashboard
     outcome.notes += highlights(history)
     return outcome
-
-
-def highlights(history: TimeInStatus) -> list[str]:
-    """One line for people: how much history was read, and the statuses whose median stay exceeds typical."""
-    lines = [f"time in status: {history.changes_read} status changes read, {history.passages} stays measured"]
-    slow = [s for s in history.statuses
-            if s.median is not None and s.typical_duration is not None and s.median > s.typical_duration]
-    slow.sort(key=lambda s: s.median - s.typical_duration, reverse=True)
-    if slow:
-        lines.append("slower than typical (median vs typical business days): " + ", ".join(
-            f"{s.status} {s.median:g} vs {s.typical_duration}" for s in slow[:5]))
-    return lines
 
 
 def time_in_status(studio: core.Studio, notes: Table | None, today: dt.date,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from .cli_common import EXIT_BUSY, EXIT_OK, EXIT_USAGE, fail, json_option, run, today_option, workbook_argument
+from .common import EXIT_BUSY, EXIT_OK, EXIT_USAGE, fail, json_option, run, today_option, workbook_argument
 
 name_argument = click.argument("name")
 type_option = click.option("--type", "session_type", default="", metavar="SESSION_TYPE",
@@ -40,8 +40,8 @@ def statuses() -> None:
 @json_option
 def list_(path: Path, session_type: str, hide_inactive: bool, today, as_json: bool) -> None:
     """Show the statuses by cycle and sort order."""
-    from .core.problems import WorkbookBusy, WorkbookError
-    from .status_list import read_list
+    from ..core.problems import WorkbookBusy, WorkbookError
+    from ..library.statuses import read_list
 
     try:
         listing = read_list(path, hide_inactive, session_type)
@@ -75,7 +75,7 @@ def _shown(value: object) -> str:
 @json_option
 def renumber(path: Path, step: int, session_type: str, today, as_json: bool) -> None:
     """Renumber the sort orders of each cycle 10, 20, 30 …, keeping the order."""
-    from . import status_list
+    from ..library import statuses as status_list
 
     run(path, as_json, lambda: status_list.renumber(path, step, session_type))
 
@@ -89,7 +89,7 @@ def renumber(path: Path, step: int, session_type: str, today, as_json: bool) -> 
 @json_option
 def move(path: Path, name: str, direction: str, session_type: str, today, as_json: bool) -> None:
     """Move a status up or down its cycle (it swaps sort orders with its neighbour)."""
-    from . import status_list
+    from ..library import statuses as status_list
 
     run(path, as_json, lambda: status_list.move(path, name, direction.lower(), session_type))
 
@@ -110,7 +110,7 @@ ONE_STATUS_COMMANDS: tuple[tuple[str, str, Callable[[Path, str, str], object]], 
 
 
 def _status_list():
-    from . import status_list  # the workbook I/O, loaded when a command runs
+    from ..library import statuses as status_list
 
     return status_list
 
@@ -139,7 +139,7 @@ for _name, _help, _operation in ONE_STATUS_COMMANDS:
 @json_option
 def rename(path: Path, old: str, new: str, session_type: str, today, as_json: bool) -> None:
     """Rename a status in Statuses, the sessions' Status and Change To, and the Triggers; a Notes row records it."""
-    from . import status_list
+    from ..library import statuses as status_list
 
     run(path, as_json, lambda: status_list.rename(path, old, new, session_type, today.date() if today else None))
 
@@ -154,7 +154,7 @@ def rename(path: Path, old: str, new: str, session_type: str, today, as_json: bo
 @json_option
 def export(path: Path, out: Path | None, session_type: str, hide_inactive: bool, today, as_json: bool) -> None:
     """Export the list to Excel (or CSV) by cycle and sort order; the workbook is not changed."""
-    from . import status_list
+    from ..library import statuses as status_list
 
     target = out or path.with_name(f"{path.stem} statuses.xlsx")
     run(path, as_json, lambda: status_list.export(path, target, hide_inactive, session_type))
@@ -171,7 +171,7 @@ def export(path: Path, out: Path | None, session_type: str, hide_inactive: bool,
 @json_option
 def print_(path: Path, out: Path | None, session_type: str, hide_inactive: bool, today, as_json: bool) -> None:
     """Print the list: a PDF through LibreOffice when it is installed, else a print-ready workbook."""
-    from . import status_list
+    from ..library import statuses as status_list
 
     run(path, as_json, lambda: status_list.print_list(path, out, hide_inactive, session_type))
 
@@ -193,7 +193,7 @@ def holidays(path: Path, more_years: tuple[int, ...], country: str, region: str,
 
     Dates already on the sheet (in whatever form) are not added again, and your own rows stay.
     """
-    from . import holidays as public
+    from ..library import public_holidays as public
 
     wanted = [*years, *more_years]
     run(path, as_json, lambda: public.fill(path, country, region, wanted, today.date() if today else None))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .core.cells import display
+from ..core.cells import display
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
@@ -63,7 +63,7 @@ def clear_progress(as_json: bool) -> None:
 
 def run(path: Path, as_json: bool, action: Callable[[], object]) -> None:
     """Run one command; expected failures become one clear line and an exit code, never a traceback."""
-    from .core.problems import WorkbookBusy, WorkbookError
+    from ..core.problems import WorkbookBusy, WorkbookError
 
     try:
         outcome = action()

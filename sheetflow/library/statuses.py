@@ -10,11 +10,11 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import batch
-from .core import maintenance
-from .core.problems import WorkbookError
-from .core.studio import ChangeSet, Studio
-from .schema import STATUSES
+from ..core import maintenance
+from ..core.problems import WorkbookError
+from ..core.schema import STATUSES
+from ..core.studio import ChangeSet, Studio
+from . import runs as batch
 
 EXPORT_KINDS = (".csv", ".xlsx")
 PRINT_KINDS = (".pdf", ".xlsx")
@@ -154,7 +154,7 @@ def _not_the_workbook(path: Path, out: Path) -> None:
 def _replace(out: Path, write) -> None:
     """Write beside the target, then put it in place in one step (sheetflow's one replace): a failed run leaves
     no half-written file; a new file follows the umask, a replaced one keeps its owner, group and mode."""
-    from .workbook.replace import replace_file, saving
+    from ..workbook.replace import replace_file, saving
 
     with saving(out.name):
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,1 @@
+"""Authoring: the template workbook, the sample studio, and the VBA project of the macro-enabled workbook."""
