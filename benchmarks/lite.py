@@ -31,7 +31,7 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # xlwings' remote
 from generate import generate  # noqa: E402
 from payloads import payload  # noqa: E402
 
-from sheetflow.lite import main_py  # noqa: E402
+from sheetflow.excel.lite import main_py  # noqa: E402
 
 # (label, script, selection): a script of main.py, or module:function for one Lite has no button for
 CLICKS = (
