@@ -6,11 +6,11 @@ that both Excel and LibreOffice open, and byte-identical output for identical in
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import io
 import os
 import re
+import sys
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,8 +26,12 @@ from xlsxwriter.worksheet import Worksheet
 from ..core.calendar import BusinessCalendar
 from ..core.cells import column_letter
 from ..core.schema import (
+    ALL_SHEETS,
+    COLUMN_WIDTHS,
     DASHBOARD,
+    DATE_FORMAT,
     DATE_ORDERS,
+    ENTRY_POINTS,
     FIRED,
     FLAG_OVERDUE,
     HOLIDAYS,
@@ -40,14 +44,17 @@ from ..core.schema import (
     SESSIONS,
     SETTING_DEFAULTS,
     SETTINGS,
-    SHEET_BUTTONS,
     SMTP_SECURITY,
     STATUSES,
     TASKS,
+    TEXT_FORMAT,
+    TIMESTAMP_FORMAT,
     TRIGGERS,
     WEEKDAYS,
+    WHOLE_NUMBER_FORMAT,
     YES,
     SheetSchema,
+    column_width,
 )
 from ..core.triggers import ACTIONS as TRIGGER_ACTIONS
 from ..core.triggers import DATE_BASES as TRIGGER_DATE_BASES
@@ -60,39 +67,11 @@ TABLE_SHEETS = (SESSIONS, STATUSES, SETTINGS, LISTS, HOLIDAYS, TRIGGERS, NOTES, 
 TABLE_STYLE = "Table Style Light 9"
 RULE_LAST_ROW = 5000  # dropdowns and row colours cover data rows 2..5000
 CREATED = dt.datetime(2026, 1, 1)  # a fixed docProps date keeps the build byte-identical
-DATE_FORMAT = "yyyy-mm-dd"  # unambiguous for a studio in any country
-TIMESTAMP_FORMAT = "yyyy-mm-dd hh:mm"
-
-DATE_COLUMNS: dict[SheetSchema, tuple[str, ...]] = {
-    SESSIONS: ("Session Date", "Status Date", "Due Date", "Date Completed", "New Due Date"),
-    HOLIDAYS: ("Date",),
-    NOTES: ("Date Completed", "Due Date"),
-    TASKS: ("Due Date", "Created"),
-    OUTBOX: ("Created",),
-    FIRED: ("Basis Date",),
-}
-TIMESTAMP_COLUMNS: dict[SheetSchema, tuple[str, ...]] = {NOTES: ("Logged At",), OUTBOX: ("Sent At",),
-                                                         FIRED: ("Fired At",)}
-WHOLE_NUMBER_COLUMNS: dict[SheetSchema, tuple[str, ...]] = {
-    SESSIONS: ("Days Overdue",),
-    STATUSES: ("Sort Order", "Typical Duration"),
-    TRIGGERS: ("Offset Days",),
-}
-# Typed as text, so a phone number keeps its leading zero and its spaces.
-TEXT_COLUMNS: dict[SheetSchema, tuple[str, ...]] = {SESSIONS: ("Phone",)}
-
-WIDTHS: dict[str, float] = {
-    "Session ID": 11, "Client": 22, "Email": 26, "Phone": 15, "Session Type": 14, "Status": 24,
-    "Manual Due": 11, "Assigned To": 13, "Updated By": 13, "Flag": 10, "Days Overdue": 9, "Change To": 24,
-    "Changed By": 13, "Change Note": 30, "Description": 28, "Sort Order": 10, "Typical Duration": 10,
-    "Initial": 8, "Final": 8, "Stage": 12, "Default User": 13, "Inactive": 9, "Setting": 26, "Value": 24,
-    "User": 13, "Name": 30, "Trigger": 24, "Date Basis": 16, "Offset Days": 9, "Action": 13, "Assign To": 13,
-    "Subject": 30, "Message": 50, "Active": 8, "Logged At": 17, "From Status": 24, "To Status": 24,
-    "Source": 9, "Note": 40, "Task ID": 9, "Task": 40, "Late": 7, "Done": 7, "Message ID": 11, "Channel": 9,
-    "To": 26, "Body": 50, "Sent At": 17, "Error": 40, "Severity": 10, "Where": 16, "Problem": 70,
-    "How to fix": 60,
-}
-DATE_WIDTH = 12
+# The column kinds and widths are declared with the sheets (core/schema.py); these are views of them by sheet.
+DATE_COLUMNS: dict[SheetSchema, tuple[str, ...]] = {schema: schema.dates for schema in ALL_SHEETS if schema.dates}
+TIMESTAMP_COLUMNS: dict[SheetSchema, tuple[str, ...]] = {schema: schema.timestamps for schema in ALL_SHEETS
+                                                         if schema.timestamps}
+WIDTHS = COLUMN_WIDTHS
 
 YES_NO = [YES, NO]
 DATE_BASES = list(TRIGGER_DATE_BASES)
@@ -121,15 +100,6 @@ def setting_key(name: str) -> str:
     return name
 
 
-def _check_format_columns() -> None:
-    """Column names above are typed by hand: a misspelt one would silently lose its format, so fail at import."""
-    for by_sheet in (DATE_COLUMNS, TIMESTAMP_COLUMNS, WHOLE_NUMBER_COLUMNS, TEXT_COLUMNS):
-        for schema, columns in by_sheet.items():
-            for column in columns:
-                col(schema, column)
-
-
-_check_format_columns()
 DUE_SOON_SETTING = setting_key("Due soon (business days)")
 
 
@@ -207,8 +177,8 @@ class Formats:
         return cls(
             date=wb.add_format({"num_format": DATE_FORMAT}),
             timestamp=wb.add_format({"num_format": TIMESTAMP_FORMAT}),
-            whole=wb.add_format({"num_format": "0"}),
-            text=wb.add_format({"num_format": "@"}),
+            whole=wb.add_format({"num_format": WHOLE_NUMBER_FORMAT}),
+            text=wb.add_format({"num_format": TEXT_FORMAT}),
             bold=wb.add_format({"bold": True}),
             title=wb.add_format({"bold": True, "font_size": 16}),
             note=wb.add_format({"italic": True, "font_color": "#595959"}),
@@ -218,21 +188,9 @@ class Formats:
         )
 
     def for_column(self, schema: SheetSchema, column: str) -> Format | None:
-        if column in DATE_COLUMNS.get(schema, ()):
-            return self.date
-        if column in TIMESTAMP_COLUMNS.get(schema, ()):
-            return self.timestamp
-        if column in WHOLE_NUMBER_COLUMNS.get(schema, ()):
-            return self.whole
-        if column in TEXT_COLUMNS.get(schema, ()):
-            return self.text
-        return None
-
-
-def _width(schema: SheetSchema, column: str) -> float:
-    if column in DATE_COLUMNS.get(schema, ()):
-        return DATE_WIDTH
-    return WIDTHS.get(column, max(10, len(column) + 3))
+        """The format of the column's kind, as its SheetSchema declares it."""
+        return {DATE_FORMAT: self.date, TIMESTAMP_FORMAT: self.timestamp, WHOLE_NUMBER_FORMAT: self.whole,
+                TEXT_FORMAT: self.text}.get(schema.number_format(column) or "")
 
 
 def _write(ws: Worksheet, row: int, column: int, value: object, fmt: Format | None) -> None:
@@ -250,7 +208,7 @@ def _table_sheet(ws: Worksheet, schema: SheetSchema, rows: Sequence[Mapping[str,
     """Header, column widths and formats, the rows, and an Excel table over them (which needs one data row)."""
     for c, column in enumerate(schema.columns):
         # Column formats, so a date typed into a new row is a date too.
-        ws.set_column(c, c, _width(schema, column), fmt.for_column(schema, column))
+        ws.set_column(c, c, column_width(schema, column), fmt.for_column(schema, column))
     for r, values in enumerate(rows, start=1):
         for column, value in values.items():
             _write(ws, r, col(schema, column), value, fmt.for_column(schema, column))
@@ -311,13 +269,8 @@ def _sessions(ws: Worksheet, rows: Sequence[Mapping[str, object]], fmt: Formats)
 
 
 BUTTON_WIDTH_CHARS = 16
-# The .xlsm's form buttons: (VBA Sub, caption, cell); each Sub runs one sheetflow.excel entry point.
-FORM_BUTTONS = (
-    ("ApplyChanges", "Apply changes", "V1"),
-    ("RefreshDates", "Refresh", "W1"),
-    ("ValidateWorkbook", "Validate", "X1"),
-    ("ChangeStatus", "Change status", "Y1"),
-)
+# The .xlsm's form buttons: (VBA Sub, caption, cell), a view of schema.ENTRY_POINTS; each Sub runs its entry point.
+FORM_BUTTONS = tuple((entry.vba_sub, entry.title, entry.cell) for entry in ENTRY_POINTS if entry.vba_sub)
 
 
 def _form_buttons(ws: Worksheet) -> None:
@@ -334,7 +287,7 @@ def _lite_buttons(ws: Worksheet) -> None:
     """xlwings Lite's sheet buttons: a text box over each button cell whose hyperlink targets that cell; Lite
     runs the script bound to the shape's name (set by _name_buttons, as xlsxwriter names them "TextBox N")."""
     ws.set_row(0, 24)
-    for _, _, caption, cell in SHEET_BUTTONS:
+    for caption, cell in ((entry.title, entry.cell) for entry in ENTRY_POINTS if entry.lite_shape):
         row, column = xl_cell_to_rowcol(cell)
         ws.set_column(column, column, BUTTON_WIDTH_CHARS)
         ws.insert_textbox(row, column, caption, {
@@ -349,7 +302,7 @@ def _lite_buttons(ws: Worksheet) -> None:
 def _name_buttons(package: bytes) -> bytes:
     """Give the Lite buttons their names (btnApplyChanges…) in the Sessions drawing; every other member and
     the zip's fixed timestamps are kept, so the build stays byte-identical."""
-    names = iter(shape for _, shape, _, _ in SHEET_BUTTONS)
+    names = iter(entry.lite_shape for entry in ENTRY_POINTS if entry.lite_shape)
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(package)) as src, zipfile.ZipFile(out, "w") as dst:
         for info in src.infolist():
@@ -413,7 +366,7 @@ def _triggers(ws: Worksheet, rows: Sequence[Mapping[str, object]], fmt: Formats)
 def _problems(ws: Worksheet, fmt: Formats) -> None:
     # No table and no autofilter: sheetflow rewrites this sheet on every run.
     for c, column in enumerate(PROBLEMS.columns):
-        ws.set_column(c, c, _width(PROBLEMS, column))
+        ws.set_column(c, c, column_width(PROBLEMS, column))
         ws.write_string(0, c, column, fmt.bold)
     ws.freeze_panes(1, 0)
 
@@ -428,7 +381,7 @@ def _dashboard(ws: Worksheet, fmt: Formats) -> None:
 def _fired(ws: Worksheet, fmt: Formats) -> None:
     """The fired ledger: sheetflow's record of what triggers have done, hidden from view."""
     for c, column in enumerate(FIRED.columns):
-        ws.set_column(c, c, _width(FIRED, column), fmt.for_column(FIRED, column))
+        ws.set_column(c, c, column_width(FIRED, column), fmt.for_column(FIRED, column))
         ws.write_string(0, c, column, fmt.bold)
     ws.freeze_panes(1, 0)
     ws.hide()
@@ -438,7 +391,7 @@ def build_workbook(target: Target, *, sample: bool = False, today: dt.date | Non
                    macros: bool = False) -> None:
     """Write a new workbook to `target`; the same arguments always give the same bytes. With macros, an .xlsm
     whose form buttons run the entry points through RunPython; without, an .xlsx with xlwings Lite buttons."""
-    studio = sample_studio(today or dt.date.today()) if sample else Studio()
+    studio = sample_studio(today or dt.date.today()) if sample else SampleStudio()
     built = io.BytesIO()
     wb = Workbook(built, {
         "in_memory": True,  # fixed zip timestamps, and no temporary files
@@ -484,8 +437,9 @@ Rows = list[dict[str, object]]
 
 
 @dataclass
-class Studio:
-    """What goes in the sheets: Settings values by name, and rows of {column: value}; empty for the template."""
+class SampleStudio:
+    """What a new workbook's sheets are filled with: Settings values by name, and rows of {column: value}; empty
+    for the template. (Not core.studio.Studio, which is a studio read from its workbook.)"""
 
     settings: dict[str, object] = field(default_factory=dict)
     lists: Rows = field(default_factory=list)
@@ -576,7 +530,7 @@ def _status_date(calendar: BusinessCalendar, today: dt.date, duration: int | Non
     return calendar.add_business_days(today, due_in - (duration or 0))
 
 
-def sample_studio(today: dt.date) -> Studio:
+def sample_studio(today: dt.date) -> SampleStudio:
     """Northlight Portraits: a portrait and a wedding cycle, a dozen sessions in every state relative to today."""
     settings: dict[str, object] = {
         "Studio": "Northlight Portraits", "Statuses by type": YES, "Current user": "Maya",
@@ -615,7 +569,7 @@ def sample_studio(today: dt.date) -> Studio:
         if change_to and change_to != NEXT_WORD:
             row.update({"Changed By": "Priya", "Change Note": "Gallery approved by the couple"})
         sessions.append(row)
-    return Studio(settings=settings, lists=lists, statuses=statuses, sessions=sessions,
+    return SampleStudio(settings=settings, lists=lists, statuses=statuses, sessions=sessions,
                   holidays=[{"Date": day, "Name": name} for day, name in holidays.items()],
                   triggers=[dict(zip(TRIGGERS.columns, row, strict=True)) for row in SAMPLE_TRIGGERS],
                   notes=sorted(notes, key=lambda note: note["Logged At"]))
@@ -667,13 +621,13 @@ SAMPLE_TRIGGERS: tuple[tuple[object, ...], ...] = (
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """`python -m sheetflow.authoring.template templates/workbook.xlsx` regenerates the committed template."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("path", type=Path)
-    parser.add_argument("--sample", action="store_true", help="fill in the sample studio")
-    parser.add_argument("--today", type=dt.date.fromisoformat, help="the sample's today, YYYY-MM-DD")
-    args = parser.parse_args(argv)
-    build_workbook(args.path, sample=args.sample, today=args.today, macros=args.path.suffix.lower() == ".xlsm")
+    """`python -m sheetflow.authoring.template templates/workbook.xlsx` regenerates the committed template (an
+    .xlsm path gives the macro one); `sheetflow new` is the command for studios, the sample included."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1 or args[0].startswith("-"):
+        sys.exit("usage: python -m sheetflow.authoring.template OUT.xlsx")
+    path = Path(args[0])
+    build_workbook(path, macros=path.suffix.lower() == ".xlsm")
 
 
 if __name__ == "__main__":

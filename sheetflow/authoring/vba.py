@@ -14,15 +14,14 @@ import struct
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from ..core.schema import ENTRY_POINTS
 
 # --- the project sheetflow ships -----------------------------------------------------------------------------------
 
-MACROS: dict[str, str] = {  # Sub name (what a button names) -> entry point in sheetflow.excel
-    "ApplyChanges": "apply_changes",
-    "ChangeStatus": "change_status",
-    "RefreshDates": "refresh",
-    "ValidateWorkbook": "validate",
-}
+# Sub name (what a form button names) -> entry point in sheetflow.excel, from schema.ENTRY_POINTS; Subs in name order.
+MACROS: dict[str, str] = dict(sorted((entry.vba_sub, entry.name) for entry in ENTRY_POINTS if entry.vba_sub))
 MODULE_NAME = "Sheetflow"
 WORKBOOK_CODE_NAME = "ThisWorkbook"
 ADDIN_RUNPYTHON = "'xlwings.xlam'!RunPython"
@@ -477,20 +476,21 @@ def read_compound_file(data: bytes) -> dict[str, bytes]:
         return found
 
     directory = b"".join(sector(n) for n in chain(directory_start, fat))
-    entries = [struct.unpack_from("<64sHBBIII16sIQQIQ", directory, at) for at in range(0, len(directory), 128)]
+    entries = [_DirectoryEntry._make(struct.unpack_from(_ENTRY_LAYOUT, directory, at))
+               for at in range(0, len(directory), _ENTRY_SIZE)]
     root = entries[0]
-    mini_stream = b"".join(sector(n) for n in chain(root[11], fat)) if root[11] != ENDOFCHAIN else b""
+    mini_stream = b"".join(sector(n) for n in chain(root.start, fat)) if root.start != ENDOFCHAIN else b""
     mini_fat_data = b"".join(sector(n) for n in chain(mini_fat_start, fat)) if mini_fat_start != ENDOFCHAIN else b""
     mini_fat = list(struct.unpack(f"<{len(mini_fat_data) // 4}I", mini_fat_data))
 
-    def read(entry: tuple) -> bytes:
-        length = entry[12] & 0xFFFFFFFF if shift == 9 else entry[12]
+    def read(entry: _DirectoryEntry) -> bytes:
+        length = entry.size & 0xFFFFFFFF if shift == 9 else entry.size  # version 3: the high half may be junk
         if length == 0:
             return b""
         if length < cutoff:
-            blocks = chain(entry[11], mini_fat)
+            blocks = chain(entry.start, mini_fat)
             return b"".join(mini_stream[n * MINI_SECTOR:(n + 1) * MINI_SECTOR] for n in blocks)[:length]
-        return b"".join(sector(n) for n in chain(entry[11], fat))[:length]
+        return b"".join(sector(n) for n in chain(entry.start, fat))[:length]
 
     streams: dict[str, bytes] = {}
     visited: set[int] = set()
@@ -502,16 +502,37 @@ def read_compound_file(data: bytes) -> dict[str, bytes]:
             raise ValueError("a broken directory tree")
         visited.add(sid)
         entry = entries[sid]
-        name = entry[0][:max(entry[1] - 2, 0)].decode("utf-16-le", errors="replace")
-        walk(entry[4], folder)
-        walk(entry[5], folder)
-        if entry[2] == STREAM:
+        name = entry.name[:max(entry.name_length - 2, 0)].decode("utf-16-le", errors="replace")
+        walk(entry.left, folder)
+        walk(entry.right, folder)
+        if entry.kind == STREAM:
             streams[folder + name] = read(entry)
-        elif entry[2] == STORAGE:
-            walk(entry[6], f"{folder}{name}/")
+        elif entry.kind == STORAGE:
+            walk(entry.child, f"{folder}{name}/")
 
-    walk(root[6], "")
+    walk(root.child, "")
     return streams
+
+
+class _DirectoryEntry(NamedTuple):
+    """One 128-byte directory entry of a compound file ([MS-CFB] 2.6.1), its fields in the order stored."""
+
+    name: bytes  # UTF-16LE, zero-padded to 64 bytes
+    name_length: int  # in bytes, the terminating zero included
+    kind: int  # STORAGE, STREAM or ROOT
+    color: int
+    left: int  # sibling ids: the red-black tree of one storage's children
+    right: int
+    child: int  # a storage's first child
+    clsid: bytes
+    state_bits: int
+    created: int
+    modified: int
+    start: int  # first sector of the stream (the root's: of the mini stream)
+    size: int  # stream size in bytes
+
+
+_ENTRY_LAYOUT, _ENTRY_SIZE = "<64sHBBIII16sIQQIQ", 128  # a _DirectoryEntry as stored
 
 
 # --- [MS-CFB] the compound file ------------------------------------------------------------------------------------

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
 
 from ..core.cells import display
+from ..core.problems import (  # the exit codes and their one mapping from failures, re-exported for the commands
+    EXIT_BUSY,
+    EXIT_OK,
+    EXIT_REJECTED,
+    EXIT_USAGE,
+    WorkbookBusy,
+    WorkbookError,
+    exit_code,
+    expected_failure,
+)
 
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
+__all__ = ["EXIT_BUSY", "EXIT_OK", "EXIT_REJECTED", "EXIT_USAGE", "clear_progress", "fail", "failing_cleanly",
+           "json_option", "progress", "report_outcome", "run", "today_of", "today_option", "workbook_argument"]
+# The failures every command turns into one line and an exit code (core.problems.expected_failure words them).
+EXPECTED = (WorkbookError, WorkbookBusy, PermissionError, KeyboardInterrupt)
 
 today_option = click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
                             help="Run as if today were this date (YYYY-MM-DD), for reproducible runs.")
@@ -63,26 +77,29 @@ def clear_progress(as_json: bool) -> None:
 
 def run(path: Path, as_json: bool, action: Callable[[], object]) -> None:
     """Run one command; expected failures become one clear line and an exit code, never a traceback."""
-    from ..core.problems import WorkbookBusy, WorkbookError
-
     try:
-        outcome = action()
-    except WorkbookError as exc:
-        fail(path, str(exc), EXIT_USAGE, as_json)
-    except WorkbookBusy as exc:
-        if exc.outcome is not None:
-            report_outcome(path, exc.outcome, as_json, note=f"Problems sheet not updated: {exc}")
-            sys.exit(EXIT_BUSY)
-        fail(path, str(exc), EXIT_BUSY, as_json)
-    except PermissionError as exc:
-        fail(path, f"no permission to write {exc.filename or path} — check the file and folder permissions",
-              EXIT_BUSY, as_json)
-    except KeyboardInterrupt:
-        fail(path, "stopped; the workbook was left as it was", EXIT_USAGE, as_json)
-    else:
-        clear_progress(as_json)
-        report_outcome(path, outcome, as_json)
-        sys.exit(EXIT_REJECTED if outcome.errors else EXIT_OK)
+        with failing_cleanly(path, as_json):
+            outcome = action()
+    except WorkbookBusy as exc:  # a check that ran read-only: what it found, then the busy exit
+        report_outcome(path, exc.outcome, as_json, note=f"Problems sheet not updated: {exc}")
+        sys.exit(EXIT_BUSY)
+    clear_progress(as_json)
+    report_outcome(path, outcome, as_json)
+    sys.exit(exit_code(outcome.errors))
+
+
+@contextlib.contextmanager
+def failing_cleanly(path: Path, as_json: bool) -> Iterator[None]:
+    """Inside it, an expected failure ends the command with its one line and exit code; a WorkbookBusy that
+    carries an outcome (a read-only check's findings) is raised on for the caller to print."""
+    try:
+        yield
+    except EXPECTED as exc:
+        if isinstance(exc, WorkbookBusy) and exc.outcome is not None:
+            raise
+        failure = expected_failure(exc, path)
+        assert failure is not None
+        fail(path, failure.message, failure.code, as_json)
 
 
 def fail(path: Path, message: str, code: int, as_json: bool) -> None:

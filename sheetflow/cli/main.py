@@ -1,4 +1,5 @@
-"""`sheetflow`: the batch runner's command line. It parses options, calls sheetflow.batch, and reports."""
+"""`sheetflow`: the command line. It parses options, calls the library (sheetflow.library.runs and the others), and
+reports."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ import click
 
 from .. import __version__
 from .common import (
-    EXIT_BUSY,
     EXIT_OK,
     EXIT_REJECTED,
     EXIT_USAGE,
     fail,
+    failing_cleanly,
     json_option,
     progress,
     run,
@@ -184,10 +185,9 @@ def restore(path: Path, listing: bool, pick: int) -> None:
     Every write keeps the version it replaces (the last 5; set SHEETFLOW_BACKUPS to change how many, 0 for
     none). Restoring keeps the version it replaces too, so a restore can itself be undone.
     """
-    from ..core.problems import WorkbookBusy, WorkbookError
     from ..library import runs as batch
 
-    try:
+    with failing_cleanly(path, False):
         if listing:
             found = batch.backups(path)
             if not found:
@@ -196,10 +196,6 @@ def restore(path: Path, listing: bool, pick: int) -> None:
                 click.echo(f"{number}. {backup.label}  {backup.path.name}")
             sys.exit(EXIT_OK)
         chosen, _ = batch.restore(path, pick)
-    except WorkbookError as exc:
-        fail(path, str(exc), EXIT_USAGE, False)
-    except WorkbookBusy as exc:
-        fail(path, str(exc), EXIT_BUSY, False)
     click.echo(f"{path.name}: restored the version of {chosen.label}")
 
 

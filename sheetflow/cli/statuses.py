@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from .common import EXIT_BUSY, EXIT_OK, EXIT_USAGE, fail, json_option, run, today_option, workbook_argument
+from .common import EXIT_OK, failing_cleanly, json_option, run, today_option, workbook_argument
 
 name_argument = click.argument("name")
 type_option = click.option("--type", "session_type", default="", metavar="SESSION_TYPE",
@@ -40,15 +40,10 @@ def statuses() -> None:
 @json_option
 def list_(path: Path, session_type: str, hide_inactive: bool, today, as_json: bool) -> None:
     """Show the statuses by cycle and sort order."""
-    from ..core.problems import WorkbookBusy, WorkbookError
     from ..library.statuses import read_list
 
-    try:
+    with failing_cleanly(path, as_json):
         listing = read_list(path, hide_inactive, session_type)
-    except WorkbookError as exc:
-        fail(path, str(exc), EXIT_USAGE, as_json)
-    except WorkbookBusy as exc:
-        fail(path, str(exc), EXIT_BUSY, as_json)
     if as_json:
         click.echo(json.dumps({"file": str(path), "statuses": listing.rows, "notes": listing.left_out},
                               ensure_ascii=False))
@@ -164,7 +159,8 @@ def export(path: Path, out: Path | None, session_type: str, hide_inactive: bool,
 @workbook_argument
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="The file to write: .pdf (needs LibreOffice) or a print-ready .xlsx (default: 'NAME "
-                   "statuses.pdf' beside the workbook, or the .xlsx when LibreOffice is not installed).")
+                   "statuses.pdf' beside the workbook, or 'NAME statuses (print).xlsx' when LibreOffice is not "
+                   "installed).")
 @type_option
 @hide_option
 @today_option

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .cells import CellValueError, address, display, normalize, read_bool, read_text, read_whole
@@ -10,8 +11,8 @@ from .problems import Problem, Severity
 from .schema import STATUSES
 from .tables import Row, Table
 
-ONE_CYCLE = ""
-MAX_DURATION = 2600  # business days: ten years of a five-day week  # the cycle key when statuses are not by type
+ONE_CYCLE = ""  # the cycle key when statuses are not by type
+MAX_DURATION = 2600  # business days: ten years of a five-day week
 
 
 @dataclass
@@ -115,73 +116,26 @@ def read_workflow(table: Table, by_type: bool, lists: Lists) -> tuple[Workflow, 
     """Read the Statuses sheet and check it against SPEC §2; every problem names its cell."""
     problems: list[Problem] = []
     workflow = Workflow(by_type=by_type)
-    sheet = STATUSES.name
 
     def problem(row: Row | None, column: str, message: str, fix: str, severity=Severity.ERROR) -> None:
         cell = row.cell(column) if row else table.header_cell(column)
-        problems.append(Problem(sheet, cell, message, fix, severity))
+        problems.append(Problem(STATUSES.name, cell, message, fix, severity))
 
     known_types = {normalize(t) for t in lists.session_types}
     for row in table.rows:
         if row.is_blank(STATUSES.columns):
             continue
-        description = read_text(row.get("Description"))
-        if not description:
-            problem(row, "Description", "this status has no description", "type a short description such as "
-                    '"Session Pending", or clear the row')
+        status = _read_status(row, lists, problem)
+        if status is None:
             continue
-        status = Status(description=description, sort_order=None, typical_duration=None, row=row.number)
-        try:
-            status.sort_order = read_whole(row.get("Sort Order"), "Sort Order")
-            if status.sort_order is None:
-                problem(row, "Sort Order", f'"{description}" has no sort order',
-                        "type a whole number; leave gaps (10, 20, 30) to insert steps later")
-        except CellValueError as exc:
-            problem(row, "Sort Order", exc.message, exc.fix)
-        try:
-            status.typical_duration = read_whole(row.get("Typical Duration"), "Typical Duration")
-            if status.typical_duration is not None and status.typical_duration > MAX_DURATION:
-                problem(row, "Typical Duration", f"Typical Duration {status.typical_duration} is more than ten years",
-                        "type the business days this step takes, such as 5")
-                status.typical_duration = None
-            elif status.typical_duration is not None and status.typical_duration < 0:
-                problem(row, "Typical Duration", f"Typical Duration {status.typical_duration} is negative",
-                        "type the business days this step takes (0 or more), or leave it blank for no due date")
-                status.typical_duration = None
-        except CellValueError as exc:
-            problem(row, "Typical Duration", exc.message,
-                    "type the business days this step takes (0 or more), or leave it blank for no due date")
-        for column, attr in (("Initial", "initial"), ("Final", "final"), ("Inactive", "inactive")):
-            try:
-                setattr(status, attr, read_bool(row.get(column)))
-            except CellValueError as exc:
-                problem(row, column, f"{column}: {exc.message}", exc.fix)
-        status.stage = read_text(row.get("Stage"))
-        status.default_user = read_text(row.get("Default User"))
-        status.session_type = read_text(row.get("Session Type"))
-        if lists.stages and status.stage and normalize(status.stage) not in {normalize(s) for s in lists.stages}:
-            problem(row, "Stage", f'Stage "{display(status.stage)}" is not on the Lists sheet',
-                    "pick a stage from the dropdown, or add it to the Stage column of Lists")
-        if lists.users and status.default_user and \
-                normalize(status.default_user) not in {normalize(u) for u in lists.users}:
-            problem(row, "Default User", f'Default User "{display(status.default_user)}" is not on the Lists sheet',
-                    "pick a user from the dropdown, or add them to the User column of Lists")
-        if by_type:
-            if not status.session_type:
-                problem(row, "Session Type", f'"{description}" has no session type, and statuses are by type',
-                        "pick the session type whose cycle this status belongs to")
-                continue
-            if known_types and normalize(status.session_type) not in known_types:
-                problem(row, "Session Type", f'Session Type "{display(status.session_type)}" is not on the Lists sheet',
-                        "pick a session type from the dropdown, or add it to the Session Type column of Lists")
-            key = normalize(status.session_type)
-        else:
-            key = ONE_CYCLE
+        key = _cycle_key(status, row, by_type, known_types, problem)
+        if key is None:
+            continue
         cycle = workflow.cycles.get(key)
         if cycle is None:
             cycle = workflow.cycles[key] = Cycle(session_type=status.session_type if by_type else "")
-        if cycle.find(description) is not None:
-            problem(row, "Description", f'"{description}" appears twice in {cycle.label}',
+        if cycle.find(status.description) is not None:
+            problem(row, "Description", f'"{status.description}" appears twice in {cycle.label}',
                     "give each status of a cycle its own description")
             continue
         cycle.add(status)
@@ -190,19 +144,92 @@ def read_workflow(table: Table, by_type: bool, lists: Lists) -> tuple[Workflow, 
         cycle.sort()
         _check_cycle(cycle, table, problems)
     if by_type:
-        owners: dict[str, list[Status]] = defaultdict(list)
-        for status in workflow.all_statuses():
-            owners[status.key].append(status)
-        for same in owners.values():
-            for status in same[1:]:
-                problems.append(Problem(sheet, address(status.row, table.column_of("Description")),
-                                        f'"{status.description}" is also a status of another cycle',
-                                        'prefix descriptions per type, e.g. "W-Session Pending", so hubs sort well',
-                                        Severity.WARNING))
+        _check_shared_descriptions(workflow, table, problems)
     if not workflow.cycles:
-        problems.append(Problem(sheet, table.header_cell("Description"), "there are no statuses",
+        problems.append(Problem(STATUSES.name, table.header_cell("Description"), "there are no statuses",
                                 "add the steps of your session workflow below the header row"))
     return workflow, problems
+
+
+def _read_status(row: Row, lists: Lists, problem: Callable[..., None]) -> Status | None:
+    """One Statuses row as a Status, each unreadable cell reported (None: the row has no description)."""
+    description = read_text(row.get("Description"))
+    if not description:
+        problem(row, "Description", "this status has no description", "type a short description such as "
+                '"Session Pending", or clear the row')
+        return None
+    status = Status(description=description, sort_order=None, typical_duration=None, row=row.number)
+    try:
+        status.sort_order = read_whole(row.get("Sort Order"), "Sort Order")
+        if status.sort_order is None:
+            problem(row, "Sort Order", f'"{description}" has no sort order',
+                    "type a whole number; leave gaps (10, 20, 30) to insert steps later")
+    except CellValueError as exc:
+        problem(row, "Sort Order", exc.message, exc.fix)
+    status.typical_duration = _read_duration(row, problem)
+    for column, attr in (("Initial", "initial"), ("Final", "final"), ("Inactive", "inactive")):
+        try:
+            setattr(status, attr, read_bool(row.get(column)))
+        except CellValueError as exc:
+            problem(row, column, f"{column}: {exc.message}", exc.fix)
+    status.stage = read_text(row.get("Stage"))
+    status.default_user = read_text(row.get("Default User"))
+    status.session_type = read_text(row.get("Session Type"))
+    if lists.stages and status.stage and normalize(status.stage) not in {normalize(s) for s in lists.stages}:
+        problem(row, "Stage", f'Stage "{display(status.stage)}" is not on the Lists sheet',
+                "pick a stage from the dropdown, or add it to the Stage column of Lists")
+    if lists.users and status.default_user and \
+            normalize(status.default_user) not in {normalize(u) for u in lists.users}:
+        problem(row, "Default User", f'Default User "{display(status.default_user)}" is not on the Lists sheet',
+                "pick a user from the dropdown, or add them to the User column of Lists")
+    return status
+
+
+def _read_duration(row: Row, problem: Callable[..., None]) -> int | None:
+    """Typical Duration in business days; blank, unreadable, negative or over ten years: no due date."""
+    try:
+        days = read_whole(row.get("Typical Duration"), "Typical Duration")
+    except CellValueError as exc:
+        problem(row, "Typical Duration", exc.message,
+                "type the business days this step takes (0 or more), or leave it blank for no due date")
+        return None
+    if days is not None and days > MAX_DURATION:
+        problem(row, "Typical Duration", f"Typical Duration {days} is more than ten years",
+                "type the business days this step takes, such as 5")
+        return None
+    if days is not None and days < 0:
+        problem(row, "Typical Duration", f"Typical Duration {days} is negative",
+                "type the business days this step takes (0 or more), or leave it blank for no due date")
+        return None
+    return days
+
+
+def _cycle_key(status: Status, row: Row, by_type: bool, known_types: set[str],
+               problem: Callable[..., None]) -> str | None:
+    """Which cycle a status belongs to: its session type's when statuses are by type (None: it has none)."""
+    if not by_type:
+        return ONE_CYCLE
+    if not status.session_type:
+        problem(row, "Session Type", f'"{status.description}" has no session type, and statuses are by type',
+                "pick the session type whose cycle this status belongs to")
+        return None
+    if known_types and normalize(status.session_type) not in known_types:
+        problem(row, "Session Type", f'Session Type "{display(status.session_type)}" is not on the Lists sheet',
+                "pick a session type from the dropdown, or add it to the Session Type column of Lists")
+    return normalize(status.session_type)
+
+
+def _check_shared_descriptions(workflow: Workflow, table: Table, problems: list[Problem]) -> None:
+    """Statuses by type: a description two cycles share is allowed, but warned of (hubs sort badly)."""
+    owners: dict[str, list[Status]] = defaultdict(list)
+    for status in workflow.all_statuses():
+        owners[status.key].append(status)
+    for same in owners.values():
+        for status in same[1:]:
+            problems.append(Problem(STATUSES.name, address(status.row, table.column_of("Description")),
+                                    f'"{status.description}" is also a status of another cycle',
+                                    'prefix descriptions per type, e.g. "W-Session Pending", so hubs sort well',
+                                    Severity.WARNING))
 
 
 def _check_cycle(cycle: Cycle, table: Table, problems: list[Problem]) -> None:

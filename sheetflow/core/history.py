@@ -53,12 +53,22 @@ class ReportOutcome(core.Outcome):
 
     dashboard: Dashboard | None = None
 
-    def headline(self) -> list[str]:
-        if self.command != "report" or self.dashboard is None:  # `new --sample` reports as itself
-            return []
-        totals = self.dashboard.board.totals
-        return [f"dashboard rebuilt: {totals.sessions - totals.completed} open sessions, {totals.overdue} overdue, "
-                f"{totals.due_soon} due soon"]
+    @classmethod
+    def rebuilt(cls, refreshed: core.Outcome, history: TimeInStatus) -> ReportOutcome:
+        """The refresh's outcome with its Dashboard completed by the time in status; its summary says what the
+        board counts, in place of the refresh's flags."""
+        outcome = cls(**{f.name: getattr(refreshed, f.name) for f in fields(refreshed)})
+        outcome.command = "report"
+        if outcome.changes.dashboard is not None:
+            outcome.changes.dashboard.time_in_status = history
+            outcome.dashboard = outcome.changes.dashboard
+            totals = outcome.dashboard.board.totals
+            outcome.said = [f"dashboard rebuilt: {totals.sessions - totals.completed} open sessions, "
+                            f"{totals.overdue} overdue, {totals.due_soon} due soon"]
+        else:
+            outcome.said = []
+        outcome.notes += highlights(history)
+        return outcome
 
     @property
     def details(self) -> dict[str, object]:
@@ -81,14 +91,7 @@ def rebuild(studio: core.Studio, today: dt.date, workbook: object = None) -> Rep
     """The whole Dashboard, as `sheetflow.library.report.rebuild` makes it: a refresh, then the time in status from
     Notes (archives beside a file need file access, which the button has not: `sheetflow report` reads them)."""
     refreshed = core.refresh(studio, today)
-    outcome = ReportOutcome(**{f.name: getattr(refreshed, f.name) for f in fields(refreshed)})
-    outcome.command = "report"
-    history = time_in_status(studio, studio.tables.get(NOTES.name), today)
-    if outcome.changes.dashboard is not None:
-        outcome.changes.dashboard.time_in_status = history
-        outcome.dashboard = outcome.changes.dashboard
-    outcome.notes += highlights(history)
-    return outcome
+    return ReportOutcome.rebuilt(refreshed, time_in_status(studio, studio.tables.get(NOTES.name), today))
 
 
 def highlights(history: TimeInStatus) -> list[str]:

@@ -1,5 +1,6 @@
 """The status list's maintenance, as the vendors' Session Status Maintenance window does it: renumber, move up or
-down, set the Initial or Final status, make a status inactive, delete, rename; and filling the Holidays sheet.
+down, set the Initial or Final status, make a status inactive, delete, rename. (Filling the Holidays sheet is
+holiday_sheet.py's.)
 
 Every operation keeps sessions, triggers and history consistent: it refuses (a Problem at the cell to look at,
 nothing written) what would leave a session or a trigger pointing at nothing, and returns cell writes otherwise.
@@ -11,10 +12,10 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .cells import CellValueError, address, display, is_blank, normalize, read_date, read_text
+from .cells import address, display, is_blank, normalize, read_text
 from .cycle import Cycle, Status
 from .problems import Problem, Severity, WorkbookError
-from .schema import HOLIDAYS, NO, NOTES, SESSIONS, STATUSES, TRIGGERS, YES
+from .schema import NO, NOTES, SESSIONS, STATUSES, TRIGGERS, YES
 from .sessions import Session
 from .studio import ChangeSet, Outcome, Studio
 from .tables import Row, Table, missing_table
@@ -81,7 +82,8 @@ def _session_rows(studio: Studio, sessions: list[Session]) -> str:
     return _rows_named(studio.tables[SESSIONS.name].sheet, [s.row.number for s in sessions])
 
 
-def _plural(n: int, word: str) -> str:
+def plural(n: int, word: str) -> str:
+    """How every summary counts things: "1 status", "3 statuses"."""
     return f"{n} {word}" if n == 1 else f"{n} {word}{'es' if word.endswith('s') else 's'}"
 
 
@@ -192,8 +194,8 @@ def renumber(studio: Studio, step: int = 10, session_type: str = "") -> ListOutc
                 continue  # a number typed as text becomes a number too
             changes.set(STATUSES.name, status.row, "Sort Order", number)
             changed += 1
-    done = f"renumbered {changed} of {_plural(total, 'status')}" if changed else \
-        f"all {_plural(total, 'status')} were already numbered {step}, {2 * step}, {3 * step} …"
+    done = f"renumbered {changed} of {plural(total, 'status')}" if changed else \
+        f"all {plural(total, 'status')} were already numbered {step}, {2 * step}, {3 * step} …"
     return _done(changes, done, notes=left_out(studio))
 
 
@@ -258,7 +260,7 @@ def set_role(studio: Studio, name: str, role: str, session_type: str = "") -> Li
     if role == "final":
         at_old_end = [s for s in studio.sessions if any(s.status is p for p in others)]
         if at_old_end:
-            notes.append(f"{_plural(len(at_old_end), 'session')} at the previous Final status "
+            notes.append(f"{plural(len(at_old_end), 'session')} at the previous Final status "
                          f"({_names([p.description for p in others], 'and')}) can now move on and be flagged overdue — "
                          "run sheetflow refresh")
     was = f" (was {_names([p.description for p in others], 'and')})" if others else ""
@@ -287,11 +289,11 @@ def set_inactive(studio: Studio, name: str, inactive: bool = True, session_type:
     if inactive:
         in_it, heading = _sessions_using(studio, cycle, status)
         if in_it:
-            notes.append(f"{_plural(len(in_it), 'session')} still in it stay there until moved on "
+            notes.append(f"{plural(len(in_it), 'session')} still in it stay there until moved on "
                          f"({_session_rows(studio, in_it)})")
         if heading:
             problems.append(Problem(STATUSES.name, _cell(studio, status, "Inactive"),
-                                    f'{_plural(len(heading), "session")} have "{status.description}" in Change To '
+                                    f'{plural(len(heading), "session")} have "{status.description}" in Change To '
                                     f"({_session_rows(studio, heading)}); an inactive "
                                     "status is never a target, so apply will refuse those changes",
                                     "pick another status in their Change To", Severity.WARNING))
@@ -313,14 +315,14 @@ def delete(studio: Studio, name: str, session_type: str = "") -> ListOutcome:
         if heading:
             detail.append(f"{len(heading)} with it in Change To")
         problems.append(Problem(STATUSES.name, where,
-                                f'"{status.description}" is used by {_plural(len(users), "session")} '
+                                f'"{status.description}" is used by {plural(len(users), "session")} '
                                 f"({', '.join(detail)}: {_session_rows(studio, users)})",
                                 "move those sessions to another status first, or make the status inactive instead "
                                 f'(sheetflow statuses inactive "{status.description}")'))
     triggers = [t for t in _triggers_naming(studio, cycle, status) if not t.shared]
     if triggers:
         problems.append(Problem(STATUSES.name, where,
-                                f'"{status.description}" is named by {_plural(len(triggers), "trigger")} '
+                                f'"{status.description}" is named by {plural(len(triggers), "trigger")} '
                                 f"({_rows_named(TRIGGERS.name, [t.row.number for t in triggers])})",
                                 "point those triggers at another status, or clear them, first"))
     for role, word in ROLES.items():
@@ -398,8 +400,8 @@ def rename(studio: Studio, old: str, new: str, session_type: str = "", now: dt.d
         "From Status": status.description, "To Status": new, "Date Completed": None, "Due Date": None,
         "Updated By": by or None, "Source": "batch", "Note": note,
     })
-    notes = [f"updated the Status of {_plural(len(in_it), 'session')}, the Change To of {len(heading)} and "
-             f"{_plural(renamed_triggers, 'trigger')}; a new Notes row records the rename (older rows keep the old "
+    notes = [f"updated the Status of {plural(len(in_it), 'session')}, the Change To of {len(heading)} and "
+             f"{plural(renamed_triggers, 'trigger')}; a new Notes row records the rename (older rows keep the old "
              "name)"]
     return _done(changes, note, problems, notes)
 
@@ -435,48 +437,3 @@ def listed_row(studio: Studio, status: Status) -> dict[str, object]:
         "Default User": status.default_user,
         "Inactive": YES if status.inactive else NO,
     }
-
-
-# -- holidays --------------------------------------------------------------------------------------------------
-
-
-def add_holidays(studio: Studio, found: Iterable[tuple[dt.date, str]], label: str = "") -> ListOutcome:
-    """Public holidays onto the Holidays sheet: new dates appended in date order, a date already there (in whatever
-    form its cell has) never repeated — a blank Name beside it gets the holiday's name — and no row removed."""
-    table = studio.tables.get(HOLIDAYS.name) or missing_table(HOLIDAYS.name)
-    changes = ChangeSet()
-    problems: list[Problem] = []
-    there: dict[dt.date, Row | None] = {}
-    if not table.exists:
-        changes.new_sheets.append(HOLIDAYS.name)
-    else:
-        missing = table.plan_missing(HOLIDAYS.columns)
-        if missing:
-            changes.new_columns[HOLIDAYS.name] = missing
-        for row in table.rows:
-            raw = row.get("Date")
-            try:
-                day = read_date(raw, studio.settings.date_order, table.date1904)
-            except CellValueError as exc:
-                problems.append(Problem(HOLIDAYS.name, row.cell("Date"), f"Date: {exc.message}", exc.fix,
-                                        Severity.WARNING))
-                continue
-            if day is not None:
-                there.setdefault(day, row)
-    added = named = kept = 0
-    for day, name in sorted(dict(found).items()):
-        if day in there:
-            kept += 1
-            row = there[day]
-            if row is not None and table.has("Name") and is_blank(row.get("Name")):
-                changes.set(HOLIDAYS.name, row.number, "Name", name)
-                named += 1
-            continue
-        changes.append(HOLIDAYS.name, {"Date": day, "Name": name})
-        there[day] = None
-        added += 1
-    done = f"{_plural(added, 'holiday')} added" + (f", {named} named" if named else "")
-    if label:
-        done += f" ({label})"
-    notes = [f"{_plural(kept, 'holiday')} already on the Holidays sheet left as they were"] if kept else []
-    return _done(changes, done, problems, notes)

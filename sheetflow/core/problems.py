@@ -47,3 +47,36 @@ class WorkbookBusy(Exception):
     def __init__(self, message: str, outcome: object = None):
         super().__init__(message)
         self.outcome = outcome  # what a read-only check found before stopping
+
+
+# Exit codes: 0 done; 1 done, but some data was rejected or errors were found; 2 bad usage or an unreadable
+# workbook; 3 the workbook is open elsewhere, busy or not writable.
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a run stopped, as people are told it: one line, and the exit code that goes with it."""
+
+    code: int
+    message: str
+
+
+def expected_failure(exc: BaseException, path: object = "") -> Failure | None:
+    """The exit code and line for a failure sheetflow expects (the one mapping the command line and runs over many
+    workbooks share); None for anything else, which is a bug."""
+    if isinstance(exc, WorkbookError):
+        return Failure(EXIT_USAGE, str(exc))
+    if isinstance(exc, WorkbookBusy):
+        return Failure(EXIT_BUSY, str(exc))
+    if isinstance(exc, PermissionError):
+        return Failure(EXIT_BUSY, f"no permission to write {exc.filename or path} — check the file and folder "
+                                  "permissions")
+    if isinstance(exc, KeyboardInterrupt):
+        return Failure(EXIT_USAGE, "stopped; the workbook was left as it was")
+    return None
+
+
+def exit_code(errors: int) -> int:
+    """A finished run's exit code from the errors it found: 1 (some data rejected), else 0."""
+    return EXIT_REJECTED if errors else EXIT_OK

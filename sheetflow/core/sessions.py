@@ -13,7 +13,7 @@ from .problems import Problem, Severity
 from .schema import FLAG_DUE_SOON, FLAG_OVERDUE, SESSIONS
 from .tables import Row, Table
 
-DATE_COLUMNS = ("Session Date", "Status Date", "Due Date", "Date Completed", "New Due Date")
+DATE_COLUMNS = SESSIONS.dates  # declared with the Sessions columns in schema.py
 _ATTRIBUTE = {column: column.lower().replace(" ", "_") for column in DATE_COLUMNS}
 
 
@@ -31,7 +31,6 @@ class Session:
     due_date: dt.date | None = None
     manual_due: bool = False
     assigned_to: str = ""
-    updated_by: str = ""
     change_to: str = ""
     date_completed: dt.date | None = None
     new_due_date: dt.date | None = None
@@ -78,11 +77,11 @@ def read_sessions(table: Table, workflow: Workflow, date_order: str, known_types
     problems: list[Problem] = []
     sessions: list[Session] = []
     seen_ids: dict[str, Row] = {}
-    sheet = table.sheet  # the studio's own name when Settings chose its sheet: problems name that
     type_keys = {t.casefold() for t in known_types}
-
     positions = [table.index(column) for column in SESSIONS.columns]  # looked up once, not per cell
     last = table.last_row
+    # the hot loop (a million rows): blank rows and the Session ID here, the cells in _session, the cycle in
+    # _place — two calls a row, no closure made per row
     for row in table.rows:
         values = row.values
         width = len(values)
@@ -95,72 +94,87 @@ def read_sessions(table: Table, workflow: Workflow, date_order: str, known_types
         if wanted is not None and session_key(read_text(first)) != wanted:
             row.values = ()
             continue
-        rec = dict(zip(SESSIONS.columns, raw, strict=True))
-
-        def problem(column: str, message: str, fix: str, severity: Severity = Severity.ERROR,
-                    _row: Row = row) -> None:
-            problems.append(Problem(sheet, _row.cell(column), message, fix, severity))
-
-        session_id = read_text(rec["Session ID"])
+        session_id = read_text(first)
         if not session_id:
-            problem("Session ID", "this row has no Session ID", "give the session an ID, or clear the row")
+            _problem(problems, table, row, "Session ID", "this row has no Session ID",
+                     "give the session an ID, or clear the row")
             continue
         if session_id.casefold() in seen_ids:
-            first = seen_ids[session_id.casefold()]
-            problem("Session ID", f'Session ID "{session_id}" is also used on row {first.number}',
-                    "give every session its own ID")
+            _problem(problems, table, row, "Session ID",
+                     f'Session ID "{session_id}" is also used on row {seen_ids[session_id.casefold()].number}',
+                     "give every session its own ID")
             continue
         seen_ids[session_id.casefold()] = row
-        s = Session(row=row, session_id=session_id)
-        s.client = read_text(rec["Client"])
-        s.email = read_text(rec["Email"])
-        s.phone = read_text(rec["Phone"])
-        # the same few names on every row: one string each, not a million copies
-        s.session_type = intern(read_text(rec["Session Type"]))
-        s.status_text = intern(read_text(rec["Status"]))
-        s.assigned_to = intern(read_text(rec["Assigned To"]))
-        s.updated_by = intern(read_text(rec["Updated By"]))
-        s.change_to = intern(read_text(rec["Change To"]))
-        s.changed_by = intern(read_text(rec["Changed By"]))
-        s.change_note = read_text(rec["Change Note"])
-        raw_id = rec["Session ID"]
-        s.raw_id = int(raw_id) if isinstance(raw_id, float) and raw_id.is_integer() else raw_id
-        s.raw_status = intern(rec["Status"]) if type(rec["Status"]) is str else rec["Status"]
-        flag = rec["Flag"]
-        s.raw_flag = None if flag == "" else (intern(flag) if type(flag) is str else flag)
-        s.raw_days_overdue = None if rec["Days Overdue"] == "" else rec["Days Overdue"]
-        s.manual_due_blank = rec["Manual Due"] in (None, "")
-        for column in DATE_COLUMNS:
-            try:
-                setattr(s, _ATTRIBUTE[column], read_date(rec[column], date_order, table.date1904))
-            except CellValueError as exc:
-                s.unreadable |= {column}
-                problem(column, f"{table.aliases.get(column, column)}: {exc.message}", exc.fix)  # the studio's header
-        try:
-            s.manual_due = read_bool(rec["Manual Due"])
-        except CellValueError as exc:
-            s.unreadable |= {"Manual Due"}
-            problem("Manual Due", f"Manual Due: {exc.message}", exc.fix)
-
-        if s.session_type and type_keys and s.session_type.casefold() not in type_keys and not workflow.by_type:
-            problem("Session Type", f'Session Type "{display(s.session_type)}" is not on the Lists sheet',
-                    "pick a session type from the dropdown, or add it to the Session Type column of Lists",
-                    Severity.WARNING)
-        s.cycle = workflow.cycle_for(s.session_type)
-        if s.cycle is None and workflow.by_type:
-            what = f'Session Type "{display(s.session_type)}"' if s.session_type else "this session has no Session Type"
-            problem("Session Type", f"{what}: no status cycle for it (statuses are by type)",
-                    "pick a session type that has statuses on the Statuses sheet")
-        if s.cycle is not None and s.status_text:
-            s.status = s.cycle.find(s.status_text)
-            if s.status is None:
-                problem("Status", f'Status "{display(s.status_text)}" is not a status of {s.cycle.label}',
-                        "pick a status from the dropdown, or add it to the Statuses sheet")
-                s.unreadable |= {"Status"}
-            elif s.status.inactive:
-                problem("Status", f'Status "{s.status.description}" is inactive',
-                        "the session may stay there; move it on when its work is done", Severity.WARNING)
+        s = _session(row, session_id, dict(zip(SESSIONS.columns, raw, strict=True)), table, date_order, problems)
+        _place(s, workflow, type_keys, table, problems)
         sessions.append(s)
         row.values = ()  # everything needed is on the Session now
     table.last_row = max(table.last_row, last)  # a streamed sheet knew only its first rows
     return sessions, problems
+
+
+def _problem(problems: list[Problem], table: Table, row: Row, column: str, message: str, fix: str,
+             severity: Severity = Severity.ERROR) -> None:
+    """A problem at a row's cell, on the sheet by the studio's own name when Settings chose its sheet."""
+    problems.append(Problem(table.sheet, row.cell(column), message, fix, severity))
+
+
+def _session(row: Row, session_id: str, rec: dict[str, object], table: Table, date_order: str,
+             problems: list[Problem]) -> Session:
+    """One row's cells as a Session: texts, the cells as stored, dates and Manual Due (an unreadable one is
+    reported and marked, never guessed)."""
+    s = Session(row=row, session_id=session_id)
+    s.client = read_text(rec["Client"])
+    s.email = read_text(rec["Email"])
+    s.phone = read_text(rec["Phone"])
+    # the same few names on every row: one string each, not a million copies
+    s.session_type = intern(read_text(rec["Session Type"]))
+    s.status_text = intern(read_text(rec["Status"]))
+    s.assigned_to = intern(read_text(rec["Assigned To"]))
+    s.change_to = intern(read_text(rec["Change To"]))
+    s.changed_by = intern(read_text(rec["Changed By"]))
+    s.change_note = read_text(rec["Change Note"])
+    raw_id = rec["Session ID"]
+    s.raw_id = int(raw_id) if isinstance(raw_id, float) and raw_id.is_integer() else raw_id
+    s.raw_status = intern(rec["Status"]) if type(rec["Status"]) is str else rec["Status"]
+    flag = rec["Flag"]
+    s.raw_flag = None if flag == "" else (intern(flag) if type(flag) is str else flag)
+    s.raw_days_overdue = None if rec["Days Overdue"] == "" else rec["Days Overdue"]
+    s.manual_due_blank = rec["Manual Due"] in (None, "")
+    for column in DATE_COLUMNS:
+        try:
+            setattr(s, _ATTRIBUTE[column], read_date(rec[column], date_order, table.date1904))
+        except CellValueError as exc:
+            s.unreadable |= {column}
+            _problem(problems, table, row, column, f"{table.aliases.get(column, column)}: {exc.message}",
+                     exc.fix)  # the studio's header
+    try:
+        s.manual_due = read_bool(rec["Manual Due"])
+    except CellValueError as exc:
+        s.unreadable |= {"Manual Due"}
+        _problem(problems, table, row, "Manual Due", f"Manual Due: {exc.message}", exc.fix)
+    return s
+
+
+def _place(s: Session, workflow: Workflow, type_keys: set[str], table: Table, problems: list[Problem]) -> None:
+    """The session's cycle and status: a type missing from Lists is a warning, a status its cycle lacks an
+    error (the Status cell is then left as it is)."""
+    row = s.row
+    if s.session_type and type_keys and s.session_type.casefold() not in type_keys and not workflow.by_type:
+        _problem(problems, table, row, "Session Type", f'Session Type "{display(s.session_type)}" is not on the Lists '
+                 "sheet", "pick a session type from the dropdown, or add it to the Session Type column of Lists",
+                 Severity.WARNING)
+    s.cycle = workflow.cycle_for(s.session_type)
+    if s.cycle is None and workflow.by_type:
+        what = f'Session Type "{display(s.session_type)}"' if s.session_type else "this session has no Session Type"
+        _problem(problems, table, row, "Session Type", f"{what}: no status cycle for it (statuses are by type)",
+                 "pick a session type that has statuses on the Statuses sheet")
+    if s.cycle is not None and s.status_text:
+        s.status = s.cycle.find(s.status_text)
+        if s.status is None:
+            _problem(problems, table, row, "Status", f'Status "{display(s.status_text)}" is not a status of '
+                     f"{s.cycle.label}", "pick a status from the dropdown, or add it to the Statuses sheet")
+            s.unreadable |= {"Status"}
+        elif s.status.inactive:
+            _problem(problems, table, row, "Status", f'Status "{s.status.description}" is inactive',
+                     "the session may stay there; move it on when its work is done", Severity.WARNING)

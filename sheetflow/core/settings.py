@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass, field
 
@@ -55,80 +54,108 @@ def read_smtp_security(value: object) -> str:
 
 
 def read_settings(table: Table) -> tuple[Settings, list[Problem]]:
-    problems: list[Problem] = []
-    values: dict[str, object] = {}
-    cells: dict[str, str] = {}
-    password_cells: list[str] = []
-    value_col = table.columns.get("value", 2)
-    known = {normalize(name): name for name in SETTING_DEFAULTS}
-    for row in table.rows:
-        name = known.get(normalize(row.get("Setting")))
-        if name is None:
-            if _PASSWORD_NAME.search(normalize(row.get("Setting"))) and not is_blank(row.get("Value")):
-                password_cells.append(address(row.number, value_col))
-                problems.append(Problem(
-                    SETTINGS.name, address(row.number, value_col),
-                    f'Setting "{read_text(row.get("Setting"))}" holds a password, and passwords must never be kept '
-                    "in the workbook: anyone with a copy of the file can read it", PASSWORD_FIX, Severity.WARNING))
-            continue
-        values[name] = row.get("Value")
-        cells[name] = address(row.number, value_col)
+    """The settings, each unreadable one reported at its Value cell and left at its default."""
+    found = _SettingValues.collect(table)
+    settings = Settings(cells=found.cells)
+    settings.studio = found.text("Studio")
+    settings.workdays = _work_week(found)
+    settings.statuses_by_type = found.flag("Statuses by type")
+    settings.current_user = found.text("Current user")
+    settings.due_soon_days = _due_soon(found)
+    settings.holiday_country = found.text("Holiday country")
+    settings.holiday_region = found.text("Holiday region")
+    settings.date_order = _date_order(found)
+    settings.password_cells = found.password_cells
+    settings.smtp_host = found.text("SMTP host")
+    settings.smtp_sender = found.text("SMTP sender")
+    settings.smtp_user = found.text("SMTP user")
+    for name, reader, attribute in (("SMTP port", read_smtp_port, "smtp_port"),
+                                    ("SMTP security", read_smtp_security, "smtp_security")):
+        try:
+            setattr(settings, attribute, reader(found.values.get(name)))
+        except CellValueError as exc:
+            found.problem(name, exc.message, exc.fix)
+    return settings, found.problems
 
-    def where(name: str) -> str:
-        return cells.get(name, "")
 
-    def problem(name: str, message: str, fix: str) -> None:
-        problems.append(Problem(SETTINGS.name, where(name), message, fix))
+@dataclass
+class _SettingValues:
+    """The Settings sheet's known rows by name, with where each Value cell is and what was wrong so far."""
 
-    def flag(name: str) -> bool:
-        raw = values.get(name)
+    values: dict[str, object] = field(default_factory=dict)
+    cells: dict[str, str] = field(default_factory=dict)
+    password_cells: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @classmethod
+    def collect(cls, table: Table) -> _SettingValues:
+        """Each known setting's value; an unknown row that holds a password is a warning, never kept."""
+        found = cls()
+        value_col = table.columns.get("value", 2)
+        known = {normalize(name): name for name in SETTING_DEFAULTS}
+        for row in table.rows:
+            name = known.get(normalize(row.get("Setting")))
+            if name is None:
+                if _PASSWORD_NAME.search(normalize(row.get("Setting"))) and not is_blank(row.get("Value")):
+                    found.password_cells.append(address(row.number, value_col))
+                    found.problems.append(Problem(
+                        SETTINGS.name, address(row.number, value_col),
+                        f'Setting "{read_text(row.get("Setting"))}" holds a password, and passwords must never be '
+                        "kept in the workbook: anyone with a copy of the file can read it", PASSWORD_FIX,
+                        Severity.WARNING))
+                continue
+            found.values[name] = row.get("Value")
+            found.cells[name] = address(row.number, value_col)
+        return found
+
+    def where(self, name: str) -> str:
+        return self.cells.get(name, "")
+
+    def problem(self, name: str, message: str, fix: str, severity: Severity = Severity.ERROR) -> None:
+        self.problems.append(Problem(SETTINGS.name, self.where(name), message, fix, severity))
+
+    def text(self, name: str) -> str:
+        return read_text(self.values.get(name))
+
+    def flag(self, name: str) -> bool:
+        """A Yes/No setting; blank or unreadable: its default."""
+        raw = self.values.get(name)
         default = SETTING_DEFAULTS[name] == "Yes"
         if is_blank(raw):
             return default
         try:
             return read_bool(raw)
         except CellValueError as exc:
-            problem(name, f"{name}: {exc.message}", exc.fix)
+            self.problem(name, f"{name}: {exc.message}", exc.fix)
             return default
 
-    settings = Settings(cells=cells)
-    settings.studio = read_text(values.get("Studio"))
-    workdays = frozenset(i for i, day in enumerate(WEEKDAYS) if flag(day))
+
+def _work_week(found: _SettingValues) -> frozenset[int]:
+    """The days marked Yes, Monday = 0; none at all is an error, and Monday to Friday is used."""
+    workdays = frozenset(i for i, day in enumerate(WEEKDAYS) if found.flag(day))
     if not workdays:
-        problems.append(Problem(SETTINGS.name, where("Monday"), "the work week has no working day",
-                                "mark at least one of Monday … Sunday Yes"))
-        workdays = frozenset(range(5))
-    settings.workdays = workdays
-    settings.statuses_by_type = flag("Statuses by type")
-    settings.current_user = read_text(values.get("Current user"))
+        found.problem("Monday", "the work week has no working day", "mark at least one of Monday … Sunday Yes")
+        return frozenset(range(5))
+    return workdays
+
+
+def _due_soon(found: _SettingValues) -> int:
+    """How many business days ahead counts as due soon: 0 to 260, blank or unreadable 2."""
     try:
-        soon = read_whole(values.get("Due soon (business days)"), "Due soon")
+        soon = read_whole(found.values.get("Due soon (business days)"), "Due soon")
         if soon is not None and not 0 <= soon <= 260:
             raise CellValueError(f"Due soon {soon} is not between 0 and 260 business days",
                                  "type how many business days ahead counts as due soon, such as 2")
-        settings.due_soon_days = 2 if soon is None else soon
     except CellValueError as exc:
-        problem("Due soon (business days)", exc.message, exc.fix)
-    settings.holiday_country = read_text(values.get("Holiday country"))
-    settings.holiday_region = read_text(values.get("Holiday region"))
-    order = read_text(values.get("Date order")).upper().replace("/", "").replace("-", "") or "DMY"
+        found.problem("Due soon (business days)", exc.message, exc.fix)
+        return 2
+    return 2 if soon is None else soon
+
+
+def _date_order(found: _SettingValues) -> str:
+    """DMY, MDY or YMD, however separated (D/M/Y); blank or unknown: DMY."""
+    order = found.text("Date order").upper().replace("/", "").replace("-", "") or "DMY"
     if order not in DATE_ORDERS:
-        problems.append(Problem(SETTINGS.name, where("Date order"), f'Date order "{order}" is not known',
-                                "type DMY, MDY or YMD", Severity.ERROR))
-        order = "DMY"
-    settings.date_order = order
-    settings.password_cells = password_cells
-    settings.smtp_host = read_text(values.get("SMTP host"))
-    settings.smtp_sender = read_text(values.get("SMTP sender"))
-    settings.smtp_user = read_text(values.get("SMTP user"))
-    for name, reader, attribute in (("SMTP port", read_smtp_port, "smtp_port"),
-                                    ("SMTP security", read_smtp_security, "smtp_security")):
-        try:
-            setattr(settings, attribute, reader(values.get(name)))
-        except CellValueError as exc:
-            problem(name, exc.message, exc.fix)
-    return settings, problems
-
-
-def today_default() -> dt.date:
-    return dt.date.today()
+        found.problem("Date order", f'Date order "{order}" is not known', "type DMY, MDY or YMD")
+        return "DMY"
+    return order

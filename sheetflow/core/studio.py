@@ -19,9 +19,9 @@ from .cycle import Lists, Workflow, read_lists, read_workflow
 from .dashboard import BoardTally, Dashboard
 from .limits import SheetFill, fill_warnings
 from .mapping import check_mapping, read_mapping
-from .problems import Problem, Severity, WorkbookError, count_errors
+from .outcome import ChangeSet, Outcome, applied_words, flag_words  # ChangeSet, Outcome: re-exported here too
+from .problems import Problem, Severity, WorkbookError
 from .schema import (
-    DASHBOARD,
     FIRED,
     FLAG_DUE_SOON,
     FLAG_OVERDUE,
@@ -30,6 +30,7 @@ from .schema import (
     NO,
     NOTES,
     OUTBOX,
+    OWNED_SHEETS,
     PROBLEMS,
     REQUIRED_SHEETS,
     SESSION_INPUTS,
@@ -44,30 +45,6 @@ from .sessions import Session, flag_for, read_sessions, session_key
 from .settings import Settings, read_settings
 from .tables import Table, missing_table
 from .triggers import FireContext, FiredLedger, SessionState, TriggerSet, fire, read_ledger, read_triggers
-
-
-@dataclass
-class ChangeSet:
-    """What a run writes: cell values by sheet, row and column name; appended rows; new sheets and columns."""
-
-    cells: dict[str, dict[int, dict[str, object]]] = field(default_factory=dict)
-    appends: dict[str, list[dict[str, object]]] = field(default_factory=dict)
-    new_columns: dict[str, list[str]] = field(default_factory=dict)
-    new_sheets: list[str] = field(default_factory=list)
-    problems: list[Problem] | None = None  # the Problems sheet's new contents
-    dashboard: Dashboard | None = None  # the Dashboard sheet's new contents
-    # rows cut out of a sheet, (first, last): the rows below move up, appends go below them (`notes archive`)
-    removed_rows: dict[str, tuple[int, int]] = field(default_factory=dict)
-
-    def set(self, sheet: str, row: int, column: str, value: object) -> None:
-        self.cells.setdefault(sheet, {}).setdefault(row, {})[column] = value
-
-    def append(self, sheet: str, values: dict[str, object]) -> None:
-        self.appends.setdefault(sheet, []).append(values)
-
-    @property
-    def cell_count(self) -> int:
-        return sum(len(cols) for rows in self.cells.values() for cols in rows.values())
 
 
 @dataclass
@@ -91,56 +68,6 @@ class Studio:
         return ChangeContext(calendar=self.calendar, today=today, now=now or dt.datetime.now().replace(microsecond=0),
                              due_soon_days=self.settings.due_soon_days,
                              default_user=self.settings.current_user or operating_system_user())
-
-
-@dataclass
-class Outcome:
-    """A run's result: what to write, what was found, and a one-line summary for people."""
-
-    command: str
-    changes: ChangeSet
-    problems: list[Problem]
-    applied: list[AppliedChange] = field(default_factory=list)
-    rejected: int = 0
-    overdue: int = 0
-    due_soon: int = 0
-    tasks: int = 0  # Tasks rows triggers created
-    messages: int = 0  # Outbox rows triggers queued
-    notes: list[str] = field(default_factory=list)  # anything else to tell the studio owner
-    found: list[Problem] = field(default_factory=list, repr=False)  # the run's own findings, beside the read's
-
-    @property
-    def errors(self) -> int:
-        return count_errors(self.problems)
-
-    @property
-    def warnings(self) -> int:
-        return len(self.problems) - self.errors
-
-    @property
-    def summary(self) -> str:
-        parts = self.headline()
-        if self.command == "new":
-            parts.append("created" + (f", {self.overdue} overdue, {self.due_soon} due soon" if self.overdue else
-                                      " — next: your statuses on the Statuses sheet, then your sessions"))
-            if not self.problems:
-                return parts[0]
-        if self.command in ("apply", "change", "main"):
-            parts.append(f"{len(self.applied)} change{'s' if len(self.applied) != 1 else ''} applied")
-            if self.rejected:
-                parts.append(f"{self.rejected} not applied")
-        if self.command in ("refresh", "main"):
-            parts.append(f"{self.overdue} overdue, {self.due_soon} due soon")
-        if self.tasks or self.messages:
-            parts.append(f"{self.tasks} task{'s' if self.tasks != 1 else ''} created, "
-                         f"{self.messages} message{'s' if self.messages != 1 else ''} queued")
-        parts.append(f"{self.errors} error{'s' if self.errors != 1 else ''}, "
-                     f"{self.warnings} warning{'s' if self.warnings != 1 else ''}")
-        return "; ".join(parts)
-
-    def headline(self) -> list[str]:
-        """What a command says before the common counts (triggers, errors and warnings); commands add theirs."""
-        return []
 
 
 PLACEHOLDER_USERS = frozenset({"web_user"})  # what Pyodide (xlwings Lite) answers: nobody's name
@@ -246,17 +173,13 @@ def _structure(studio: Studio) -> ChangeSet:
     missing = sessions.plan_missing(SESSIONS.added_when_missing)
     if missing:
         changes.new_columns[SESSIONS.name] = missing
-    for schema in (NOTES, TASKS, OUTBOX, PROBLEMS, DASHBOARD):
+    for schema in OWNED_SHEETS:
         table = studio.tables.get(schema.name)
         if table is None or not table.exists:
-            changes.new_sheets.append(schema.name)
-        else:
-            absent = table.plan_missing(schema.columns)
-            if absent:
-                changes.new_columns[schema.name] = absent
-    fired = studio.tables.get(FIRED.name)  # created only when a trigger first fires
-    if fired is not None and fired.exists and (absent := fired.plan_missing(FIRED.columns)):
-        changes.new_columns[FIRED.name] = absent
+            if not schema.on_demand:  # the fired ledger is created when a trigger first fires
+                changes.new_sheets.append(schema.name)
+        elif absent := table.plan_missing(schema.columns):
+            changes.new_columns[schema.name] = absent
     return changes
 
 
@@ -285,6 +208,7 @@ def _state_after(done: AppliedChange) -> SessionState:
 
 
 def _finish(command: str, studio: Studio, changes: ChangeSet, extra: list[Problem], **counts) -> Outcome:
+    """The run's Outcome; `counts` are Outcome's fields, `said` among them (what its summary says it did)."""
     problems = _unique(_still_true(studio, changes) + extra)
     changes.problems = problems
     return Outcome(command=command, changes=changes, problems=problems, found=extra, **counts)
@@ -403,7 +327,7 @@ def _apply_each(command: str, studio: Studio, requests: list[tuple[Session, Stat
     watched = [_state_after(done) for done in applied if studio.triggers.of(done.to)]
     tasks, messages, found = _fire_triggers(studio, changes, watched, today, now)
     return _finish(command, studio, changes, extra + found, applied=applied, rejected=len(extra), tasks=tasks,
-                   messages=messages)
+                   messages=messages, said=applied_words(len(applied), len(extra)))
 
 
 def change_session(studio: Studio, session_id: str, request: StatusChange, today: dt.date,
@@ -417,11 +341,12 @@ def change_session(studio: Studio, session_id: str, request: StatusChange, today
     try:
         done = plan_status_change(session, request, studio.context(today, now))
     except ChangeRejected as rejected:
-        return _finish("change", studio, changes, [rejected.problem], rejected=1)
+        return _finish("change", studio, changes, [rejected.problem], rejected=1, said=applied_words(0, 1))
     _record(changes, done, clear_inputs=False)
     _carry(done, cleared=False)  # so Problems judges the session as the change left it
     tasks, messages, found = _fire_triggers(studio, changes, [_state_after(done)], today, now)
-    outcome = _finish("change", studio, changes, found, applied=[done], tasks=tasks, messages=messages)
+    outcome = _finish("change", studio, changes, found, applied=[done], tasks=tasks, messages=messages,
+                      said=applied_words(1, 0))
     if studio.partial:  # the other sessions were not read: their rows on Problems stay as the last run left them
         changes.problems = _unique(outcome.problems + _other_sessions_problems(studio, session))
     return outcome  # its problems (the summary, the exit code): this session's and the workbook's own
@@ -509,7 +434,7 @@ def refresh(studio: Studio, today: dt.date, now: dt.datetime | None = None, fire
     tasks, messages, found = _fire_triggers(studio, changes, watched if fire else [], today, now)
     changes.dashboard = Dashboard(board.board())  # the board only: refresh never reads the Notes history
     return _finish("refresh", studio, changes, extra + found, overdue=overdue, due_soon=due_soon, tasks=tasks,
-                   messages=messages)
+                   messages=messages, said=[flag_words(overdue, due_soon)])
 
 
 def _number(value: object) -> object:
@@ -524,31 +449,24 @@ def apply_and_refresh(studio: Studio, today: dt.date, source: str = "button",
     """Run main: the pending changes, then a refresh of every session as they stand after them — one read, one
     write (inside Excel a second read would not see the first run's writes, and triggers would fire twice)."""
     done = _apply_each("main", studio, _pending_requests(studio, source), today, now, clear_inputs=True)
-    return _settled(done, studio, today, now, fire=True)
+    return _settled(done, studio, today, now, fire=True, say_flags=True)
 
 
-def _settled(done: Outcome, studio: Studio, today: dt.date, now: dt.datetime | None, fire: bool) -> Outcome:
+def _settled(done: Outcome, studio: Studio, today: dt.date, now: dt.datetime | None, fire: bool,
+             say_flags: bool = False) -> Outcome:
     """A run's changes followed by a refresh of every session as they left them (SPEC §7: every run ends on the
-    final state), merged into one ChangeSet; Problems is what is wrong after both."""
+    final state), merged into one ChangeSet; Problems is what is wrong after both. The summary says what `done`
+    said, and the refresh's flags too when `say_flags` (Run main)."""
     refreshed = refresh(studio, today, now, fire=fire)
     changes = done.changes
-    for sheet, rows in refreshed.changes.cells.items():
-        for row, columns in rows.items():
-            for column, value in columns.items():
-                changes.set(sheet, row, column, value)
-    for sheet, rows in refreshed.changes.appends.items():
-        changes.appends.setdefault(sheet, []).extend(rows)
-    for sheet, columns in refreshed.changes.new_columns.items():
-        known = changes.new_columns.setdefault(sheet, [])
-        known += [c for c in columns if c not in known]
-    changes.new_sheets += [s for s in refreshed.changes.new_sheets if s not in changes.new_sheets]
-    changes.dashboard = refreshed.changes.dashboard
+    changes.merge(refreshed.changes)
     found = done.found + refreshed.found
     problems = _unique(_still_true(studio, changes) + found)
     changes.problems = problems
     return Outcome(command=done.command, changes=changes, problems=problems, found=found, applied=done.applied,
                    rejected=done.rejected, overdue=refreshed.overdue, due_soon=refreshed.due_soon,
-                   tasks=done.tasks + refreshed.tasks, messages=done.messages + refreshed.messages)
+                   tasks=done.tasks + refreshed.tasks, messages=done.messages + refreshed.messages,
+                   said=done.said + (refreshed.said if say_flags else []))
 
 
 def _carry(done: AppliedChange, cleared: bool = True) -> None:

@@ -31,17 +31,17 @@ from ..core.dashboard import (
 )
 from ..core.mapping import SessionsMapping, read_mapping
 from ..core.problems import Problem, WorkbookError
-from ..core.schema import ALL_SHEETS, DASHBOARD, NOTES, OUTBOX, PROBLEMS, SESSIONS, SETTINGS, SHEET_BUTTONS, TASKS
+from ..core.schema import ALL_SHEETS, DASHBOARD, ENTRY_POINTS, NOTES, PROBLEMS, SESSIONS, SETTINGS
 from ..core.tables import HEADER_SEARCH_ROWS, Row, Table, missing_table, shown_name, table_from_grid
 
-APPEND_ONLY = {NOTES.name, TASKS.name, OUTBOX.name}  # read as far as their header row, and where they end
 STATUS_NAME = "sheetflowStatus"  # a workbook name for the summary cell; else the cell right of Sessions' headers
-# The buttons' titles, which start every status text: how the status cell is told from a column header.
-TITLES = ("Apply changes", "Refresh", "Validate", "Dashboard", "Change status", "Run main", "Renumber statuses")
+# The entry points' titles, which start every status text: how the status cell is told from a column header.
+TITLES = tuple(entry.title for entry in ENTRY_POINTS)
+TITLE_OF = {entry.name: entry.title for entry in ENTRY_POINTS}
 _STATUS_TEXT = re.compile("(?:" + "|".join(map(re.escape, TITLES)) + r")(?: \d{4}-\d\d-\d\d \d\d:\d\d: |: not done — )")
-# The Sessions cells the template's buttons are shapes over: xlwings Lite's, and the .xlsm's form buttons
-# (authoring/template.FORM_BUTTONS, whose Change status sits on Y1). The status cell never goes under one.
-BUTTON_CELLS = frozenset({cell for *_, cell in SHEET_BUTTONS} | {"Y1"})
+# The Sessions cells the template's buttons are shapes over: xlwings Lite's and the .xlsm's form buttons. The
+# status cell never goes under one.
+BUTTON_CELLS = frozenset(entry.cell for entry in ENTRY_POINTS if entry.cell)
 _FORMULA_START = ("=", "+", "-", "@")
 PROBE_ROWS, PROBE_COLUMNS = 256, 16  # the first block read past a table's end; blocks double while they hold data
 WRITE_CELLS = 2000  # unchanged cells worth rewriting (as read) to save one write: a round trip to Excel (a sync)
@@ -163,7 +163,7 @@ class ExcelWorkbook:
                 self.sheets[schema.name] = sheet
                 tables = _excel_tables(sheet)
                 last_row, last_col = _extent(sheet, tables)
-                head_only = schema.name in APPEND_ONLY and schema.name not in whole
+                head_only = schema.append_only and schema.name not in whole
                 rows = min(last_row, HEADER_SEARCH_ROWS) if head_only else last_row
                 grid = _values(sheet, 1, 1, rows, last_col) if rows and last_col else []
                 if schema is SESSIONS:
@@ -598,17 +598,18 @@ def _alert(book: Any, message: str) -> None:
 
 def apply_changes(book: Any = None) -> core.Outcome | None:
     """Apply every session row whose Change To is filled in."""
-    return _run(book, "Apply changes", lambda studio, today: core.apply_pending(studio, today, source="button"))
+    return _run(book, TITLE_OF["apply_changes"],
+                lambda studio, today: core.apply_pending(studio, today, source="button"))
 
 
 def refresh(book: Any = None) -> core.Outcome | None:
     """Recompute due dates, Flag and Days Overdue."""
-    return _run(book, "Refresh", lambda studio, today: core.refresh(studio, today))
+    return _run(book, TITLE_OF["refresh"], lambda studio, today: core.refresh(studio, today))
 
 
 def validate(book: Any = None) -> core.Outcome | None:
     """Check the statuses and sessions; the Problems sheet lists what was found."""
-    return _run(book, "Validate", lambda studio, today: core.validate(studio, today))
+    return _run(book, TITLE_OF["validate"], lambda studio, today: core.validate(studio, today))
 
 
 def dashboard(book: Any = None) -> core.Outcome | None:
@@ -625,7 +626,7 @@ def dashboard(book: Any = None) -> core.Outcome | None:
 
         return rebuild(studio, today, saved) if saved is not None else rebuild(studio, today)
 
-    return _run(book, "Dashboard", operation, whole=(NOTES.name,))
+    return _run(book, TITLE_OF["dashboard"], operation, whole=(NOTES.name,))
 
 
 def _local_file(book: Any) -> Path | None:
@@ -651,19 +652,19 @@ def change_status(book: Any = None) -> core.Outcome | None:
     if not rows:
         _alert(book, "Change status: select the rows of the sessions to move on the Sessions sheet first.")
         return None
-    return _run(book, "Change status", operation)
+    return _run(book, TITLE_OF["change_status"], operation)
 
 
 def main(book: Any = None) -> core.Outcome | None:
     """The add-in's Run main: apply pending changes, then refresh (which also validates)."""
-    return _run(book, "Run main", lambda studio, today: core.apply_and_refresh(studio, today, source="button"))
+    return _run(book, TITLE_OF["main"], lambda studio, today: core.apply_and_refresh(studio, today, source="button"))
 
 
 def renumber_statuses(book: Any = None) -> core.Outcome | None:
     """Renumber each cycle's sort orders 10, 20, 30 …, keeping the order (the status list's Renumber)."""
     from ..core.maintenance import renumber
 
-    return _run(book, "Renumber statuses", lambda studio, today: renumber(studio))
+    return _run(book, TITLE_OF["renumber_statuses"], lambda studio, today: renumber(studio))
 
 
 def _selected_rows(book: Any) -> tuple[str, list[int]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import __version__
-from ..core.schema import SESSIONS, SHEET_BUTTONS
+from ..core.schema import ENTRY_POINTS, SESSIONS
 
 PACKAGE = Path(__file__).parents[1]
 # What runs in the browser, whole folders: the domain (core/) and the Excel front end (excel/) — no file I/O, no
@@ -16,7 +16,8 @@ BUNDLED = ("__init__.py", *(p.relative_to(PACKAGE).as_posix() for folder in ("co
 REQUIREMENTS = "xlwings<1.0.0\npython-dateutil\njinja2\n"
 MARK = "sheetflow-lite"  # names the bundle's import finder, so a re-run of an edited main.py replaces the old one
 # Sheet buttons: a named shape whose hyperlink points at the cell it covers (the template carries them).
-BUTTONS = {entry: f"[{shape}]{SESSIONS.name}!{cell}" for entry, shape, _, cell in SHEET_BUTTONS}
+BUTTONS = {entry.name: f"[{entry.lite_shape}]{SESSIONS.name}!{entry.cell}" for entry in ENTRY_POINTS
+           if entry.lite_shape}
 
 HEADER = '''"""sheetflow {version} for xlwings Lite, made by `sheetflow excel lite`: paste it whole into main.py.
 
@@ -81,8 +82,10 @@ def {name}(book: xw.Book):
     """{doc}"""
     excel.{name}(book)
 '''
-# Every script in main.py, with its sheet button (None: run from Lite's script list).
-SCRIPTS = {**BUTTONS, "dashboard": None}
+# Every script in main.py (the entry points with a Lite docstring), with its sheet button (None: run from Lite's
+# script list).
+SCRIPTS = {entry.name: BUTTONS.get(entry.name) for entry in ENTRY_POINTS if entry.lite_doc}
+DOCS = {entry.name: entry.lite_doc for entry in ENTRY_POINTS if entry.lite_doc}
 
 
 def _module_name(relative: str) -> str:
@@ -97,12 +100,8 @@ def main_py() -> str:
     sources = {_module_name(rel): (PACKAGE / rel).read_text(encoding="utf-8") for rel in BUNDLED}
     packages = sorted(_module_name(rel) for rel in BUNDLED if rel.endswith("__init__.py"))
     text = HEADER.format(version=__version__, sources=_literal(sources), packages=repr(set(packages)), mark=MARK)
-    docs = {"apply_changes": "Apply every session row whose Change To is filled in.",
-            "refresh": "Recompute due dates, Flag and Days Overdue.",
-            "validate": "Check the statuses and sessions; the Problems sheet lists what was found.",
-            "dashboard": "Rebuild the Dashboard: the board and the time in status."}
     for name, button in SCRIPTS.items():
-        text += SCRIPT.format(name=name, button=f'button="{button}"' if button else "", doc=docs[name])
+        text += SCRIPT.format(name=name, button=f'button="{button}"' if button else "", doc=DOCS[name])
     return text
 
 

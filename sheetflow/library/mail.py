@@ -44,6 +44,7 @@ class SmtpServer:
 
     @property
     def is_loopback(self) -> bool:
+        """This computer's own server: a password sent to it in clear never crosses the network."""
         return self.host.casefold() in _LOOPBACK
 
 

@@ -7,7 +7,8 @@ import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..core import maintenance
+from ..core.holiday_sheet import add_holidays
+from ..core.maintenance import ListOutcome
 from ..core.problems import WorkbookError
 from ..core.schema import SETTINGS
 from ..core.studio import Studio
@@ -50,7 +51,7 @@ def public_holidays(country: str, region: str, years: Iterable[int]) -> list[tup
 
 
 def fill(path: Path | str, country: str = "", region: str = "", years: Iterable[int] = (),
-         today: dt.date | None = None) -> maintenance.ListOutcome:
+         today: dt.date | None = None) -> ListOutcome:
     """Fill the Holidays sheet; Settings' Holiday country and region are the defaults, this year the default year."""
     years = sorted(set(years)) or [(today or dt.date.today()).year]
     outside = [y for y in years if not FIRST_YEAR <= y <= LAST_YEAR]
@@ -59,7 +60,7 @@ def fill(path: Path | str, country: str = "", region: str = "", years: Iterable[
     if len(years) > MAX_YEARS:
         raise WorkbookError(f"{len(years)} years at once is more than a studio needs — give at most {MAX_YEARS}")
 
-    def operation(studio: Studio) -> maintenance.ListOutcome:
+    def operation(studio: Studio) -> ListOutcome:
         settings = studio.settings
         chosen, country_from = country.strip(), "--country"
         if not chosen:
@@ -78,11 +79,9 @@ def fill(path: Path | str, country: str = "", region: str = "", years: Iterable[
         except UnknownRegion as exc:
             raise WorkbookError(f"{region_from}: {exc}") from None
         label = f"{chosen.strip().upper()}{'-' + area.strip() if area.strip() else ''} {_span(years)}"
-        return maintenance.add_holidays(studio, found, label)
+        return add_holidays(studio, found, label)
 
-    outcome = batch.run(path, operation)
-    outcome.command = "holidays"
-    return outcome
+    return batch.run(path, operation)
 
 
 def _setting_cell(studio: Studio, name: str) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,7 @@ from ..core.calendar import BusinessCalendar
 from ..core.cells import CellValueError, normalize, read_date, read_text
 from ..core.cycle import ONE_CYCLE, Status
 from ..core.dashboard import StatusTime, TimeInStatus
-from ..core.history import ReportOutcome, highlights
+from ..core.history import ReportOutcome
 from ..core.schema import NOTES
 from ..core.sessions import session_key
 from ..core.tables import Table
@@ -47,8 +47,6 @@ def rebuild(studio: core.Studio, today: dt.date, workbook: Path | None = None) -
     """The whole Dashboard: refresh (the board, and every due date and flag it counts), then the time in status —
     from the Notes archives beside `workbook` too, oldest first."""
     refreshed = core.refresh(studio, today)
-    outcome = ReportOutcome(**{f.name: getattr(refreshed, f.name) for f in fields(refreshed)})
-    outcome.command = "report"
     archives = []
     if workbook is not None:
         from .archive import read_archives
@@ -56,13 +54,9 @@ def rebuild(studio: core.Studio, today: dt.date, workbook: Path | None = None) -
         archives = read_archives(workbook)
     history = time_in_status(studio, studio.tables.get(NOTES.name), today, [table for _, table in archives])
     if archives:
-        outcome.notes.append("time in status read the Notes archive" + ("s " if len(archives) > 1 else " ")
-                             + ", ".join(path.name for path, _ in archives) + " too")
-    if outcome.changes.dashboard is not None:
-        outcome.changes.dashboard.time_in_status = history
-        outcome.dashboard = outcome.changes.dashboard
-    outcome.notes += highlights(history)
-    return outcome
+        refreshed.notes.append("time in status read the Notes archive" + ("s " if len(archives) > 1 else " ")
+                               + ", ".join(path.name for path, _ in archives) + " too")
+    return ReportOutcome.rebuilt(refreshed, history)
 
 
 def time_in_status(studio: core.Studio, notes: Table | None, today: dt.date,

@@ -9,15 +9,18 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from ..core import studio as core
 from ..core.cells import CellValueError, read_date
 from ..core.changes import StatusChange
-from ..core.problems import WorkbookBusy, WorkbookError
+from ..core.outcome import flag_words
+from ..core.problems import EXIT_USAGE, WorkbookBusy, WorkbookError, exit_code, expected_failure
 from ..workbook.backups import Backup
 from ..workbook.file import WorkbookFile, exclusive, lock_holders
 
 Operation = Callable[[core.Studio], core.Outcome]
+Found = TypeVar("Found")
 
 
 Progress = Callable[[str], None]
@@ -49,12 +52,20 @@ def _no_cycle_collection():
             gc.enable()
 
 
+def read(path: Path | str, look: Callable[[core.Studio], Found], progress: Progress = _quiet,
+         only_session: str | None = None, whole: tuple[str, ...] = ()) -> Found:
+    """Read the workbook once and return whatever `look` makes of the studio (an Outcome, the status list); the
+    file is neither locked nor written."""
+    with _no_cycle_collection():
+        progress("reading")
+        return look(core.load_studio(WorkbookFile(Path(path)).read(whole=whole), only_session))
+
+
 def _run(path: Path, operation: Operation, write: bool, progress: Progress, only_session: str | None,
          whole: tuple[str, ...] = ()) -> core.Outcome:
-    book = WorkbookFile(path)
     if not write:
-        progress("reading")
-        return operation(core.load_studio(book.read(whole=whole), only_session))
+        return read(path, operation, progress, only_session, whole)
+    book = WorkbookFile(path)
     if not path.exists():
         raise WorkbookError(f"{path} does not exist")
     with exclusive(path):
@@ -160,6 +171,9 @@ def new(path: Path | str, sample: bool = False, today: dt.date | None = None, fo
         outcome.command = "new"
     else:
         outcome = core.Outcome(command="new", changes=core.ChangeSet(), problems=[])
+    outcome.said = ["created" + (f", {flag_words(outcome.overdue, outcome.due_soon)}" if outcome.overdue else
+                                 " — next: your statuses on the Statuses sheet, then your sessions")]
+    outcome.brief = True  # a clean new workbook says only that it was made
     outcome.notes += notes
     if kept:
         number = next((n for n, b in enumerate(backups(path), start=1) if b.path == kept[0]), 1)
@@ -252,15 +266,15 @@ def workbooks_in(paths: list[Path]) -> list[Path]:
 
 
 def _refresh_one(path: str, today: dt.date) -> FileResult:
+    """One workbook of many: its failure is its own result (the command line's exit codes and lines)."""
     try:
         outcome = refresh(path, today)
-    except WorkbookError as exc:
-        return FileResult(path, 2, error=str(exc))
-    except WorkbookBusy as exc:
-        return FileResult(path, 3, error=str(exc))
     except Exception as exc:  # one branch's broken file must not stop the others' runs
-        return FileResult(path, 2, error=f"unexpected failure: {type(exc).__name__}: {exc}")
-    return FileResult(path, 1 if outcome.errors else 0, outcome.summary, [str(p) for p in outcome.problems])
+        failure = expected_failure(exc, path)
+        if failure is None:
+            return FileResult(path, EXIT_USAGE, error=f"unexpected failure: {type(exc).__name__}: {exc}")
+        return FileResult(path, failure.code, error=failure.message)
+    return FileResult(path, exit_code(outcome.errors), outcome.summary, [str(p) for p in outcome.problems])
 
 
 def refresh_many(paths: list[Path], today: dt.date, jobs: int | None = None,

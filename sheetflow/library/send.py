@@ -402,11 +402,12 @@ def _server(settings: Settings, problems: list[Problem], env: Mapping[str, str],
         which = "SMTP user" if not user.isascii() else "the password"
         raise WorkbookError(f"{which} for {host} holds a character such as an accent that the mail login can't carry "
                             "— use plain letters, digits and signs there (your mail provider's app password works)")
-    if user and security == "none" and host.casefold() not in ("localhost", "127.0.0.1", "::1"):
+    server = SmtpServer(host=host, port=int(port), security=security, sender=sender, user=user, password=password,
+                        **({"timeout": timeout} if timeout else {}))
+    if user and security == "none" and not server.is_loopback:
         raise WorkbookError(f"SMTP security is none, so the password for {host} would cross the network unencrypted "
                             "— set SMTP security to starttls or ssl, as your mail provider says")
-    return SmtpServer(host=host, port=int(port), security=security, sender=sender, user=user, password=password,
-                      **({"timeout": timeout} if timeout else {}))
+    return server
 
 
 def _keyring_password(user: str, host: str) -> str:

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core import maintenance
+from ..core.outcome import ChangeSet
 from ..core.problems import WorkbookError
 from ..core.schema import STATUSES
-from ..core.studio import ChangeSet, Studio
+from ..core.studio import Studio
 from . import runs as batch
 
 EXPORT_KINDS = (".csv", ".xlsx")
@@ -77,17 +78,14 @@ class StatusList:
 
 
 def read_list(path: Path | str, hide_inactive: bool = False, session_type: str = "") -> StatusList:
-    found: list[StatusList] = []
+    """The list as the window shows it, from one read; the workbook is left as it was."""
 
-    def operation(studio: Studio) -> maintenance.ListOutcome:
+    def listing(studio: Studio) -> StatusList:
         statuses = maintenance.listed(studio, hide_inactive, session_type)
-        found.append(StatusList(studio.settings.studio, studio.workflow.by_type,
-                                [maintenance.listed_row(studio, s) for s in statuses],
-                                maintenance.left_out(studio)))
-        return maintenance.ListOutcome(command="statuses", changes=ChangeSet(), problems=[])
+        return StatusList(studio.settings.studio, studio.workflow.by_type,
+                          [maintenance.listed_row(studio, s) for s in statuses], maintenance.left_out(studio))
 
-    batch.run(path, operation, write=False)
-    return found[0]
+    return batch.read(path, listing)
 
 
 def export(path: Path | str, out: Path | str, hide_inactive: bool = False,

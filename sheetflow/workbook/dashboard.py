@@ -44,19 +44,18 @@ DRAWING_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationsh
 CHART_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/chart"
 DRAWING_CONTENT = "application/vnd.openxmlformats-officedocument.drawing+xml"
 CHART_CONTENT = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
-RELS_CONTENT = "application/vnd.openxmlformats-package.relationships+xml"
 C_NS = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
 XDR_NS = "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"
 MAX_HISTORY_ROWS = TABLES_ROW + 2 + 5000  # how far down the time-in-status block is looked for
-ROW_HEIGHT_EMU = 190500  # 15 points
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 
 def install(writer: PackageWriter, dashboard: Dashboard, create: bool) -> None:
-    """Write the Dashboard sheet (created when missing) with its drawing and charts into the new package."""
+    """Write the Dashboard sheet (created when missing) with its drawing and charts into the new package. Every
+    part goes through the writer's public calls: add_sheet, drop_parts, drop_calc_chain, put_part, read_head."""
     if create:
-        part = writer._add_sheet(DASHBOARD.name, [])
+        part = writer.add_sheet(DASHBOARD.name, [])
         sheet_name, old_xml = DASHBOARD.name, ""
     else:
         entry = writer.package.sheet(DASHBOARD.name)
@@ -64,54 +63,30 @@ def install(writer: PackageWriter, dashboard: Dashboard, create: bool) -> None:
         part, sheet_name = entry.part, entry.name
         old_xml = pkg.read_part(writer.src, part, pkg.MAX_SHEET_BYTES).decode("utf-8", errors="replace")
         if re.search(r"<(?:\w+:)?f[\s>/]", old_xml):  # formulas someone typed there: Excel's calculation chain
-            writer.removed |= writer._drop_calc_chain()  # lists them, and a stale chain makes Excel repair the file
+            writer.drop_calc_chain()  # lists them, and a stale chain makes Excel repair the file
         if dashboard.time_in_status is None:
-            from .reader import _head_grid
-
-            grid = _head_grid(writer.src, writer.package, part, max_rows=MAX_HISTORY_ROWS)
-            dashboard = Dashboard(dashboard.board, read_history(grid))
-        _remove_hanging_parts(writer, part)
+            dashboard = Dashboard(dashboard.board, read_history(writer.read_head(part, MAX_HISTORY_ROWS)))
+        writer.drop_parts(_hanging_parts(writer, part))
     lay = layout(dashboard)
     rels_part = pkg.rels_path(part)
     drawing_rel = None
     if lay.charts:
-        drawing = _free_name(writer, "xl/drawings/drawing{}.xml")
+        drawing = writer.free_part("xl/drawings/drawing{}.xml")
         drawing_rels: list[tuple[str, str]] = []
         for chart in lay.charts:
-            chart_part = _free_name(writer, "xl/charts/chart{}.xml")
-            _put(writer, chart_part, chart_xml(chart, sheet_name), CHART_CONTENT)
+            chart_part = writer.free_part("xl/charts/chart{}.xml")
+            writer.put_part(chart_part, chart_xml(chart, sheet_name), CHART_CONTENT)
             drawing_rels.append((f"rId{len(drawing_rels) + 1}", posixpath.relpath(chart_part, "xl/drawings")))
-        _put(writer, drawing, drawing_xml(lay.charts), DRAWING_CONTENT)
-        _put(writer, pkg.rels_path(drawing), rels_xml((rid, CHART_TYPE, target) for rid, target in drawing_rels))
+        writer.put_part(drawing, drawing_xml(lay.charts), DRAWING_CONTENT)
+        writer.put_part(pkg.rels_path(drawing),
+                        rels_xml((rid, CHART_TYPE, target) for rid, target in drawing_rels))
         drawing_rel = "rId1"
-        _put(writer, rels_part, rels_xml([(drawing_rel, DRAWING_TYPE,
-                                           posixpath.relpath(drawing, posixpath.dirname(part)))]))
-    sheet = sheet_xml(lay, writer.styles, drawing_rel, old_xml, writer.package.date1904)
-    if part in writer.added:
-        writer.added[part] = sheet
-    else:
-        writer.replaced[part] = sheet
+        writer.put_part(rels_part, rels_xml([(drawing_rel, DRAWING_TYPE,
+                                              posixpath.relpath(drawing, posixpath.dirname(part)))]))
+    writer.put_part(part, sheet_xml(lay, writer.styles, drawing_rel, old_xml, writer.package.date1904))
 
 
-def _put(writer: PackageWriter, part: str, data: str | bytes, content_type: str | None = None) -> None:
-    """A part of the new dashboard: in place of a removed part of that name, else added."""
-    data = data.encode("utf-8") if isinstance(data, str) else data
-    if part in writer.src.NameToInfo:
-        writer.removed.discard(part)
-        writer.replaced[part] = data
-    else:
-        writer.added[part] = data
-    types = writer.part(writer.types_part)
-    if content_type and f'partname="/{part}"'.encode().lower() not in types.lower():
-        writer.replaced[writer.types_part] = pkg.add_content_override(types, part, content_type)
-
-
-def _free_name(writer: PackageWriter, pattern: str) -> str:
-    """The first name of the pattern that no part of the new package uses (a removed part's name is free)."""
-    return writer.free_part(pattern)
-
-
-def _remove_hanging_parts(writer: PackageWriter, sheet_part: str) -> None:
+def _hanging_parts(writer: PackageWriter, sheet_part: str) -> set[str]:
     """The old Dashboard's drawing, charts, their relationships and anything else only it used go; a part that
     some other part of the package also points at (a shared image) stays."""
     src = writer.src
@@ -128,7 +103,7 @@ def _remove_hanging_parts(writer: PackageWriter, sheet_part: str) -> None:
                 hanging.add(target)
                 queue.append(target)
     if not hanging:
-        return
+        return hanging
     for name in src.namelist():
         if name.endswith(".rels") and name not in hanging and name != "_rels/.rels":
             source = _source_of(name)
@@ -136,10 +111,7 @@ def _remove_hanging_parts(writer: PackageWriter, sheet_part: str) -> None:
                 continue
             for _, _, target in pkg.relationships(src, source):
                 hanging.discard(target)
-    hanging_parts = [name for name in hanging if not name.endswith(".rels")]
-    writer.removed |= hanging
-    types = writer.part(writer.types_part)
-    writer.replaced[writer.types_part] = pkg.remove_content_override(types, hanging_parts)
+    return hanging
 
 
 def _source_of(rels_name: str) -> str | None:

@@ -14,15 +14,13 @@ from pathlib import Path
 from ..core.cells import column_index, from_serial, normalize
 from ..core.mapping import SessionsMapping, read_mapping
 from ..core.problems import WorkbookError
-from ..core.schema import ALL_SHEETS, NOTES, PROBLEMS, SESSIONS, SETTINGS, SheetSchema
+from ..core.schema import ALL_SHEETS, NOTES, SESSIONS, SETTINGS, SheetSchema
 from ..core.tables import HEADER_SEARCH_ROWS, Row, Table, missing_table, shown_name, table_from_grid
 from . import extent, integrity
 from . import package as pkg
 from .sharedstrings import SharedStrings, excel_text
 from .zipio import MemberReader
 
-# Sheets read in full; the append-only ones (Notes…) are never read beyond their header row.
-HEADER_ONLY = {NOTES.name, PROBLEMS.name, "Tasks", "Outbox", "Dashboard"}
 _HEAD_CELL = re.compile(r'<(?:[\w.\-]+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:[\w.\-]+:)?c>)', re.S)
 
 
@@ -76,8 +74,8 @@ def read_tables(path: Path, sheets: Collection[str] | None = None, whole: Collec
             entry = package.sheet(chosen.sheet_of(schema))
             if entry is None:
                 tables[schema.name] = missing_table(chosen.sheet_of(schema))
-            elif schema.name in HEADER_ONLY and schema.name not in whole:
-                grid = _head_grid(zf, package, entry.part)
+            elif schema.read_to_header and schema.name not in whole:  # appended to or rewritten: the header only
+                grid = head_grid(zf, package, entry.part)
                 tables[schema.name] = _named(table_from_grid(entry.name, grid, schema), schema)
             elif schema.name in (SESSIONS.name, NOTES.name):  # the big ones (Notes when read whole): streamed
                 if chosen.sheet_of(schema) != schema.name:
@@ -109,7 +107,7 @@ def read_heads(path: Path, skip: Collection[str] = ()) -> dict[str, list[list[ob
     wanted = {normalize(name) for name in skip}
     with open_zip(path) as zf:
         package = pkg.Package.open(zf)
-        return {entry.name: [] if normalize(entry.name) in wanted else _head_grid(zf, package, entry.part)
+        return {entry.name: [] if normalize(entry.name) in wanted else head_grid(zf, package, entry.part)
                 for entry in package.sheets}
 
 
@@ -273,9 +271,9 @@ def _named(table: Table, schema: SheetSchema) -> Table:
     return table
 
 
-def _head_grid(zf: zipfile.ZipFile, package: pkg.Package, part: str, max_rows: int = 30) -> list[list[object]]:
+def head_grid(zf: zipfile.ZipFile, package: pkg.Package, part: str, max_rows: int = 30) -> list[list[object]]:
     """The first rows of a sheet, values only (dates as dates, in the workbook's date system); the rest of the
-    sheet is not parsed."""
+    sheet is not parsed. Public: the Dashboard reads its time-in-status block back through it."""
     rows: dict[int, dict[int, object]] = {}
     row_re = re.compile(r'<(?:[\w.\-]+:)?row\b([^>]*?)(?:/>|>(.*?)</(?:[\w.\-]+:)?row>)', re.S)
     end_re = re.compile(r"</(?:[\w.\-]+:)?sheetData>|<(?:[\w.\-]+:)?sheetData\s*/>")

@@ -7,6 +7,7 @@ import datetime as dt
 import math
 import re
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape, unescape
 from typing import IO
@@ -108,6 +109,27 @@ def cell_xml(prefix: str, ref: str, style: int, value: object, date1904: bool = 
             f"</{prefix}is></{prefix}c>")
 
 
+class _ChunkedOutput:
+    """What the rewrite emits, written to dst a megabyte at a time rather than a row at a time."""
+
+    def __init__(self, dst: IO[bytes]):
+        self.dst = dst
+        self.pieces: list[bytes] = []
+        self.size = 0
+
+    def emit(self, piece: bytes | str) -> None:
+        data = piece.encode("utf-8") if isinstance(piece, str) else piece
+        self.pieces.append(data)
+        self.size += len(data)
+        if self.size > CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        self.dst.write(b"".join(self.pieces))
+        self.pieces.clear()
+        self.size = 0
+
+
 class SheetRewriter:
     """Rewrites one sheet part from src to dst in a single streaming pass."""
 
@@ -119,105 +141,110 @@ class SheetRewriter:
         self.previous_row: bytes | str = b""  # the last row written, for the style of a new cell below it
         self.previous_number = 0
         self.prefix = ""
-        self.rows_seen = 0
+        self._bulk_ok = True  # False once rows without numbers are seen: only the row-by-row path can count them
+        self._bulk_last_row = 0  # the last row the bulk copy passed (0 until it has)
+        self._skipped_to = 0  # the last row _skip_to_pending copied on its latest call (0 when none was)
+        self._not_here: tuple[int, int] = (0, 0)  # (pending row, buffer size) already looked for in vain
         self.overwrote_formula = False  # then Excel's calculation chain must go (it lists formula cells)
         # shared formulas whose master cell was overwritten: si -> (formula text, master cell, last row it spans)
         self.orphans: dict[str, tuple[str, str, int]] = {}
 
     def run(self, src: IO[bytes], dst: IO[bytes]) -> None:
         """Rows are scanned as bytes; only the head, the tail and the rows that change are decoded."""
+        out = _ChunkedOutput(dst)
         pending = deque(sorted(self.patch.cells))  # rows to write, in order (a deque: 260,000 pops at 1M)
-        gone = self.patch.remove_rows
-        shift = gone[1] - gone[0] + 1 if gone else 0
         buf = b""
         state = "head"
         last_row = 0
-        out: list[bytes] = []
-        out_size = 0
-
-        def emit(piece: bytes | str) -> None:
-            nonlocal out_size
-            data = piece.encode("utf-8") if isinstance(piece, str) else piece
-            out.append(data)
-            out_size += len(data)
-            if out_size > CHUNK:
-                dst.write(b"".join(out))
-                out.clear()
-                out_size = 0
-
-        def emit_new_rows(before: int | None) -> None:
-            while pending and (before is None or pending[0] < before):
-                emit(self._new_row(pending.popleft()))
-
         for data in iter(lambda: src.read(CHUNK), b""):
             buf += data
             if state == "head":
-                m = _B_SHEETDATA_OPEN.search(buf)
-                if not m:
-                    continue
-                self.prefix = m[1].decode()
-                emit(self._head(buf[:m.start()].decode("utf-8")))
-                if m[2]:  # <sheetData/>: no rows at all
-                    emit(f"<{self.prefix}sheetData>")
-                    emit_new_rows(None)
-                    emit(f"</{self.prefix}sheetData>")
-                    state = "tail"
-                else:
-                    emit(m[0])
-                    state = "rows"
-                buf = buf[m.end():]
+                buf, state = self._open_rows(buf, pending, out.emit)
             if state == "rows":
-                buf = self._bulk_copy(buf, pending, emit, last_row)
-                if self._bulk_last_row:
-                    last_row = self._bulk_last_row
-                pos = 0
-                while True:
-                    pos = self._skip_to_pending(buf, pos, pending, emit)
-                    if self._skipped_to:
-                        last_row = self._skipped_to
-                    m = _B_ROW_OR_END.search(buf, pos)
-                    if not m:
-                        break
-                    between = buf[pos:m.start()]
-                    if between.strip():
-                        emit(between)
-                    pos = m.end()
-                    if m[1] is None:  # </sheetData>
-                        self._check_last_row()
-                        emit_new_rows(None)
-                        emit(m[0])
-                        state = "tail"
-                        break
-                    r = _B_ATTR_R.search(m[2])
-                    number = int(r[2]) if r else last_row + 1
-                    last_row = number
-                    self.rows_seen += 1
-                    row_xml = m[0]
-                    if gone is not None and number >= gone[0]:
-                        if number <= gone[1]:
-                            continue  # cut out
-                        number -= shift
-                        row_xml = self._moved_up(row_xml, shift)
-                    emit_new_rows(number)
-                    if self.patch.drop_rows_after is not None and number > self.patch.drop_rows_after:
-                        continue
-                    text: bytes | str
-                    if pending and pending[0] == number:
-                        pending.popleft()
-                        decoded = row_xml.decode("utf-8")
-                        text = self._changed_cells_in_place(decoded, number) or \
-                            self._changed_row(_ROW_OR_END.match(decoded), number)
-                    elif self.orphans and b'si="' in (m[3] or b""):
-                        text = self._adopt_orphans(_ROW_OR_END.match(row_xml.decode("utf-8")), number)
-                    else:
-                        text = row_xml
-                    self.previous_row, self.previous_number = text, number
-                    emit(text)
-                buf = buf[pos:]
+                buf, state, last_row = self._rows(buf, pending, out.emit, last_row)
         if state != "tail":
             raise ValueError("the sheet's XML ends before its rows do")
-        emit(self._tail(buf.decode("utf-8")))
-        dst.write(b"".join(out))
+        out.emit(self._tail(buf.decode("utf-8")))
+        out.flush()
+
+    def _open_rows(self, buf: bytes, pending: deque[int], emit: Callable[[bytes | str], None]) -> tuple[bytes, str]:
+        """The head up to <sheetData> (its dimension grown), once it has all arrived; returns the rest of buf
+        and the state: still "head", "rows", or "tail" for a sheet with no rows at all."""
+        m = _B_SHEETDATA_OPEN.search(buf)
+        if not m:
+            return buf, "head"
+        self.prefix = m[1].decode()
+        emit(self._head(buf[:m.start()].decode("utf-8")))
+        if m[2]:  # <sheetData/>: no rows at all
+            emit(f"<{self.prefix}sheetData>")
+            self._emit_new_rows(pending, emit, None)
+            emit(f"</{self.prefix}sheetData>")
+            return buf[m.end():], "tail"
+        emit(m[0])
+        return buf[m.end():], "rows"
+
+    def _rows(self, buf: bytes, pending: deque[int], emit: Callable[[bytes | str], None],
+              last_row: int) -> tuple[bytes, str, int]:
+        """The complete rows in buf, each copied, moved up, dropped or rewritten; returns the incomplete rest,
+        the state ("tail" once </sheetData> is passed) and the last row number seen. The hot loop: a row nobody
+        changes costs two regex searches and no call."""
+        gone = self.patch.remove_rows
+        shift = gone[1] - gone[0] + 1 if gone else 0
+        drop_after = self.patch.drop_rows_after
+        self._bulk_last_row = 0  # this chunk's: an earlier chunk's copy must not set last_row back
+        buf = self._bulk_copy(buf, pending, emit, last_row)
+        if self._bulk_last_row:
+            last_row = self._bulk_last_row
+        pos = 0
+        state = "rows"
+        while True:
+            pos = self._skip_to_pending(buf, pos, pending, emit)
+            if self._skipped_to:
+                last_row = self._skipped_to
+            m = _B_ROW_OR_END.search(buf, pos)
+            if not m:
+                break
+            between = buf[pos:m.start()]
+            if between.strip():
+                emit(between)
+            pos = m.end()
+            if m[1] is None:  # </sheetData>
+                self._check_last_row()
+                self._emit_new_rows(pending, emit, None)
+                emit(m[0])
+                state = "tail"
+                break
+            r = _B_ATTR_R.search(m[2])
+            number = int(r[2]) if r else last_row + 1
+            last_row = number
+            row_xml = m[0]
+            if gone is not None and number >= gone[0]:
+                if number <= gone[1]:
+                    continue  # cut out
+                number -= shift
+                row_xml = self._moved_up(row_xml, shift)
+            if pending and pending[0] < number:
+                self._emit_new_rows(pending, emit, number)
+            if drop_after is not None and number > drop_after:
+                continue
+            text: bytes | str
+            if pending and pending[0] == number:
+                pending.popleft()
+                decoded = row_xml.decode("utf-8")
+                text = self._changed_cells_in_place(decoded, number) or \
+                    self._changed_row(_ROW_OR_END.match(decoded), number)
+            elif self.orphans and b'si="' in (m[3] or b""):
+                text = self._adopt_orphans(_ROW_OR_END.match(row_xml.decode("utf-8")), number)
+            else:
+                text = row_xml
+            self.previous_row, self.previous_number = text, number
+            emit(text)
+        return buf[pos:], state, last_row
+
+    def _emit_new_rows(self, pending: deque[int], emit: Callable[[bytes | str], None], before: int | None) -> None:
+        """The rows to write that the sheet does not have, up to `before` (all of them when None)."""
+        while pending and (before is None or pending[0] < before):
+            emit(self._new_row(pending.popleft()))
 
     def _check_last_row(self) -> None:
         expected = self.patch.expect_last_value_row
@@ -229,9 +256,6 @@ class SheetRewriter:
             raise LastRowMismatch(f"last used row is not {expected}")
 
     # -- rows nobody changes -------------------------------------------------------------------------------------
-
-    _bulk_ok = True
-    _bulk_last_row = 0
 
     def _bulk_copy(self, buf: bytes, pending: deque[int], emit, last_row: int) -> bytes:
         """Emit, as they are, the complete rows at the front of buf that come before the next row to change.
@@ -311,9 +335,6 @@ class SheetRewriter:
                 careful = _B_REF_IN_TAG.sub(lambda m: b'%s%d"' % (m[1], int(m[2]) - shift), row_tag + piece)
                 out.append(careful[len(row_tag):])
         return row_tag.join(out)
-
-    _skipped_to = 0
-    _not_here: tuple[int, int] = (0, 0)  # (pending row, buffer size) already looked for in vain
 
     def _skip_to_pending(self, buf: bytes, pos: int, pending: deque[int], emit) -> int:
         """Copy, as they are, the rows between pos and the next row to change, found by its reference (one

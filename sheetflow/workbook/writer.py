@@ -8,6 +8,7 @@ import posixpath
 import re
 import tempfile
 import zipfile
+from collections.abc import Collection
 from html import escape
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from ..core.schema import ALL_SHEETS, DASHBOARD, NOTES, PROBLEMS
 from ..core.studio import ChangeSet
 from ..core.tables import Table
 from . import package as pkg
+from .dashboard import install as install_dashboard
+from .reader import head_grid
 from .sharedstrings import SharedStrings
 from .sheetxml import LastRowMismatch, SheetPatch, cell_xml, last_value_row, rewrite_sheet
 from .zipio import MemberReader, MemberWriter, copy_member, copy_member_raw
@@ -73,7 +76,8 @@ class PackageWriter:
                     self._replace_appended(name)
                     rendered[name], rewriter = self._render(scratch, info)
                 overwrote_formula |= rewriter.overwrote_formula
-            dropped = self._drop_calc_chain() if overwrote_formula else set()
+            if overwrote_formula:
+                self.drop_calc_chain()
             if self.styles.changed:
                 self._put_styles()
             if self.package.strict:  # sheetflow writes its parts in transitional namespaces: Strict stays Strict
@@ -81,7 +85,7 @@ class PackageWriter:
                 self.replaced = {name: pkg.to_strict(data) for name, data in self.replaced.items()}
             for info in self.src.infolist():
                 name = info.filename
-                if name in dropped or name in self.removed:
+                if name in self.removed:
                     continue
                 if name in rendered:
                     copy_member_raw(scratch, self.dst, rendered[name])
@@ -139,17 +143,46 @@ class PackageWriter:
             patch.cells.pop(number, None)
         self._append(sheet, rows, known_last=_last_value_row(self.src, part))
 
-    def _drop_calc_chain(self) -> set[str]:
+    # -- what the Dashboard (and any other part builder) hands back ------------------------------------------------
+
+    def drop_calc_chain(self) -> None:
         """Excel's calculation chain lists formula cells; one sheetflow overwrote would make Excel 'repair'
         the file. Without a chain Excel simply builds a new one."""
         wb = self.package.workbook_part
         rels_name = pkg.member(self.src, pkg.rels_path(wb)) or pkg.rels_path(wb)
         chains = [target for _, typ, target in pkg.relationships(self.src, wb) if typ.endswith("/calcChain")]
         if not chains:
-            return set()
+            return
         self.replaced[rels_name] = pkg.remove_relationships(self.part(rels_name), "/calcChain")
         self.replaced[self.types_part] = pkg.remove_content_override(self.part(self.types_part), chains)
-        return set(chains)
+        self.removed.update(chains)
+
+    def put_part(self, name: str, data: str | bytes, content_type: str | None = None) -> None:
+        """A part of the new package: in place of a source part of that name (one being removed stays), else
+        added; with its content type when one is given and the package has none for it yet."""
+        data = data.encode("utf-8") if isinstance(data, str) else data
+        if name in self.src.NameToInfo:
+            self.removed.discard(name)
+            self.replaced[name] = data
+        else:
+            self.added[name] = data
+        if content_type is None:
+            return
+        types = self.part(self.types_part)
+        if f'partname="/{name}"'.encode().lower() not in types.lower():
+            self.replaced[self.types_part] = pkg.add_content_override(types, name, content_type)
+
+    def drop_parts(self, names: Collection[str]) -> None:
+        """Source parts left out of the new package, and their content types with them."""
+        if not names:
+            return
+        self.removed.update(names)
+        parts = [name for name in names if not name.endswith(".rels")]
+        self.replaced[self.types_part] = pkg.remove_content_override(self.part(self.types_part), parts)
+
+    def read_head(self, part: str, max_rows: int) -> list[list[object]]:
+        """The first rows of a source sheet, values only: what the Dashboard shows is read back from it."""
+        return head_grid(self.src, self.package, part, max_rows=max_rows)
 
     # -- planning -----------------------------------------------------------------------------------------------
 
@@ -173,14 +206,12 @@ class PackageWriter:
             self._grow_tables_right(sheet, table, columns)
         for sheet in changes.new_sheets:
             if sheet != PROBLEMS.name and not (sheet == DASHBOARD.name and changes.dashboard is not None):
-                self._add_sheet(sheet, changes.appends.get(sheet, []))
+                self.add_sheet(sheet, changes.appends.get(sheet, []))
         for sheet, rows in changes.appends.items():
             if sheet not in changes.new_sheets:
                 self._append(sheet, rows)
         if changes.dashboard is not None:  # before Problems: new sheets come in the template's order
-            from .dashboard import install
-
-            install(self, changes.dashboard, create=DASHBOARD.name in changes.new_sheets)
+            install_dashboard(self, changes.dashboard, create=DASHBOARD.name in changes.new_sheets)
         if changes.problems is not None:
             self._problems(changes.problems, create=PROBLEMS.name in changes.new_sheets)
 
@@ -273,7 +304,7 @@ class PackageWriter:
 
     def _problems(self, problems: list[Problem], create: bool) -> None:
         if create:
-            self._add_sheet(PROBLEMS.name, [], problems=problems)
+            self.add_sheet(PROBLEMS.name, [], problems=problems)
             return
         table = self.tables[PROBLEMS.name]
         patch = self.patch_for(PROBLEMS.name)
@@ -290,8 +321,9 @@ class PackageWriter:
             if problem.cell:
                 patch.hyperlinks.append((address(i, where_col), _location(problem), "Go to the cell"))
 
-    def _add_sheet(self, sheet: str, rows: list[dict[str, object]], problems: list[Problem] | None = None) -> str:
-        """A sheet sheetflow owns that is missing: header row, then its rows (inline strings, no styles)."""
+    def add_sheet(self, sheet: str, rows: list[dict[str, object]], problems: list[Problem] | None = None) -> str:
+        """A sheet sheetflow owns that is missing: header row, then its rows (inline strings, no styles); returns
+        its part, which the Dashboard then fills through put_part."""
         schema = next(s for s in ALL_SHEETS if s.name == sheet)
         if 1 + len(rows) + len(problems or []) > MAX_ROWS:
             example = str(problems[0]) if problems else ""
