@@ -104,6 +104,7 @@ def _trace_member_reader(counted: Callable[[Callable[..., bytes]], Callable[...,
 
 # --- sheetflow -----------------------------------------------------------------------------------------------------
 
+
 def run_sheetflow(op: str, path: Path, today: str, session: str) -> tuple[int, dict[str, Any]]:
     """The real command line, in this process: `sheetflow OP PATH [SESSION] --today D`."""
     from sheetflow.cli import main
@@ -119,6 +120,7 @@ def run_sheetflow(op: str, path: Path, today: str, session: str) -> tuple[int, d
 # --- the openpyxl baseline -----------------------------------------------------------------------------------------
 # load_workbook + the minimal edit the job needs + save: the cells the job sets, the Notes rows it appends, the
 # Notes table grown to them. The values are computed simply; load and save are what costs.
+
 
 def _columns(ws: Any) -> dict[str, int]:
     return {str(c.value).strip(): c.column for c in ws[1] if c.value is not None}
@@ -137,8 +139,11 @@ def _statuses(wb: Any) -> dict[str, tuple[str, int | None, str]]:
     found: dict[str, tuple[str, int | None, str]] = {}
     for r in ws.iter_rows(min_row=2, values_only=True):
         if r[col["Description"] - 1]:
-            found[r[col["Description"] - 1]] = (r[col["Session Type"] - 1], r[col["Typical Duration"] - 1],
-                                                r[col["Default User"] - 1])
+            found[r[col["Description"] - 1]] = (
+                r[col["Session Type"] - 1],
+                r[col["Typical Duration"] - 1],
+                r[col["Default User"] - 1],
+            )
     return found
 
 
@@ -156,24 +161,55 @@ def _next_statuses(wb: Any) -> dict[str, tuple[str, int | None, str]]:
         cycle.sort(key=lambda r: r[col["Sort Order"] - 1])
         active = [r for r in cycle if r[col["Inactive"] - 1] != "Yes"]
         for a, b in zip(active, active[1:], strict=False):
-            nxt[a[col["Description"] - 1]] = (b[col["Description"] - 1], b[col["Typical Duration"] - 1],
-                                              b[col["Default User"] - 1])
+            nxt[a[col["Description"] - 1]] = (
+                b[col["Description"] - 1],
+                b[col["Typical Duration"] - 1],
+                b[col["Default User"] - 1],
+            )
     return nxt
 
 
-def _move_on(ws: Any, notes: Any, col: dict[str, int], row: int, nxt: dict[str, tuple[str, int | None, str]],
-             today: dt.date, source: str) -> int:
+def _move_on(
+    ws: Any,
+    notes: Any,
+    col: dict[str, int],
+    row: int,
+    nxt: dict[str, tuple[str, int | None, str]],
+    today: dt.date,
+    source: str,
+) -> int:
     from sheetflow.core.calendar import BusinessCalendar
 
     current = ws.cell(row, col["Status"]).value
     target, duration, user = nxt.get(current, (current, None, ""))
     due = BusinessCalendar().add_business_days(today, duration) if duration is not None else None
-    values = {"Status": target, "Status Date": today, "Due Date": due, "Manual Due": "No", "Assigned To": user,
-              "Updated By": "Maya", "Flag": None, "Days Overdue": None, "Change To": None}
+    values = {
+        "Status": target,
+        "Status Date": today,
+        "Due Date": due,
+        "Manual Due": "No",
+        "Assigned To": user,
+        "Updated By": "Maya",
+        "Flag": None,
+        "Days Overdue": None,
+        "Change To": None,
+    }
     for name, value in values.items():
         ws.cell(row, col[name]).value = value
-    notes.append([dt.datetime.combine(today, dt.time(12)), ws.cell(row, col["Session ID"]).value,
-                  ws.cell(row, col["Client"]).value, current, target, today, due, "Maya", source, None])
+    notes.append(
+        [
+            dt.datetime.combine(today, dt.time(12)),
+            ws.cell(row, col["Session ID"]).value,
+            ws.cell(row, col["Client"]).value,
+            current,
+            target,
+            today,
+            due,
+            "Maya",
+            source,
+            None,
+        ]
+    )
     return len(values)
 
 
@@ -230,8 +266,11 @@ def run_openpyxl(op: str, path: Path, today_s: str, session: str) -> tuple[int, 
             rows = [c.row for (c,) in ws.iter_rows(min_row=2, min_col=change_c, max_col=change_c) if c.value]
         else:
             id_c = col["Session ID"]
-            rows = [c.row for (c,) in ws.iter_rows(min_row=2, min_col=id_c, max_col=id_c)
-                    if str(c.value).removesuffix(".0") == session][:1]
+            rows = [
+                c.row
+                for (c,) in ws.iter_rows(min_row=2, min_col=id_c, max_col=id_c)
+                if str(c.value).removesuffix(".0") == session
+            ][:1]
             if not rows:
                 raise LookupError(f"no session {session}")
         for row in rows:
@@ -240,8 +279,11 @@ def run_openpyxl(op: str, path: Path, today_s: str, session: str) -> tuple[int, 
     edited = time.perf_counter()
     wb.save(path)
     saved = time.perf_counter()
-    return 0, {"cells_set": cells, "phases": {"edit": round(edited - loaded, 3), "save": round(saved - edited, 3)},
-               "loaded_at": loaded}
+    return 0, {
+        "cells_set": cells,
+        "phases": {"edit": round(edited - loaded, 3), "save": round(saved - edited, 3)},
+        "loaded_at": loaded,
+    }
 
 
 def peak_mb() -> float | None:

@@ -59,15 +59,86 @@ WRITERS = (SHEETFLOW_SHAPED, "xlsxwriter", "libreoffice")
 # its hand-typed Due Date): the xlsxwriter book leaves these cells out, as a studio's own export would.
 FILLED_BY_REFRESH = ("Due Date", "Manual Due", "Flag", "Days Overdue")
 
-FIRST_NAMES = ("Emma", "Liam", "Sofia", "Noah", "Olivia", "Ava", "Grace", "Chloe", "Hannah", "Mia", "Zoe", "Isabella",
-               "Lucas", "Ethan", "Daniel", "James", "Ryan", "Amelia", "Harper", "Elena", "Mateo", "Aiko", "Priya",
-               "Omar", "Fatima", "Jonas", "Ingrid", "Luca", "Chiara", "Kwame", "Nia", "Sven", "Freya", "Diego")
-LAST_NAMES = ("Thompson", "Carter", "Alvarez", "Williams", "Brown", "Martin", "Walker", "Kim", "Rossi", "O'Connor",
-              "Patel", "Nguyen", "Schmidt", "Dubois", "Kowalski", "Tanaka", "Okafor", "Silva", "Jensen", "Murphy",
-              "Costa", "Haddad", "Novak", "Larsen", "Moreau", "Fischer", "Rahman", "Santos")
-NOTE_TEXTS = ("", "", "", "Client called to confirm", "Deposit received", "Gallery approved by the client",
-              "Rescheduled once (weather)", "Album proofs sent", "Waiting on payment", "Prints picked up",
-              "Extra retouching requested", "Referral from a previous client")
+FIRST_NAMES = (
+    "Emma",
+    "Liam",
+    "Sofia",
+    "Noah",
+    "Olivia",
+    "Ava",
+    "Grace",
+    "Chloe",
+    "Hannah",
+    "Mia",
+    "Zoe",
+    "Isabella",
+    "Lucas",
+    "Ethan",
+    "Daniel",
+    "James",
+    "Ryan",
+    "Amelia",
+    "Harper",
+    "Elena",
+    "Mateo",
+    "Aiko",
+    "Priya",
+    "Omar",
+    "Fatima",
+    "Jonas",
+    "Ingrid",
+    "Luca",
+    "Chiara",
+    "Kwame",
+    "Nia",
+    "Sven",
+    "Freya",
+    "Diego",
+)
+LAST_NAMES = (
+    "Thompson",
+    "Carter",
+    "Alvarez",
+    "Williams",
+    "Brown",
+    "Martin",
+    "Walker",
+    "Kim",
+    "Rossi",
+    "O'Connor",
+    "Patel",
+    "Nguyen",
+    "Schmidt",
+    "Dubois",
+    "Kowalski",
+    "Tanaka",
+    "Okafor",
+    "Silva",
+    "Jensen",
+    "Murphy",
+    "Costa",
+    "Haddad",
+    "Novak",
+    "Larsen",
+    "Moreau",
+    "Fischer",
+    "Rahman",
+    "Santos",
+)
+NOTE_TEXTS = (
+    "",
+    "",
+    "",
+    "Client called to confirm",
+    "Deposit received",
+    "Gallery approved by the client",
+    "Rescheduled once (weather)",
+    "Album proofs sent",
+    "Waiting on payment",
+    "Prints picked up",
+    "Extra retouching requested",
+    "Referral from a previous client",
+)
 SOURCES = ("batch", "button", "cli")
 
 
@@ -117,6 +188,7 @@ def load_sidecar(path: Path) -> Generated | None:
 
 # --- the studio's vocabulary -------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class StatusInfo:
     description: str
@@ -140,8 +212,12 @@ class Vocabulary:
         cycles: dict[str, list[StatusInfo]] = {}
         active: dict[str, list[int]] = {}
         for row in studio.statuses:
-            info = StatusInfo(str(row["Description"]), row["Typical Duration"],  # type: ignore[arg-type]
-                              str(row["Default User"]), row["Final"] == "Yes")
+            info = StatusInfo(
+                str(row["Description"]),
+                row["Typical Duration"],  # type: ignore[arg-type]
+                str(row["Default User"]),
+                row["Final"] == "Yes",
+            )
             cycle = cycles.setdefault(str(row["Session Type"]), [])
             if row["Inactive"] != "Yes" and not info.final:
                 active.setdefault(str(row["Session Type"]), []).append(len(cycle))
@@ -208,6 +284,7 @@ def serial(day: dt.date) -> int:
 
 # --- rows --------------------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Styles:
     """cellXfs indexes of the template's formats, found by format code rather than assumed."""
@@ -227,9 +304,12 @@ class Styles:
         def find(want: Callable[[int], bool]) -> int:
             return next(i for i, fmt in enumerate(xfs) if want(fmt))
 
-        return cls(date=find(lambda f: codes.get(f) == "yyyy-mm-dd"),
-                   timestamp=find(lambda f: codes.get(f) == "yyyy-mm-dd hh:mm"),
-                   whole=find(lambda f: f == 1), text=find(lambda f: codes.get(f) == "@"))
+        return cls(
+            date=find(lambda f: codes.get(f) == "yyyy-mm-dd"),
+            timestamp=find(lambda f: codes.get(f) == "yyyy-mm-dd hh:mm"),
+            whole=find(lambda f: f == 1),
+            text=find(lambda f: codes.get(f) == "@"),
+        )
 
 
 @dataclass
@@ -241,8 +321,18 @@ class Plan:
     status_serial: list[int]
 
 
-def _sessions_rows(n: int, pending: int, rng: random.Random, vocab: Vocabulary, sst: SharedStrings, st: Styles,
-                   today: dt.date, info: Generated, plan: Plan, names: list[str]) -> Iterator[str]:
+def _sessions_rows(
+    n: int,
+    pending: int,
+    rng: random.Random,
+    vocab: Vocabulary,
+    sst: SharedStrings,
+    st: Styles,
+    today: dt.date,
+    info: Generated,
+    plan: Plan,
+    names: list[str],
+) -> Iterator[str]:
     """Sessions rows 2..n+1, columns in SPEC order; also fills plan, names and the pending/change ids."""
     cal = vocab.calendar
     type_names = list(vocab.cycles)
@@ -332,8 +422,9 @@ def _sessions_rows(n: int, pending: int, rng: random.Random, vocab: Vocabulary, 
     sst.references += refs
 
 
-def _notes_rows(rows: int, per_session: int, rng: random.Random, vocab: Vocabulary, sst: SharedStrings,
-                st: Styles, plan: Plan) -> Iterator[str]:
+def _notes_rows(
+    rows: int, per_session: int, rng: random.Random, vocab: Vocabulary, sst: SharedStrings, st: Styles, plan: Plan
+) -> Iterator[str]:
     """Notes rows 2..rows+1: each session's last `per_session` status changes, oldest first."""
     type_names = list(vocab.cycles)
     s_status = {t: [sst[s.description] for s in cycle] for t, cycle in vocab.cycles.items()}
@@ -379,6 +470,7 @@ def _notes_rows(rows: int, per_session: int, rng: random.Random, vocab: Vocabula
 
 # --- the package -------------------------------------------------------------------------------------------------
 
+
 def _split_sheet(xml: bytes, last_row: int, last_col: str) -> tuple[str, str, str]:
     """(head up to and including <sheetData>, the header row, tail from </sheetData>), dimension grown."""
     text = xml.decode("utf-8")
@@ -392,7 +484,7 @@ def _split_sheet(xml: bytes, last_row: int, last_col: str) -> tuple[str, str, st
 
 def _grow_table(xml: bytes, last_row: int) -> bytes:
     def grow(m: re.Match[str]) -> str:
-        return f'{m[1]}{re.sub(r"[0-9]+$", str(last_row), m[2])}{m[3]}'
+        return f"{m[1]}{re.sub(r'[0-9]+$', str(last_row), m[2])}{m[3]}"
 
     text = re.sub(r'(<(?:table|autoFilter)\b[^>]*?\bref=")([^"]+)(")', grow, xml.decode("utf-8"))
     return text.encode("utf-8")
@@ -425,8 +517,9 @@ def _table_part(zf: zipfile.ZipFile, sheet_part: str) -> str:
     return "xl/" + str(_attribute(tables[0], "Target")).replace("../", "")
 
 
-def _write_streamed(zout: zipfile.ZipFile, name: str, head: str, rows: Iterator[str], tail: str,
-                    compresslevel: int) -> None:
+def _write_streamed(
+    zout: zipfile.ZipFile, name: str, head: str, rows: Iterator[str], tail: str, compresslevel: int
+) -> None:
     info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
     info.compress_type = zipfile.ZIP_DEFLATED
     info._compresslevel = compresslevel  # type: ignore[attr-defined]  # ZipInfo has no public setter before 3.13
@@ -448,12 +541,20 @@ def _sst_items(sst: SharedStrings, names: list[str]) -> Iterator[str]:
         yield f"<si><t>{escape(s, quote=False)}</t></si>"
     for i, name in enumerate(names):
         sid = i + 1
-        yield (f"<si><t>{escape(name, quote=False)}</t></si><si><t>{email_of(name)}</t></si>"
-               f"<si><t>555-{sid:07d}</t></si>")
+        yield (
+            f"<si><t>{escape(name, quote=False)}</t></si><si><t>{email_of(name)}</t></si><si><t>555-{sid:07d}</t></si>"
+        )
 
 
-def generate(path: Path | str, n_sessions: int, notes_per_session: int = 5, pending: int = 100, seed: int = 1,
-             today: dt.date = TODAY, compresslevel: int = 6) -> Generated:
+def generate(
+    path: Path | str,
+    n_sessions: int,
+    notes_per_session: int = 5,
+    pending: int = 100,
+    seed: int = 1,
+    today: dt.date = TODAY,
+    compresslevel: int = 6,
+) -> Generated:
     """Write a studio workbook with n_sessions sessions and up to notes_per_session Notes rows per session.
 
     One sheet holds at most 1,048,576 rows, so the Notes sheet is capped at 1,047,575 data rows (room left for
@@ -465,9 +566,16 @@ def generate(path: Path | str, n_sessions: int, notes_per_session: int = 5, pend
         raise ValueError(f"n_sessions must be 1..{EXCEL_MAX_ROWS - 1}, Excel's last row")
     wanted_notes = n_sessions * notes_per_session
     notes_rows = min(wanted_notes, EXCEL_MAX_ROWS - 1 - NOTES_HEADROOM)
-    info = Generated(path=str(path), n_sessions=n_sessions, notes_per_session=notes_per_session, pending=pending,
-                     seed=seed, today=today.isoformat(), notes_rows=notes_rows,
-                     notes_capped=notes_rows < wanted_notes)
+    info = Generated(
+        path=str(path),
+        n_sessions=n_sessions,
+        notes_per_session=notes_per_session,
+        pending=pending,
+        seed=seed,
+        today=today.isoformat(),
+        notes_rows=notes_rows,
+        notes_capped=notes_rows < wanted_notes,
+    )
     from sheetflow.authoring.template import build_workbook
 
     buffer = io.BytesIO()
@@ -478,8 +586,18 @@ def generate(path: Path | str, n_sessions: int, notes_per_session: int = 5, pend
         parts = _sheet_parts(zin)
         sessions_part, notes_part = parts[SESSIONS.name], parts[NOTES.name]
         styles = Styles.from_xml(zin.read("xl/styles.xml"))
-        words = [*vocab.cycles, *(s.description for c in vocab.cycles.values() for s in c), *vocab.users, "Yes", "No",
-                 "next", "Overdue", "Due soon", *SOURCES, *(t for t in NOTE_TEXTS if t)]
+        words = [
+            *vocab.cycles,
+            *(s.description for c in vocab.cycles.values() for s in c),
+            *vocab.users,
+            "Yes",
+            "No",
+            "next",
+            "Overdue",
+            "Due soon",
+            *SOURCES,
+            *(t for t in NOTE_TEXTS if t),
+        ]
         sst = SharedStrings(zin.read("xl/sharedStrings.xml"), words)
         plan = Plan(types=bytearray(), status_pos=bytearray(), status_serial=[])
         names: list[str] = []
@@ -505,8 +623,10 @@ def generate(path: Path | str, n_sessions: int, notes_per_session: int = 5, pend
             # template_count); each session adds three unique strings.
             unique = sst.session_base + 3 * n_sessions
             sst.references += 3 * n_sessions  # client, email, phone on Sessions
-            sst_head = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="{MAIN_NS}" '
-                        f'count="{sst.references}" uniqueCount="{unique}">')
+            sst_head = (
+                f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="{MAIN_NS}" '
+                f'count="{sst.references}" uniqueCount="{unique}">'
+            )
             _write_streamed(zout, "xl/sharedStrings.xml", sst_head, _sst_items(sst, names), "</sst>", compresslevel)
         tmp.replace(path)
     info.seconds = round(time.perf_counter() - started, 2)
@@ -516,6 +636,7 @@ def generate(path: Path | str, n_sessions: int, notes_per_session: int = 5, pend
 
 
 # --- other writers ------------------------------------------------------------------------------------------------
+
 
 def _plain(value: object) -> object:
     """A calamine value as the studio's tool would hand it to xlsxwriter: whole numbers as ints."""
@@ -527,14 +648,19 @@ def _plain(value: object) -> object:
 def _rows_of(book: object, sheet: str, columns: tuple[str, ...], blank: tuple[str, ...] = ()) -> list[dict]:
     grid = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)  # type: ignore[attr-defined]
     header = [str(c) for c in grid[0]]
-    assert tuple(header[:len(columns)]) == columns, header
+    assert tuple(header[: len(columns)]) == columns, header
     at = {c: header.index(c) for c in columns}
     manual = at.get("Manual Due")
     rows = []
     for values in grid[1:]:
         keep_due = manual is not None and values[manual] == "Yes"  # a hand-typed due date is the studio's own
-        rows.append({c: _plain(values[i]) for c, i in at.items()
-                     if values[i] != "" and not (c in blank and not (keep_due and c in ("Due Date", "Manual Due")))})
+        rows.append(
+            {
+                c: _plain(values[i])
+                for c, i in at.items()
+                if values[i] != "" and not (c in blank and not (keep_due and c in ("Due Date", "Manual Due")))
+            }
+        )
     return rows
 
 
@@ -577,24 +703,44 @@ def resave_with_libreoffice(source: Path, path: Path, timeout: float = 3600) -> 
     if soffice is None:
         raise WriterUnavailable("LibreOffice (soffice) is not installed: the libreoffice writer is skipped")
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="sheetflow-bench-lo-", dir="/tmp" if Path("/tmp").is_dir() else None) \
-            as folder:
+    with tempfile.TemporaryDirectory(
+        prefix="sheetflow-bench-lo-", dir="/tmp" if Path("/tmp").is_dir() else None
+    ) as folder:
         profile, out = Path(folder) / "profile", Path(folder) / "out"
-        command = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-                   "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(source)]
+        command = [
+            soffice,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "xlsx:Calc MS Excel 2007 XML",
+            "--outdir",
+            str(out),
+            str(source),
+        ]
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
         produced = out / (source.stem + ".xlsx")
         if not produced.exists():
-            raise RuntimeError(f"LibreOffice did not convert {source.name} (exit {done.returncode}): "
-                               f"{(done.stderr or done.stdout)[-500:]}")
+            raise RuntimeError(
+                f"LibreOffice did not convert {source.name} (exit {done.returncode}): "
+                f"{(done.stderr or done.stdout)[-500:]}"
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(produced, path)
     return time.perf_counter() - started
 
 
-def generate_as(writer: str, path: Path | str, n_sessions: int, notes_per_session: int = 5, pending: int = 100,
-                seed: int = 1, today: dt.date = TODAY, source: Path | None = None,
-                timeout: float = 3600) -> Generated:
+def generate_as(
+    writer: str,
+    path: Path | str,
+    n_sessions: int,
+    notes_per_session: int = 5,
+    pending: int = 100,
+    seed: int = 1,
+    today: dt.date = TODAY,
+    source: Path | None = None,
+    timeout: float = 3600,
+) -> Generated:
     """A book of the same studio as generate() makes, written by `writer` (WRITERS). The other writers start
     from the sheetflow-shaped book `source` (generated beside `path` when not given) and keep its sidecar's
     pending and change ids, which hold for the same studio."""
@@ -610,8 +756,16 @@ def generate_as(writer: str, path: Path | str, n_sessions: int, notes_per_sessio
     if source is None:
         source = path.with_name(f".{path.stem}-source.xlsx")
     base = load_sidecar(source)
-    wanted = Generated(path=str(source), n_sessions=n_sessions, notes_per_session=notes_per_session,
-                       pending=pending, seed=seed, today=today.isoformat(), notes_rows=0, notes_capped=False)
+    wanted = Generated(
+        path=str(source),
+        n_sessions=n_sessions,
+        notes_per_session=notes_per_session,
+        pending=pending,
+        seed=seed,
+        today=today.isoformat(),
+        notes_rows=0,
+        notes_capped=False,
+    )
     if base is None or not source.exists() or not base.same_parameters(wanted):
         base = generate(source, n_sessions, notes_per_session, pending, seed, today)
     if writer == "xlsxwriter":
@@ -621,13 +775,22 @@ def generate_as(writer: str, path: Path | str, n_sessions: int, notes_per_sessio
     if made_source:
         source.unlink(missing_ok=True)
         sidecar(source).unlink(missing_ok=True)
-    info = Generated(**{**asdict(base), "path": str(path), "writer": writer, "writer_seconds": round(seconds, 2),
-                        "seconds": round(time.perf_counter() - started, 2), "bytes": path.stat().st_size})
+    info = Generated(
+        **{
+            **asdict(base),
+            "path": str(path),
+            "writer": writer,
+            "writer_seconds": round(seconds, 2),
+            "seconds": round(time.perf_counter() - started, 2),
+            "bytes": path.stat().st_size,
+        }
+    )
     sidecar(path).write_text(json.dumps(asdict(info), indent=1))
     return info
 
 
 # --- self-check --------------------------------------------------------------------------------------------------
+
 
 def check(n: int = 300, pending: int = 20, writer: str = SHEETFLOW_SHAPED) -> None:
     """Generate a small book and read it back with calamine and openpyxl; `sheetflow validate` must find no errors."""
@@ -667,6 +830,7 @@ def check(n: int = 300, pending: int = 20, writer: str = SHEETFLOW_SHAPED) -> No
         full = openpyxl.load_workbook(path)
         assert full["Sessions"].tables["SessionsTable"].ref == f"A1:S{n + 1}"
         assert full["Notes"].tables["NotesTable"].ref == f"A1:J{info.notes_rows + 1}"
+
         def code(cell: object) -> str:  # LibreOffice escapes the separators: yyyy\-mm\-dd
             return str(cell.number_format).replace("\\", "")  # type: ignore[attr-defined]
 
@@ -674,13 +838,22 @@ def check(n: int = 300, pending: int = 20, writer: str = SHEETFLOW_SHAPED) -> No
         assert code(full["Notes"]["A2"]) == "yyyy-mm-dd hh:mm"
         assert code(full["Sessions"]["D2"]) == "@"
         full.close()
-        result = subprocess.run([sys.executable, "-m", "sheetflow.cli", "validate", str(path), "--json",
-                                 "--today", info.today], capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            [sys.executable, "-m", "sheetflow.cli", "validate", str(path), "--json", "--today", info.today],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         report = json.loads(result.stdout.strip().splitlines()[-1])
-        assert result.returncode == 0 and report["errors"] == 0, (result.returncode, result.stdout[-2000:],
-                                                                 result.stderr[-2000:])
-        print(f"check ({writer}): {n} sessions, {info.notes_rows} Notes rows, {pending} pending — calamine and "
-              f"openpyxl read it back; sheetflow validate: {report['summary']} (exit {result.returncode})")
+        assert result.returncode == 0 and report["errors"] == 0, (
+            result.returncode,
+            result.stdout[-2000:],
+            result.stderr[-2000:],
+        )
+        print(
+            f"check ({writer}): {n} sessions, {info.notes_rows} Notes rows, {pending} pending — calamine and "
+            f"openpyxl read it back; sheetflow validate: {report['summary']} (exit {result.returncode})"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -692,10 +865,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--compresslevel", type=int, default=6, help="zlib level for the big parts (Excel: ~6)")
     parser.add_argument("--check", action="store_true", help="generate a small book and verify it, then exit")
-    parser.add_argument("--writer", default=SHEETFLOW_SHAPED,
-                        help=f"who writes the book: {', '.join(WRITERS)} (comma-separated with --check)")
-    parser.add_argument("--source", type=Path, help="the sheetflow-shaped book another writer starts from (same "
-                        "parameters; generated beside PATH when not given)")
+    parser.add_argument(
+        "--writer",
+        default=SHEETFLOW_SHAPED,
+        help=f"who writes the book: {', '.join(WRITERS)} (comma-separated with --check)",
+    )
+    parser.add_argument(
+        "--source",
+        type=Path,
+        help="the sheetflow-shaped book another writer starts from (same "
+        "parameters; generated beside PATH when not given)",
+    )
     parser.add_argument("--today", type=dt.date.fromisoformat, default=TODAY, help="the studio's today")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds LibreOffice may take")
     args = parser.parse_args(argv)
@@ -709,18 +889,36 @@ def main(argv: list[str] | None = None) -> None:
     if args.path is None or args.n is None:
         parser.error("give PATH and N, or --check")
     if args.writer == SHEETFLOW_SHAPED:
-        info = generate(args.path, args.n, args.notes_per_session, args.pending, args.seed, args.today,
-                        compresslevel=args.compresslevel)
+        info = generate(
+            args.path,
+            args.n,
+            args.notes_per_session,
+            args.pending,
+            args.seed,
+            args.today,
+            compresslevel=args.compresslevel,
+        )
     else:
         try:
-            info = generate_as(args.writer, args.path, args.n, args.notes_per_session, args.pending, args.seed,
-                               args.today, source=args.source, timeout=args.timeout)
+            info = generate_as(
+                args.writer,
+                args.path,
+                args.n,
+                args.notes_per_session,
+                args.pending,
+                args.seed,
+                args.today,
+                source=args.source,
+                timeout=args.timeout,
+            )
         except WriterUnavailable as exc:
             parser.exit(3, f"{exc}\n")
-    print(f"{info.path}: {info.n_sessions:,} sessions, {info.notes_rows:,} Notes rows"
-          f"{' (capped at the sheet size)' if info.notes_capped else ''}, {len(info.pending_ids)} pending, "
-          f"written by {info.writer}{f' in {info.writer_seconds:.1f} s' if info.writer_seconds else ''}, "
-          f"{info.bytes / 1e6:.1f} MB in {info.seconds:.1f} s")
+    print(
+        f"{info.path}: {info.n_sessions:,} sessions, {info.notes_rows:,} Notes rows"
+        f"{' (capped at the sheet size)' if info.notes_capped else ''}, {len(info.pending_ids)} pending, "
+        f"written by {info.writer}{f' in {info.writer_seconds:.1f} s' if info.writer_seconds else ''}, "
+        f"{info.bytes / 1e6:.1f} MB in {info.seconds:.1f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -72,12 +72,14 @@ def machine() -> dict[str, Any]:
     """What the figures were measured on: they mean little without it."""
     info: dict[str, Any] = {
         "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "python": platform.python_version(), "platform": platform.platform(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
     }
     try:
         cpuinfo = Path("/proc/cpuinfo").read_text()
-        info["cpu"] = next(line.split(":", 1)[1].strip() for line in cpuinfo.splitlines()
-                           if line.startswith("model name"))
+        info["cpu"] = next(
+            line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")
+        )
         meminfo = Path("/proc/meminfo").read_text().split()
         info["memory_gb"] = round(int(meminfo[meminfo.index("MemTotal:") + 1]) / 1024**2, 1)
     except (OSError, StopIteration, ValueError):
@@ -90,10 +92,15 @@ def machine() -> dict[str, Any]:
         except PackageNotFoundError:
             info[package] = None
     try:  # read-only git queries: which code was measured
-        rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True, check=False).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no", "sheetflow"],
-                               capture_output=True, text=True, check=False).stdout.strip()
+        rev = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no", "sheetflow"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
         snapshot = os.environ.get("SHEETFLOW_BENCH_REV")
         info["git"] = snapshot or rev + (" + uncommitted changes in sheetflow/" if dirty else "")
         info["sheetflow_tree"] = os.environ.get("SHEETFLOW_BENCH_TREE") or tree_state()
@@ -106,20 +113,27 @@ def machine() -> dict[str, Any]:
 
 def tree_state() -> str:
     """`git diff --stat sheetflow/` and the untracked files there: which uncommitted code is measured."""
+
     def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True,
-                              check=False).stdout.rstrip()
+        return subprocess.run(
+            ["git", "-C", str(REPO), *args], capture_output=True, text=True, check=False
+        ).stdout.rstrip()
 
     untracked = [line[3:] for line in git("status", "--porcelain", "sheetflow").splitlines() if line.startswith("??")]
     stat = git("diff", "--stat", "HEAD", "--", "sheetflow/")
-    return "\n".join(filter(None, [stat or "(no uncommitted changes in sheetflow/)",
-                                    *(f" untracked: {u}" for u in untracked)]))
+    return "\n".join(
+        filter(None, [stat or "(no uncommitted changes in sheetflow/)", *(f" untracked: {u}" for u in untracked)])
+    )
 
 
 def _copy_worktree(work: Path) -> tuple[Path, str]:
     """sheetflow/ and templates/ as they stand now, copied under work/ (named by a hash of their content)."""
-    files = sorted(f for folder in ("sheetflow", "templates") for f in (REPO / folder).rglob("*")
-                   if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc")
+    files = sorted(
+        f
+        for folder in ("sheetflow", "templates")
+        for f in (REPO / folder).rglob("*")
+        if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc"
+    )
     digest = hashlib.sha1()
     for f in files:
         digest.update(str(f.relative_to(REPO)).encode() + b"\0" + f.read_bytes())
@@ -143,40 +157,73 @@ def use_snapshot(work: Path, argv: list[str], revision: str = "HEAD") -> None:
         work.mkdir(parents=True, exist_ok=True)
         state = tree_state()
         src, rev = _copy_worktree(work)
-        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
         rev = f"{head} + working tree ({rev})"
         source = f"copy of the working tree ({src})"
     else:
-        rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", revision], capture_output=True,
-                             text=True, check=True).stdout.strip()
+        rev = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", revision], capture_output=True, text=True, check=True
+        ).stdout.strip()
         state = f"commit {rev}, no uncommitted changes"
         src = work / f"src-{rev}"
         if not (src / "sheetflow" / "__init__.py").exists():
             src.mkdir(parents=True, exist_ok=True)
-            archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "sheetflow", "templates"],
-                                     capture_output=True, check=True).stdout
+            archive = subprocess.run(
+                ["git", "-C", str(REPO), "archive", rev, "sheetflow", "templates"], capture_output=True, check=True
+            ).stdout
             subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
         source = f"snapshot of commit {rev} ({src})"
-    env = dict(os.environ, SHEETFLOW_BENCH_SRC=source, SHEETFLOW_BENCH_REV=rev, SHEETFLOW_BENCH_TREE=state,
-               PYTHONPATH=os.pathsep.join(filter(None, [str(src), os.environ.get("PYTHONPATH")])))
+    env = dict(
+        os.environ,
+        SHEETFLOW_BENCH_SRC=source,
+        SHEETFLOW_BENCH_REV=rev,
+        SHEETFLOW_BENCH_TREE=state,
+        PYTHONPATH=os.pathsep.join(filter(None, [str(src), os.environ.get("PYTHONPATH")])),
+    )
     print(f"measuring sheetflow from a snapshot of commit {rev}: {src}", flush=True)
     os.execve(sys.executable, [sys.executable, str(Path(__file__).resolve()), *argv], env)
 
 
-def ensure_workbook(work: Path, n: int, args: argparse.Namespace,
-                    writer: str = SHEETFLOW_SHAPED) -> tuple[Generated, bool]:
+def ensure_workbook(
+    work: Path, n: int, args: argparse.Namespace, writer: str = SHEETFLOW_SHAPED
+) -> tuple[Generated, bool]:
     """The generated workbook for N written by `writer`, reused when a previous run made it with the same
     parameters. The other writers start from the sheetflow-shaped book of the same N (made or reused first)."""
     path = work / workbook_name(n, writer)
-    wanted = Generated(path=str(path), n_sessions=n, notes_per_session=args.notes_per_session, pending=args.pending,
-                       seed=args.seed, today=args.today, notes_rows=0, notes_capped=False, writer=writer)
+    wanted = Generated(
+        path=str(path),
+        n_sessions=n,
+        notes_per_session=args.notes_per_session,
+        pending=args.pending,
+        seed=args.seed,
+        today=args.today,
+        notes_rows=0,
+        notes_capped=False,
+        writer=writer,
+    )
     old = load_sidecar(path)
     if old is not None and path.exists() and old.same_parameters(wanted):
         return old, True
-    command = [sys.executable, str(HERE / "generate.py"), str(path), str(n), "--writer", writer, "--today",
-               args.today, "--notes-per-session", str(args.notes_per_session), "--pending", str(args.pending),
-               "--seed", str(args.seed), "--timeout", str(args.timeout)]
+    command = [
+        sys.executable,
+        str(HERE / "generate.py"),
+        str(path),
+        str(n),
+        "--writer",
+        writer,
+        "--today",
+        args.today,
+        "--notes-per-session",
+        str(args.notes_per_session),
+        "--pending",
+        str(args.pending),
+        "--seed",
+        str(args.seed),
+        "--timeout",
+        str(args.timeout),
+    ]
     if writer != SHEETFLOW_SHAPED:
         command += ["--source", ensure_workbook(work, n, args)[0].path]
     # In a child of its own: a child's ru_maxrss starts from its parent's peak at fork (Linux keeps it across
@@ -194,9 +241,19 @@ def daily_today(book: Generated) -> str:
     return (dt.date.fromisoformat(book.today) + dt.timedelta(days=DAILY_DAYS_LATER)).isoformat()
 
 
-def child(impl: str, op: str, book: Generated, work: Path, args: argparse.Namespace, *, trace: bool = False,
-          profile: Path | None = None, limit_as: int = 0, source: Path | None = None,
-          keep_output: Path | None = None) -> dict[str, Any]:
+def child(
+    impl: str,
+    op: str,
+    book: Generated,
+    work: Path,
+    args: argparse.Namespace,
+    *,
+    trace: bool = False,
+    profile: Path | None = None,
+    limit_as: int = 0,
+    source: Path | None = None,
+    keep_output: Path | None = None,
+) -> dict[str, Any]:
     """One operation in a fresh process on a fresh copy of the workbook (or of `source`: the daily refresh runs
     on the file the first refresh wrote). `keep_output` keeps the file the operation wrote."""
     tag = f"{Path(book.path).stem}-{impl}-{op}{'-trace' if trace else ''}{'-profile' if profile else ''}"
@@ -206,8 +263,18 @@ def child(impl: str, op: str, book: Generated, work: Path, args: argparse.Namesp
     shutil.copyfile(source or book.path, copy)
     result_file.unlink(missing_ok=True)
     today = daily_today(book) if op == "daily" else book.today
-    command = [sys.executable, str(HERE / "child.py"), impl, "refresh" if op == "daily" else op, str(copy),
-               str(result_file), "--today", today, "--session", str(book.change_id)]
+    command = [
+        sys.executable,
+        str(HERE / "child.py"),
+        impl,
+        "refresh" if op == "daily" else op,
+        str(copy),
+        str(result_file),
+        "--today",
+        today,
+        "--session",
+        str(book.change_id),
+    ]
     if trace:
         command.append("--trace")
     if profile:
@@ -261,8 +328,9 @@ def notes_rows(path: Path) -> int | None:
     return int(m[1]) - 1 if m else None
 
 
-def summarize_trace(traced: dict[str, Any], book: Path, names: dict[str, str], notes_part: str,
-                    sizes: dict[str, int]) -> dict[str, Any]:
+def summarize_trace(
+    traced: dict[str, Any], book: Path, names: dict[str, str], notes_part: str, sizes: dict[str, int]
+) -> dict[str, Any]:
     """What a traced run read: sheets calamine parsed, and bytes of each part read from the workbook (the copy the
     child ran on) apart from bytes read back from the new file the patcher wrote (its check after writing)."""
     from_book: dict[str, int] = {}
@@ -308,12 +376,18 @@ def top_profile(stats_file: Path, limit: int = 15) -> str:
     def block(title: str, key: int) -> list[str]:
         lines = [title, f"{'cumulative s':>12} {'share':>6} {'own s':>8} {'share':>6} {'calls':>10}  function"]
         for cum, own, calls, where in sorted(rows, key=lambda r: -r[key])[:limit]:
-            lines.append(f"{cum:12.3f} {100 * cum / total:5.1f}% {own:8.3f} {100 * own / total:5.1f}% {calls:10d}  "
-                         f"{where}")
+            lines.append(
+                f"{cum:12.3f} {100 * cum / total:5.1f}% {own:8.3f} {100 * own / total:5.1f}% {calls:10d}  {where}"
+            )
         return lines
 
-    return "\n".join([f"total {total:.2f} s (profiled, so slower than the timed run)",
-                      *block("by cumulative time:", 0), *block("by own time:", 1)])
+    return "\n".join(
+        [
+            f"total {total:.2f} s (profiled, so slower than the timed run)",
+            *block("by cumulative time:", 0),
+            *block("by own time:", 1),
+        ]
+    )
 
 
 def fmt_s(r: dict[str, Any] | None) -> str:
@@ -337,8 +411,11 @@ def ratios(sf: dict[str, Any], op_x: dict[str, Any] | None) -> tuple[str, str]:
         return "—", "—"
     assert op_x is not None
     speed = f"{op_x['seconds'] / sf['seconds']:.1f}×"
-    pairs = [b["seconds"] / a["seconds"] for a, b in zip(sf.get("runs", []), op_x.get("runs", []), strict=False)
-             if ok(a) and ok(b)]
+    pairs = [
+        b["seconds"] / a["seconds"]
+        for a, b in zip(sf.get("runs", []), op_x.get("runs", []), strict=False)
+        if ok(a) and ok(b)
+    ]
     if len(pairs) > 1:
         speed += f" (pairs {min(pairs):.1f}–{max(pairs):.1f})"
     return speed, f"{op_x['maxrss_mb'] / sf['maxrss_mb']:.1f}×"
@@ -347,10 +424,11 @@ def ratios(sf: dict[str, Any], op_x: dict[str, Any] | None) -> tuple[str, str]:
 OP_LABELS = {"refresh": "refresh (first)", "daily": "refresh (daily, next day)"}
 
 
-def table(n: int, rows: dict[str, dict[str, Any]], writer: str = SHEETFLOW_SHAPED,
-          ops: tuple[str, ...] = OPS) -> str:
-    lines = ["| N | written by | operation | sheetflow s / MB | openpyxl s / MB | speed-up | memory ratio |",
-             "|---:|---|---|---:|---:|---:|---:|"]
+def table(n: int, rows: dict[str, dict[str, Any]], writer: str = SHEETFLOW_SHAPED, ops: tuple[str, ...] = OPS) -> str:
+    lines = [
+        "| N | written by | operation | sheetflow s / MB | openpyxl s / MB | speed-up | memory ratio |",
+        "|---:|---|---|---:|---:|---:|---:|",
+    ]
     for op in ops:
         sf, op_x = rows[op].get("sheetflow") or {}, rows[op].get("openpyxl")
         speed, mem = ratios(sf, op_x)
@@ -366,10 +444,13 @@ def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
     if len(runs) == 1:
         return runs[0]
     middle = sorted(good, key=lambda r: r["seconds"])[(len(good) - 1) // 2]
-    return {**middle, "seconds": round(statistics.median(r["seconds"] for r in good), 3),
-            "maxrss_mb": round(statistics.median(r["maxrss_mb"] for r in good), 1),
-            "seconds_min_max": [min(r["seconds"] for r in good), max(r["seconds"] for r in good)],
-            "runs": runs}
+    return {
+        **middle,
+        "seconds": round(statistics.median(r["seconds"] for r in good), 3),
+        "maxrss_mb": round(statistics.median(r["maxrss_mb"] for r in good), 1),
+        "seconds_min_max": [min(r["seconds"] for r in good), max(r["seconds"] for r in good)],
+        "runs": runs,
+    }
 
 
 def verdicts(n: int, rows: dict[str, dict[str, Any]]) -> list[str]:
@@ -403,12 +484,19 @@ def verdicts(n: int, rows: dict[str, dict[str, Any]]) -> list[str]:
             cell_readers = {r: b for r, b in by_reader.items() if b > 64 * 1024 and not any(k in r for k in streaming)}
             parsed = "Notes" in trace.get("sheets_read", []) or bool(cell_readers)
             readers = ", ".join(f"{r} {b / 1e6:.0f} MB" for r, b in by_reader.items() if b > 64 * 1024)
-            checks.append((f"calamine parsed Notes: {'Notes' in trace.get('sheets_read', [])}; cells parsed by "
-                           f"sheetflow: {', '.join(cell_readers) or 'none'}; Notes XML streamed through: "
-                           f"{(notes_bytes or 0) / 1e6:.0f} MB ({readers or 'header only'})", not parsed))
+            checks.append(
+                (
+                    f"calamine parsed Notes: {'Notes' in trace.get('sheets_read', [])}; cells parsed by "
+                    f"sheetflow: {', '.join(cell_readers) or 'none'}; Notes XML streamed through: "
+                    f"{(notes_bytes or 0) / 1e6:.0f} MB ({readers or 'header only'})",
+                    not parsed,
+                )
+            )
         met = all(ok for _, ok in checks)
-        found.append(f"{op} @ {n:,}: {target} — {'met' if met else 'NOT MET'}: " +
-                     "; ".join(f"{text} {'✓' if ok else '✗'}" for text, ok in checks))
+        found.append(
+            f"{op} @ {n:,}: {target} — {'met' if met else 'NOT MET'}: "
+            + "; ".join(f"{text} {'✓' if ok else '✗'}" for text, ok in checks)
+        )
     return found
 
 
@@ -421,30 +509,39 @@ def writer_verdicts(n: int, by_writer: dict[str, dict[str, dict[str, Any]]]) -> 
         sf, ox = xw["sheetflow"], xw["openpyxl"]
         speed = ox["seconds"] / sf["seconds"]
         level = "goal met" if speed >= WRITER_SPEEDUP_GOAL else "met" if speed >= WRITER_SPEEDUP_TARGET else "NOT MET"
-        found.append(f"xlsxwriter first refresh @ {n:,}: {speed:.1f}× faster than openpyxl ({sf['seconds']:.2f} s vs "
-                     f"{ox['seconds']:.2f} s; want ≥{WRITER_SPEEDUP_TARGET}×, goal {WRITER_SPEEDUP_GOAL}×) — {level}")
+        found.append(
+            f"xlsxwriter first refresh @ {n:,}: {speed:.1f}× faster than openpyxl ({sf['seconds']:.2f} s vs "
+            f"{ox['seconds']:.2f} s; want ≥{WRITER_SPEEDUP_TARGET}×, goal {WRITER_SPEEDUP_GOAL}×) — {level}"
+        )
         shaped = base.get("refresh", {}).get("sheetflow")
         if ok(shaped):
             margin = sf["maxrss_mb"] / shaped["maxrss_mb"]
-            found.append(f"xlsxwriter first refresh @ {n:,}: peak {sf['maxrss_mb']:.0f} MB = {margin:.2f}× sheetflow's "
-                         f"{shaped['maxrss_mb']:.0f} MB on the sheetflow-shaped book of the same studio (want ≤ "
-                         f"{WRITER_MEMORY_MARGIN:.2f}×) — {'met' if margin <= WRITER_MEMORY_MARGIN else 'NOT MET'}; "
-                         f"openpyxl peaks at {ox['maxrss_mb']:.0f} MB ({sf['maxrss_mb'] / ox['maxrss_mb']:.0%} of it)")
+            found.append(
+                f"xlsxwriter first refresh @ {n:,}: peak {sf['maxrss_mb']:.0f} MB = {margin:.2f}× sheetflow's "
+                f"{shaped['maxrss_mb']:.0f} MB on the sheetflow-shaped book of the same studio (want ≤ "
+                f"{WRITER_MEMORY_MARGIN:.2f}×) — {'met' if margin <= WRITER_MEMORY_MARGIN else 'NOT MET'}; "
+                f"openpyxl peaks at {ox['maxrss_mb']:.0f} MB ({sf['maxrss_mb'] / ox['maxrss_mb']:.0%} of it)"
+            )
     lo = by_writer.get("libreoffice", {}).get("daily", {}).get("sheetflow")
     shaped_daily = base.get("daily", {}).get("sheetflow")
     if ok(lo) and ok(shaped_daily):
         ratio = lo["seconds"] / shaped_daily["seconds"]
-        found.append(f"libreoffice daily refresh @ {n:,}: {lo['seconds']:.2f} s = {ratio:.2f}× the sheetflow-shaped "
-                     f"book's {shaped_daily['seconds']:.2f} s (want ≤ {DAILY_NOISE:.2f}×, the noise here) — "
-                     f"{'met' if ratio <= DAILY_NOISE else 'NOT MET'}")
+        found.append(
+            f"libreoffice daily refresh @ {n:,}: {lo['seconds']:.2f} s = {ratio:.2f}× the sheetflow-shaped "
+            f"book's {shaped_daily['seconds']:.2f} s (want ≤ {DAILY_NOISE:.2f}×, the noise here) — "
+            f"{'met' if ratio <= DAILY_NOISE else 'NOT MET'}"
+        )
     return found
 
 
 def writers_table(n: int, by_writer: dict[str, dict[str, dict[str, Any]]]) -> str:
     """Every writer side by side: sheetflow against openpyxl, and against itself on the sheetflow-shaped book."""
     base = by_writer.get(SHEETFLOW_SHAPED, {})
-    lines = ["| N | written by | refresh | sheetflow s / MB | vs sheetflow-shaped s, MB | openpyxl s / MB | speed-up "
-             "| memory ratio |", "|---:|---|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| N | written by | refresh | sheetflow s / MB | vs sheetflow-shaped s, MB | openpyxl s / MB | speed-up "
+        "| memory ratio |",
+        "|---:|---|---|---:|---:|---:|---:|---:|",
+    ]
     for writer, rows in by_writer.items():
         for op in WRITER_OPS:
             if op not in rows:
@@ -455,8 +552,10 @@ def writers_table(n: int, by_writer: dict[str, dict[str, dict[str, Any]]]) -> st
             if ok(sf) and ok(shaped):
                 versus = f"{sf['seconds'] / shaped['seconds']:.2f}×, {sf['maxrss_mb'] / shaped['maxrss_mb']:.2f}×"
             speed, mem = ratios(sf, ox)
-            lines.append(f"| {n:,} | {writer} | {'first' if op == 'refresh' else 'daily'} | {fmt_s(sf)} | {versus} | "
-                         f"{fmt_s(ox)} | {speed} | {mem} |")
+            lines.append(
+                f"| {n:,} | {writer} | {'first' if op == 'refresh' else 'daily'} | {fmt_s(sf)} | {versus} | "
+                f"{fmt_s(ox)} | {speed} | {mem} |"
+            )
     return "\n".join(lines)
 
 
@@ -468,28 +567,50 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("sizes", type=int, nargs="*", help="session counts (default 10000 100000)")
     parser.add_argument("--n", type=int, action="append", default=[], help="another session count (repeatable)")
-    parser.add_argument("--writer", default=SHEETFLOW_SHAPED,
-                        help=f"comma-separated: who wrote the book ({', '.join(WRITERS)}); default {SHEETFLOW_SHAPED}")
+    parser.add_argument(
+        "--writer",
+        default=SHEETFLOW_SHAPED,
+        help=f"comma-separated: who wrote the book ({', '.join(WRITERS)}); default {SHEETFLOW_SHAPED}",
+    )
     parser.add_argument("--work", type=Path, default=HERE / "work", help="where workbooks are generated")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the generated workbooks (reused next time) and the children's logs")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the generated workbooks (reused next time) and the children's logs"
+    )
     parser.add_argument("--timeout", type=int, default=1800, help="seconds before a child is stopped")
-    parser.add_argument("--baseline-anyway", action="store_true",
-                        help=f"run the openpyxl baseline at N={EXCEL_LAST:,} too, under a 20 GB address-space limit")
+    parser.add_argument(
+        "--baseline-anyway",
+        action="store_true",
+        help=f"run the openpyxl baseline at N={EXCEL_LAST:,} too, under a 20 GB address-space limit",
+    )
     parser.add_argument("--no-baseline", action="store_true", help="measure sheetflow only")
     parser.add_argument("--no-trace", action="store_true", help="skip the runs that record what each command reads")
-    parser.add_argument("--profile", action="store_true",
-                        help="also profile the first and daily refresh (cProfile, top 15)")
-    parser.add_argument("--ops", help="comma-separated subset of " + ",".join(OPS) + f" (default: all for "
-                        f"{SHEETFLOW_SHAPED}, {','.join(WRITER_OPS)} for the other writers)")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="run each timed job K times, sheetflow and openpyxl in turn; report the medians")
-    parser.add_argument("--snapshot", action="store_true",
-                        help="measure `git archive REV` instead of the working tree, immune to edits made meanwhile")
-    parser.add_argument("--rev", default="HEAD",
-                        help="the commit --snapshot measures (default HEAD); `worktree`: a copy of the working tree")
-    parser.add_argument("--out", type=Path,
-                        help="write the JSON here instead of benchmarks/results-<N>[-<writer>].json")
+    parser.add_argument(
+        "--profile", action="store_true", help="also profile the first and daily refresh (cProfile, top 15)"
+    )
+    parser.add_argument(
+        "--ops",
+        help="comma-separated subset of " + ",".join(OPS) + f" (default: all for "
+        f"{SHEETFLOW_SHAPED}, {','.join(WRITER_OPS)} for the other writers)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run each timed job K times, sheetflow and openpyxl in turn; report the medians",
+    )
+    parser.add_argument(
+        "--snapshot",
+        action="store_true",
+        help="measure `git archive REV` instead of the working tree, immune to edits made meanwhile",
+    )
+    parser.add_argument(
+        "--rev",
+        default="HEAD",
+        help="the commit --snapshot measures (default HEAD); `worktree`: a copy of the working tree",
+    )
+    parser.add_argument(
+        "--out", type=Path, help="write the JSON here instead of benchmarks/results-<N>[-<writer>].json"
+    )
     parser.add_argument("--notes-per-session", type=int, default=5)
     parser.add_argument("--pending", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
@@ -504,9 +625,12 @@ def main(argv: list[str] | None = None) -> None:
     sizes = [*args.sizes, *args.n] or [10_000, 100_000]
     args.work.mkdir(parents=True, exist_ok=True)
     info = machine()
-    print(f"machine: {info.get('nproc')} cores ({info.get('cpu', '?')}), {info.get('memory_gb', '?')} GB, "
-          f"Python {info['python']}, sheetflow {info.get('git', info['sheetflow'])}, openpyxl {info['openpyxl']}, "
-          f"python-calamine {info['python-calamine']}; sheetflow from: {info['sheetflow_source']}", flush=True)
+    print(
+        f"machine: {info.get('nproc')} cores ({info.get('cpu', '?')}), {info.get('memory_gb', '?')} GB, "
+        f"Python {info['python']}, sheetflow {info.get('git', info['sheetflow'])}, openpyxl {info['openpyxl']}, "
+        f"python-calamine {info['python-calamine']}; sheetflow from: {info['sheetflow_source']}",
+        flush=True,
+    )
     print(f"sheetflow/ tree measured:\n{info.get('sheetflow_tree', '?')}", flush=True)
     made: list[Path] = []
     for n in sizes:
@@ -531,12 +655,26 @@ def main(argv: list[str] | None = None) -> None:
             for line in found:
                 print("  target: " + line)
             if len(by_writer) > 1:
-                out = args.out.with_name(args.out.stem + "-writers.json") if args.out else \
-                    HERE / f"results-{n}-writers.json"
-                out.write_text(json.dumps({"n_sessions": n, "measured_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-                                           "machine": info, "markdown": markdown, "targets": found,
-                                           "files": files},
-                                          indent=1, ensure_ascii=False) + "\n")
+                out = (
+                    args.out.with_name(args.out.stem + "-writers.json")
+                    if args.out
+                    else HERE / f"results-{n}-writers.json"
+                )
+                out.write_text(
+                    json.dumps(
+                        {
+                            "n_sessions": n,
+                            "measured_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+                            "machine": info,
+                            "markdown": markdown,
+                            "targets": found,
+                            "files": files,
+                        },
+                        indent=1,
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
                 print(f"  wrote {out}")
     if not args.keep:
         for path in made:
@@ -545,22 +683,33 @@ def main(argv: list[str] | None = None) -> None:
             (args.work / f"{path.stem}-after-refresh.xlsx").unlink(missing_ok=True)
 
 
-def measure_book(n: int, writer: str, book: Generated, reused: bool, ops: tuple[str, ...], args: argparse.Namespace,
-                 info: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], Path]:
+def measure_book(
+    n: int,
+    writer: str,
+    book: Generated,
+    reused: bool,
+    ops: tuple[str, ...],
+    args: argparse.Namespace,
+    info: dict[str, Any],
+) -> tuple[dict[str, dict[str, Any]], Path]:
     """Every job on one book: sheetflow and openpyxl in turn (fresh child, fresh copy each), traced and profiled
     runs after them. Writes the book's JSON and returns its rows by operation."""
     sizes_by_part = part_sizes(book.path)
     parts = _zip_sheets(book.path)
     names = {part: name for name, part in parts.items()}
     notes_part = parts.get("Notes", "")
-    written = f"written by {writer}" + (f" (the writer alone: {book.writer_seconds:.1f} s)" if book.writer_seconds
-                                        else "")
-    print(f"\nN={n:,}, {written}: {'reused' if reused else 'generated'} {book.path} — {book.notes_rows:,} Notes rows"
-          f"{' (capped: one sheet holds 1,048,576 rows)' if book.notes_capped else ''}, "
-          f"{book.bytes / 1e6:.1f} MB, made in {book.seconds:.1f} s; Sessions XML "
-          f"{sizes_by_part[parts['Sessions']] / 1e6:.0f} MB, Notes XML "
-          f"{sizes_by_part[notes_part] / 1e6:.0f} MB, shared strings "
-          f"{sizes_by_part.get('xl/sharedStrings.xml', 0) / 1e6:.0f} MB", flush=True)
+    written = f"written by {writer}" + (
+        f" (the writer alone: {book.writer_seconds:.1f} s)" if book.writer_seconds else ""
+    )
+    print(
+        f"\nN={n:,}, {written}: {'reused' if reused else 'generated'} {book.path} — {book.notes_rows:,} Notes rows"
+        f"{' (capped: one sheet holds 1,048,576 rows)' if book.notes_capped else ''}, "
+        f"{book.bytes / 1e6:.1f} MB, made in {book.seconds:.1f} s; Sessions XML "
+        f"{sizes_by_part[parts['Sessions']] / 1e6:.0f} MB, Notes XML "
+        f"{sizes_by_part[notes_part] / 1e6:.0f} MB, shared strings "
+        f"{sizes_by_part.get('xl/sharedStrings.xml', 0) / 1e6:.0f} MB",
+        flush=True,
+    )
     rows: dict[str, dict[str, Any]] = {op: {} for op in ops}
     skip_baseline = args.no_baseline or (n >= EXCEL_LAST and not args.baseline_anyway)
     after_refresh = args.work / f"{Path(book.path).stem}-after-refresh.xlsx"
@@ -591,16 +740,17 @@ def measure_book(n: int, writer: str, book: Generated, reused: bool, ops: tuple[
                 ox_runs.append(child("openpyxl", op, book, args.work, args, source=source, limit_as=limit))
         rows[op]["sheetflow"] = combine(sf_runs)
         tail = rows[op]["sheetflow"].get("output_tail", [])[-1:]
-        print(f"  sheetflow {OP_LABELS.get(op, op)}: {fmt_s(rows[op]['sheetflow'])}{runs_note(sf_runs)}  {tail}",
-              flush=True)
+        print(
+            f"  sheetflow {OP_LABELS.get(op, op)}: {fmt_s(rows[op]['sheetflow'])}{runs_note(sf_runs)}  {tail}",
+            flush=True,
+        )
         if op not in BASELINE_OPS:
             rows[op]["openpyxl"] = {"skipped": True, "why": "no openpyxl equivalent"}
         elif skip_baseline:
             rows[op]["openpyxl"] = {"skipped": True, "why": baseline_skip_reason(n, args, book)}
         else:
             rows[op]["openpyxl"] = combine(ox_runs)
-            print(f"  openpyxl {OP_LABELS.get(op, op)}: {fmt_s(rows[op]['openpyxl'])}{runs_note(ox_runs)}",
-                  flush=True)
+            print(f"  openpyxl {OP_LABELS.get(op, op)}: {fmt_s(rows[op]['openpyxl'])}{runs_note(ox_runs)}", flush=True)
         if not args.no_trace:
             traced = child("sheetflow", op, book, args.work, args, trace=True, source=source)
             if traced.get("error"):
@@ -608,9 +758,11 @@ def measure_book(n: int, writer: str, book: Generated, reused: bool, ops: tuple[
             rows[op]["trace"] = summarize_trace(traced, Path(book.path), names, notes_part, sizes_by_part)
             t = rows[op]["trace"]
             by_reader = ", ".join(f"{r}: {b / 1e6:.0f} MB" for r, b in t["notes_bytes_by_reader"].items())
-            print(f"  sheetflow {op} read: calamine parsed {t['sheets_read']}; the "
-                  f"{sizes_by_part[notes_part] / 1e6:.0f} MB Notes XML was read by {by_reader or 'nobody'}",
-                  flush=True)
+            print(
+                f"  sheetflow {op} read: calamine parsed {t['sheets_read']}; the "
+                f"{sizes_by_part[notes_part] / 1e6:.0f} MB Notes XML was read by {by_reader or 'nobody'}",
+                flush=True,
+            )
     if skip_baseline and not args.no_baseline:
         print(f"  openpyxl baseline not run: {baseline_skip_reason(n, args, book)}")
     profiles: dict[str, str] = {}
@@ -636,14 +788,32 @@ def measure_book(n: int, writer: str, book: Generated, reused: bool, ops: tuple[
     out = results_path(n, writer)
     if args.out:
         out = args.out if writer == SHEETFLOW_SHAPED else args.out.with_name(f"{args.out.stem}-{writer}.json")
-    out.write_text(json.dumps({
-        "n_sessions": n, "writer": writer, "measured_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": info,
-        "repeat": args.repeat, "daily_today": daily_today(book),
-        "workbook": asdict(book) | {"reused": reused, "part_bytes": {names.get(p, p): b for p, b in
-                                                                    sizes_by_part.items() if b > 64 * 1024}},
-        "results": rows, "markdown": markdown, "targets": found,
-        "refresh_profile_top15": profiles.get("refresh"), "daily_profile_top15": profiles.get("daily"),
-    }, indent=1, ensure_ascii=False, default=str) + "\n")
+    out.write_text(
+        json.dumps(
+            {
+                "n_sessions": n,
+                "writer": writer,
+                "measured_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+                "machine": info,
+                "repeat": args.repeat,
+                "daily_today": daily_today(book),
+                "workbook": asdict(book)
+                | {
+                    "reused": reused,
+                    "part_bytes": {names.get(p, p): b for p, b in sizes_by_part.items() if b > 64 * 1024},
+                },
+                "results": rows,
+                "markdown": markdown,
+                "targets": found,
+                "refresh_profile_top15": profiles.get("refresh"),
+                "daily_profile_top15": profiles.get("daily"),
+            },
+            indent=1,
+            ensure_ascii=False,
+            default=str,
+        )
+        + "\n"
+    )
     print(f"  wrote {out}")
     return rows, out
 
@@ -674,15 +844,19 @@ def baseline_skip_reason(n: int, args: argparse.Namespace, book: Generated | Non
             then = sum(earlier["workbook"]["part_bytes"][s] for s in BIG_PARTS)
             now = sum(part_sizes(book.path)[p] for p in _big_part_names(book.path))
             need_gb, need_min = mb * now / then / 1024, seconds * now / then / 60
-            source = (f"openpyxl's {seconds:.0f} s and {mb / 1024:.1f} GB at 100k on this machine, scaled by the size "
-                      "of the Sessions, Notes and shared-strings XML")
+            source = (
+                f"openpyxl's {seconds:.0f} s and {mb / 1024:.1f} GB at 100k on this machine, scaled by the size "
+                "of the Sessions, Notes and shared-strings XML"
+            )
         except (KeyError, TypeError, ValueError, OSError):
             pass
     memory = machine().get("memory_gb")
     fits = "does not fit" if memory and need_gb > 0.8 * memory else "might fit"
-    return (f"at N={n:,} openpyxl would need about {need_gb:.0f} GB and {need_min:.0f} min per operation ({source}); "
-            f"on this {memory or '?'} GB machine it {fits} in memory. Skipped by default; --baseline-anyway runs it "
-            f"under a {BASELINE_LIMIT // 1024**3} GB address-space limit (a MemoryError or a kill is then reported).")
+    return (
+        f"at N={n:,} openpyxl would need about {need_gb:.0f} GB and {need_min:.0f} min per operation ({source}); "
+        f"on this {memory or '?'} GB machine it {fits} in memory. Skipped by default; --baseline-anyway runs it "
+        f"under a {BASELINE_LIMIT // 1024**3} GB address-space limit (a MemoryError or a kill is then reported)."
+    )
 
 
 def _big_part_names(path: str) -> list[str]:

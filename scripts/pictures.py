@@ -43,8 +43,7 @@ class PicturesError(Exception):
 
 
 def sheetflow(*args: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "sheetflow.cli", *args], capture_output=True, text=True,
-                          cwd=REPO)
+    done = subprocess.run([sys.executable, "-m", "sheetflow.cli", *args], capture_output=True, text=True, cwd=REPO)
     if done.returncode != 0:
         raise PicturesError(f"sheetflow {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
 
@@ -72,6 +71,7 @@ def framed(book: Path, target: Path) -> dict[str, int]:
 
 def _hide_after(xml: str, last: int) -> str:
     """Columns right of `last` hidden: the column widths beyond it dropped, one hidden range added."""
+
     def keep(m: re.Match) -> str:
         low = re.search(r'\bmin="(\d+)"', m[0])
         return m[0] if low and int(low[1]) <= last else ""
@@ -82,16 +82,29 @@ def _hide_after(xml: str, last: int) -> str:
         return xml.replace("<sheetData", f"<cols>{hidden}</cols><sheetData", 1)
     kept = re.sub(r"<col\b[^>]*/>", keep, cols[1])
     kept = re.sub(r'(<col\b[^>]*\bmax=")(\d+)(")', lambda m: f"{m[1]}{min(int(m[2]), last)}{m[3]}", kept)
-    return xml[:cols.start()] + f"<cols>{kept}{hidden}</cols>" + xml[cols.end():]
+    return xml[: cols.start()] + f"<cols>{kept}{hidden}</cols>" + xml[cols.end() :]
 
 
 def to_pdf(book: Path, out: Path, profile: Path) -> Path:
     soffice = shutil.which("soffice")
     if soffice is None:
         raise PicturesError("LibreOffice is needed (apt-get install libreoffice-calc-nogui)")
-    done = subprocess.run([soffice, "--headless", "--norestore", f"-env:UserInstallation={profile.as_uri()}",
-                           "--convert-to", ONE_PAGE_PER_SHEET, "--outdir", str(out), str(book)],
-                          capture_output=True, text=True, timeout=240)
+    done = subprocess.run(
+        [
+            soffice,
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--convert-to",
+            ONE_PAGE_PER_SHEET,
+            "--outdir",
+            str(out),
+            str(book),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     pdf = out / (book.stem + ".pdf")
     if done.returncode != 0 or not pdf.exists():
         raise PicturesError(f"LibreOffice could not export {book.name}: {done.stderr.strip()}")
@@ -101,14 +114,31 @@ def to_pdf(book: Path, out: Path, profile: Path) -> Path:
 def to_png(pdf: Path, page: int, png: Path, dpi: int) -> None:
     """One page of the PDF as a PNG: pdftoppm where installed, else PyMuPDF."""
     if shutil.which("pdftoppm"):
-        subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile",
-                        str(pdf), str(png.with_suffix(""))], check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                str(dpi),
+                "-f",
+                str(page),
+                "-l",
+                str(page),
+                "-singlefile",
+                str(pdf),
+                str(png.with_suffix("")),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         return
     try:
         import pymupdf
     except ImportError:
-        raise PicturesError("a PDF rasteriser is needed: pdftoppm (apt-get install poppler-utils) or PyMuPDF "
-                            "(pip install pymupdf)") from None
+        raise PicturesError(
+            "a PDF rasteriser is needed: pdftoppm (apt-get install poppler-utils) or PyMuPDF (pip install pymupdf)"
+        ) from None
     with pymupdf.open(pdf) as document:
         document[page - 1].get_pixmap(dpi=dpi).save(png)
 
@@ -134,8 +164,12 @@ def render(out: Path, today: dt.date, dpi: int = 80) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs", help="where the PNG files go (default: docs/)")
-    parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today(),
-                        help="the sample's today (default: today, which LibreOffice colours rows by)")
+    parser.add_argument(
+        "--today",
+        type=dt.date.fromisoformat,
+        default=dt.date.today(),
+        help="the sample's today (default: today, which LibreOffice colours rows by)",
+    )
     parser.add_argument("--dpi", type=int, default=80)
     args = parser.parse_args(argv)
     try:

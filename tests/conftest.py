@@ -41,8 +41,14 @@ def pytest_configure(config):
     import shutil
 
     if os.environ.get("CI") == "true":
-        missing = [name for name, found in (("LibreOffice (soffice)", shutil.which("soffice")),
-                                            ("xlwings", importlib.util.find_spec("xlwings"))) if not found]
+        missing = [
+            name
+            for name, found in (
+                ("LibreOffice (soffice)", shutil.which("soffice")),
+                ("xlwings", importlib.util.find_spec("xlwings")),
+            )
+            if not found
+        ]
         if missing:
             import pytest
 

@@ -15,10 +15,10 @@ def _stream(body: bytes) -> bytes:
     m = re.search(rb"stream\r?\n", body)
     if m is None:
         return b""
-    raw = body[m.end():]
-    if b"/FlateDecode" in body[:m.start()]:
+    raw = body[m.end() :]
+    if b"/FlateDecode" in body[: m.start()]:
         return zlib.decompressobj().decompress(raw)
-    return raw[:raw.rfind(b"endstream")]
+    return raw[: raw.rfind(b"endstream")]
 
 
 def _to_unicode(cmap: bytes) -> dict[int, str]:

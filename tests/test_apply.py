@@ -10,16 +10,31 @@ MON_16 = dt.date(2026, 11, 16)
 
 
 def test_bulk_apply_applies_good_rows_and_keeps_bad_ones_with_a_problem(tmp_path, sheetflow):
-    book = studio(tmp_path / "s.xlsx", [
-        session(session_id=1, client="Ann", status="Session Pending", status_date=MON_16, change_to="next"),
-        session(session_id=2, client="Bob", status="Image Capture Pending", status_date=MON_16,
-                change_to="Order Delivered", date_completed="24/11/2026", changed_by="Priya",
-                change_note="picked up"),
-        session(session_id=3, client="Cy", status="Order Delivered", change_to="next", change_note="keep"),
-        session(session_id=4, client="Di", status="Retouch Pending", change_to="Session Pending",
-                new_due_date=dt.date(2026, 12, 24)),
-        session(session_id=5, client="Ed", status="Retouch Pending"),
-    ])
+    book = studio(
+        tmp_path / "s.xlsx",
+        [
+            session(session_id=1, client="Ann", status="Session Pending", status_date=MON_16, change_to="next"),
+            session(
+                session_id=2,
+                client="Bob",
+                status="Image Capture Pending",
+                status_date=MON_16,
+                change_to="Order Delivered",
+                date_completed="24/11/2026",
+                changed_by="Priya",
+                change_note="picked up",
+            ),
+            session(session_id=3, client="Cy", status="Order Delivered", change_to="next", change_note="keep"),
+            session(
+                session_id=4,
+                client="Di",
+                status="Retouch Pending",
+                change_to="Session Pending",
+                new_due_date=dt.date(2026, 12, 24),
+            ),
+            session(session_id=5, client="Ed", status="Retouch Pending"),
+        ],
+    )
     result = sheetflow("apply", book)
     assert result.exit_code == 1  # one row was rejected
     assert "2 changes" not in result.output and "3 changes applied; 1 not applied" in result.output
@@ -40,7 +55,10 @@ def test_bulk_apply_applies_good_rows_and_keeps_bad_ones_with_a_problem(tmp_path
 
     notes = records(book, "Notes")
     assert [(n["Session ID"], n["To Status"], n["Source"]) for n in notes] == [
-        (1, "Image Capture Pending", "batch"), (2, "Order Delivered", "batch"), (4, "Session Pending", "batch")]
+        (1, "Image Capture Pending", "batch"),
+        (2, "Order Delivered", "batch"),
+        (4, "Session Pending", "batch"),
+    ]
     assert notes[1]["Note"] == "picked up" and notes[1]["Updated By"] == "Priya"
 
     assert rows[5]["Status"] == "Retouch Pending"  # no Change To: untouched
@@ -55,12 +73,28 @@ def test_apply_twice_does_not_apply_twice(tmp_path, sheetflow):
 
 
 def test_notes_only_ever_grow(tmp_path, sheetflow):
-    book = studio(tmp_path / "s.xlsx", [session(session_id=1, status="Session Pending", change_to="next")],
-                  extra={"Notes": [["Logged At", "Session ID", "Client", "From Status", "To Status", "Date Completed",
-                                    "Due Date", "Updated By", "Source", "Note"],
-                                   [dt.datetime(2025, 1, 2, 9, 30), 99, "Old", "A", "B", None, None, "Z", "cli",
-                                    "history"]]},
-                  tables=["Notes"])
+    book = studio(
+        tmp_path / "s.xlsx",
+        [session(session_id=1, status="Session Pending", change_to="next")],
+        extra={
+            "Notes": [
+                [
+                    "Logged At",
+                    "Session ID",
+                    "Client",
+                    "From Status",
+                    "To Status",
+                    "Date Completed",
+                    "Due Date",
+                    "Updated By",
+                    "Source",
+                    "Note",
+                ],
+                [dt.datetime(2025, 1, 2, 9, 30), 99, "Old", "A", "B", None, None, "Z", "cli", "history"],
+            ]
+        },
+        tables=["Notes"],
+    )
     sheetflow("apply", book)
     sheetflow("change", book, "1")
     notes = records(book, "Notes")
@@ -73,8 +107,10 @@ def test_notes_only_ever_grow(tmp_path, sheetflow):
 
 
 def test_a_row_with_an_unreadable_date_completed_is_not_applied(tmp_path, sheetflow):
-    book = studio(tmp_path / "s.xlsx", [session(session_id=1, status="Session Pending", change_to="next",
-                                                date_completed="yesterday-ish")])
+    book = studio(
+        tmp_path / "s.xlsx",
+        [session(session_id=1, status="Session Pending", change_to="next", date_completed="yesterday-ish")],
+    )
     result = sheetflow("apply", book)
     assert result.exit_code == 1
     assert "Sessions!P2: error: Date Completed" in result.output

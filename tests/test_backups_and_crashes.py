@@ -69,11 +69,31 @@ def _digest(path) -> str:
 
 def test_killing_a_run_at_random_moments_never_leaves_a_broken_workbook(tmp_path):
     """SIGKILL during `apply`, many times: the file is always the old version or the new one."""
-    rows = [session(session_id=i, client=f"Client {i}", status="Session Pending", status_date=TODAY,
-                    change_to="next" if i % 3 == 0 else None) for i in range(1, 4001)]
-    notes = [["Logged At", "Session ID", "Client", "From Status", "To Status", "Date Completed", "Due Date",
-              "Updated By", "Source", "Note"], *[[TODAY, i, f"Client {i}", "A", "B", TODAY, TODAY, "Maya", "cli",
-                                                  "history " * 5] for i in range(20000)]]
+    rows = [
+        session(
+            session_id=i,
+            client=f"Client {i}",
+            status="Session Pending",
+            status_date=TODAY,
+            change_to="next" if i % 3 == 0 else None,
+        )
+        for i in range(1, 4001)
+    ]
+    notes = [
+        [
+            "Logged At",
+            "Session ID",
+            "Client",
+            "From Status",
+            "To Status",
+            "Date Completed",
+            "Due Date",
+            "Updated By",
+            "Source",
+            "Note",
+        ],
+        *[[TODAY, i, f"Client {i}", "A", "B", TODAY, TODAY, "Maya", "cli", "history " * 5] for i in range(20000)],
+    ]
     original = studio(tmp_path / "original.xlsx", rows, extra={"Notes": notes}, tables=["Notes", "Sessions"])
     command = [sys.executable, "-m", "sheetflow.cli", "apply", "BOOK", "--today", TODAY.isoformat()]
     env = {**os.environ, "SHEETFLOW_BACKUPS": "0"}
@@ -98,8 +118,12 @@ def test_killing_a_run_at_random_moments_never_leaves_a_broken_workbook(tmp_path
         book = tmp_path / f"run{attempt}" / "studio.xlsx"
         book.parent.mkdir()
         shutil.copy(original, book)
-        process = subprocess.Popen([c.replace("BOOK", str(book)) for c in command], env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [c.replace("BOOK", str(book)) for c in command],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(rng.uniform(low, high))
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
@@ -111,8 +135,9 @@ def test_killing_a_run_at_random_moments_never_leaves_a_broken_workbook(tmp_path
             assert cells(book, "Sessions") == new_sessions
             outcomes["new"] += 1
         # the next run clears what the killed one left behind, and works
-        done = subprocess.run([c.replace("BOOK", str(book)) for c in command], env=env, capture_output=True,
-                              timeout=120)
+        done = subprocess.run(
+            [c.replace("BOOK", str(book)) for c in command], env=env, capture_output=True, timeout=120
+        )
         assert done.returncode == 0, done.stderr
         assert not list(book.parent.glob("*.tmp"))
     assert outcomes["old"] and outcomes["new"], outcomes  # the kills really landed on both sides of the write

@@ -17,8 +17,9 @@ def sessions_by_id(path):
 
 
 def test_change_moves_to_the_next_status_with_due_date_from_its_typical_duration(tmp_path, sheetflow):
-    book = studio(tmp_path / "s.xlsx", [session(session_id=1, client="Ann", status="Session Pending",
-                                                status_date=MON_16)])
+    book = studio(
+        tmp_path / "s.xlsx", [session(session_id=1, client="Ann", status="Session Pending", status_date=MON_16)]
+    )
     result = sheetflow("change", book, "1")
     assert result.exit_code == 0, result.output
     row = sessions_by_id(book)[1]
@@ -70,12 +71,17 @@ def test_the_final_status_needs_an_explicit_target(tmp_path, sheetflow):
 
 
 def test_explicit_backwards_move_is_allowed_and_logged(tmp_path, sheetflow):
-    book = studio(tmp_path / "s.xlsx", [session(session_id=7, client="Bo", status="Retouch Pending",
-                                                status_date=MON_16)])
+    book = studio(
+        tmp_path / "s.xlsx", [session(session_id=7, client="Bo", status="Retouch Pending", status_date=MON_16)]
+    )
     assert sheetflow("change", book, "7", "--to", "  SESSION   pending ", "--note", "reshoot").exit_code == 0
     note = records(book, "Notes")[0]
     assert (note["From Status"], note["To Status"], note["Source"], note["Note"]) == (
-        "Retouch Pending", "Session Pending", "cli", "reshoot")
+        "Retouch Pending",
+        "Session Pending",
+        "cli",
+        "reshoot",
+    )
     assert note["Session ID"] == 7 and note["Client"] == "Bo"
 
 
@@ -91,16 +97,20 @@ def test_hand_set_due_date_is_kept_as_manual(tmp_path, sheetflow):
 
 
 def test_due_date_skips_holidays(tmp_path, sheetflow):
-    book = studio(tmp_path / "s.xlsx", [session(session_id=1, status="Session Pending", status_date=MON_16)],
-                  holidays=[[dt.date(2026, 11, 26), "Thanksgiving"], [dt.date(2026, 11, 27), "Day after"]])
+    book = studio(
+        tmp_path / "s.xlsx",
+        [session(session_id=1, status="Session Pending", status_date=MON_16)],
+        holidays=[[dt.date(2026, 11, 26), "Thanksgiving"], [dt.date(2026, 11, 27), "Day after"]],
+    )
     sheetflow("change", book, "1")  # today Wed 25th + 2 business days, Thu/Fri off -> Tue Dec 1st
     assert sessions_by_id(book)[1]["Due Date"] == dt.datetime(2026, 12, 1)
 
 
 def test_updated_by_defaults_to_the_operating_system_user_without_a_current_user(tmp_path, sheetflow):
     settings = [row for row in SETTINGS if row[0] != "Current user"]
-    book = studio(tmp_path / "s.xlsx", [session(session_id=1, status="Session Pending", status_date=MON_16)],
-                  settings=settings)
+    book = studio(
+        tmp_path / "s.xlsx", [session(session_id=1, status="Session Pending", status_date=MON_16)], settings=settings
+    )
     sheetflow("change", book, "1")
     assert sessions_by_id(book)[1]["Updated By"] == getpass.getuser()
     sheetflow("change", book, "1", "--by", "Priya")
@@ -128,16 +138,22 @@ def test_unknown_or_inactive_target_is_rejected_at_its_cell(tmp_path, sheetflow)
 def test_a_status_without_typical_duration_has_no_due_date(tmp_path, sheetflow):
     statuses = [r[:] for r in STATUSES]
     statuses[2][3] = ""  # Image Capture Pending: blank duration
-    book = studio(tmp_path / "s.xlsx", [session(session_id=1, status="Session Pending", due_date=MON_23)],
-                  statuses=statuses)
+    book = studio(
+        tmp_path / "s.xlsx", [session(session_id=1, status="Session Pending", due_date=MON_23)], statuses=statuses
+    )
     sheetflow("change", book, "1")
     row = sessions_by_id(book)[1]
     assert row["Due Date"] is None and row["Flag"] is None
 
 
 def test_change_only_touches_its_own_row(tmp_path, sheetflow):
-    book = studio(tmp_path / "s.xlsx", [session(session_id=1, status="Session Pending", status_date=FRI_20),
-                                        session(session_id=2, client="Other", status="Bogus", change_to="next")])
+    book = studio(
+        tmp_path / "s.xlsx",
+        [
+            session(session_id=1, status="Session Pending", status_date=FRI_20),
+            session(session_id=2, client="Other", status="Bogus", change_to="next"),
+        ],
+    )
     before = cells(book, "Sessions")[2]
     sheetflow("change", book, "1")
     assert cells(book, "Sessions")[2] == before

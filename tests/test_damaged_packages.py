@@ -35,8 +35,12 @@ def part_of(path: Path, sheet: str) -> str:
         return pkg.Package.open(zf).sheet(sheet).part
 
 
-def rebuilt(src: Path, dst: Path, edit: Callable[[str, bytes], bytes | None] = lambda _, d: d,
-            extra: tuple[zipfile.ZipInfo | tuple[str, bytes], ...] = ()) -> Path:
+def rebuilt(
+    src: Path,
+    dst: Path,
+    edit: Callable[[str, bytes], bytes | None] = lambda _, d: d,
+    extra: tuple[zipfile.ZipInfo | tuple[str, bytes], ...] = (),
+) -> Path:
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
             data = edit(info.filename, zin.read(info.filename))
@@ -57,10 +61,10 @@ def corrupt_deflate(src: Path, dst: Path, member: str) -> Path:
     data = bytearray(src.read_bytes())
     with zipfile.ZipFile(src) as zf:
         info = zf.getinfo(member)
-    name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26:info.header_offset + 30])
+    name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26 : info.header_offset + 30])
     start = info.header_offset + 30 + name_len + extra_len
     middle = start + info.compress_size // 2
-    data[middle:middle + 32] = b"\xff" * 32
+    data[middle : middle + 32] = b"\xff" * 32
     dst.write_bytes(bytes(data))
     return dst
 
@@ -83,6 +87,7 @@ def assert_refused(sheetflow, path: Path, words: str, command: str) -> None:
 
 # --- corrupt data: a torn download, a sync client that wrote half a block, a failing USB stick ---------------
 
+
 @pytest.mark.parametrize("command", COMMANDS)
 @pytest.mark.parametrize("sheet", ["Notes", "Sessions", "Settings", "Dashboard"])
 def test_corrupt_deflate_data_in_a_sheet_names_the_part(sample, tmp_path, sheetflow, sheet, command):
@@ -91,8 +96,10 @@ def test_corrupt_deflate_data_in_a_sheet_names_the_part(sample, tmp_path, sheetf
     assert_refused(sheetflow, path, f"the workbook part {part} is damaged", command)
 
 
-@pytest.mark.parametrize("member", ["xl/theme/theme1.xml", "xl/charts/chart1.xml", "xl/sharedStrings.xml",
-                                    "xl/styles.xml", "docProps/app.xml"])
+@pytest.mark.parametrize(
+    "member",
+    ["xl/theme/theme1.xml", "xl/charts/chart1.xml", "xl/sharedStrings.xml", "xl/styles.xml", "docProps/app.xml"],
+)
 def test_corrupt_deflate_data_in_other_parts_names_the_part(sample, tmp_path, sheetflow, member):
     path = corrupt_deflate(sample, tmp_path / "studio.xlsx", member)
     for command in ("refresh", "apply"):
@@ -101,17 +108,22 @@ def test_corrupt_deflate_data_in_other_parts_names_the_part(sample, tmp_path, sh
 
 # --- invalid UTF-8: a file edited by a tool that wrote Latin-1, a bit flipped on the way --------------------
 
+
 @pytest.mark.parametrize("command", COMMANDS)
 @pytest.mark.parametrize("sheet", ["Notes", "Sessions", "Tasks"])
 def test_invalid_utf8_after_the_sheet_data_names_the_part(sample, tmp_path, sheetflow, sheet, command):
     part = part_of(sample, sheet)
-    path = rebuilt(sample, tmp_path / "studio.xlsx",
-                   in_part(part, lambda d: d.replace(b"</sheetData>", b"</sheetData><!-- caf\xe9 -->", 1)))
+    path = rebuilt(
+        sample,
+        tmp_path / "studio.xlsx",
+        in_part(part, lambda d: d.replace(b"</sheetData>", b"</sheetData><!-- caf\xe9 -->", 1)),
+    )
     assert_refused(sheetflow, path, f"the workbook part {part} is damaged", command)
 
 
-@pytest.mark.parametrize("member", ["xl/charts/chart1.xml", "xl/workbook.xml", "xl/tables/table1.xml",
-                                    "[Content_Types].xml"])
+@pytest.mark.parametrize(
+    "member", ["xl/charts/chart1.xml", "xl/workbook.xml", "xl/tables/table1.xml", "[Content_Types].xml"]
+)
 def test_invalid_utf8_anywhere_in_other_parts_names_the_part(sample, tmp_path, sheetflow, member):
     path = rebuilt(sample, tmp_path / "studio.xlsx", in_part(member, lambda d: d[:-20] + b"\xc3\x28" + d[-20:]))
     assert_refused(sheetflow, path, f"the workbook part {member} is damaged", "refresh")
@@ -119,20 +131,25 @@ def test_invalid_utf8_anywhere_in_other_parts_names_the_part(sample, tmp_path, s
 
 # --- a relationship to a missing part: a sync that lost one file of the package, a zip tool that dropped it ----
 
+
 @pytest.mark.parametrize("command", COMMANDS)
-@pytest.mark.parametrize(("member", "rels"), [
-    ("xl/worksheets/sheet8.xml", "xl/_rels/workbook.xml.rels"),  # the Tasks sheet
-    ("xl/worksheets/sheet1.xml", "xl/_rels/workbook.xml.rels"),  # Sessions
-    ("xl/styles.xml", "xl/_rels/workbook.xml.rels"),
-    ("xl/tables/table1.xml", "xl/worksheets/_rels/sheet1.xml.rels"),  # a sheet's table
-    ("xl/drawings/drawing1.xml", "xl/worksheets/_rels/sheet1.xml.rels"),  # a sheet's buttons
-])
+@pytest.mark.parametrize(
+    ("member", "rels"),
+    [
+        ("xl/worksheets/sheet8.xml", "xl/_rels/workbook.xml.rels"),  # the Tasks sheet
+        ("xl/worksheets/sheet1.xml", "xl/_rels/workbook.xml.rels"),  # Sessions
+        ("xl/styles.xml", "xl/_rels/workbook.xml.rels"),
+        ("xl/tables/table1.xml", "xl/worksheets/_rels/sheet1.xml.rels"),  # a sheet's table
+        ("xl/drawings/drawing1.xml", "xl/worksheets/_rels/sheet1.xml.rels"),  # a sheet's buttons
+    ],
+)
 def test_a_relationship_to_a_missing_part_names_it(sample, tmp_path, sheetflow, member, rels, command):
     path = rebuilt(sample, tmp_path / "studio.xlsx", lambda name, data: None if name == member else data)
     assert_refused(sheetflow, path, f"the workbook part {member} is missing ({rels} points to it)", command)
 
 
 # --- hostile entries: a malicious attachment that a careless tool would unpack or copy through ---------------
+
 
 def _symlink(name: str) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name)
@@ -142,15 +159,19 @@ def _symlink(name: str) -> zipfile.ZipInfo:
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-@pytest.mark.parametrize(("extra", "words"), [
-    (("xl/worksheets/sheet1.xml", b"<worksheet/>"), "holds the part xl/worksheets/sheet1.xml twice"),
-    (("XL/Worksheets/Sheet1.xml", b"<worksheet/>"), "holds the part XL/Worksheets/Sheet1.xml twice"),
-    (("../../outside.txt", b"x"), 'entry named "../../outside.txt", which points outside the workbook'),
-    (("xl/../../outside.txt", b"x"), 'entry named "xl/../../outside.txt", which points outside the workbook'),
-    (("/etc/cron.d/evil", b"x"), 'entry named "/etc/cron.d/evil", which points outside the workbook'),
-    (("xl\\media\\image1.png", b"x"), 'entry named "xl\\media\\image1.png", with backslashes'),
-    (_symlink("xl/media/image1.png"), '"xl/media/image1.png" as a symbolic link'),
-], ids=["duplicate", "duplicate-case", "dotdot", "dotdot-inside", "absolute", "backslash", "symlink"])
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (("xl/worksheets/sheet1.xml", b"<worksheet/>"), "holds the part xl/worksheets/sheet1.xml twice"),
+        (("XL/Worksheets/Sheet1.xml", b"<worksheet/>"), "holds the part XL/Worksheets/Sheet1.xml twice"),
+        (("../../outside.txt", b"x"), 'entry named "../../outside.txt", which points outside the workbook'),
+        (("xl/../../outside.txt", b"x"), 'entry named "xl/../../outside.txt", which points outside the workbook'),
+        (("/etc/cron.d/evil", b"x"), 'entry named "/etc/cron.d/evil", which points outside the workbook'),
+        (("xl\\media\\image1.png", b"x"), 'entry named "xl\\media\\image1.png", with backslashes'),
+        (_symlink("xl/media/image1.png"), '"xl/media/image1.png" as a symbolic link'),
+    ],
+    ids=["duplicate", "duplicate-case", "dotdot", "dotdot-inside", "absolute", "backslash", "symlink"],
+)
 def test_hostile_member_names_and_symlinks_are_refused(sample, tmp_path, sheetflow, extra, words, command):
     path = rebuilt(sample, tmp_path / "studio.xlsx", extra=(extra,))
     assert_refused(sheetflow, path, words, command)
@@ -158,12 +179,17 @@ def test_hostile_member_names_and_symlinks_are_refused(sample, tmp_path, sheetfl
 
 # --- a DOCTYPE anywhere before the root element: an entity-expansion attack hidden past the first 4 KB -------
 
+
 @pytest.mark.parametrize("command", COMMANDS)
-@pytest.mark.parametrize(("sheet", "prolog"), [
-    ("Settings", b"<!--" + b"x" * 8000 + b"-->" + DOCTYPE),  # after a long comment
-    ("Notes", b"<!--" + b"-" * 2 + b"x" * 70000 + b"-->\n" + DOCTYPE),  # past the first chunk read
-    ("Sessions", b"<?pi " + b" " * 9000 + b"?>" + DOCTYPE),  # after a long processing instruction
-], ids=["comment", "long-comment", "pi"])
+@pytest.mark.parametrize(
+    ("sheet", "prolog"),
+    [
+        ("Settings", b"<!--" + b"x" * 8000 + b"-->" + DOCTYPE),  # after a long comment
+        ("Notes", b"<!--" + b"-" * 2 + b"x" * 70000 + b"-->\n" + DOCTYPE),  # past the first chunk read
+        ("Sessions", b"<?pi " + b" " * 9000 + b"?>" + DOCTYPE),  # after a long processing instruction
+    ],
+    ids=["comment", "long-comment", "pi"],
+)
 def test_a_doctype_after_a_long_prolog_is_refused(sample, tmp_path, sheetflow, sheet, prolog, command):
     part = part_of(sample, sheet)
     path = rebuilt(sample, tmp_path / "studio.xlsx", in_part(part, lambda d: d.replace(b"?>", b"?>" + prolog, 1)))
@@ -172,8 +198,12 @@ def test_a_doctype_after_a_long_prolog_is_refused(sample, tmp_path, sheetflow, s
 
 def test_a_doctype_after_a_long_xml_declaration_is_refused(sample, tmp_path, sheetflow):
     part = part_of(sample, "Statuses")
-    long_declaration = in_part(part, lambda d: d.replace(b'standalone="yes"', b'standalone="yes"' + b" " * 6000, 1)
-                               .replace(b"?>", b"?>" + DOCTYPE, 1))
+    long_declaration = in_part(
+        part,
+        lambda d: d.replace(b'standalone="yes"', b'standalone="yes"' + b" " * 6000, 1).replace(
+            b"?>", b"?>" + DOCTYPE, 1
+        ),
+    )
     path = rebuilt(sample, tmp_path / "studio.xlsx", long_declaration)
     assert_refused(sheetflow, path, f"the workbook part {part} declares XML entities", "refresh")
 

@@ -19,8 +19,13 @@ SHEETS = ["Settings", "Statuses", "Lists", "Holidays", "Sessions"]
 
 
 def base(tmp_path: Path) -> Path:
-    return studio(tmp_path / "base.xlsx", [session(session_id=i, client=f"Client {i}", status="Session Pending",
-                                                   session_type="Portrait") for i in range(1, 6)])
+    return studio(
+        tmp_path / "base.xlsx",
+        [
+            session(session_id=i, client=f"Client {i}", status="Session Pending", session_type="Portrait")
+            for i in range(1, 6)
+        ],
+    )
 
 
 def with_far_cell(src: Path, dst: Path, sheet: str, ref: str, dimension: str, cell: str | None = None) -> Path:
@@ -67,9 +72,13 @@ def test_the_run_goes_on_and_the_problems_sheet_shows_the_warning(tmp_path, shee
 
 
 def test_apply_reads_sessions_sparsely_and_changes_the_right_rows(tmp_path, sheetflow):
-    src = studio(tmp_path / "base.xlsx", [session(session_id=1, client="Ann", status="Session Pending",
-                                                  change_to="next"),
-                                          session(session_id=2, client="Bo", status="Session Pending")])
+    src = studio(
+        tmp_path / "base.xlsx",
+        [
+            session(session_id=1, client="Ann", status="Session Pending", change_to="next"),
+            session(session_id=2, client="Bo", status="Session Pending"),
+        ],
+    )
     path = with_far_cell(src, tmp_path / "studio.xlsx", "Sessions", "XFD1048576", "true")
     result = sheetflow("apply", path)
     assert result.exit_code == 0, result.output
@@ -87,8 +96,9 @@ def test_many_far_values_are_named_three_times_then_counted(tmp_path, sheetflow)
 
 
 def test_a_formatted_empty_cell_far_away_costs_nothing_and_is_not_reported(tmp_path, sheetflow):
-    path = with_far_cell(base(tmp_path), tmp_path / "studio.xlsx", "Sessions", "XFD1048576", "true",
-                         cell='<c r="XFD1048576" s="1"/>')
+    path = with_far_cell(
+        base(tmp_path), tmp_path / "studio.xlsx", "Sessions", "XFD1048576", "true", cell='<c r="XFD1048576" s="1"/>'
+    )
     result = sheetflow("validate", path)
     assert result.exit_code == 0 and "far from the table" not in result.output
 
@@ -111,15 +121,19 @@ def test_the_dimension_alone_does_not_size_the_range(tmp_path):
 @pytest.mark.parametrize("sheet", ["Settings", "Statuses", "Holidays"])
 def test_the_sparse_reader_reads_what_calamine_reads(tmp_path, sheet):
     """The same small sheet read both ways gives the same rows (text, numbers, dates, booleans)."""
-    path = studio(tmp_path / "studio.xlsx", [session(session_id=1, status="Session Pending")],
-                  holidays=[[__import__("datetime").date(2026, 12, 25), "Christmas"]])
+    path = studio(
+        tmp_path / "studio.xlsx",
+        [session(session_id=1, status="Session Pending")],
+        holidays=[[__import__("datetime").date(2026, 12, 25), "Christmas"]],
+    )
     calamine = read_tables(path)[sheet]
     with open_zip(path) as zf:
         package = pkg.Package.open(zf)
         sparse = _sparse_table(zf, package, package.sheet(sheet), calamine_schema(sheet))
     assert (sparse.header_row, sparse.columns) == (calamine.header_row, calamine.columns)
-    assert [(r.number, [v for v in r.values if v != ""]) for r in sparse.rows] == \
-           [(r.number, [v for v in r.values if v != ""]) for r in calamine.rows]
+    assert [(r.number, [v for v in r.values if v != ""]) for r in sparse.rows] == [
+        (r.number, [v for v in r.values if v != ""]) for r in calamine.rows
+    ]
 
 
 def calamine_schema(sheet: str):
@@ -135,8 +149,9 @@ def test_init_adopts_a_client_list_with_a_stray_value_at_the_last_cell(tmp_path,
     own = tmp_path / "own.xlsx"
     wb = xlsxwriter.Workbook(str(own))
     clients = wb.add_worksheet("Clients")
-    for r, row in enumerate([["Client Name", "Email Address"], ["Ann Lee", "ann@example.com"],
-                             ["Bo Chan", "bo@example.com"]]):
+    for r, row in enumerate(
+        [["Client Name", "Email Address"], ["Ann Lee", "ann@example.com"], ["Bo Chan", "bo@example.com"]]
+    ):
         clients.write_row(r, 0, row)
     wb.close()
     book = with_far_cell(own, tmp_path / "studio.xlsx", "Clients", "XFD1048576", "lying")

@@ -303,8 +303,10 @@ def test_a_read_only_workbook_is_still_checked_by_validate_which_says_problems_w
     before = book.read_bytes()
     result = sheetflow("validate", book)
     assert result.exit_code == 0, result.output
-    assert ("studio.xlsx is read-only, so its Problems sheet was not updated — uncheck Read-only in its Properties "
-            "(or chmod u+w studio.xlsx) to keep the list in the workbook") in result.output
+    assert (
+        "studio.xlsx is read-only, so its Problems sheet was not updated — uncheck Read-only in its Properties "
+        "(or chmod u+w studio.xlsx) to keep the list in the workbook"
+    ) in result.output
     assert book.read_bytes() == before and not (tmp_path / ".sheetflow-backups").exists()
 
 

@@ -103,10 +103,13 @@ def test_change_drops_the_warning_of_the_status_it_left(tmp_path, sheetflow):
 
 def test_change_of_one_session_keeps_the_other_sessions_problems(tmp_path, sheetflow):
     """`change` reads only its session; what Problems says about the others stays, its own is brought up to date."""
-    book = studio(tmp_path / "s.xlsx", [
-        session(session_id=3, client="Cy", status="Old Step", status_date=MON_16),
-        session(session_id=5, client="Ed", status="Session Pending", status_date=MON_16, change_to="Shoto"),
-    ])
+    book = studio(
+        tmp_path / "s.xlsx",
+        [
+            session(session_id=3, client="Cy", status="Old Step", status_date=MON_16),
+            session(session_id=5, client="Ed", status="Session Pending", status_date=MON_16, change_to="Shoto"),
+        ],
+    )
     sheetflow("validate", book)
     before = {(r["Where"], r["Problem"]) for r in records(book, "Problems")}
     assert any(where == "Sessions!G2" for where, _ in before) and any("Shoto" in p for _, p in before)

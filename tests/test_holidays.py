@@ -56,23 +56,30 @@ def test_a_second_run_adds_nothing_and_leaves_the_file_alone(tmp_path, sheetflow
 
 
 def test_the_studios_own_rows_stay_and_their_dates_count_in_any_form(tmp_path, sheetflow):
-    own = [[dt.date(2026, 12, 24), "Studio closed"],
-           ["26/11/2026", "Thanksgiving (ours)"],  # text in the Settings date order (DMY)
-           [46023, "New year"],  # 2026-01-01 as a bare serial number
-           [dt.date(2026, 12, 25), None],  # no name yet: it gets the holiday's
-           ["soon", "Team day"]]  # unreadable: kept, and said
+    own = [
+        [dt.date(2026, 12, 24), "Studio closed"],
+        ["26/11/2026", "Thanksgiving (ours)"],  # text in the Settings date order (DMY)
+        [46023, "New year"],  # 2026-01-01 as a bare serial number
+        [dt.date(2026, 12, 25), None],  # no name yet: it gets the holiday's
+        ["soon", "Team day"],
+    ]  # unreadable: kept, and said
     book = studio(tmp_path / "s.xlsx", [], holidays=own)
     result = sheetflow("holidays", book, "--country", "US", "--years", "2026")
     assert result.exit_code == 0, result.output
     assert "Holidays!A6: warning" in result.output
     rows = records(book, "Holidays")
     assert [(r["Date"], r["Name"]) for r in rows[:5]] == [
-        (dt.datetime(2026, 12, 24), "Studio closed"), ("26/11/2026", "Thanksgiving (ours)"), (46023, "New year"),
-        (dt.datetime(2026, 12, 25), "Christmas Day"), ("soon", "Team day")]
+        (dt.datetime(2026, 12, 24), "Studio closed"),
+        ("26/11/2026", "Thanksgiving (ours)"),
+        (46023, "New year"),
+        (dt.datetime(2026, 12, 25), "Christmas Day"),
+        ("soon", "Team day"),
+    ]
     added = [r["Date"].date() for r in rows[5:]]
     assert THANKSGIVING not in added and dt.date(2026, 1, 1) not in added and dt.date(2026, 12, 25) not in added
-    assert added == sorted(set(public.country_holidays("US", years=2026)) - {THANKSGIVING, dt.date(2026, 1, 1),
-                                                                             dt.date(2026, 12, 25)})
+    assert added == sorted(
+        set(public.country_holidays("US", years=2026)) - {THANKSGIVING, dt.date(2026, 1, 1), dt.date(2026, 12, 25)}
+    )
 
 
 def test_germany_bavaria_has_its_own_holidays(tmp_path, sheetflow):
@@ -122,10 +129,18 @@ def test_unknown_country_or_region_is_bad_usage_saying_where_to_find_codes(tmp_p
 
 
 def test_a_missing_holidays_sheet_is_created_with_real_dates(tmp_path, sheetflow):
-    book = build(tmp_path / "s.xlsx", {"Settings": SETTINGS,
-                                       "Statuses": [["Description", "Sort Order", "Initial", "Final"],
-                                                    ["Booked", 10, "Yes", ""], ["Done", 20, "", "Yes"]],
-                                       "Sessions": [["Session ID", "Status"]]})
+    book = build(
+        tmp_path / "s.xlsx",
+        {
+            "Settings": SETTINGS,
+            "Statuses": [
+                ["Description", "Sort Order", "Initial", "Final"],
+                ["Booked", 10, "Yes", ""],
+                ["Done", 20, "", "Yes"],
+            ],
+            "Sessions": [["Session ID", "Status"]],
+        },
+    )
     result = sheetflow("holidays", book, "--country", "GB", "--region", "SCT", "--years", "2026")
     assert result.exit_code == 0, result.output
     ws = openpyxl.load_workbook(book)["Holidays"]

@@ -17,10 +17,32 @@ from workbooks import SESSION_HEADER, SETTINGS, STATUSES, build, cells
 from sheetflow.cli import main
 
 junk = st.one_of(
-    st.none(), st.just(""), st.just("   "), st.text(max_size=20),
-    st.sampled_from(["Yes", "No", "x", "next", "Session Pending", "Retouch Pending", "Order Delivered", "Old Step",
-                     "25/11/2026", "2026-11-25", "11/25/2026", "=1+1", "-5", "@home", "+44 20 7946 0000"]),
-    st.integers(-10**9, 10**12), st.floats(allow_nan=False, allow_infinity=False, width=32), st.booleans(),
+    st.none(),
+    st.just(""),
+    st.just("   "),
+    st.text(max_size=20),
+    st.sampled_from(
+        [
+            "Yes",
+            "No",
+            "x",
+            "next",
+            "Session Pending",
+            "Retouch Pending",
+            "Order Delivered",
+            "Old Step",
+            "25/11/2026",
+            "2026-11-25",
+            "11/25/2026",
+            "=1+1",
+            "-5",
+            "@home",
+            "+44 20 7946 0000",
+        ]
+    ),
+    st.integers(-(10**9), 10**12),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.booleans(),
     st.dates(min_value=dt.date(1900, 3, 1), max_value=dt.date(2200, 1, 1)),
     st.text(min_size=300, max_size=600),
 )
@@ -34,9 +56,11 @@ def session_rows():
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(sessions=session_rows(),
-       statuses=st.lists(st.tuples(st.integers(1, 5), st.integers(0, 8), junk), max_size=6),
-       setting_values=st.lists(st.tuples(st.integers(1, len(SETTINGS) - 1), junk), max_size=4))
+@given(
+    sessions=session_rows(),
+    statuses=st.lists(st.tuples(st.integers(1, 5), st.integers(0, 8), junk), max_size=6),
+    setting_values=st.lists(st.tuples(st.integers(1, len(SETTINGS) - 1), junk), max_size=4),
+)
 @example(sessions=[[None] * 16 + ["a date?\nno:\x1b[31m red\x00", None, None]], statuses=[], setting_values=[])
 def test_junk_in_every_user_sheet_never_loses_a_session(sessions, statuses, setting_values):
     status_rows = [list(r) for r in STATUSES]
@@ -48,8 +72,10 @@ def test_junk_in_every_user_sheet_never_loses_a_session(sessions, statuses, sett
     for i, row in enumerate(sessions):
         row[0] = 5000 + i  # every row is a session: its ID is what tracks it through the runs
     with tempfile.TemporaryDirectory() as folder:
-        book = build(Path(folder) / "fuzz.xlsx", {"Settings": settings_rows, "Statuses": status_rows,
-                                                   "Sessions": [SESSION_HEADER, *sessions]})
+        book = build(
+            Path(folder) / "fuzz.xlsx",
+            {"Settings": settings_rows, "Statuses": status_rows, "Sessions": [SESSION_HEADER, *sessions]},
+        )
         runner = CliRunner()
         notes_before = 0
         for command in ("apply", "refresh", "apply"):

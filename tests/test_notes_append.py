@@ -8,8 +8,18 @@ import zipfile
 
 from workbooks import cells, session, studio
 
-NOTES_HEADER = ["Logged At", "Session ID", "Client", "From Status", "To Status", "Date Completed", "Due Date",
-                "Updated By", "Source", "Note"]
+NOTES_HEADER = [
+    "Logged At",
+    "Session ID",
+    "Client",
+    "From Status",
+    "To Status",
+    "Date Completed",
+    "Due Date",
+    "Updated By",
+    "Source",
+    "Note",
+]
 
 
 def edit(book, part, change):
@@ -22,8 +32,11 @@ def edit(book, part, change):
 
 def book_with_history(tmp_path, rows=2):
     history = [[f"2025-01-0{i + 1}", 90 + i, "Old", "A", "B", None, None, "Z", "cli", f"h{i}"] for i in range(rows)]
-    return studio(tmp_path / "s.xlsx", [session(session_id=1, status="Session Pending")],
-                  extra={"Notes": [NOTES_HEADER, *history]})
+    return studio(
+        tmp_path / "s.xlsx",
+        [session(session_id=1, status="Session Pending")],
+        extra={"Notes": [NOTES_HEADER, *history]},
+    )
 
 
 def used_notes(book):
@@ -34,8 +47,13 @@ def test_a_dimension_that_overstates_the_rows_is_not_trusted(tmp_path, sheetflow
     book = book_with_history(tmp_path)
     part = "xl/worksheets/sheet6.xml"
     # Excel keeps empty formatted rows, and its dimension covers them
-    edit(book, part, lambda x: re.sub(rb'<dimension ref="[^"]+"/>', b'<dimension ref="A1:J9"/>', x)
-         .replace(b"</sheetData>", b'<row r="9" spans="1:10"><c r="A9" s="0"/></row></sheetData>'))
+    edit(
+        book,
+        part,
+        lambda x: re.sub(rb'<dimension ref="[^"]+"/>', b'<dimension ref="A1:J9"/>', x).replace(
+            b"</sheetData>", b'<row r="9" spans="1:10"><c r="A9" s="0"/></row></sheetData>'
+        ),
+    )
     assert sheetflow("change", book, "1").exit_code == 0
     notes = used_notes(book)
     assert [n[9] for n in notes[1:]] == ["h0", "h1", ""] and notes[3][8] == "cli"
@@ -46,8 +64,9 @@ def test_a_dimension_that_overstates_the_rows_is_not_trusted(tmp_path, sheetflow
 
 def test_a_dimension_that_understates_the_rows_is_not_trusted(tmp_path, sheetflow):
     book = book_with_history(tmp_path, rows=5)
-    edit(book, "xl/worksheets/sheet6.xml", lambda x: re.sub(rb'<dimension ref="[^"]+"/>',
-                                                          b'<dimension ref="A1:J2"/>', x))
+    edit(
+        book, "xl/worksheets/sheet6.xml", lambda x: re.sub(rb'<dimension ref="[^"]+"/>', b'<dimension ref="A1:J2"/>', x)
+    )
     assert sheetflow("change", book, "1").exit_code == 0
     notes = used_notes(book)
     assert [n[9] for n in notes[1:6]] == ["h0", "h1", "h2", "h3", "h4"]  # no history row overwritten

@@ -15,11 +15,17 @@ SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "pictures.py"
 RASTERISER = shutil.which("pdftoppm") or importlib.util.find_spec("pymupdf")
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None or not RASTERISER,
-                    reason="needs LibreOffice and a PDF rasteriser (pdftoppm or PyMuPDF)")
+@pytest.mark.skipif(
+    shutil.which("soffice") is None or not RASTERISER,
+    reason="needs LibreOffice and a PDF rasteriser (pdftoppm or PyMuPDF)",
+)
 def test_the_pictures_script_renders_the_sessions_and_the_dashboard(tmp_path):
-    done = subprocess.run([sys.executable, str(SCRIPT), "--out", str(tmp_path), "--dpi", "30"],
-                          capture_output=True, text=True, timeout=240)
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--out", str(tmp_path), "--dpi", "30"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert done.returncode == 0, done.stderr
     sizes = {}
     for name in ("sessions.png", "dashboard.png"):

@@ -100,8 +100,13 @@ def test_another_tools_workbook_works_and_keeps_its_extras(tmp_path, sheetflow):
 
     after = members(book)
     changed = {name for name in before if after.get(name) != before[name]}
-    assert changed <= {sessions_part, "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml",
-                       "xl/styles.xml"}
+    assert changed <= {
+        sessions_part,
+        "xl/workbook.xml",
+        "xl/_rels/workbook.xml.rels",
+        "[Content_Types].xml",
+        "xl/styles.xml",
+    }
     # styles only grow: a date-and-time style for Notes' Logged At, which this workbook did not have, and the
     # Dashboard's (bold headers, number formats), each appended after the workbook's own
     gained = styles_only_grew(before["xl/styles.xml"], after["xl/styles.xml"])
@@ -140,9 +145,21 @@ def test_the_result_opens_in_libreoffice(tmp_path, sheetflow):
         pytest.skip("LibreOffice (soffice) is not installed")
     book = make(tmp_path / "studio.xlsx")
     sheetflow("apply", book)
-    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "csv:"
-                    "Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1", "--outdir",
-                    str(tmp_path / "out"), str(book)], check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path}/lo",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+            "--outdir",
+            str(tmp_path / "out"),
+            str(book),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     sessions = (tmp_path / "out" / "studio-Sessions.csv").read_text()
     assert "Image Capture Pending" in sessions and "Retouch Pending" in sessions
     notes = (tmp_path / "out" / "studio-Notes.csv").read_text()

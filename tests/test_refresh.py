@@ -15,14 +15,17 @@ def by_id(book):
 
 
 def test_flags_and_days_overdue(tmp_path, sheetflow):
-    book = studio(tmp_path / "s.xlsx", [
-        session(session_id=1, status="Image Capture Pending", status_date=WED_18),  # due Fri 20: 3 days over
-        session(session_id=2, status="Image Capture Pending", status_date=MON_23),  # due Wed 25 (today): due soon
-        session(session_id=3, status="Retouch Pending", status_date=dt.date(2026, 11, 20)),  # due Fri 27: due soon
-        session(session_id=4, status="Retouch Pending", status_date=MON_23),  # due Mon 30: beyond 2 days
-        session(session_id=5, status="Order Delivered", status_date=WED_18, due_date=FRI_20, manual_due="Yes"),
-        session(session_id=6, status="Session Pending", status_date=dt.date(2026, 11, 24)),  # due yesterday
-    ])
+    book = studio(
+        tmp_path / "s.xlsx",
+        [
+            session(session_id=1, status="Image Capture Pending", status_date=WED_18),  # due Fri 20: 3 days over
+            session(session_id=2, status="Image Capture Pending", status_date=MON_23),  # due Wed 25 (today): due soon
+            session(session_id=3, status="Retouch Pending", status_date=dt.date(2026, 11, 20)),  # due Fri 27: due soon
+            session(session_id=4, status="Retouch Pending", status_date=MON_23),  # due Mon 30: beyond 2 days
+            session(session_id=5, status="Order Delivered", status_date=WED_18, due_date=FRI_20, manual_due="Yes"),
+            session(session_id=6, status="Session Pending", status_date=dt.date(2026, 11, 24)),  # due yesterday
+        ],
+    )
     result = sheetflow("refresh", book)
     assert result.exit_code == 0, result.output
     assert "2 overdue, 2 due soon" in result.output
@@ -42,9 +45,12 @@ def test_refresh_reflects_a_changed_duration_and_a_new_holiday(tmp_path, sheetfl
 
     statuses = [r[:] for r in STATUSES]
     statuses[3][3] = 1  # Retouch now takes one day
-    book = studio(tmp_path / "t.xlsx", [session(session_id=1, status="Retouch Pending", status_date=MON_23,
-                                                due_date=dt.date(2026, 11, 30))],
-                  statuses=statuses, holidays=[[dt.date(2026, 11, 24), "Closed"]])
+    book = studio(
+        tmp_path / "t.xlsx",
+        [session(session_id=1, status="Retouch Pending", status_date=MON_23, due_date=dt.date(2026, 11, 30))],
+        statuses=statuses,
+        holidays=[[dt.date(2026, 11, 24), "Closed"]],
+    )
     sheetflow("refresh", book)
     assert by_id(book)[1]["Due Date"] == dt.datetime(2026, 11, 25)  # Tue 24 is a holiday
 
@@ -67,8 +73,9 @@ def test_a_weekend_work_week_counts_saturdays(tmp_path, sheetflow):
     from workbooks import SETTINGS
 
     settings = [[k, "Yes" if k == "Saturday" else v] for k, v in SETTINGS]
-    book = studio(tmp_path / "s.xlsx", [session(session_id=1, status="Retouch Pending", status_date=MON_23)],
-                  settings=settings)
+    book = studio(
+        tmp_path / "s.xlsx", [session(session_id=1, status="Retouch Pending", status_date=MON_23)], settings=settings
+    )
     sheetflow("refresh", book)
     assert by_id(book)[1]["Due Date"] == dt.datetime(2026, 11, 28)  # Tue..Sat are 5 business days
 
@@ -89,10 +96,13 @@ def test_refresh_never_reads_the_notes_sheet(tmp_path, sheetflow, monkeypatch):
 
 
 def test_unreadable_cells_are_reported_and_the_rest_is_refreshed(tmp_path, sheetflow):
-    book = studio(tmp_path / "s.xlsx", [
-        session(session_id=1, status="Retouch Pending", status_date="not a date"),
-        session(session_id=2, status="Retouch Pending", status_date=MON_23),
-    ])
+    book = studio(
+        tmp_path / "s.xlsx",
+        [
+            session(session_id=1, status="Retouch Pending", status_date="not a date"),
+            session(session_id=2, status="Retouch Pending", status_date=MON_23),
+        ],
+    )
     result = sheetflow("refresh", book)
     assert result.exit_code == 1
     assert "Sessions!H2: error: Status Date:" in result.output

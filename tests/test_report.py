@@ -22,15 +22,24 @@ from workbooks import SETTINGS, STATUS_HEADER, cells, dashboard_parts, session, 
 from sheetflow.core.schema import OUTBOX, PROBLEMS, TASKS
 
 D = dt.date
-NOTES_HEADER = ["Logged At", "Session ID", "Client", "From Status", "To Status", "Date Completed", "Due Date",
-                "Updated By", "Source", "Note"]
+NOTES_HEADER = [
+    "Logged At",
+    "Session ID",
+    "Client",
+    "From Status",
+    "To Status",
+    "Date Completed",
+    "Due Date",
+    "Updated By",
+    "Source",
+    "Note",
+]
 HOLIDAY = D(2026, 11, 11)  # a Wednesday: never a business day, so stays across it are a day shorter
 RENAME_NOTE = 'status renamed from "Image Capture" to "Image Capture Pending"'
 
 
 def note(sid, to, day, due, frm=""):
-    return [dt.datetime.combine(day, dt.time(10)), sid, f"Client {sid}", frm or None, to, day, due, "Maya", "cli",
-            None]
+    return [dt.datetime.combine(day, dt.time(10)), sid, f"Client {sid}", frm or None, to, day, due, "Maya", "cli", None]
 
 
 # Oldest first, as Notes is appended. Before the rename, "Image Capture Pending" was called "Image Capture".
@@ -46,8 +55,18 @@ HISTORY = [
     note(9, "Session Pending", D(2026, 11, 2), D(2026, 11, 2)),
     note(9, "Old Step", D(2026, 11, 3), D(2026, 11, 4)),
     note(9, "Gone Status", D(2026, 11, 5), None),
-    [dt.datetime(2026, 11, 13, 9), None, None, "Image Capture", "Image Capture Pending", None, None, "Maya", "batch",
-     RENAME_NOTE],
+    [
+        dt.datetime(2026, 11, 13, 9),
+        None,
+        None,
+        "Image Capture",
+        "Image Capture Pending",
+        None,
+        None,
+        "Maya",
+        "batch",
+        RENAME_NOTE,
+    ],
     note(2, "Retouch Pending", D(2026, 11, 16), D(2026, 11, 23)),
     note(6, "Image Capture Pending", D(2026, 11, 18), D(2026, 11, 20)),
     note(3, "Session Pending", D(2026, 11, 19), D(2026, 11, 19)),
@@ -66,27 +85,42 @@ HISTORY = [
 #   Still in their status (s2…s6 now, s9 in the deleted one): not passed through.
 SESSIONS = [
     session(session_id=1, client="Client 1", status="Order Delivered", status_date=D(2026, 11, 10)),
-    session(session_id=2, client="Client 2", status="Retouch Pending", status_date=D(2026, 11, 16),
-            assigned_to="Priya"),  # due Mon 23: 2 days overdue
+    session(
+        session_id=2, client="Client 2", status="Retouch Pending", status_date=D(2026, 11, 16), assigned_to="Priya"
+    ),  # due Mon 23: 2 days overdue
     session(session_id=3, client="Client 3", status="Image Capture Pending", status_date=D(2026, 11, 23)),  # due 25
     session(session_id=4, client="Client 4", status="Session Pending", status_date=D(2026, 11, 25)),  # due today
     session(session_id=5, client="Client 5", status="Retouch Pending", status_date=D(2026, 11, 24)),  # due Dec 1
-    session(session_id=6, client="Client 6", status="Image Capture Pending", status_date=D(2026, 11, 18),
-            assigned_to="Jon"),  # due Fri 20: 3 days overdue
+    session(
+        session_id=6, client="Client 6", status="Image Capture Pending", status_date=D(2026, 11, 18), assigned_to="Jon"
+    ),  # due Fri 20: 3 days overdue
 ]
-STATUSES = [STATUS_HEADER,
-            ["", "Session Pending", 10, 0, "Yes", "", "Booking", "Maya", ""],
-            ["", "Image Capture Pending", 20, 2, "", "", "Capture", "Jon", ""],
-            ["", "Retouch Pending", 30, 5, "", "", "Editing", "Priya", ""],
-            ["", "Old Step", 35, 1, "", "", "Editing", "", "Yes"],
-            ["", "Order Delivered", 40, "", "", "Yes", "Delivery", "Maya", ""]]
-OWNED = {"Notes": [NOTES_HEADER, *HISTORY], "Tasks": [list(TASKS.columns)], "Outbox": [list(OUTBOX.columns)],
-         "Problems": [list(PROBLEMS.columns)], "Dashboard": [["Dashboard"]]}
+STATUSES = [
+    STATUS_HEADER,
+    ["", "Session Pending", 10, 0, "Yes", "", "Booking", "Maya", ""],
+    ["", "Image Capture Pending", 20, 2, "", "", "Capture", "Jon", ""],
+    ["", "Retouch Pending", 30, 5, "", "", "Editing", "Priya", ""],
+    ["", "Old Step", 35, 1, "", "", "Editing", "", "Yes"],
+    ["", "Order Delivered", 40, "", "", "Yes", "Delivery", "Maya", ""],
+]
+OWNED = {
+    "Notes": [NOTES_HEADER, *HISTORY],
+    "Tasks": [list(TASKS.columns)],
+    "Outbox": [list(OUTBOX.columns)],
+    "Problems": [list(PROBLEMS.columns)],
+    "Dashboard": [["Dashboard"]],
+}
 
 
 def make(tmp_path: Path, history=HISTORY) -> Path:
-    return studio(tmp_path / "studio.xlsx", SESSIONS, statuses=STATUSES, holidays=[[HOLIDAY, "Closed"]],
-                  extra={**OWNED, "Notes": [NOTES_HEADER, *history]}, tables=("Notes",))
+    return studio(
+        tmp_path / "studio.xlsx",
+        SESSIONS,
+        statuses=STATUSES,
+        holidays=[[HOLIDAY, "Closed"]],
+        extra={**OWNED, "Notes": [NOTES_HEADER, *history]},
+        tables=("Notes",),
+    )
 
 
 def members(path: Path) -> dict[str, bytes]:
@@ -101,7 +135,7 @@ def table(grid: list[list], title: str, first_col: int = 0) -> list[list]:
     for row in grid[start:]:
         if len(row) <= first_col or row[first_col] == "":
             break
-        found = [None if v == "" else v for v in row[first_col:first_col + 7]]
+        found = [None if v == "" else v for v in row[first_col : first_col + 7]]
         rows.append(found + [None] * (7 - len(found)))
     return rows
 
@@ -157,10 +191,15 @@ def test_json_carries_every_figure(tmp_path, sheetflow):
     assert data["command"] == "report" and data["errors"] == 0
     assert board["totals"] == {"sessions": 6, "overdue": 2, "due_soon": 2, "completed": 1, "on_track": 1}
     assert [(o["session_id"], o["days_overdue"], o["assigned_to"]) for o in board["overdue"]] == [
-        (6, 3, "Jon"), (2, 2, "Priya")]
-    assert [(s["status"], s["passed_through"], s["median"], s["p90"], s["left_late"]) for s in history["statuses"]] \
-        == [("Session Pending", 6, 2.0, 5.0, 0.8333), ("Image Capture Pending", 3, 2.0, 2.0, 0.0),
-            ("Retouch Pending", 1, 2.0, 2.0, 0.0), ("Old Step", 1, 2.0, 2.0, 1.0)]
+        (6, 3, "Jon"),
+        (2, 2, "Priya"),
+    ]
+    assert [(s["status"], s["passed_through"], s["median"], s["p90"], s["left_late"]) for s in history["statuses"]] == [
+        ("Session Pending", 6, 2.0, 5.0, 0.8333),
+        ("Image Capture Pending", 3, 2.0, 2.0, 0.0),
+        ("Retouch Pending", 1, 2.0, 2.0, 0.0),
+        ("Old Step", 1, 2.0, 2.0, 1.0),
+    ]
 
 
 def test_without_the_rename_row_the_old_name_is_history_of_no_status(tmp_path, sheetflow):
@@ -173,23 +212,34 @@ def test_without_the_rename_row_the_old_name_is_history_of_no_status(tmp_path, s
 def test_renames_follow_on_and_stay_within_their_cycle(tmp_path, sheetflow):
     """Statuses by type: "Edit" → "Editing" (Wedding cycle only) → "Editing Pending"; the Portrait "Edit" stays."""
     settings = [[k, "Yes" if k == "Statuses by type" else v] for k, v in SETTINGS]
-    statuses = [STATUS_HEADER,
-                ["Portrait", "P-Booked", 10, 1, "Yes", "", "", "", ""],
-                ["Portrait", "Edit", 20, 3, "", "", "", "", ""],
-                ["Portrait", "P-Done", 30, "", "", "Yes", "", "", ""],
-                ["Wedding", "W-Booked", 10, 1, "Yes", "", "", "", ""],
-                ["Wedding", "Editing Pending", 20, 3, "", "", "", "", ""],
-                ["Wedding", "W-Done", 30, "", "", "Yes", "", "", ""]]
+    statuses = [
+        STATUS_HEADER,
+        ["Portrait", "P-Booked", 10, 1, "Yes", "", "", "", ""],
+        ["Portrait", "Edit", 20, 3, "", "", "", "", ""],
+        ["Portrait", "P-Done", 30, "", "", "Yes", "", "", ""],
+        ["Wedding", "W-Booked", 10, 1, "Yes", "", "", "", ""],
+        ["Wedding", "Editing Pending", 20, 3, "", "", "", "", ""],
+        ["Wedding", "W-Done", 30, "", "", "Yes", "", "", ""],
+    ]
     rename = [dt.datetime(2026, 11, 20, 9), None, None, "", "", None, None, "Maya", "batch", ""]
     history = [
-        note(1, "Edit", D(2026, 11, 2), D(2026, 11, 5)), note(1, "P-Done", D(2026, 11, 4), None),  # 2 days
-        note(2, "Edit", D(2026, 11, 2), D(2026, 11, 5)), note(2, "W-Done", D(2026, 11, 9), None),  # 5 days, late
+        note(1, "Edit", D(2026, 11, 2), D(2026, 11, 5)),
+        note(1, "P-Done", D(2026, 11, 4), None),  # 2 days
+        note(2, "Edit", D(2026, 11, 2), D(2026, 11, 5)),
+        note(2, "W-Done", D(2026, 11, 9), None),  # 5 days, late
         [*rename[:9], 'status renamed from "Edit" to "Editing" (Wedding cycle)'],
         [*rename[:9], 'status renamed from "Editing" to "Editing Pending" (Wedding cycle)'],
     ]
-    book = studio(tmp_path / "s.xlsx", [session(session_id=1, session_type="Portrait", status="P-Done"),
-                                        session(session_id=2, session_type="Wedding", status="W-Done")],
-                  statuses=statuses, settings=settings, extra={**OWNED, "Notes": [NOTES_HEADER, *history]})
+    book = studio(
+        tmp_path / "s.xlsx",
+        [
+            session(session_id=1, session_type="Portrait", status="P-Done"),
+            session(session_id=2, session_type="Wedding", status="W-Done"),
+        ],
+        statuses=statuses,
+        settings=settings,
+        extra={**OWNED, "Notes": [NOTES_HEADER, *history]},
+    )
     assert sheetflow("report", book).exit_code == 0
     rows = table(cells(book, "Dashboard"), "Business days spent in each status (from the Notes history)", 9)
     assert [r[0] for r in rows] == ["Status", "P-Booked", "Edit", "W-Booked", "Editing Pending"]
@@ -218,18 +268,28 @@ def test_native_charts_point_at_the_dashboard_ranges_with_their_values_cached(tm
     board = charts["Open sessions per status"]
     # the status table's header is row 32; its open statuses rows 33-35; On track, Due soon, Overdue in B, C, D
     assert re.findall(r"<c:f>([^<]*)</c:f>", board) == [
-        "Dashboard!$B$32", "Dashboard!$A$33:$A$35", "Dashboard!$B$33:$B$35",
-        "Dashboard!$C$32", "Dashboard!$A$33:$A$35", "Dashboard!$C$33:$C$35",
-        "Dashboard!$D$32", "Dashboard!$A$33:$A$35", "Dashboard!$D$33:$D$35"]
+        "Dashboard!$B$32",
+        "Dashboard!$A$33:$A$35",
+        "Dashboard!$B$33:$B$35",
+        "Dashboard!$C$32",
+        "Dashboard!$A$33:$A$35",
+        "Dashboard!$C$33:$C$35",
+        "Dashboard!$D$32",
+        "Dashboard!$A$33:$A$35",
+        "Dashboard!$D$33:$D$35",
+    ]
     assert '<c:grouping val="stacked"/>' in board
     cached = re.findall(r"<c:numCache>.*?</c:numCache>", board)
-    assert [re.findall(r"<c:v>([^<]*)</c:v>", c) for c in cached] == [["0", "0", "1"], ["1", "1", "0"],
-                                                                     ["0", "1", "1"]]
-    assert re.findall(r"<c:v>([^<]*)</c:v>", re.search(r"<c:strCache>.*?</c:strCache>", re.search(
-        r"<c:cat>.*?</c:cat>", board)[0])[0]) == ["Session Pending", "Image Capture Pending", "Retouch Pending"]
+    assert [re.findall(r"<c:v>([^<]*)</c:v>", c) for c in cached] == [["0", "0", "1"], ["1", "1", "0"], ["0", "1", "1"]]
+    assert re.findall(
+        r"<c:v>([^<]*)</c:v>", re.search(r"<c:strCache>.*?</c:strCache>", re.search(r"<c:cat>.*?</c:cat>", board)[0])[0]
+    ) == ["Session Pending", "Image Capture Pending", "Retouch Pending"]
     history = charts["Business days in each status: typical, median, 90th percentile"]
     assert re.findall(r"<c:f>([^<]*)</c:f>", history)[:3] == [
-        "Dashboard!$K$25", "Dashboard!$J$26:$J$29", "Dashboard!$K$26:$K$29"]
+        "Dashboard!$K$25",
+        "Dashboard!$J$26:$J$29",
+        "Dashboard!$K$26:$K$29",
+    ]
     assert "Dashboard!$L$26:$L$29" in history and "Dashboard!$M$26:$M$29" in history
     grid = cells(book, "Dashboard")
     assert [grid[r][0] for r in range(32, 35)] == ["Session Pending", "Image Capture Pending", "Retouch Pending"]
@@ -239,8 +299,10 @@ def test_native_charts_point_at_the_dashboard_ranges_with_their_values_cached(tm
 def test_report_changes_only_the_dashboard_sessions_and_problems(tmp_path, sheetflow):
     book = make(tmp_path)
     before = members(book)
-    sheets = {name: f"xl/worksheets/sheet{i}.xml" for i, name in enumerate(
-        ["Settings", "Statuses", "Lists", "Holidays", "Sessions", *OWNED], start=1)}
+    sheets = {
+        name: f"xl/worksheets/sheet{i}.xml"
+        for i, name in enumerate(["Settings", "Statuses", "Lists", "Holidays", "Sessions", *OWNED], start=1)
+    }
     assert sheetflow("report", book).exit_code == 0
     after = members(book)
     dashboard = dashboard_parts(book)
@@ -259,8 +321,7 @@ def test_report_changes_only_the_dashboard_sessions_and_problems(tmp_path, sheet
     assert {name for name in after if again.get(name) != after[name]} == set()  # a second run writes the same
 
 
-def test_refresh_updates_the_board_and_keeps_the_time_in_status_without_reading_notes(tmp_path, sheetflow,
-                                                                                      monkeypatch):
+def test_refresh_updates_the_board_and_keeps_the_time_in_status_without_reading_notes(tmp_path, sheetflow, monkeypatch):
     book = make(tmp_path)
     assert sheetflow("report", book).exit_code == 0
     charts_before = chart_xml(book)
@@ -281,8 +342,10 @@ def test_refresh_updates_the_board_and_keeps_the_time_in_status_without_reading_
     assert table(grid, "Sessions per status")[3] == ["Retouch Pending", 2, 0, 1, None, 3, "Editing"]
     assert [row[9:16] for row in grid][:40] == history_before[:40]  # the history block as it was, still 18 rows read
     charts_after = chart_xml(book)
-    assert charts_after["Business days in each status: typical, median, 90th percentile"] == \
-        charts_before["Business days in each status: typical, median, 90th percentile"]
+    assert (
+        charts_after["Business days in each status: typical, median, 90th percentile"]
+        == charts_before["Business days in each status: typical, median, 90th percentile"]
+    )
     assert charts_after["Open sessions per status"] != charts_before["Open sessions per status"]
 
 
@@ -301,9 +364,11 @@ def test_a_workbook_without_notes_or_dashboard_gets_both(tmp_path, sheetflow):
     grid = cells(book, "Dashboard")
     assert grid[2][9:12] == [D(2026, 11, 25), 0, 0]
     rows = table(grid, "Business days spent in each status (from the Notes history)", 9)
-    assert [r[:5] for r in rows[1:]] == [["Session Pending", 0, None, None, 0], ["Image Capture Pending", 2, None,
-                                                                                 None, 0],
-                                         ["Retouch Pending", 5, None, None, 0]]
+    assert [r[:5] for r in rows[1:]] == [
+        ["Session Pending", 0, None, None, 0],
+        ["Image Capture Pending", 2, None, None, 0],
+        ["Retouch Pending", 5, None, None, 0],
+    ]
 
 
 # --- what stays out of the quick paths -----------------------------------------------------------------------------
@@ -311,12 +376,16 @@ def test_a_workbook_without_notes_or_dashboard_gets_both(tmp_path, sheetflow):
 
 def test_pandas_is_imported_by_report_only(tmp_path, sheetflow):
     book = make(tmp_path)
-    probe = ("import sys\nimport sheetflow.cli, sheetflow.excel\nfrom click.testing import CliRunner\n"
-             "from sheetflow.cli import main\n"
-             "result = CliRunner().invoke(main, sys.argv[1:], catch_exceptions=False)\n"
-             "print(result.exit_code, 'pandas' in sys.modules)")
-    for argv, pandas in ((["refresh", str(book), "--today", "2026-11-25"], False),
-                         (["report", str(book), "--today", "2026-11-25"], True)):
+    probe = (
+        "import sys\nimport sheetflow.cli, sheetflow.excel\nfrom click.testing import CliRunner\n"
+        "from sheetflow.cli import main\n"
+        "result = CliRunner().invoke(main, sys.argv[1:], catch_exceptions=False)\n"
+        "print(result.exit_code, 'pandas' in sys.modules)"
+    )
+    for argv, pandas in (
+        (["refresh", str(book), "--today", "2026-11-25"], False),
+        (["report", str(book), "--today", "2026-11-25"], True),
+    ):
         done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=120)
         assert done.stdout.split() == ["0", str(pandas)], done.stderr
 
@@ -331,8 +400,8 @@ def png_pixels(path: Path) -> tuple[int, int, int, list[bytes]]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, idat, header = 8, b"", None
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             header = struct.unpack(">IIBBBBB", body)
         elif kind == b"IDAT":
@@ -345,7 +414,7 @@ def png_pixels(path: Path) -> tuple[int, int, int, list[bytes]]:
     stride = width * bpp
     rows, previous = [], bytearray(stride)
     for y in range(height):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         for i in range(stride):  # undo the row's filter (PNG spec, section 9)
             left = line[i - bpp] if i >= bpp else 0
             up, up_left = previous[i], previous[i - bpp] if i >= bpp else 0
@@ -382,13 +451,27 @@ def test_libreoffice_draws_both_charts(tmp_path, sheetflow, tmp_path_factory):
     profile = tmp_path_factory.getbasetemp() / "libreoffice-profile"
     out = tmp_path / "out"
     for target in ("html", "pdf"):
-        done = subprocess.run(["soffice", "--headless", f"-env:UserInstallation={profile.as_uri()}", "--convert-to",
-                               target, "--outdir", str(out), str(book)], capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [
+                "soffice",
+                "--headless",
+                f"-env:UserInstallation={profile.as_uri()}",
+                "--convert-to",
+                target,
+                "--outdir",
+                str(out),
+                str(book),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
     assert (out / "studio.pdf").read_bytes().startswith(b"%PDF")
     html = (out / "studio.html").read_text(encoding="utf-8", errors="replace")
-    images = [out / name for name, width in re.findall(r'<img src="([^"]+\.png)" width=(\d+)', html)
-              if int(width) > 400]  # the two charts, in sheet order (board first)
+    images = [
+        out / name for name, width in re.findall(r'<img src="([^"]+\.png)" width=(\d+)', html) if int(width) > 400
+    ]  # the two charts, in sheet order (board first)
     assert len(images) == 2, images
     drawn = []
     for image in images:
@@ -450,24 +533,47 @@ def test_an_old_dashboard_with_formulas_and_a_chart_of_its_own_is_replaced_clean
         drawing, drawing_rels = zf.read("xl/drawings/drawing1.xml"), zf.read("xl/drawings/_rels/drawing1.xml.rels")
         old_chart, sheet_rels = zf.read("xl/charts/chart1.xml"), zf.read("xl/worksheets/_rels/sheet1.xml.rels")
     dashboard = "xl/worksheets/sheet10.xml"  # Settings … Sessions, then Notes, Tasks, Outbox, Problems, Dashboard
-    chain = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<calcChain xmlns="http://schemas.'
-             'openxmlformats.org/spreadsheetml/2006/main"><c r="A2" i="10"/></calcChain>')
+    chain = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<calcChain xmlns="http://schemas.'
+        'openxmlformats.org/spreadsheetml/2006/main"><c r="A2" i="10"/></calcChain>'
+    )
     calc_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml"
-    add_member(book, "xl/calcChain.xml", chain.encode(), {
-        "[Content_Types].xml": ("</Types>", f'<Override PartName="/xl/calcChain.xml" ContentType="{calc_type}"/>'
-                                '<Override PartName="/xl/drawings/drawing1.xml" ContentType="application/vnd.'
-                                'openxmlformats-officedocument.drawing+xml"/><Override PartName="/xl/charts/'
-                                'chart1.xml" ContentType="application/vnd.openxmlformats-officedocument.drawingml.'
-                                'chart+xml"/></Types>'),
-        "xl/_rels/workbook.xml.rels": ("</Relationships>", '<Relationship Id="rIdCalc" Type="http://schemas.'
-                                       'openxmlformats.org/officeDocument/2006/relationships/calcChain" '
-                                       'Target="calcChain.xml"/></Relationships>'),
-        dashboard: ("</sheetData>", '<row r="2"><c r="A2"><f>1+1</f><v>2</v></c></row></sheetData>'),
-    })
-    for name, data in (("xl/drawings/drawing1.xml", drawing), ("xl/drawings/_rels/drawing1.xml.rels", drawing_rels),
-                       ("xl/charts/chart1.xml", old_chart), ("xl/worksheets/_rels/sheet10.xml.rels", sheet_rels)):
-        add_member(book, name, data, {dashboard: ("</worksheet>", '<drawing r:id="rId1"/></worksheet>')}
-                   if name.endswith("sheet10.xml.rels") else {})
+    add_member(
+        book,
+        "xl/calcChain.xml",
+        chain.encode(),
+        {
+            "[Content_Types].xml": (
+                "</Types>",
+                f'<Override PartName="/xl/calcChain.xml" ContentType="{calc_type}"/>'
+                '<Override PartName="/xl/drawings/drawing1.xml" ContentType="application/vnd.'
+                'openxmlformats-officedocument.drawing+xml"/><Override PartName="/xl/charts/'
+                'chart1.xml" ContentType="application/vnd.openxmlformats-officedocument.drawingml.'
+                'chart+xml"/></Types>',
+            ),
+            "xl/_rels/workbook.xml.rels": (
+                "</Relationships>",
+                '<Relationship Id="rIdCalc" Type="http://schemas.'
+                'openxmlformats.org/officeDocument/2006/relationships/calcChain" '
+                'Target="calcChain.xml"/></Relationships>',
+            ),
+            dashboard: ("</sheetData>", '<row r="2"><c r="A2"><f>1+1</f><v>2</v></c></row></sheetData>'),
+        },
+    )
+    for name, data in (
+        ("xl/drawings/drawing1.xml", drawing),
+        ("xl/drawings/_rels/drawing1.xml.rels", drawing_rels),
+        ("xl/charts/chart1.xml", old_chart),
+        ("xl/worksheets/_rels/sheet10.xml.rels", sheet_rels),
+    ):
+        add_member(
+            book,
+            name,
+            data,
+            {dashboard: ("</worksheet>", '<drawing r:id="rId1"/></worksheet>')}
+            if name.endswith("sheet10.xml.rels")
+            else {},
+        )
     assert b"<drawing " in members(book)[dashboard]
 
     assert sheetflow("report", book).exit_code == 0
@@ -475,8 +581,10 @@ def test_an_old_dashboard_with_formulas_and_a_chart_of_its_own_is_replaced_clean
     files = members(book)
     assert "xl/calcChain.xml" not in files and b"calcChain" not in files["xl/_rels/workbook.xml.rels"]
     assert b"calcChain" not in files["[Content_Types].xml"]
-    assert set(chart_xml(book)) == {"Open sessions per status",
-                                    "Business days in each status: typical, median, 90th percentile"}
+    assert set(chart_xml(book)) == {
+        "Open sessions per status",
+        "Business days in each status: typical, median, 90th percentile",
+    }
     charts = [n for n in files if n.startswith("xl/charts/")]
     assert sorted(charts) == ["xl/charts/chart1.xml", "xl/charts/chart2.xml"]  # the old one's name, reused
     types = files["[Content_Types].xml"].decode()
@@ -499,8 +607,16 @@ def test_a_long_overdue_list_shows_the_most_overdue_and_says_how_many_more(tmp_p
     from sheetflow.core.dashboard import OVERDUE_LISTED
 
     start = dt.date(2026, 6, 1)
-    rows = [session(session_id=i, client=f"Client {i}", status="Retouch Pending",
-                    status_date=start + dt.timedelta(days=i % 90), due_date=None) for i in range(1, 206)]
+    rows = [
+        session(
+            session_id=i,
+            client=f"Client {i}",
+            status="Retouch Pending",
+            status_date=start + dt.timedelta(days=i % 90),
+            due_date=None,
+        )
+        for i in range(1, 206)
+    ]
     path = studio(tmp_path / "studio.xlsx", rows)
     result = sheetflow("refresh", path, "--json")
     assert result.exit_code == 0, result.output

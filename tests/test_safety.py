@@ -40,10 +40,13 @@ def test_a_second_run_waits_its_turn(book, sheetflow):
     assert sheetflow("apply", book).exit_code == 0
 
 
-@pytest.mark.parametrize(("content", "words"), [
-    (b"just some text", "not an Excel workbook"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "password-protected"),
-])
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"just some text", "not an Excel workbook"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "password-protected"),
+    ],
+)
 def test_files_that_are_not_workbooks_are_exit_2(tmp_path, sheetflow, content, words):
     path = tmp_path / "studio.xlsx"
     path.write_bytes(content)
@@ -118,9 +121,11 @@ def _rebuilt(src, dst, member, edit):
     return dst
 
 
-LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-          + b"".join(b'<!ENTITY lol%d "%s">' % (n, (b"&lol%d;" % (n - 1) if n > 1 else b"&lol;") * 10)
-                     for n in range(1, 10)) + b"]>")
+LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + b"".join(b'<!ENTITY lol%d "%s">' % (n, (b"&lol%d;" % (n - 1) if n > 1 else b"&lol;") * 10) for n in range(1, 10))
+    + b"]>"
+)
 
 
 @pytest.mark.parametrize("member", ["xl/sharedStrings.xml", "xl/worksheets/sheet5.xml", "xl/workbook.xml"])
@@ -149,8 +154,11 @@ def test_a_zip_bomb_sheet_is_refused_untouched(book, tmp_path, sheetflow):
 
 
 def test_a_folder_that_does_not_exist_is_exit_2_not_a_traceback(tmp_path, sheetflow):
-    for args in (("new", tmp_path / "nodir" / "studio.xlsx"), ("refresh", tmp_path / "nodir" / "studio.xlsx"),
-                 ("apply", tmp_path / "nodir" / "studio.xlsx")):
+    for args in (
+        ("new", tmp_path / "nodir" / "studio.xlsx"),
+        ("refresh", tmp_path / "nodir" / "studio.xlsx"),
+        ("apply", tmp_path / "nodir" / "studio.xlsx"),
+    ):
         result = sheetflow(*args)
         assert result.exit_code == 2, result.output
         assert "does not exist" in result.output

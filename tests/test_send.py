@@ -28,17 +28,37 @@ from sheetflow.library import mail
 from sheetflow.library import send as outbox
 from sheetflow.library.mail import message_id_header, recipients, studio_domain
 
-OUTBOX_HEADER = ["Message ID", "Session ID", "Client", "Channel", "To", "Subject", "Body", "Created", "Late",
-                 "Sent At", "Error"]
+OUTBOX_HEADER = [
+    "Message ID",
+    "Session ID",
+    "Client",
+    "Channel",
+    "To",
+    "Subject",
+    "Body",
+    "Created",
+    "Late",
+    "Sent At",
+    "Error",
+]
 CREATED = dt.datetime(2026, 11, 20, 9, 0)
 
 
-def outbox_row(message_id: str, to: str, subject: str = "Your session", body: str = "See you soon.",
-               channel: str = "Email", late: str = "No", sent_at: object = None, error: str | None = None) -> list:
+def outbox_row(
+    message_id: str,
+    to: str,
+    subject: str = "Your session",
+    body: str = "See you soon.",
+    channel: str = "Email",
+    late: str = "No",
+    sent_at: object = None,
+    error: str | None = None,
+) -> list:
     return [message_id, 1001, "Ann Lee", channel, to, subject, body, CREATED, late, sent_at, error]
 
 
 # --- A real SMTP server ------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Received:
@@ -141,15 +161,33 @@ def memory_keyring(monkeypatch) -> MemoryKeyring:
     keyring.set_keyring(previous)
 
 
-def smtp_settings(port: int, security: str = "none", user: str = "", host: str = "127.0.0.1",
-                  sender: str = "hello@teststudio.example", extra: list | None = None) -> list[list]:
-    return [*SETTINGS, ["SMTP host", host], ["SMTP port", port], ["SMTP sender", sender],
-            ["SMTP security", security], ["SMTP user", user], *(extra or [])]
+def smtp_settings(
+    port: int,
+    security: str = "none",
+    user: str = "",
+    host: str = "127.0.0.1",
+    sender: str = "hello@teststudio.example",
+    extra: list | None = None,
+) -> list[list]:
+    return [
+        *SETTINGS,
+        ["SMTP host", host],
+        ["SMTP port", port],
+        ["SMTP sender", sender],
+        ["SMTP security", security],
+        ["SMTP user", user],
+        *(extra or []),
+    ]
 
 
 def book_with(tmp_path: Path, port: int, rows: list[list], header: list[str] = OUTBOX_HEADER, **settings) -> Path:
-    return studio(tmp_path / "studio.xlsx", [], settings=smtp_settings(port, **settings),
-                  extra={"Outbox": [header, *rows]}, tables=("Outbox",))
+    return studio(
+        tmp_path / "studio.xlsx",
+        [],
+        settings=smtp_settings(port, **settings),
+        extra={"Outbox": [header, *rows]},
+        tables=("Outbox",),
+    )
 
 
 def outbox_records(book: Path) -> list[dict]:
@@ -158,18 +196,27 @@ def outbox_records(book: Path) -> list[dict]:
 
 # --- Sending -----------------------------------------------------------------------------------------------------
 
+
 def test_sends_the_unsent_email_rows_once_and_records_sent_at(tmp_path, sheetflow, server):
     mailbox, port = server
     sent_before = dt.datetime(2026, 11, 18, 16, 30)
-    book = book_with(tmp_path, port, [
-        outbox_row("M-1", "ann@example.com", "Your portrait session is on Friday",
-                   "Hi Ann,\n\nSee you on Friday at 10.\n.\n..a line that starts with dots\nMaya"),
-        outbox_row("M-2", "Bob Stone <bob@example.com>", "Votre séance", "Bonjour Bob, à bientôt — Café Studio"),
-        outbox_row("M-3", "cy@example.com", sent_at=sent_before),
-        outbox_row("M-4", "555-0104", channel="SMS"),
-        outbox_row("M-5", "12 Main St", channel="Letter"),
-        outbox_row("M-6", "di@example.com", "A week before your session", late="Yes"),
-    ])
+    book = book_with(
+        tmp_path,
+        port,
+        [
+            outbox_row(
+                "M-1",
+                "ann@example.com",
+                "Your portrait session is on Friday",
+                "Hi Ann,\n\nSee you on Friday at 10.\n.\n..a line that starts with dots\nMaya",
+            ),
+            outbox_row("M-2", "Bob Stone <bob@example.com>", "Votre séance", "Bonjour Bob, à bientôt — Café Studio"),
+            outbox_row("M-3", "cy@example.com", sent_at=sent_before),
+            outbox_row("M-4", "555-0104", channel="SMS"),
+            outbox_row("M-5", "12 Main St", channel="Letter"),
+            outbox_row("M-6", "di@example.com", "A week before your session", late="Yes"),
+        ],
+    )
     result = sheetflow("send", book)
     assert result.exit_code == 0, result.output
     assert "2 emails sent" in result.output
@@ -211,9 +258,15 @@ def test_sends_the_unsent_email_rows_once_and_records_sent_at(tmp_path, sheetflo
 
 def test_dry_run_lists_what_would_be_sent_and_changes_nothing(tmp_path, sheetflow, server):
     mailbox, port = server
-    book = book_with(tmp_path, port, [outbox_row("M-1", "ann@example.com", "Reminder"),
-                                      outbox_row("M-2", "nope"),
-                                      outbox_row("M-3", "di@example.com", late="Yes")])
+    book = book_with(
+        tmp_path,
+        port,
+        [
+            outbox_row("M-1", "ann@example.com", "Reminder"),
+            outbox_row("M-2", "nope"),
+            outbox_row("M-3", "di@example.com", late="Yes"),
+        ],
+    )
     before = book.read_bytes()
     result = sheetflow("send", book, "--dry-run")
     assert result.exit_code == 1  # the row with a bad address would fail
@@ -223,27 +276,37 @@ def test_dry_run_lists_what_would_be_sent_and_changes_nothing(tmp_path, sheetflo
     assert mailbox.received == [] and book.read_bytes() == before
 
     as_json = json.loads(sheetflow("send", book, "--dry-run", "--include-late", "--json").output)
-    assert [(m["row"], m["status"]) for m in as_json["messages"]] == [(3, "not sent"), (2, "would send"),
-                                                                      (4, "would send")]
+    assert [(m["row"], m["status"]) for m in as_json["messages"]] == [
+        (3, "not sent"),
+        (2, "would send"),
+        (4, "would send"),
+    ]
 
 
 def test_rows_without_a_usable_address_or_id_get_an_error_and_the_rest_go(tmp_path, sheetflow, server):
     mailbox, port = server
-    book = book_with(tmp_path, port, [
-        outbox_row("M-1", ""),
-        outbox_row("M-2", "ann at example dot com"),
-        outbox_row("", "bob@example.com"),
-        outbox_row("M-4", "cy@example.com; dee@example.com"),
-        outbox_row("M-4", "ed@example.com"),
-        outbox_row("M-6", "fay@example.com", late="maybe"),
-    ])
+    book = book_with(
+        tmp_path,
+        port,
+        [
+            outbox_row("M-1", ""),
+            outbox_row("M-2", "ann at example dot com"),
+            outbox_row("", "bob@example.com"),
+            outbox_row("M-4", "cy@example.com; dee@example.com"),
+            outbox_row("M-4", "ed@example.com"),
+            outbox_row("M-6", "fay@example.com", late="maybe"),
+        ],
+    )
     result = sheetflow("send", book)
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert "Outbox!K2: error: To is blank — type the client's email address in To, then run sheetflow send again " \
-           "(or delete the row)" in lines
-    assert any(line.startswith('Outbox!K3: error: To: "ann at example dot com" is not an email address')
-               for line in lines)
+    assert (
+        "Outbox!K2: error: To is blank — type the client's email address in To, then run sheetflow send again "
+        "(or delete the row)" in lines
+    )
+    assert any(
+        line.startswith('Outbox!K3: error: To: "ann at example dot com" is not an email address') for line in lines
+    )
     assert any(line.startswith("Outbox!K4: error: Message ID is blank") for line in lines)
     assert any(line.startswith('Outbox!K6: error: Message ID "M-4" is also used on row 5') for line in lines)
     assert any(line.startswith('Outbox!K7: error: Late: "maybe" is not Yes or No') for line in lines)
@@ -255,12 +318,21 @@ def test_rows_without_a_usable_address_or_id_get_an_error_and_the_rest_go(tmp_pa
 
 def test_a_refused_recipient_gets_the_servers_reply_and_the_others_are_sent(tmp_path, sheetflow, start_server):
     mailbox, port = start_server(Mailbox(refuse={"gone@example.com"}))
-    book = book_with(tmp_path, port, [outbox_row("M-1", "ann@example.com"), outbox_row("M-2", "gone@example.com"),
-                                      outbox_row("M-3", "bob@example.com")])
+    book = book_with(
+        tmp_path,
+        port,
+        [
+            outbox_row("M-1", "ann@example.com"),
+            outbox_row("M-2", "gone@example.com"),
+            outbox_row("M-3", "bob@example.com"),
+        ],
+    )
     result = sheetflow("send", book)
     assert result.exit_code == 1
-    assert ("Outbox!K3: error: the server refused gone@example.com: 550 5.1.1 <gone@example.com>: Recipient address "
-            "rejected: User unknown in virtual mailbox table — check the client's email address in To") in result.output
+    assert (
+        "Outbox!K3: error: the server refused gone@example.com: 550 5.1.1 <gone@example.com>: Recipient address "
+        "rejected: User unknown in virtual mailbox table — check the client's email address in To"
+    ) in result.output
     assert "2 emails sent; 1 not sent" in result.output
     assert [r.to for r in mailbox.received] == [["ann@example.com"], ["bob@example.com"]]
     rows = outbox_records(book)
@@ -270,8 +342,11 @@ def test_a_refused_recipient_gets_the_servers_reply_and_the_others_are_sent(tmp_
     mailbox.refuse.clear()  # the address was right after all (the mailbox was restored): run again
     again = sheetflow("send", book)
     assert again.exit_code == 0 and "1 email sent" in again.output
-    assert mailbox.message_ids() == ["<M-1@sheetflow.test-studio>", "<M-3@sheetflow.test-studio>",
-                                     "<M-2@sheetflow.test-studio>"]
+    assert mailbox.message_ids() == [
+        "<M-1@sheetflow.test-studio>",
+        "<M-3@sheetflow.test-studio>",
+        "<M-2@sheetflow.test-studio>",
+    ]
     assert outbox_records(book)[1]["Error"] is None
 
 
@@ -313,8 +388,9 @@ def test_a_server_that_hangs_up_leaves_every_row_unsent_with_the_error(tmp_path,
     thread.join(5)
     assert result.exit_code == 1
     # "Connection unexpectedly closed", with the reset the operating system saw, when there was one
-    assert f"Outbox!K2: error: could not connect to 127.0.0.1:{bad_port} (Connection unexpectedly closed" \
-           in result.output
+    assert (
+        f"Outbox!K2: error: could not connect to 127.0.0.1:{bad_port} (Connection unexpectedly closed" in result.output
+    )
     assert all(r["Sent At"] is None and r["Error"].startswith("could not connect") for r in outbox_records(book))
 
     monkeypatch.setenv("SHEETFLOW_SMTP_PORT", str(good_port))  # the environment overrides the workbook
@@ -326,8 +402,15 @@ def test_a_server_that_hangs_up_leaves_every_row_unsent_with_the_error(tmp_path,
 
 def test_a_connection_lost_after_the_data_is_not_resent_without_asking(tmp_path, sheetflow, start_server):
     mailbox, port = start_server(Mailbox(hang_up_after=2))
-    book = book_with(tmp_path, port, [outbox_row("M-1", "ann@example.com"), outbox_row("M-2", "bob@example.com"),
-                                      outbox_row("M-3", "cy@example.com")])
+    book = book_with(
+        tmp_path,
+        port,
+        [
+            outbox_row("M-1", "ann@example.com"),
+            outbox_row("M-2", "bob@example.com"),
+            outbox_row("M-3", "cy@example.com"),
+        ],
+    )
     result = sheetflow("send", book)
     assert result.exit_code == 1
     assert "1 email sent; 1 not sent; 1 unconfirmed" in result.output
@@ -336,8 +419,9 @@ def test_a_connection_lost_after_the_data_is_not_resent_without_asking(tmp_path,
     assert bob["Sent At"] is None and bob["Error"].startswith("sending started 2026-11-25 ")
     assert "after the whole message was sent, before the server confirmed it" in bob["Error"]
     assert cy["Sent At"] is None
-    assert cy["Error"] == (f"not sent: the connection to 127.0.0.1:{port} broke before this message — run sheetflow "
-                           "send again")
+    assert cy["Error"] == (
+        f"not sent: the connection to 127.0.0.1:{port} broke before this message — run sheetflow send again"
+    )
     assert mailbox.message_ids() == ["<M-1@sheetflow.test-studio>", "<M-2@sheetflow.test-studio>"]
 
     mailbox.hang_up_after = None
@@ -413,8 +497,15 @@ def test_ctrl_c_while_waiting_for_the_server_settles_every_row(tmp_path, sheetfl
     """Ctrl+C just after the second message's data went out: that one is unconfirmed, the first is recorded as sent,
     the third as not sent — and the workbook says so, instead of a traceback."""
     mailbox, port = server
-    book = book_with(tmp_path, port, [outbox_row("M-1", "ann@example.com"), outbox_row("M-2", "bob@example.com"),
-                                      outbox_row("M-3", "cy@example.com")])
+    book = book_with(
+        tmp_path,
+        port,
+        [
+            outbox_row("M-1", "ann@example.com"),
+            outbox_row("M-2", "bob@example.com"),
+            outbox_row("M-3", "cy@example.com"),
+        ],
+    )
     real_stuffed, real_reply = mail._dot_stuffed, smtplib.SMTP.getreply
     messages = []
 
@@ -444,8 +535,11 @@ def test_a_cleared_marker_sends_the_row_again(tmp_path, sheetflow, server):
     """The marker tells the studio owner to clear the cell to send again: that works as it says."""
     mailbox, port = server
     marker = "sending started 2026-11-24 09:00 — if this stays, …"
-    book = book_with(tmp_path, port, [outbox_row("M-1", "ann@example.com", error=marker),
-                                      outbox_row("M-2", "bob@example.com", error="")])  # its marker was cleared
+    book = book_with(
+        tmp_path,
+        port,
+        [outbox_row("M-1", "ann@example.com", error=marker), outbox_row("M-2", "bob@example.com", error="")],
+    )  # its marker was cleared
     assert sheetflow("send", book).exit_code == 0
     assert [r.to for r in mailbox.received] == [["bob@example.com"]]
 
@@ -453,8 +547,9 @@ def test_a_cleared_marker_sends_the_row_again(tmp_path, sheetflow, server):
 def test_missing_sent_at_and_error_columns_are_added(tmp_path, sheetflow, server):
     mailbox, port = server
     header = OUTBOX_HEADER[:9]
-    book = book_with(tmp_path, port, [outbox_row("M-1", "ann@example.com")[:9], outbox_row("M-2", "")[:9]],
-                     header=header)
+    book = book_with(
+        tmp_path, port, [outbox_row("M-1", "ann@example.com")[:9], outbox_row("M-2", "")[:9]], header=header
+    )
     result = sheetflow("send", book)
     assert result.exit_code == 1 and "Outbox!K3: error: To is blank" in result.output
     ann, blank = outbox_records(book)
@@ -486,8 +581,10 @@ def test_the_password_comes_from_the_environment(tmp_path, sheetflow, start_serv
     monkeypatch.setenv("SHEETFLOW_SMTP_PASSWORD", "wrong")
     refused = sheetflow("send", book)
     assert refused.exit_code == 1
-    assert "the server refused the login of maya@teststudio.example (535 5.7.8 Authentication credentials invalid)" \
-           in refused.output
+    assert (
+        "the server refused the login of maya@teststudio.example (535 5.7.8 Authentication credentials invalid)"
+        in refused.output
+    )
     monkeypatch.setenv("SHEETFLOW_SMTP_PASSWORD", "s3cret")
     result = sheetflow("send", book)
     assert result.exit_code == 0 and len(mailbox.received) == 1
@@ -499,8 +596,10 @@ def test_the_password_comes_from_the_keyring(tmp_path, sheetflow, start_server, 
     book = book_with(tmp_path, port, [outbox_row("M-1", "ann@example.com")], user="maya@teststudio.example")
     missing = sheetflow("send", book)
     assert missing.exit_code == 2
-    assert ("there is no password for maya@teststudio.example@127.0.0.1 — store it once with `keyring set sheetflow "
-            "maya@teststudio.example@127.0.0.1`, or set SHEETFLOW_SMTP_PASSWORD") in missing.output
+    assert (
+        "there is no password for maya@teststudio.example@127.0.0.1 — store it once with `keyring set sheetflow "
+        "maya@teststudio.example@127.0.0.1`, or set SHEETFLOW_SMTP_PASSWORD"
+    ) in missing.output
     assert outbox_records(book)[0]["Error"] is None  # bad settings: nothing written
 
     keyring.set_password("sheetflow", "maya@teststudio.example@127.0.0.1", "s3cret")
@@ -510,8 +609,7 @@ def test_the_password_comes_from_the_keyring(tmp_path, sheetflow, start_server, 
 
 def test_a_password_in_the_workbook_is_refused(tmp_path, sheetflow, server):
     mailbox, port = server
-    book = book_with(tmp_path, port, [outbox_row("M-1", "ann@example.com")],
-                     extra=[["SMTP Password", "hunter2"]])
+    book = book_with(tmp_path, port, [outbox_row("M-1", "ann@example.com")], extra=[["SMTP Password", "hunter2"]])
     before = book.read_bytes()
     result = sheetflow("send", book)
     assert result.exit_code == 2
@@ -527,14 +625,19 @@ def test_a_password_in_the_workbook_is_refused(tmp_path, sheetflow, server):
     assert sheetflow("send", blank).exit_code == 0  # an empty row is harmless
 
 
-@pytest.mark.parametrize(("settings", "message"), [
-    ({"host": ""}, "Settings!B14: SMTP host is blank, so there is nowhere to send from"),
-    ({"sender": ""}, "Settings!B16: SMTP sender is blank"),
-    ({"sender": "the studio"}, 'Settings!B16: SMTP sender "the studio" is not an email address'),
-    ({"security": "tls"}, 'Settings!B17: error: SMTP security "tls" is not none, starttls or ssl — type starttls'),
-    ({"user": "maya", "host": "smtp.example.com", "security": "none"},
-     "SMTP security is none, so the password for smtp.example.com would cross the network unencrypted"),
-])
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"host": ""}, "Settings!B14: SMTP host is blank, so there is nowhere to send from"),
+        ({"sender": ""}, "Settings!B16: SMTP sender is blank"),
+        ({"sender": "the studio"}, 'Settings!B16: SMTP sender "the studio" is not an email address'),
+        ({"security": "tls"}, 'Settings!B17: error: SMTP security "tls" is not none, starttls or ssl — type starttls'),
+        (
+            {"user": "maya", "host": "smtp.example.com", "security": "none"},
+            "SMTP security is none, so the password for smtp.example.com would cross the network unencrypted",
+        ),
+    ],
+)
 def test_bad_settings_stop_before_anything_is_written(tmp_path, sheetflow, server, settings, message, monkeypatch):
     mailbox, port = server
     monkeypatch.setenv("SHEETFLOW_SMTP_PASSWORD", "s3cret")
@@ -548,10 +651,20 @@ def test_bad_settings_stop_before_anything_is_written(tmp_path, sheetflow, serve
 
 def test_the_environment_overrides_the_workbook(tmp_path, sheetflow, server, monkeypatch):
     mailbox, port = server
-    book = book_with(tmp_path, 1, [outbox_row("M-1", "ann@example.com")], host="smtp.invalid", security="ssl",
-                     sender="old@teststudio.example")
-    for name, value in (("HOST", "127.0.0.1"), ("PORT", str(port)), ("SECURITY", "none"),
-                        ("SENDER", "Front Desk <desk@teststudio.example>")):
+    book = book_with(
+        tmp_path,
+        1,
+        [outbox_row("M-1", "ann@example.com")],
+        host="smtp.invalid",
+        security="ssl",
+        sender="old@teststudio.example",
+    )
+    for name, value in (
+        ("HOST", "127.0.0.1"),
+        ("PORT", str(port)),
+        ("SECURITY", "none"),
+        ("SENDER", "Front Desk <desk@teststudio.example>"),
+    ):
         monkeypatch.setenv(f"SHEETFLOW_SMTP_{name}", value)
     assert sheetflow("send", book).exit_code == 0
     assert mailbox.received[0].message["From"] == "Front Desk <desk@teststudio.example>"
@@ -582,6 +695,7 @@ def test_an_unreadable_file_is_exit_2(tmp_path, sheetflow):
 
 # --- TLS (a self-signed certificate, trusted through SSL_CERT_FILE as a studio's IT person would) ---------------
 
+
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory) -> tuple[Path, Path]:
     from cryptography import x509
@@ -592,18 +706,24 @@ def certificate(tmp_path_factory) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=30))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     folder = tmp_path_factory.mktemp("tls")
     cert_file, key_file = folder / "cert.pem", folder / "key.pem"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_file, key_file
 
 
@@ -648,6 +768,7 @@ def test_starttls_refused_by_a_plain_server_is_an_error_not_a_plain_send(tmp_pat
 
 # --- Message-IDs and addresses -----------------------------------------------------------------------------------
 
+
 def test_message_ids_are_stable_valid_and_distinct():
     assert message_id_header("M-1001", "Test Studio") == "<M-1001@sheetflow.test-studio>"
     assert studio_domain("Lumière & Co. Photography") == "lumiere-co-photography"
@@ -660,8 +781,10 @@ def test_message_ids_are_stable_valid_and_distinct():
 
 def test_recipients():
     assert recipients("ann@example.com") == ("ann@example.com",)
-    assert recipients(" Grace <grace@example.com>; ethan@example.co.uk ,") == ("grace@example.com",
-                                                                               "ethan@example.co.uk")
+    assert recipients(" Grace <grace@example.com>; ethan@example.co.uk ,") == (
+        "grace@example.com",
+        "ethan@example.co.uk",
+    )
     for bad in ("ann", "ann@example", "ann@@example.com", "ann@example.com\nBcc: x@y.com", "a b@example.com"):
         with pytest.raises(ValueError):
             recipients(bad)
@@ -669,14 +792,16 @@ def test_recipients():
 
 # --- Every message is checked before any row is marked (issue 12) ----------------------------------------------
 
+
 def settings_with(port: int, studio_name: str = "Test Studio", **smtp) -> list[list]:
     """The SMTP settings of smtp_settings, with the Studio cell holding `studio_name`."""
     return [["Studio", studio_name] if row[0] == "Studio" else row for row in smtp_settings(port, **smtp)]
 
 
 def book_settings(tmp_path: Path, settings: list[list], rows: list[list]) -> Path:
-    return studio(tmp_path / "studio.xlsx", [], settings=settings, extra={"Outbox": [OUTBOX_HEADER, *rows]},
-                  tables=("Outbox",))
+    return studio(
+        tmp_path / "studio.xlsx", [], settings=settings, extra={"Outbox": [OUTBOX_HEADER, *rows]}, tables=("Outbox",)
+    )
 
 
 def assert_nothing_stuck(book: Path, mailbox: Mailbox) -> None:
@@ -687,23 +812,38 @@ def assert_nothing_stuck(book: Path, mailbox: Mailbox) -> None:
             assert message_id_header(row["Message ID"], "Test Studio") in had, row
 
 
-@pytest.mark.parametrize(("studio_name", "sender", "shown"), [
-    ("Test\nStudio", "hello@teststudio.example", "Test Studio <hello@teststudio.example>"),  # Alt+Enter
-    ("Test\r\n  Studio", "hello@teststudio.example", "Test Studio <hello@teststudio.example>"),
-    ("Test Studio", "Front\nDesk <desk@teststudio.example>", "Front Desk <desk@teststudio.example>"),
-])
+@pytest.mark.parametrize(
+    ("studio_name", "sender", "shown"),
+    [
+        ("Test\nStudio", "hello@teststudio.example", "Test Studio <hello@teststudio.example>"),  # Alt+Enter
+        ("Test\r\n  Studio", "hello@teststudio.example", "Test Studio <hello@teststudio.example>"),
+        ("Test Studio", "Front\nDesk <desk@teststudio.example>", "Front Desk <desk@teststudio.example>"),
+    ],
+)
 def test_a_line_break_in_the_studio_or_sender_name_is_joined_and_every_row_is_sent(
-        tmp_path, sheetflow, server, studio_name, sender, shown):
+    tmp_path, sheetflow, server, studio_name, sender, shown
+):
     mailbox, port = server
-    book = book_settings(tmp_path, settings_with(port, studio_name, sender=sender),
-                         [outbox_row("M-1", "ann@example.com"), outbox_row("M-2", "bob@example.com")])
+    book = book_settings(
+        tmp_path,
+        settings_with(port, studio_name, sender=sender),
+        [outbox_row("M-1", "ann@example.com"), outbox_row("M-2", "bob@example.com")],
+    )
     result = sheetflow("send", book)
     assert result.exit_code == 0, result.output
     assert "2 emails sent" in result.output
     ann, bob = mailbox.received
     assert ann.message["From"] == bob.message["From"] == shown
-    headers = ["Message-ID", "Date", "From", "To", "Subject", "Content-Type", "Content-Transfer-Encoding",
-               "MIME-Version"]
+    headers = [
+        "Message-ID",
+        "Date",
+        "From",
+        "To",
+        "Subject",
+        "Content-Type",
+        "Content-Transfer-Encoding",
+        "MIME-Version",
+    ]
     assert sorted(ann.message.keys()) == sorted(headers)  # one From, and nothing the name's second line started
     assert ann.message["Message-ID"] == "<M-1@sheetflow.test-studio>"
     assert all(isinstance(r["Sent At"], dt.datetime) and r["Error"] is None for r in outbox_records(book))
@@ -715,21 +855,27 @@ def test_a_line_break_in_the_studio_or_sender_name_is_joined_and_every_row_is_se
 
 def test_a_line_break_in_an_address_is_that_rows_problem_and_a_subject_is_joined(tmp_path, sheetflow, server):
     mailbox, port = server
-    book = book_settings(tmp_path, settings_with(port, "Test\nStudio"), [
-        outbox_row("M-1", "ann@example.com"),
-        outbox_row("M-2", "bob@example.com\nBcc: eve@example.com"),
-        outbox_row("M-3", "cy@example.com", subject="Your session\r\nBcc: eve@example.com"),
-        outbox_row("M-4", "dee@example.com\r\n"),  # a line break at the end of the cell is only its edge
-        outbox_row("M-5", "555-0105", channel="Text\nmessage"),
-    ])
+    book = book_settings(
+        tmp_path,
+        settings_with(port, "Test\nStudio"),
+        [
+            outbox_row("M-1", "ann@example.com"),
+            outbox_row("M-2", "bob@example.com\nBcc: eve@example.com"),
+            outbox_row("M-3", "cy@example.com", subject="Your session\r\nBcc: eve@example.com"),
+            outbox_row("M-4", "dee@example.com\r\n"),  # a line break at the end of the cell is only its edge
+            outbox_row("M-5", "555-0105", channel="Text\nmessage"),
+        ],
+    )
     dry = sheetflow("send", book, "--dry-run")
     assert dry.exit_code == 1 and "dry run: 3 emails would be sent; 1 could not be" in dry.output
 
     result = sheetflow("send", book)
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert ("Outbox!K3: error: To (Outbox!E3) has a line break in it, and an address must be one line — type the "
-            "client's email address on one line, like name@example.com (several separated by commas)") in lines
+    assert (
+        "Outbox!K3: error: To (Outbox!E3) has a line break in it, and an address must be one line — type the "
+        "client's email address on one line, like name@example.com (several separated by commas)"
+    ) in lines
     assert "3 emails sent; 1 not sent; 1 Text message left for you to send" in result.output
     assert not any(line.startswith("Bcc") for line in lines)  # every problem stays on its own line
 
@@ -746,15 +892,26 @@ def test_a_line_break_in_an_address_is_that_rows_problem_and_a_subject_is_joined
     assert len(mailbox.received) == 3
 
 
-@pytest.mark.parametrize(("setting", "value", "message"), [
-    ("host", "127.0.0.1\nsmtp.example.com", 'Settings!B14: SMTP host "127.0.0.1 smtp.example.com" has a space or '
-     "a line break in it — type only the server's name"),
-    ("sender", "hello@teststudio.example\nBcc: eve@example.com",
-     'Settings!B16: SMTP sender "hello@teststudio.example Bcc: eve@example.com" is not an email address'),
-    ("user", "maya\nBcc: eve", "Settings!B18: SMTP user has a line break or a hidden character in it — type the"),
-])
-def test_a_line_break_in_an_smtp_setting_stops_before_any_row_is_marked(tmp_path, sheetflow, server, monkeypatch,
-                                                                       setting, value, message):
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        (
+            "host",
+            "127.0.0.1\nsmtp.example.com",
+            'Settings!B14: SMTP host "127.0.0.1 smtp.example.com" has a space or '
+            "a line break in it — type only the server's name",
+        ),
+        (
+            "sender",
+            "hello@teststudio.example\nBcc: eve@example.com",
+            'Settings!B16: SMTP sender "hello@teststudio.example Bcc: eve@example.com" is not an email address',
+        ),
+        ("user", "maya\nBcc: eve", "Settings!B18: SMTP user has a line break or a hidden character in it — type the"),
+    ],
+)
+def test_a_line_break_in_an_smtp_setting_stops_before_any_row_is_marked(
+    tmp_path, sheetflow, server, monkeypatch, setting, value, message
+):
     mailbox, port = server
     monkeypatch.setenv("SHEETFLOW_SMTP_PASSWORD", "s3cret")
     book = book_settings(tmp_path, settings_with(port, **{setting: value}), [outbox_row("M-1", "ann@example.com")])
@@ -781,13 +938,22 @@ class ClosingMailbox(Mailbox):
         return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
 
 
-@pytest.mark.parametrize("make", [lambda: ClosingMailbox(close_at=2), lambda: Mailbox(hang_up_after=2)],
-                         ids=["421 and closed at the second recipient", "hung up after the second message"])
+@pytest.mark.parametrize(
+    "make",
+    [lambda: ClosingMailbox(close_at=2), lambda: Mailbox(hang_up_after=2)],
+    ids=["421 and closed at the second recipient", "hung up after the second message"],
+)
 def test_a_server_closing_mid_run_leaves_the_truth_in_every_row(tmp_path, sheetflow, start_server, make):
     mailbox, port = start_server(make())
-    book = book_settings(tmp_path, settings_with(port, "Test\nStudio"), [
-        outbox_row("M-1", "ann@example.com"), outbox_row("M-2", "bob@example.com"),
-        outbox_row("M-3", "cy@example.com")])
+    book = book_settings(
+        tmp_path,
+        settings_with(port, "Test\nStudio"),
+        [
+            outbox_row("M-1", "ann@example.com"),
+            outbox_row("M-2", "bob@example.com"),
+            outbox_row("M-3", "cy@example.com"),
+        ],
+    )
     result = sheetflow("send", book)
     assert result.exit_code == 1
     ann, bob, cy = outbox_records(book)
@@ -795,10 +961,13 @@ def test_a_server_closing_mid_run_leaves_the_truth_in_every_row(tmp_path, sheetf
     assert cy["Sent At"] is None and cy["Error"].startswith("not sent: ") and "before this message" in cy["Error"]
     if isinstance(mailbox, ClosingMailbox):  # bob's message never reached the server: plainly not sent
         assert "1 email sent; 2 not sent" in result.output
-        assert bob["Error"] == ("not sent: the server closed the connection (421 4.3.2 Service shutting down, "
-                                "closing transmission channel) — run sheetflow send again")
-        assert cy["Error"] == ("not sent: the server closed the connection before this message — run sheetflow send "
-                               "again")
+        assert bob["Error"] == (
+            "not sent: the server closed the connection (421 4.3.2 Service shutting down, "
+            "closing transmission channel) — run sheetflow send again"
+        )
+        assert cy["Error"] == (
+            "not sent: the server closed the connection before this message — run sheetflow send again"
+        )
     else:  # bob's whole message reached the server: the only row that keeps "sending started"
         assert "1 email sent; 1 not sent; 1 unconfirmed" in result.output
         assert bob["Error"].startswith(outbox.ATTEMPT)
@@ -815,8 +984,7 @@ def test_a_server_closing_mid_run_leaves_the_truth_in_every_row(tmp_path, sheetf
 
 
 @PLAIN_LOGIN_ON_LOOPBACK
-def test_a_password_the_login_cant_carry_stops_before_any_row_is_marked(tmp_path, sheetflow, start_server,
-                                                                        monkeypatch):
+def test_a_password_the_login_cant_carry_stops_before_any_row_is_marked(tmp_path, sheetflow, start_server, monkeypatch):
     """smtplib's login carries only plain characters: a password with an accent used to raise a traceback after
     every row had been marked "sending started"."""
     mailbox, port = start_server(**auth_options("maya@teststudio.example", "pässwort"))
@@ -825,8 +993,10 @@ def test_a_password_the_login_cant_carry_stops_before_any_row_is_marked(tmp_path
     before = book.read_bytes()
     result = sheetflow("send", book)
     assert result.exit_code == 2
-    assert ("the password for 127.0.0.1 holds a character such as an accent that the mail login can't carry — use "
-            "plain letters, digits and signs there") in result.output
+    assert (
+        "the password for 127.0.0.1 holds a character such as an accent that the mail login can't carry — use "
+        "plain letters, digits and signs there"
+    ) in result.output
     assert book.read_bytes() == before and mailbox.received == []
 
 

@@ -19,15 +19,27 @@ from workbooks import SETTINGS, STATUS_HEADER, STATUSES, cells, records, session
 from sheetflow.workbook.package import Package
 
 BY_TYPE = [[k, "Yes" if k == "Statuses by type" else v] for k, v in SETTINGS]
-TWO_CYCLES = [STATUS_HEADER,
-              ["Portrait", "Session Pending", 10, 0, "Yes", "", "Booking", "Maya", ""],
-              ["Wedding", "Session Pending", 10, 5, "Yes", "", "Booking", "Maya", ""],
-              ["Portrait", "Retouch Pending", 20, 5, "", "", "Editing", "Priya", ""],
-              ["Wedding", "Album Design", 20, 10, "", "", "Editing", "Priya", ""],
-              ["Portrait", "Delivered", 30, "", "", "Yes", "Delivery", "Maya", ""],
-              ["Wedding", "Delivered", 30, "", "", "Yes", "Delivery", "Maya", ""]]
-TRIGGER_HEADER = ["Trigger", "Session Type", "Status", "Date Basis", "Offset Days", "Action", "Assign To", "Subject",
-                  "Message", "Active"]
+TWO_CYCLES = [
+    STATUS_HEADER,
+    ["Portrait", "Session Pending", 10, 0, "Yes", "", "Booking", "Maya", ""],
+    ["Wedding", "Session Pending", 10, 5, "Yes", "", "Booking", "Maya", ""],
+    ["Portrait", "Retouch Pending", 20, 5, "", "", "Editing", "Priya", ""],
+    ["Wedding", "Album Design", 20, 10, "", "", "Editing", "Priya", ""],
+    ["Portrait", "Delivered", 30, "", "", "Yes", "Delivery", "Maya", ""],
+    ["Wedding", "Delivered", 30, "", "", "Yes", "Delivery", "Maya", ""],
+]
+TRIGGER_HEADER = [
+    "Trigger",
+    "Session Type",
+    "Status",
+    "Date Basis",
+    "Offset Days",
+    "Action",
+    "Assign To",
+    "Subject",
+    "Message",
+    "Active",
+]
 
 
 def trigger(name: str, status: str, session_type: str = "") -> list[object]:
@@ -40,8 +52,11 @@ def statuses_of(path: Path) -> dict[str, dict[str, object]]:
 
 
 def sort_orders(path: Path, session_type: str = "") -> dict[str, object]:
-    return {key.split("/", 1)[1]: row["Sort Order"] for key, row in statuses_of(path).items()
-            if key.startswith(f"{session_type}/")}
+    return {
+        key.split("/", 1)[1]: row["Sort Order"]
+        for key, row in statuses_of(path).items()
+        if key.startswith(f"{session_type}/")
+    }
 
 
 def parts(path: Path) -> dict[str, bytes]:
@@ -56,8 +71,10 @@ def changed_parts(before: dict[str, bytes], path: Path) -> set[str]:
 
 def cell_styles(sheet_xml: bytes) -> dict[str, str]:
     """Each cell's style index, as the sheet's XML has it."""
-    return {ref.decode(): (style or b"0").decode()
-            for ref, style in re.findall(rb'<c r="([A-Z]+\d+)"(?:[^>]*?\bs="(\d+)")?', sheet_xml)}
+    return {
+        ref.decode(): (style or b"0").decode()
+        for ref, style in re.findall(rb'<c r="([A-Z]+\d+)"(?:[^>]*?\bs="(\d+)")?', sheet_xml)
+    }
 
 
 def part_of(path: Path, sheet: str) -> str:
@@ -79,14 +96,16 @@ def sample(tmp_path, sheetflow):
 
 
 def test_renumber_gives_each_cycle_gaps_and_keeps_its_order(tmp_path, sheetflow):
-    rows = [STATUS_HEADER,
-            ["Portrait", "P-Booked", 3, 0, "Yes", "", "", "", ""],
-            ["Wedding", "W-Booked", 1, 0, "Yes", "", "", "", ""],
-            ["Portrait", "P-Retouch", "12", 5, "", "", "", "", ""],  # a number typed as text
-            ["Portrait", "P-Shoot", 7, 1, "", "", "", "", ""],
-            ["Wedding", "W-Album", 2, 3, "", "", "", "", ""],
-            ["Wedding", "W-Delivered", 2, "", "", "Yes", "", "", ""],  # shares 2: the row order breaks the tie
-            ["Portrait", "P-Delivered", 40, "", "", "Yes", "", "", ""]]
+    rows = [
+        STATUS_HEADER,
+        ["Portrait", "P-Booked", 3, 0, "Yes", "", "", "", ""],
+        ["Wedding", "W-Booked", 1, 0, "Yes", "", "", "", ""],
+        ["Portrait", "P-Retouch", "12", 5, "", "", "", "", ""],  # a number typed as text
+        ["Portrait", "P-Shoot", 7, 1, "", "", "", "", ""],
+        ["Wedding", "W-Album", 2, 3, "", "", "", "", ""],
+        ["Wedding", "W-Delivered", 2, "", "", "Yes", "", "", ""],  # shares 2: the row order breaks the tie
+        ["Portrait", "P-Delivered", 40, "", "", "Yes", "", "", ""],
+    ]
     book = studio(tmp_path / "s.xlsx", [], statuses=rows, settings=BY_TYPE)
     result = sheetflow("statuses", "renumber", book)
     assert result.exit_code == 0, result.output
@@ -156,8 +175,12 @@ def test_moving_the_first_status_up_changes_nothing(tmp_path, sheetflow):
 
 
 def test_move_is_refused_when_neighbours_share_a_sort_order(tmp_path, sheetflow):
-    rows = [STATUS_HEADER, ["", "A", 10, 0, "Yes", "", "", "", ""], ["", "B", 10, 0, "", "", "", "", ""],
-            ["", "C", 20, 0, "", "Yes", "", "", ""]]
+    rows = [
+        STATUS_HEADER,
+        ["", "A", 10, 0, "Yes", "", "", "", ""],
+        ["", "B", 10, 0, "", "", "", "", ""],
+        ["", "C", 20, 0, "", "Yes", "", "", ""],
+    ]
     book = studio(tmp_path / "s.xlsx", [], statuses=rows)
     before = book.read_bytes()
     result = sheetflow("statuses", "move", book, "B", "up")
@@ -203,9 +226,13 @@ def test_initial_or_final_refusals(tmp_path, sheetflow):
 
 
 def test_inactive_keeps_sessions_in_it_and_warns_about_pending_changes_to_it(tmp_path, sheetflow):
-    book = studio(tmp_path / "s.xlsx", [session(session_id=1, status="Retouch Pending"),
-                                        session(session_id=2, status="Image Capture Pending",
-                                                change_to="retouch pending")])
+    book = studio(
+        tmp_path / "s.xlsx",
+        [
+            session(session_id=1, status="Retouch Pending"),
+            session(session_id=2, status="Image Capture Pending", change_to="retouch pending"),
+        ],
+    )
     result = sheetflow("statuses", "inactive", book, "Retouch Pending")
     assert result.exit_code == 0, result.output
     assert "Statuses!I4: warning" in result.output and "Sessions row 3" in result.output
@@ -233,11 +260,15 @@ def test_the_initial_and_final_statuses_cannot_be_made_inactive(tmp_path, sheetf
 
 
 def test_delete_is_refused_while_sessions_use_the_status(tmp_path, sheetflow):
-    book = studio(tmp_path / "s.xlsx", [session(session_id=1, status="Retouch Pending"),
-                                        session(session_id=2, status="Session Pending"),
-                                        session(session_id=3, status="RETOUCH pending"),
-                                        session(session_id=4, status="Image Capture Pending",
-                                                change_to="Retouch Pending")])
+    book = studio(
+        tmp_path / "s.xlsx",
+        [
+            session(session_id=1, status="Retouch Pending"),
+            session(session_id=2, status="Session Pending"),
+            session(session_id=3, status="RETOUCH pending"),
+            session(session_id=4, status="Image Capture Pending", change_to="Retouch Pending"),
+        ],
+    )
     before = book.read_bytes()
     result = sheetflow("statuses", "delete", book, "Retouch Pending")
     assert result.exit_code == 1
@@ -280,16 +311,43 @@ def test_delete_clears_that_row_only_and_keeps_the_studios_own_columns(tmp_path,
 
 
 def test_rename_reaches_sessions_triggers_and_records_the_rename_in_notes(tmp_path, sheetflow):
-    old_note = [dt.datetime(2026, 11, 2, 9, 30), 1, "Ann", "Image Capture Pending", "Retouch Pending",
-                dt.date(2026, 11, 2), dt.date(2026, 11, 9), "Maya", "cli", ""]
-    notes = [["Logged At", "Session ID", "Client", "From Status", "To Status", "Date Completed", "Due Date",
-              "Updated By", "Source", "Note"], old_note]
+    old_note = [
+        dt.datetime(2026, 11, 2, 9, 30),
+        1,
+        "Ann",
+        "Image Capture Pending",
+        "Retouch Pending",
+        dt.date(2026, 11, 2),
+        dt.date(2026, 11, 9),
+        "Maya",
+        "cli",
+        "",
+    ]
+    notes = [
+        [
+            "Logged At",
+            "Session ID",
+            "Client",
+            "From Status",
+            "To Status",
+            "Date Completed",
+            "Due Date",
+            "Updated By",
+            "Source",
+            "Note",
+        ],
+        old_note,
+    ]
     triggers = [TRIGGER_HEADER, trigger("Retouch reminder", "retouch pending"), trigger("Booked", "Session Pending")]
-    book = studio(tmp_path / "s.xlsx", [session(session_id=1, client="Ann", status="retouch  PENDING"),
-                                        session(session_id=2, status="Image Capture Pending",
-                                                change_to="Retouch Pending"),
-                                        session(session_id=3, status="Session Pending", change_to="next")],
-                  extra={"Notes": notes, "Triggers": triggers})
+    book = studio(
+        tmp_path / "s.xlsx",
+        [
+            session(session_id=1, client="Ann", status="retouch  PENDING"),
+            session(session_id=2, status="Image Capture Pending", change_to="Retouch Pending"),
+            session(session_id=3, status="Session Pending", change_to="next"),
+        ],
+        extra={"Notes": notes, "Triggers": triggers},
+    )
     before_parts = parts(book)
     result = sheetflow("statuses", "rename", book, "Retouch Pending", "Editing", "--json")
     assert result.exit_code == 0, result.output
@@ -298,8 +356,7 @@ def test_rename_reaches_sessions_triggers_and_records_the_rename_in_notes(tmp_pa
 
     assert statuses_of(book)["/Editing"]["Sort Order"] == 30
     sessions = {r["Session ID"]: r for r in records(book, "Sessions")}
-    assert (sessions[1]["Status"], sessions[2]["Change To"], sessions[3]["Change To"]) == ("Editing", "Editing",
-                                                                                        "next")
+    assert (sessions[1]["Status"], sessions[2]["Change To"], sessions[3]["Change To"]) == ("Editing", "Editing", "next")
     assert [r["Status"] for r in records(book, "Triggers")] == ["Editing", "Session Pending"]
     history = records(book, "Notes")
     assert history[0]["To Status"] == "Retouch Pending"  # the history itself is never rewritten
@@ -319,20 +376,35 @@ def test_rename_reaches_sessions_triggers_and_records_the_rename_in_notes(tmp_pa
 
 
 def test_rename_by_type_stays_in_its_cycle(tmp_path, sheetflow):
-    triggers = [TRIGGER_HEADER, trigger("Portrait booked", "Session Pending", "Portrait"),
-                trigger("Wedding booked", "Session Pending", "Wedding"), trigger("Any booked", "Session Pending")]
-    book = studio(tmp_path / "s.xlsx", [session(session_id=1, session_type="Portrait", status="Session Pending"),
-                                        session(session_id=2, session_type="Wedding", status="Session Pending")],
-                  statuses=TWO_CYCLES, settings=BY_TYPE, extra={"Triggers": triggers})
+    triggers = [
+        TRIGGER_HEADER,
+        trigger("Portrait booked", "Session Pending", "Portrait"),
+        trigger("Wedding booked", "Session Pending", "Wedding"),
+        trigger("Any booked", "Session Pending"),
+    ]
+    book = studio(
+        tmp_path / "s.xlsx",
+        [
+            session(session_id=1, session_type="Portrait", status="Session Pending"),
+            session(session_id=2, session_type="Wedding", status="Session Pending"),
+        ],
+        statuses=TWO_CYCLES,
+        settings=BY_TYPE,
+        extra={"Triggers": triggers},
+    )
     result = sheetflow("statuses", "rename", book, "Session Pending", "P-Session Pending", "--type", "Portrait")
     assert result.exit_code == 0, result.output
     assert set(statuses_of(book)) >= {"Portrait/P-Session Pending", "Wedding/Session Pending"}
     assert [r["Status"] for r in records(book, "Sessions")] == ["P-Session Pending", "Session Pending"]
-    assert [r["Status"] for r in records(book, "Triggers")] == ["P-Session Pending", "Session Pending",
-                                                                "Session Pending"]
+    assert [r["Status"] for r in records(book, "Triggers")] == [
+        "P-Session Pending",
+        "Session Pending",
+        "Session Pending",
+    ]
     assert "Triggers!C4: warning" in result.output  # every type's trigger: Wedding still has "Session Pending"
-    assert records(book, "Notes")[-1]["Note"] == ('status renamed from "Session Pending" to "P-Session Pending" '
-                                                  "(Portrait cycle)")
+    assert records(book, "Notes")[-1]["Note"] == (
+        'status renamed from "Session Pending" to "P-Session Pending" (Portrait cycle)'
+    )
 
 
 def test_rename_to_a_name_the_cycle_has_is_refused_but_a_change_of_case_is_not(tmp_path, sheetflow):
@@ -387,8 +459,14 @@ def test_list_shows_the_cycles_in_sort_order(tmp_path, sheetflow):
     result = sheetflow("statuses", "list", book, "--json")
     assert result.exit_code == 0
     listed = [(r["Session Type"], r["Description"]) for r in json.loads(result.output)["statuses"]]
-    assert listed == [("Wedding", "Session Pending"), ("Wedding", "Album Design"), ("Wedding", "Delivered"),
-                      ("Portrait", "Session Pending"), ("Portrait", "Retouch Pending"), ("Portrait", "Delivered")]
+    assert listed == [
+        ("Wedding", "Session Pending"),
+        ("Wedding", "Album Design"),
+        ("Wedding", "Delivered"),
+        ("Portrait", "Session Pending"),
+        ("Portrait", "Retouch Pending"),
+        ("Portrait", "Delivered"),
+    ]
     text = sheetflow("statuses", "list", book, "--type", "Portrait").output
     assert "Retouch Pending" in text and "Album Design" not in text
 
@@ -401,14 +479,23 @@ def test_export_to_csv_and_xlsx_reads_back_and_leaves_the_workbook_alone(tmp_pat
     with (tmp_path / "list.csv").open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == STATUS_HEADER[1:]  # one cycle: no Session Type column
-    assert [r[0] for r in rows[1:]] == ["Session Pending", "Image Capture Pending", "Retouch Pending", "Old Step",
-                                        "Order Delivered"]
+    assert [r[0] for r in rows[1:]] == [
+        "Session Pending",
+        "Image Capture Pending",
+        "Retouch Pending",
+        "Old Step",
+        "Order Delivered",
+    ]
     assert rows[4] == ["Old Step", "35", "1", "No", "No", "Editing", "", "Yes"]
 
     assert sheetflow("statuses", "export", book, "--out", tmp_path / "list.xlsx", "--hide-inactive").exit_code == 0
     exported = records(tmp_path / "list.xlsx", "Statuses")
-    assert [r["Description"] for r in exported] == ["Session Pending", "Image Capture Pending", "Retouch Pending",
-                                                    "Order Delivered"]
+    assert [r["Description"] for r in exported] == [
+        "Session Pending",
+        "Image Capture Pending",
+        "Retouch Pending",
+        "Order Delivered",
+    ]
     assert [r["Sort Order"] for r in exported] == [10, 20, 30, 40]
     assert exported[-1]["Typical Duration"] is None and exported[0]["Initial"] == "Yes"
     assert book.read_bytes() == before

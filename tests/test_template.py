@@ -90,8 +90,11 @@ def sample(sample_bytes: bytes) -> openpyxl.Workbook:
 def load(data: bytes) -> Studio:
     """The workbook as sheetflow's core reads it (calamine, then tables found by header name)."""
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    tables = {schema.name: table_from_grid(schema.name, workbook.get_sheet_by_name(schema.name).to_python(), schema)
-              for schema in ALL_SHEETS if schema.columns}
+    tables = {
+        schema.name: table_from_grid(schema.name, workbook.get_sheet_by_name(schema.name).to_python(), schema)
+        for schema in ALL_SHEETS
+        if schema.columns
+    }
     return load_studio(tables)
 
 
@@ -116,6 +119,7 @@ def column_width(ws: Worksheet, column: int) -> float:
 
 # --- The committed template -------------------------------------------------------------------------------------
 
+
 def test_committed_template_is_current() -> None:
     """Regenerate with `python -m sheetflow.authoring.template templates/workbook.xlsx` when this fails."""
     committed, fresh = members(TEMPLATE.read_bytes()), members(build())
@@ -133,6 +137,7 @@ def test_same_inputs_give_the_same_bytes(tmp_path: Path) -> None:
 
 
 # --- Sheets, columns, tables ------------------------------------------------------------------------------------
+
 
 def test_sheets_in_order_with_their_columns_calamine() -> None:
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(build()))
@@ -203,6 +208,7 @@ def test_defined_names_follow_the_tables(template: openpyxl.Workbook) -> None:
 
 # --- Dropdowns --------------------------------------------------------------------------------------------------
 
+
 def validations(ws: Worksheet) -> dict[str, tuple[str, str | None, str]]:
     """sqref -> (type, list source, error style)."""
     return {str(dv.sqref): (dv.type, dv.formula1, dv.errorStyle or "stop") for dv in ws.data_validations.dataValidation}
@@ -239,7 +245,9 @@ def test_other_dropdowns(template: openpyxl.Workbook) -> None:
     assert triggers[data_rows(TRIGGERS, "Active")][:2] == ("list", '"Yes,No"')
     assert triggers[data_rows(TRIGGERS, "Date Basis")][:2] == ("list", '"Status change,Status due date,Session date"')
     assert triggers[data_rows(TRIGGERS, "Action")][:2] == (
-        "list", '"Task,Call,Email,SMS,Letter,Email/Call,Email/Letter,SMS/Call"')
+        "list",
+        '"Task,Call,Email,SMS,Letter,Email/Call,Email/Letter,SMS/Call"',
+    )
     assert validations(template[TASKS.name])[data_rows(TASKS, "Done")][:2] == ("list", '"Yes,No"')
 
     settings = validations(template[SETTINGS.name])
@@ -253,6 +261,7 @@ def test_other_dropdowns(template: openpyxl.Workbook) -> None:
 
 # --- Formats ----------------------------------------------------------------------------------------------------
 
+
 def test_row_colours_come_from_the_dates(template: openpyxl.Workbook) -> None:
     ws = template[SESSIONS.name]
     rules = {str(cf.sqref): cf.rules for cf in ws.conditional_formatting}
@@ -262,8 +271,9 @@ def test_row_colours_come_from_the_dates(template: openpyxl.Workbook) -> None:
     assert overdue.formula == [overdue_formula(2)]
     assert due_soon.formula == [due_soon_formula(2)]
     due, status = letter(SESSIONS, "Due Date"), letter(SESSIONS, "Status")
-    assert overdue.formula[0] == (f'AND(ISNUMBER(${due}2),${due}2<TODAY(),'
-                                  f'COUNTIFS(StatusNames,${status}2,StatusFinal,"Yes")=0)')
+    assert overdue.formula[0] == (
+        f'AND(ISNUMBER(${due}2),${due}2<TODAY(),COUNTIFS(StatusNames,${status}2,StatusFinal,"Yes")=0)'
+    )
     assert f"${due}2<=DueSoonUntil" in due_soon.formula[0]
     assert overdue.dxf.fill.bgColor.rgb.endswith("FFC7CE")  # light red
     assert due_soon.dxf.fill.bgColor.rgb.endswith("FFEB9C")  # light yellow
@@ -302,6 +312,7 @@ def test_headers_frozen_and_columns_readable(template: openpyxl.Workbook) -> Non
 
 # --- The sample studio ------------------------------------------------------------------------------------------
 
+
 def sessions_rows(workbook: openpyxl.Workbook) -> list[dict[str, object]]:
     ws = workbook[SESSIONS.name]
     names = header(ws)
@@ -335,8 +346,7 @@ def test_sample_studio(sample: openpyxl.Workbook, sample_bytes: bytes) -> None:
     assert len(rows) == 12
     assert [r["Session ID"] for r in rows] == list(range(1001, 1013))
     assert sum(r["Status"] in finals for r in rows) == 1
-    assert sorted(str(r["Change To"]) for r in rows if r["Change To"]) == sorted(
-        [NEXT_WORD, "W-Album Preview Pending"])
+    assert sorted(str(r["Change To"]) for r in rows if r["Change To"]) == sorted([NEXT_WORD, "W-Album Preview Pending"])
     assert sum(not r["Email"] for r in rows) == 1 and sum(not r["Phone"] for r in rows) == 1
     assert {r["Session Type"] for r in rows} == {"Portrait", "Wedding"}
     for column in ("Due Date", "Flag", "Days Overdue", "Manual Due"):
@@ -387,9 +397,22 @@ def soffice_convert(tmp_path: Path, source: Path, to: str) -> Path:
     (profile / "user" / "registrymodifications.xcu").write_text(RECALC_ON_LOAD)
     out = tmp_path / "out"
     result = subprocess.run(
-        [SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-         "--convert-to", to, "--outdir", str(out), str(source)],
-        capture_output=True, text=True, timeout=240, check=False)
+        [
+            SOFFICE,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            to,
+            "--outdir",
+            str(out),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     converted = sorted(out.iterdir())
     assert converted, f"soffice wrote nothing: {result.stdout} {result.stderr}"
@@ -433,8 +456,9 @@ def test_row_colours_agree_with_sheetflow_in_libreoffice(tmp_path: Path) -> None
     workbook.save(scratch)
 
     # Token 12 picks the sheet to export: 1 = Sessions.
-    converted = soffice_convert(tmp_path, scratch, "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,"
-                                                   "false,false,1")
+    converted = soffice_convert(
+        tmp_path, scratch, "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,1"
+    )
     grid = list(csv.reader(converted.read_text(encoding="utf-8").splitlines()))
     window_end = dt.date.fromisoformat(grid[0][check_col - 1])
     assert window_end == studio.calendar.add_business_days(today, studio.settings.due_soon_days)

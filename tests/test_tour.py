@@ -54,8 +54,21 @@ def test_a_new_users_first_session(tmp_path, sheetflow):
         pytest.skip("LibreOffice (soffice) is not installed: the rest checks the file opens in it")
     out = tmp_path / "out"
     for target in ("pdf", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"):
-        subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to",
-                        target, "--outdir", str(out), str(book)], check=True, capture_output=True, timeout=180)
+        subprocess.run(
+            [
+                "soffice",
+                "--headless",
+                f"-env:UserInstallation=file://{tmp_path}/lo",
+                "--convert-to",
+                target,
+                "--outdir",
+                str(out),
+                str(book),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
     assert (out / "studio.pdf").stat().st_size > 10_000
     with (out / "studio-Sessions.csv").open(newline="") as fh:
         shown = list(csv.DictReader(fh))
@@ -91,10 +104,12 @@ def test_help_and_a_change_import_nothing_heavy(tmp_path, sheetflow):
     book = tmp_path / "studio.xlsx"
     sheetflow("new", book, "--sample", "--today", TODAY.isoformat())
     first = records(book, "Sessions")[0]["Session ID"]
-    probe = ("import sys, runpy; sys.argv = ['sheetflow'] + sys.argv[1:]\n"
-             "try:\n    runpy.run_module('sheetflow.cli', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-             "heavy = {'pandas', 'numpy', 'openpyxl', 'xlsxwriter', 'xlwings', 'lxml'}\n"
-             "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}), file=sys.stderr)")
+    probe = (
+        "import sys, runpy; sys.argv = ['sheetflow'] + sys.argv[1:]\n"
+        "try:\n    runpy.run_module('sheetflow.cli', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "heavy = {'pandas', 'numpy', 'openpyxl', 'xlsxwriter', 'xlwings', 'lxml'}\n"
+        "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}), file=sys.stderr)"
+    )
     for argv in (["--help"], ["change", str(book), str(first), "--to", "next"]):
         done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=60)
         assert done.stderr.strip().splitlines()[-1] == "[]", (argv, done.stderr)

@@ -13,23 +13,68 @@ from python_calamine import CalamineWorkbook
 
 Rows = Sequence[Sequence[Any]]
 
-SETTINGS = [["Setting", "Value"], ["Studio", "Test Studio"], ["Monday", "Yes"], ["Tuesday", "Yes"],
-            ["Wednesday", "Yes"], ["Thursday", "Yes"], ["Friday", "Yes"], ["Saturday", "No"], ["Sunday", "No"],
-            ["Statuses by type", "No"], ["Current user", "Maya"], ["Due soon (business days)", 2],
-            ["Date order", "DMY"]]
-STATUS_HEADER = ["Session Type", "Description", "Sort Order", "Typical Duration", "Initial", "Final", "Stage",
-                 "Default User", "Inactive"]
-STATUSES = [STATUS_HEADER,
-            ["", "Session Pending", 10, 0, "Yes", "", "Booking", "Maya", ""],
-            ["", "Image Capture Pending", 20, 2, "", "", "Capture", "Jon", ""],
-            ["", "Retouch Pending", 30, 5, "", "", "Editing", "Priya", ""],
-            ["", "Old Step", 35, 1, "", "", "Editing", "", "Yes"],
-            ["", "Order Delivered", 40, "", "", "Yes", "Delivery", "Maya", ""]]
-SESSION_HEADER = ["Session ID", "Client", "Email", "Phone", "Session Type", "Session Date", "Status", "Status Date",
-                  "Due Date", "Manual Due", "Assigned To", "Updated By", "Flag", "Days Overdue", "Change To",
-                  "Date Completed", "New Due Date", "Changed By", "Change Note"]
-LISTS = [["Session Type", "Stage", "User"], ["Portrait", "Booking", "Maya"], ["Wedding", "Capture", "Jon"],
-         ["", "Editing", "Priya"], ["", "Delivery", ""]]
+SETTINGS = [
+    ["Setting", "Value"],
+    ["Studio", "Test Studio"],
+    ["Monday", "Yes"],
+    ["Tuesday", "Yes"],
+    ["Wednesday", "Yes"],
+    ["Thursday", "Yes"],
+    ["Friday", "Yes"],
+    ["Saturday", "No"],
+    ["Sunday", "No"],
+    ["Statuses by type", "No"],
+    ["Current user", "Maya"],
+    ["Due soon (business days)", 2],
+    ["Date order", "DMY"],
+]
+STATUS_HEADER = [
+    "Session Type",
+    "Description",
+    "Sort Order",
+    "Typical Duration",
+    "Initial",
+    "Final",
+    "Stage",
+    "Default User",
+    "Inactive",
+]
+STATUSES = [
+    STATUS_HEADER,
+    ["", "Session Pending", 10, 0, "Yes", "", "Booking", "Maya", ""],
+    ["", "Image Capture Pending", 20, 2, "", "", "Capture", "Jon", ""],
+    ["", "Retouch Pending", 30, 5, "", "", "Editing", "Priya", ""],
+    ["", "Old Step", 35, 1, "", "", "Editing", "", "Yes"],
+    ["", "Order Delivered", 40, "", "", "Yes", "Delivery", "Maya", ""],
+]
+SESSION_HEADER = [
+    "Session ID",
+    "Client",
+    "Email",
+    "Phone",
+    "Session Type",
+    "Session Date",
+    "Status",
+    "Status Date",
+    "Due Date",
+    "Manual Due",
+    "Assigned To",
+    "Updated By",
+    "Flag",
+    "Days Overdue",
+    "Change To",
+    "Date Completed",
+    "New Due Date",
+    "Changed By",
+    "Change Note",
+]
+LISTS = [
+    ["Session Type", "Stage", "User"],
+    ["Portrait", "Booking", "Maya"],
+    ["Wedding", "Capture", "Jon"],
+    ["", "Editing", "Priya"],
+    ["", "Delivery", ""],
+]
 
 
 def session(**values: Any) -> list[Any]:
@@ -62,17 +107,33 @@ def build(path: Path, sheets: Mapping[str, Rows], tables: Sequence[str] = ()) ->
                     ws.write(r, c, value)
         if name in tables and rows:
             width = max(len(r) for r in rows)
-            ws.add_table(0, 0, max(len(rows) - 1, 1), width - 1,
-                         {"name": f"{name}Table", "columns": [{"header": str(h)} for h in rows[0]]})
+            ws.add_table(
+                0,
+                0,
+                max(len(rows) - 1, 1),
+                width - 1,
+                {"name": f"{name}Table", "columns": [{"header": str(h)} for h in rows[0]]},
+            )
     wb.close()
     return path
 
 
-def studio(path: Path, sessions: Rows, statuses: Rows = STATUSES, settings: Rows = SETTINGS,
-           extra: Mapping[str, Rows] | None = None, tables: Sequence[str] = (), holidays: Rows = ()) -> Path:
-    sheets: dict[str, Rows] = {"Settings": settings, "Statuses": statuses, "Lists": LISTS,
-                               "Holidays": [["Date", "Name"], *holidays],
-                               "Sessions": [SESSION_HEADER, *sessions]}
+def studio(
+    path: Path,
+    sessions: Rows,
+    statuses: Rows = STATUSES,
+    settings: Rows = SETTINGS,
+    extra: Mapping[str, Rows] | None = None,
+    tables: Sequence[str] = (),
+    holidays: Rows = (),
+) -> Path:
+    sheets: dict[str, Rows] = {
+        "Settings": settings,
+        "Statuses": statuses,
+        "Lists": LISTS,
+        "Holidays": [["Date", "Name"], *holidays],
+        "Sessions": [SESSION_HEADER, *sessions],
+    }
     sheets.update(extra or {})
     return build(path, sheets, tables)
 
@@ -127,9 +188,9 @@ def styles_only_grew(before: bytes, after: bytes) -> list[str]:
         assert new_m is not None or not old_m, f"<{tag}> disappeared"
         new_body = new_m[1] if new_m else ""
         assert new_body.startswith(old_body), f"existing <{tag}> entries changed"
-        extra = new_body[len(old_body):]
+        extra = new_body[len(old_body) :]
         gained[tag] = re.findall(rf"<{item}\b.*?(?:/>|</{item}>)", extra, re.S)
-        count = re.search(r'count="(\d+)"', new_m[0][:new_m[0].index(">")]) if new_m else None
+        count = re.search(r'count="(\d+)"', new_m[0][: new_m[0].index(">")]) if new_m else None
         if count:
             assert int(count[1]) == len(re.findall(rf"<{item}\b", new_body)), f"<{tag}> count is off"
         old = pattern.sub(f"<{tag}/>", old, count=1) if old_m else old

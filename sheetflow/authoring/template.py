@@ -61,16 +61,29 @@ from ..core.triggers import DATE_BASES as TRIGGER_DATE_BASES
 
 Target = str | os.PathLike[str] | IO[bytes]
 
-SHEET_ORDER = (SESSIONS, STATUSES, SETTINGS, LISTS, HOLIDAYS, TRIGGERS, NOTES, TASKS, OUTBOX, PROBLEMS, DASHBOARD,
-               FIRED)
+SHEET_ORDER = (
+    SESSIONS,
+    STATUSES,
+    SETTINGS,
+    LISTS,
+    HOLIDAYS,
+    TRIGGERS,
+    NOTES,
+    TASKS,
+    OUTBOX,
+    PROBLEMS,
+    DASHBOARD,
+    FIRED,
+)
 TABLE_SHEETS = (SESSIONS, STATUSES, SETTINGS, LISTS, HOLIDAYS, TRIGGERS, NOTES, TASKS, OUTBOX)
 TABLE_STYLE = "Table Style Light 9"
 RULE_LAST_ROW = 5000  # dropdowns and row colours cover data rows 2..5000
 CREATED = dt.datetime(2026, 1, 1)  # a fixed docProps date keeps the build byte-identical
 # The column kinds and widths are declared with the sheets (core/schema.py); these are views of them by sheet.
 DATE_COLUMNS: dict[SheetSchema, tuple[str, ...]] = {schema: schema.dates for schema in ALL_SHEETS if schema.dates}
-TIMESTAMP_COLUMNS: dict[SheetSchema, tuple[str, ...]] = {schema: schema.timestamps for schema in ALL_SHEETS
-                                                         if schema.timestamps}
+TIMESTAMP_COLUMNS: dict[SheetSchema, tuple[str, ...]] = {
+    schema: schema.timestamps for schema in ALL_SHEETS if schema.timestamps
+}
 WIDTHS = COLUMN_WIDTHS
 
 YES_NO = [YES, NO]
@@ -106,6 +119,7 @@ DUE_SOON_SETTING = setting_key("Due soon (business days)")
 # --- Workbook names: dropdown sources that grow with their tables, and the row-colour rules' helpers ----------
 # Dropdowns and conditional formats may not use structured references (StatusesTable[Description]) themselves,
 # but they may use a name that does; Excel and LibreOffice 7.4 both resolve such names, and they grow with the table.
+
 
 def _column_ref(schema: SheetSchema, column: str) -> str:
     col(schema, column)
@@ -159,6 +173,7 @@ def due_soon_formula(row: int = 2) -> str:
 
 # --- Building ---------------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Formats:
     date: Format
@@ -189,8 +204,12 @@ class Formats:
 
     def for_column(self, schema: SheetSchema, column: str) -> Format | None:
         """The format of the column's kind, as its SheetSchema declares it."""
-        return {DATE_FORMAT: self.date, TIMESTAMP_FORMAT: self.timestamp, WHOLE_NUMBER_FORMAT: self.whole,
-                TEXT_FORMAT: self.text}.get(schema.number_format(column) or "")
+        return {
+            DATE_FORMAT: self.date,
+            TIMESTAMP_FORMAT: self.timestamp,
+            WHOLE_NUMBER_FORMAT: self.whole,
+            TEXT_FORMAT: self.text,
+        }.get(schema.number_format(column) or "")
 
 
 def _write(ws: Worksheet, row: int, column: int, value: object, fmt: Format | None) -> None:
@@ -212,11 +231,17 @@ def _table_sheet(ws: Worksheet, schema: SheetSchema, rows: Sequence[Mapping[str,
     for r, values in enumerate(rows, start=1):
         for column, value in values.items():
             _write(ws, r, col(schema, column), value, fmt.for_column(schema, column))
-    ws.add_table(0, 0, max(len(rows), 1), len(schema.columns) - 1, {
-        "name": table_name(schema),
-        "style": TABLE_STYLE,
-        "columns": [{"header": column} for column in schema.columns],
-    })
+    ws.add_table(
+        0,
+        0,
+        max(len(rows), 1),
+        len(schema.columns) - 1,
+        {
+            "name": table_name(schema),
+            "style": TABLE_STYLE,
+            "columns": [{"header": column} for column in schema.columns],
+        },
+    )
     ws.freeze_panes(1, 0)
     # Printed, a sheet is as wide as the page: landscape, all columns on one page width, header on every page.
     ws.set_landscape()
@@ -224,8 +249,15 @@ def _table_sheet(ws: Worksheet, schema: SheetSchema, rows: Sequence[Mapping[str,
     ws.repeat_rows(0)
 
 
-def _dropdown(ws: Worksheet, schema: SheetSchema, column: str, source: str | list[str], *, kind: str = "warning",
-              message: str = "") -> None:
+def _dropdown(
+    ws: Worksheet,
+    schema: SheetSchema,
+    column: str,
+    source: str | list[str],
+    *,
+    kind: str = "warning",
+    message: str = "",
+) -> None:
     """A dropdown on a column's data rows. 'warning' and 'information' let a value outside the list stay."""
     c = col(schema, column)
     options: dict[str, object] = {"validate": "list", "source": source, "error_type": kind}
@@ -236,14 +268,21 @@ def _dropdown(ws: Worksheet, schema: SheetSchema, column: str, source: str | lis
 
 def _yes_no(ws: Worksheet, schema: SheetSchema, *columns: str) -> None:
     for column in columns:
-        _dropdown(ws, schema, column, YES_NO,
-                  message="Pick Yes or No. (sheetflow also reads Y/N, True/False, 1/0 and x.)")
+        _dropdown(
+            ws, schema, column, YES_NO, message="Pick Yes or No. (sheetflow also reads Y/N, True/False, 1/0 and x.)"
+        )
 
 
 def _user_dropdown(ws: Worksheet, schema: SheetSchema, column: str) -> None:
     # Anyone may be named, listed on the Lists sheet or not.
-    _dropdown(ws, schema, column, "=Users", kind="information",
-              message="Not one of the users on the Lists sheet; it is kept anyway.")
+    _dropdown(
+        ws,
+        schema,
+        column,
+        "=Users",
+        kind="information",
+        message="Not one of the users on the Lists sheet; it is kept anyway.",
+    )
 
 
 def _sessions(ws: Worksheet, rows: Sequence[Mapping[str, object]], fmt: Formats) -> None:
@@ -251,21 +290,37 @@ def _sessions(ws: Worksheet, rows: Sequence[Mapping[str, object]], fmt: Formats)
     ws.freeze_panes(1, 2)  # Session ID and Client stay in view
     status_message = "Not one of the descriptions on the Statuses sheet."
     _dropdown(ws, SESSIONS, "Status", "=StatusNames", message=status_message)
-    _dropdown(ws, SESSIONS, "Change To", "=StatusNames",
-              message=f"{status_message} Type {NEXT_WORD} for the next status.")
+    _dropdown(
+        ws, SESSIONS, "Change To", "=StatusNames", message=f"{status_message} Type {NEXT_WORD} for the next status."
+    )
     _dropdown(ws, SESSIONS, "Session Type", "=SessionTypes", message="Not one of the session types on the Lists sheet.")
     for column in ("Assigned To", "Updated By", "Changed By"):
         _user_dropdown(ws, SESSIONS, column)
     _yes_no(ws, SESSIONS, "Manual Due")
     last = len(SESSIONS.columns) - 1
     # Coloured from the dates themselves, so the colours are right on days sheetflow did not run.
-    ws.conditional_format(1, 0, RULE_LAST_ROW - 1, last,
-                          {"type": "formula", "criteria": "=" + overdue_formula(), "format": fmt.overdue_row})
-    ws.conditional_format(1, 0, RULE_LAST_ROW - 1, last,
-                          {"type": "formula", "criteria": "=" + due_soon_formula(), "format": fmt.due_soon_row})
+    ws.conditional_format(
+        1,
+        0,
+        RULE_LAST_ROW - 1,
+        last,
+        {"type": "formula", "criteria": "=" + overdue_formula(), "format": fmt.overdue_row},
+    )
+    ws.conditional_format(
+        1,
+        0,
+        RULE_LAST_ROW - 1,
+        last,
+        {"type": "formula", "criteria": "=" + due_soon_formula(), "format": fmt.due_soon_row},
+    )
     flag = col(SESSIONS, "Flag")
-    ws.conditional_format(1, flag, RULE_LAST_ROW - 1, flag, {
-        "type": "cell", "criteria": "equal to", "value": f'"{FLAG_OVERDUE}"', "format": fmt.overdue_flag})
+    ws.conditional_format(
+        1,
+        flag,
+        RULE_LAST_ROW - 1,
+        flag,
+        {"type": "cell", "criteria": "equal to", "value": f'"{FLAG_OVERDUE}"', "format": fmt.overdue_flag},
+    )
 
 
 BUTTON_WIDTH_CHARS = 16
@@ -279,8 +334,9 @@ def _form_buttons(ws: Worksheet) -> None:
     for macro, caption, cell in FORM_BUTTONS:
         row, column = xl_cell_to_rowcol(cell)
         ws.set_column(column, column, BUTTON_WIDTH_CHARS)
-        ws.insert_button(row, column, {"macro": macro, "caption": caption, "width": 112, "height": 30,
-                                       "x_offset": 2, "y_offset": 1})
+        ws.insert_button(
+            row, column, {"macro": macro, "caption": caption, "width": 112, "height": 30, "x_offset": 2, "y_offset": 1}
+        )
 
 
 def _lite_buttons(ws: Worksheet) -> None:
@@ -290,13 +346,24 @@ def _lite_buttons(ws: Worksheet) -> None:
     for caption, cell in ((entry.title, entry.cell) for entry in ENTRY_POINTS if entry.lite_shape):
         row, column = xl_cell_to_rowcol(cell)
         ws.set_column(column, column, BUTTON_WIDTH_CHARS)
-        ws.insert_textbox(row, column, caption, {
-            "width": 112, "height": 30, "x_offset": 2, "y_offset": 1, "object_position": 1,
-            "url": f"internal:{SESSIONS.name}!{cell}", "tip": f"{caption} (xlwings Lite)",
-            "font": {"bold": True, "color": "#FFFFFF", "size": 10},
-            "fill": {"color": "#2F5597"}, "line": {"color": "#1F3864"},
-            "align": {"vertical": "middle", "horizontal": "center"},
-        })
+        ws.insert_textbox(
+            row,
+            column,
+            caption,
+            {
+                "width": 112,
+                "height": 30,
+                "x_offset": 2,
+                "y_offset": 1,
+                "object_position": 1,
+                "url": f"internal:{SESSIONS.name}!{cell}",
+                "tip": f"{caption} (xlwings Lite)",
+                "font": {"bold": True, "color": "#FFFFFF", "size": 10},
+                "fill": {"color": "#2F5597"},
+                "line": {"color": "#1F3864"},
+                "align": {"vertical": "middle", "horizontal": "center"},
+            },
+        )
 
 
 def _name_buttons(package: bytes) -> bytes:
@@ -332,22 +399,43 @@ def _settings(ws: Worksheet, values: Mapping[str, object], fmt: Formats) -> None
         if name in WEEKDAYS or name == setting_key("Statuses by type"):
             options: dict[str, object] = {"validate": "list", "source": YES_NO}
         elif name == setting_key("Date order"):
-            options = {"validate": "list", "source": list(DATE_ORDERS), "error_title": name,
-                       "error_message": "Type DMY, MDY or YMD: how dates typed as text are read."}
+            options = {
+                "validate": "list",
+                "source": list(DATE_ORDERS),
+                "error_title": name,
+                "error_message": "Type DMY, MDY or YMD: how dates typed as text are read.",
+            }
         elif name == DUE_SOON_SETTING:
-            options = {"validate": "integer", "criteria": ">=", "value": 0, "error_title": name,
-                       "error_message": "Type a whole number of business days, such as 2."}
+            options = {
+                "validate": "integer",
+                "criteria": ">=",
+                "value": 0,
+                "error_title": name,
+                "error_message": "Type a whole number of business days, such as 2.",
+            }
         elif name == setting_key("SMTP security"):
-            options = {"validate": "list", "source": list(SMTP_SECURITY), "error_title": name,
-                       "error_message": "Type starttls (usually port 587), ssl (usually port 465) or none."}
+            options = {
+                "validate": "list",
+                "source": list(SMTP_SECURITY),
+                "error_title": name,
+                "error_message": "Type starttls (usually port 587), ssl (usually port 465) or none.",
+            }
         elif name == setting_key("SMTP port"):
-            options = {"validate": "integer", "criteria": "between", "minimum": 1, "maximum": 65535,
-                       "error_title": name, "error_message": "Type the port your mail provider gives, such as 587, "
-                       "or leave it blank."}
+            options = {
+                "validate": "integer",
+                "criteria": "between",
+                "minimum": 1,
+                "maximum": 65535,
+                "error_title": name,
+                "error_message": "Type the port your mail provider gives, such as 587, or leave it blank.",
+            }
         elif name == setting_key("SMTP user"):  # where people look for the password row that must not exist
-            options = {"validate": "any", "input_title": "The password stays out of here",
-                       "input_message": "Never type the password in the workbook. Store it once with: keyring set "
-                       "sheetflow USER@HOST (or set SHEETFLOW_SMTP_PASSWORD)."}
+            options = {
+                "validate": "any",
+                "input_title": "The password stays out of here",
+                "input_message": "Never type the password in the workbook. Store it once with: keyring set "
+                "sheetflow USER@HOST (or set SHEETFLOW_SMTP_PASSWORD).",
+            }
         else:
             continue
         ws.data_validation(r, value, r, value, options)
@@ -374,8 +462,13 @@ def _problems(ws: Worksheet, fmt: Formats) -> None:
 def _dashboard(ws: Worksheet, fmt: Formats) -> None:
     ws.set_column(0, 0, 30)
     ws.write_string(0, 0, DASHBOARD.name, fmt.title)
-    ws.write_string(1, 0, "Filled in by `sheetflow report` (and the Dashboard button): sessions per stage and "
-                          "status, overdue and due-soon counts, and the time spent in each status.", fmt.note)
+    ws.write_string(
+        1,
+        0,
+        "Filled in by `sheetflow report` (and the Dashboard button): sessions per stage and "
+        "status, overdue and due-soon counts, and the time spent in each status.",
+        fmt.note,
+    )
 
 
 def _fired(ws: Worksheet, fmt: Formats) -> None:
@@ -387,16 +480,20 @@ def _fired(ws: Worksheet, fmt: Formats) -> None:
     ws.hide()
 
 
-def build_workbook(target: Target, *, sample: bool = False, today: dt.date | None = None,
-                   macros: bool = False) -> None:
+def build_workbook(target: Target, *, sample: bool = False, today: dt.date | None = None, macros: bool = False) -> None:
     """Write a new workbook to `target`; the same arguments always give the same bytes. With macros, an .xlsm
     whose form buttons run the entry points through RunPython; without, an .xlsx with xlwings Lite buttons."""
     studio = sample_studio(today or dt.date.today()) if sample else SampleStudio()
     built = io.BytesIO()
-    wb = Workbook(built, {
-        "in_memory": True,  # fixed zip timestamps, and no temporary files
-        "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False,
-    })
+    wb = Workbook(
+        built,
+        {
+            "in_memory": True,  # fixed zip timestamps, and no temporary files
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
+    )
     wb.set_properties({"title": "Studio workbook", "comments": "Created by sheetflow", "created": CREATED})
     fmt = Formats.add_to(wb)
     sheets = {schema.name: wb.add_worksheet(schema.name) for schema in SHEET_ORDER}
@@ -419,8 +516,9 @@ def build_workbook(target: Target, *, sample: bool = False, today: dt.date | Non
         from .vba import sheetflow_project
 
         _form_buttons(sheets[SESSIONS.name])
-        wb.add_vba_project(io.BytesIO(sheetflow_project([f"Sheet{i}" for i in range(1, len(sheets) + 1)])),
-                           is_stream=True)
+        wb.add_vba_project(
+            io.BytesIO(sheetflow_project([f"Sheet{i}" for i in range(1, len(sheets) + 1)])), is_stream=True
+        )
     else:
         _lite_buttons(sheets[SESSIONS.name])
     wb.close()
@@ -474,21 +572,36 @@ SAMPLE_TYPES = {"Portrait": PORTRAIT_CYCLE, "Wedding": WEDDING_CYCLE}
 SAMPLE_PREFIX = "P-"  # the portrait cycle's, so hubs sort well beside the wedding cycle
 
 
-def cycle_rows(cycle: Sequence[tuple[str, int | None, str, str]], session_type: str = "",
-               inactive: Sequence[str] = ()) -> Rows:
+def cycle_rows(
+    cycle: Sequence[tuple[str, int | None, str, str]], session_type: str = "", inactive: Sequence[str] = ()
+) -> Rows:
     """A cycle as Statuses rows: sort orders 10, 20, 30 … (room to insert), the first Initial, the last Final."""
-    return [{
-        "Session Type": session_type, "Description": description, "Sort Order": 10 * (i + 1),
-        "Typical Duration": duration, "Initial": YES if i == 0 else NO, "Final": YES if i == len(cycle) - 1 else NO,
-        "Stage": stage, "Default User": user, "Inactive": YES if description in inactive else NO,
-    } for i, (description, duration, stage, user) in enumerate(cycle)]
+    return [
+        {
+            "Session Type": session_type,
+            "Description": description,
+            "Sort Order": 10 * (i + 1),
+            "Typical Duration": duration,
+            "Initial": YES if i == 0 else NO,
+            "Final": YES if i == len(cycle) - 1 else NO,
+            "Stage": stage,
+            "Default User": user,
+            "Inactive": YES if description in inactive else NO,
+        }
+        for i, (description, duration, stage, user) in enumerate(cycle)
+    ]
 
 
 def starter_statuses() -> Rows:
     """The cycle `sheetflow init` gives a workbook that has none: the sample's portrait cycle, without its prefix
     and without the sample's staff as default users, for the studio to rename and extend."""
-    return cycle_rows([(description.removeprefix(SAMPLE_PREFIX), duration, stage, "")
-                       for description, duration, stage, _ in PORTRAIT_CYCLE])
+    return cycle_rows(
+        [
+            (description.removeprefix(SAMPLE_PREFIX), duration, stage, "")
+            for description, duration, stage, _ in PORTRAIT_CYCLE
+        ]
+    )
+
 
 # (id, client, email, phone, type, status, business days from today to the due date — negative: overdue, None: not
 # due for a while —, change to)
@@ -496,14 +609,30 @@ SAMPLE_SESSIONS: tuple[tuple[int, str, str, str, str, str, int | None, str], ...
     (1001, "Emma Thompson", "emma.thompson@example.com", "555-0101", "Portrait", "P-Session Pending", None, ""),
     (1002, "Liam Carter", "liam.carter@example.com", "", "Portrait", "P-Image Capture Pending", 0, ""),
     (1003, "Sofia Alvarez", "sofia.alvarez@example.com", "555-0103", "Portrait", "P-Upload to Web Pending", -2, ""),
-    (1004, "Noah Williams", "noah.williams@example.com", "555-0104", "Portrait", "P-Sales Presentation Pending",
-     None, NEXT_WORD),
+    (
+        1004,
+        "Noah Williams",
+        "noah.williams@example.com",
+        "555-0104",
+        "Portrait",
+        "P-Sales Presentation Pending",
+        None,
+        NEXT_WORD,
+    ),
     (1005, "Olivia Brown", "", "555-0105", "Portrait", "P-Retouch Pending", -6, ""),
     (1006, "Ava Martin", "ava.martin@example.com", "555-0106", "Portrait", "P-Order Delivered", None, ""),
     (1007, "Grace & Ethan Walker", "grace.walker@example.com", "555-0107", "Wedding", "W-Session Pending", None, ""),
     (1008, "Chloe & Daniel Kim", "chloe.kim@example.com", "555-0108", "Wedding", "W-Image Capture Pending", 1, ""),
-    (1009, "Hannah & Lucas Rossi", "hannah.rossi@example.com", "555-0109", "Wedding", "W-Online Gallery Pending", -1,
-     "W-Album Preview Pending"),
+    (
+        1009,
+        "Hannah & Lucas Rossi",
+        "hannah.rossi@example.com",
+        "555-0109",
+        "Wedding",
+        "W-Online Gallery Pending",
+        -1,
+        "W-Album Preview Pending",
+    ),
     (1010, "Mia & James O'Connor", "mia.oconnor@example.com", "555-0110", "Wedding", "W-Album Design Pending", 2, ""),
     (1011, "Zoe & Ryan Patel", "zoe.patel@example.com", "555-0111", "Wedding", "W-Retouch Pending", None, ""),
     (1012, "Isabella Nguyen", "isabella.nguyen@example.com", "555-0112", "Portrait", "P-Session Pending", 0, ""),
@@ -518,8 +647,11 @@ def _weekday_on_or_after(day: dt.date) -> dt.date:
 
 def _sample_holidays(today: dt.date) -> dict[dt.date, str]:
     """One closure in the past fortnight and two in the coming month, so the calendar visibly skips them."""
-    days = ((-9, "Studio closed (staff training)"), (11, "Studio closed (trade show)"),
-            (25, "Studio closed (team retreat)"))
+    days = (
+        (-9, "Studio closed (staff training)"),
+        (11, "Studio closed (trade show)"),
+        (25, "Studio closed (team retreat)"),
+    )
     return {_weekday_on_or_after(today + dt.timedelta(days=offset)): name for offset, name in days}
 
 
@@ -533,15 +665,20 @@ def _status_date(calendar: BusinessCalendar, today: dt.date, duration: int | Non
 def sample_studio(today: dt.date) -> SampleStudio:
     """Northlight Portraits: a portrait and a wedding cycle, a dozen sessions in every state relative to today."""
     settings: dict[str, object] = {
-        "Studio": "Northlight Portraits", "Statuses by type": YES, "Current user": "Maya",
-        "Holiday country": "US", "Date order": "DMY",
+        "Studio": "Northlight Portraits",
+        "Statuses by type": YES,
+        "Current user": "Maya",
+        "Holiday country": "US",
+        "Date order": "DMY",
     }
     for name in settings:
         setting_key(name)
     stages = ("Booking", "Capture", "Editing", "Sales", "Delivery")
     users = ("Maya", "Jon", "Priya")
-    lists: Rows = [{"Session Type": session_type, "Stage": stage, "User": user}
-                   for session_type, stage, user in zip_longest(SAMPLE_TYPES, stages, users)]
+    lists: Rows = [
+        {"Session Type": session_type, "Stage": stage, "User": user}
+        for session_type, stage, user in zip_longest(SAMPLE_TYPES, stages, users)
+    ]
     statuses: Rows = []
     by_name: dict[str, tuple[int | None, str]] = {}
     for session_type, cycle in SAMPLE_TYPES.items():
@@ -562,61 +699,143 @@ def sample_studio(today: dt.date) -> SampleStudio:
         else:
             session_date = status_date - dt.timedelta(days=3 + session_id % 5)
         row: dict[str, object] = {
-            "Session ID": session_id, "Client": client, "Email": email, "Phone": phone,
-            "Session Type": session_type, "Session Date": session_date, "Status": status,
-            "Status Date": status_date, "Assigned To": user, "Updated By": "Maya", "Change To": change_to,
+            "Session ID": session_id,
+            "Client": client,
+            "Email": email,
+            "Phone": phone,
+            "Session Type": session_type,
+            "Session Date": session_date,
+            "Status": status,
+            "Status Date": status_date,
+            "Assigned To": user,
+            "Updated By": "Maya",
+            "Change To": change_to,
         }
         if change_to and change_to != NEXT_WORD:
             row.update({"Changed By": "Priya", "Change Note": "Gallery approved by the couple"})
         sessions.append(row)
-    return SampleStudio(settings=settings, lists=lists, statuses=statuses, sessions=sessions,
-                  holidays=[{"Date": day, "Name": name} for day, name in holidays.items()],
-                  triggers=[dict(zip(TRIGGERS.columns, row, strict=True)) for row in SAMPLE_TRIGGERS],
-                  notes=sorted(notes, key=lambda note: note["Logged At"]))
+    return SampleStudio(
+        settings=settings,
+        lists=lists,
+        statuses=statuses,
+        sessions=sessions,
+        holidays=[{"Date": day, "Name": name} for day, name in holidays.items()],
+        triggers=[dict(zip(TRIGGERS.columns, row, strict=True)) for row in SAMPLE_TRIGGERS],
+        notes=sorted(notes, key=lambda note: note["Logged At"]),
+    )
 
 
-def _sample_history(calendar: BusinessCalendar, session_id: int, client: str,
-                    cycle: tuple[tuple[str, int | None, str, str], ...], status: str,
-                    entered_last: dt.date) -> Rows:
+def _sample_history(
+    calendar: BusinessCalendar,
+    session_id: int,
+    client: str,
+    cycle: tuple[tuple[str, int | None, str, str], ...],
+    status: str,
+    entered_last: dt.date,
+) -> Rows:
     """The Notes rows that brought a sample session to its status: each earlier (active) status held for about its
     typical duration, the editing ones a little longer, so the Dashboard's time in status has a story to tell."""
     steps = [step for step in cycle if step[0] != INACTIVE_SAMPLE_STATUS]
-    steps = steps[:[step[0] for step in steps].index(status) + 1]
+    steps = steps[: [step[0] for step in steps].index(status) + 1]
     entered = [entered_last]
     for _, duration, stage, _ in reversed(steps[:-1]):
         wobble = (session_id * 7 + len(entered) * 5) % 5 - 1 + (2 if stage == "Editing" else 0)
         entered.insert(0, calendar.add_business_days(entered[0], -max(0, (duration or 0) + wobble)))
     rows: Rows = []
     for i, ((description, duration, _, _), day) in enumerate(zip(steps, entered, strict=True)):
-        rows.append({
-            "Logged At": dt.datetime.combine(day, dt.time(9)) + dt.timedelta(minutes=session_id % 7 * 37 + i),
-            "Session ID": session_id, "Client": client, "From Status": steps[i - 1][0] if i else None,
-            "To Status": description, "Date Completed": day,
-            "Due Date": calendar.add_business_days(day, duration) if duration is not None else None,
-            "Updated By": steps[i - 1][3] if i else "Maya", "Source": "button",
-        })
+        rows.append(
+            {
+                "Logged At": dt.datetime.combine(day, dt.time(9)) + dt.timedelta(minutes=session_id % 7 * 37 + i),
+                "Session ID": session_id,
+                "Client": client,
+                "From Status": steps[i - 1][0] if i else None,
+                "To Status": description,
+                "Date Completed": day,
+                "Due Date": calendar.add_business_days(day, duration) if duration is not None else None,
+                "Updated By": steps[i - 1][3] if i else "Maya",
+                "Source": "button",
+            }
+        )
     return rows
 
 
 # Trigger, Session Type, Status, Date Basis, Offset Days, Action, Assign To, Subject, Message, Active.
 SAMPLE_TRIGGERS: tuple[tuple[object, ...], ...] = (
-    ("Portrait session reminder", "Portrait", "P-Session Pending", "Session date", -7, "Email/Call", "",
-     "Your portrait session on {{ session_weekday }} {{ session_date }}",
-     "Dear {{ client }},\n\nA reminder that your portrait session at {{ studio }} is on {{ session_weekday }} "
-     "{{ session_date }}. Reply to this email if you need to change anything.\n\nSee you soon,\n{{ user }}", YES),
-    ("Wedding day reminder", "Wedding", "W-Session Pending", "Session date", -7, "Email/Call", "",
-     "Your wedding day on {{ session_weekday }} {{ session_date }}",
-     "Dear {{ client }},\n\nYour wedding day is a week away, and we are looking forward to it. Reply to this "
-     "email with the day's timings if anything has changed.\n\nWarm wishes,\n{{ user }}, {{ studio }}", YES),
-    ("Follow-up call after the sales presentation", "Portrait", "P-Retouch Pending", "Status change", 3, "Call",
-     "Maya", "Call {{ client }}{% if phone %} on {{ phone }}{% endif %}: happy with the order?", "", YES),
-    ("Portrait retouch overdue", "Portrait", "P-Retouch Pending", "Status due date", 1, "Task", "",
-     "Retouching for {{ client }} was due {{ due_date }}: finish it or set a new due date", "", YES),
-    ("Wedding retouch overdue", "Wedding", "W-Retouch Pending", "Status due date", 1, "Task", "",
-     "Retouching for {{ client }} was due {{ due_date }}: finish it or set a new due date", "", YES),
-    ("Gallery ready", "Wedding", "W-Album Preview Pending", "Status change", 0, "SMS/Call", "", "",
-     "Hi {{ client }}, your wedding gallery from {{ studio }} is ready to view. We will call you to book "
-     "your album preview. {{ user }}", YES),
+    (
+        "Portrait session reminder",
+        "Portrait",
+        "P-Session Pending",
+        "Session date",
+        -7,
+        "Email/Call",
+        "",
+        "Your portrait session on {{ session_weekday }} {{ session_date }}",
+        "Dear {{ client }},\n\nA reminder that your portrait session at {{ studio }} is on {{ session_weekday }} "
+        "{{ session_date }}. Reply to this email if you need to change anything.\n\nSee you soon,\n{{ user }}",
+        YES,
+    ),
+    (
+        "Wedding day reminder",
+        "Wedding",
+        "W-Session Pending",
+        "Session date",
+        -7,
+        "Email/Call",
+        "",
+        "Your wedding day on {{ session_weekday }} {{ session_date }}",
+        "Dear {{ client }},\n\nYour wedding day is a week away, and we are looking forward to it. Reply to this "
+        "email with the day's timings if anything has changed.\n\nWarm wishes,\n{{ user }}, {{ studio }}",
+        YES,
+    ),
+    (
+        "Follow-up call after the sales presentation",
+        "Portrait",
+        "P-Retouch Pending",
+        "Status change",
+        3,
+        "Call",
+        "Maya",
+        "Call {{ client }}{% if phone %} on {{ phone }}{% endif %}: happy with the order?",
+        "",
+        YES,
+    ),
+    (
+        "Portrait retouch overdue",
+        "Portrait",
+        "P-Retouch Pending",
+        "Status due date",
+        1,
+        "Task",
+        "",
+        "Retouching for {{ client }} was due {{ due_date }}: finish it or set a new due date",
+        "",
+        YES,
+    ),
+    (
+        "Wedding retouch overdue",
+        "Wedding",
+        "W-Retouch Pending",
+        "Status due date",
+        1,
+        "Task",
+        "",
+        "Retouching for {{ client }} was due {{ due_date }}: finish it or set a new due date",
+        "",
+        YES,
+    ),
+    (
+        "Gallery ready",
+        "Wedding",
+        "W-Album Preview Pending",
+        "Status change",
+        0,
+        "SMS/Call",
+        "",
+        "",
+        "Hi {{ client }}, your wedding gallery from {{ studio }} is ready to view. We will call you to book "
+        "your album preview. {{ user }}",
+        YES,
+    ),
 )
 
 

@@ -48,10 +48,9 @@ def entry_point_command(entry_point: str) -> str:
 def sheetflow_source() -> str:
     """The Sheetflow module: one Sub per button, each running its sheetflow.excel entry point via the add-in."""
     subs = "".join(
-        f"Public Sub {sub}()\r\n"
-        f"    RunSheetflow \"{entry_point_command(entry_point)}\"\r\n"
-        "End Sub\r\n\r\n"
-        for sub, entry_point in MACROS.items())
+        f'Public Sub {sub}()\r\n    RunSheetflow "{entry_point_command(entry_point)}"\r\nEnd Sub\r\n\r\n'
+        for sub, entry_point in MACROS.items()
+    )
     return (
         "' The sheetflow buttons. Each runs one entry point of the sheetflow Python package through the xlwings\r\n"
         "' add-in, called by name so the workbook opens cleanly on a computer without it.\r\n"
@@ -59,16 +58,16 @@ def sheetflow_source() -> str:
         f"{subs}"
         "Private Sub RunSheetflow(ByVal pythonCode As String)\r\n"
         "    On Error GoTo AddinMissing\r\n"
-        f"    Application.Run \"{ADDIN_RUNPYTHON}\", pythonCode\r\n"
+        f'    Application.Run "{ADDIN_RUNPYTHON}", pythonCode\r\n'
         "    Exit Sub\r\n"
         "AddinMissing:\r\n"
-        "    MsgBox \"sheetflow could not run: \" & Err.Description & vbCrLf & vbCrLf & _\r\n"
-        "        \"The buttons need the xlwings add-in and sheetflow in your Python. With Excel closed, \" & _\r\n"
-        "        \"run in a terminal:\" & vbCrLf & _\r\n"
-        "        \"    pip install \"\"sheetflow[excel]\"\"\" & vbCrLf & _\r\n"
-        "        \"    xlwings addin install\" & vbCrLf & _\r\n"
-        "        \"then open this workbook again. Still stuck? Run: sheetflow doctor \" & ThisWorkbook.Name, _\r\n"
-        "        vbExclamation, \"sheetflow\"\r\n"
+        '    MsgBox "sheetflow could not run: " & Err.Description & vbCrLf & vbCrLf & _\r\n'
+        '        "The buttons need the xlwings add-in and sheetflow in your Python. With Excel closed, " & _\r\n'
+        '        "run in a terminal:" & vbCrLf & _\r\n'
+        '        "    pip install ""sheetflow[excel]""" & vbCrLf & _\r\n'
+        '        "    xlwings addin install" & vbCrLf & _\r\n'
+        '        "then open this workbook again. Still stuck? Run: sheetflow doctor " & ThisWorkbook.Name, _\r\n'
+        '        vbExclamation, "sheetflow"\r\n'
         "End Sub\r\n"
     )
 
@@ -125,7 +124,7 @@ def _compress_chunk(data: bytes, start: int, end: int) -> bytes:
 
     def remember(position: int) -> None:
         if position + 3 <= end:
-            seen.setdefault(data[position:position + 3], []).append(position)
+            seen.setdefault(data[position : position + 3], []).append(position)
 
     position = start
     while position < end:
@@ -137,7 +136,7 @@ def _compress_chunk(data: bytes, start: int, end: int) -> bytes:
                 break
             bits = _copy_token_bits(position - start)
             limit = min((0xFFFF >> bits) + 3, end - position)
-            length, offset = _longest_match(data, position, limit, seen.get(data[position:position + 3], ()))
+            length, offset = _longest_match(data, position, limit, seen.get(data[position : position + 3], ()))
             if length >= 3:
                 out += struct.pack("<H", ((offset - 1) << (16 - bits)) | (length - 3))
                 flags |= 1 << bit
@@ -171,7 +170,7 @@ def _common_length(data: bytes, a: int, b: int, limit: int) -> int:
     low, high = 0, limit
     while low < high:
         middle = (low + high + 1) // 2
-        if data[a:a + middle] == data[b:b + middle]:
+        if data[a : a + middle] == data[b : b + middle]:
             low = middle
         else:
             high = middle - 1
@@ -188,13 +187,13 @@ def decompress(data: bytes) -> bytes:
     while position < len(data):
         if position + 2 > len(data):
             raise ValueError(f"chunk header cut off at byte {position}")
-        header = int.from_bytes(data[position:position + 2], "little")
+        header = int.from_bytes(data[position : position + 2], "little")
         if (header >> 12) & 0b111 != 0b011:
             raise ValueError(f"bad chunk signature at byte {position}")
         chunk_end = min(position + (header & 0x0FFF) + 3, len(data))
         position += 2
         if not header & 0x8000:
-            out += data[position:position + CHUNK]
+            out += data[position : position + CHUNK]
             position += CHUNK
             continue
         chunk_start = len(out)
@@ -210,7 +209,7 @@ def decompress(data: bytes) -> bytes:
                     continue
                 if position + 2 > chunk_end:
                     raise ValueError(f"copy token cut off at byte {position}")
-                token = int.from_bytes(data[position:position + 2], "little")
+                token = int.from_bytes(data[position : position + 2], "little")
                 position += 2
                 bits = _copy_token_bits(len(out) - chunk_start)
                 length = (token & (0xFFFF >> bits)) + 3
@@ -232,7 +231,7 @@ def encrypt(data: bytes, project_id: str, seed: int, ignored: bytes) -> str:
     key = sum(project_id.encode("ascii")) & 0xFF
     out = bytearray([seed, seed ^ version, seed ^ key])
     unencrypted, encrypted1, encrypted2 = key, seed ^ key, seed ^ version
-    plain = ignored[:(seed & 6) // 2] + struct.pack("<I", len(data)) + data
+    plain = ignored[: (seed & 6) // 2] + struct.pack("<I", len(data)) + data
     for byte in plain:
         byte_enc = byte ^ ((encrypted2 + unencrypted) & 0xFF)
         out.append(byte_enc)
@@ -266,7 +265,7 @@ def decrypt(text: str) -> Decrypted:
     length = struct.unpack_from("<I", plain, ignored)[0]
     if len(plain) != ignored + 4 + length:
         raise ValueError(f"{text!r}: its length field says {length} bytes, it holds {len(plain) - ignored - 4}")
-    return Decrypted(seed, seed ^ key_enc, bytes(plain[:ignored]), bytes(plain[ignored + 4:]))
+    return Decrypted(seed, seed ^ key_enc, bytes(plain[:ignored]), bytes(plain[ignored + 4 :]))
 
 
 # --- [MS-OVBA] 2.3 the project streams -----------------------------------------------------------------------------
@@ -279,8 +278,11 @@ VERSION_COMPATIBLE32 = "393222000"
 HOST_EXTENDER = "&H00000001={3832D640-CF90-11CF-8E43-00A0C911005A};VBE;&H00000000"
 REFERENCES = (  # name, LibidRegistered: the two libraries a new Excel project references
     ("stdole", "*\\G{00020430-0000-0000-C000-000000000046}#2.0#0#C:\\Windows\\System32\\stdole2.tlb#OLE Automation"),
-    ("Office", "*\\G{2DF8D04C-5BFA-101B-BDE5-00AA0044DE52}#2.0#0#C:\\Program Files\\Common Files\\Microsoft Shared"
-               "\\OFFICE16\\MSO.DLL#Microsoft Office 16.0 Object Library"),
+    (
+        "Office",
+        "*\\G{2DF8D04C-5BFA-101B-BDE5-00AA0044DE52}#2.0#0#C:\\Program Files\\Common Files\\Microsoft Shared"
+        "\\OFFICE16\\MSO.DLL#Microsoft Office 16.0 Object Library",
+    ),
 )
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,30}")
 
@@ -310,33 +312,42 @@ def module_text(module: VbaModule) -> str:
     lines = [f'Attribute VB_Name = "{module.name}"']
     if module.document:
         base = WORKBOOK_BASE if module.name == WORKBOOK_CODE_NAME else WORKSHEET_BASE
-        lines += [f'Attribute VB_Base = "{base}"', "Attribute VB_GlobalNameSpace = False",
-                  "Attribute VB_Creatable = False", "Attribute VB_PredeclaredId = True",
-                  "Attribute VB_Exposed = True", "Attribute VB_TemplateDerived = False",
-                  "Attribute VB_Customizable = True"]
+        lines += [
+            f'Attribute VB_Base = "{base}"',
+            "Attribute VB_GlobalNameSpace = False",
+            "Attribute VB_Creatable = False",
+            "Attribute VB_PredeclaredId = True",
+            "Attribute VB_Exposed = True",
+            "Attribute VB_TemplateDerived = False",
+            "Attribute VB_Customizable = True",
+        ]
     return "\r\n".join(lines) + "\r\n" + module.source
 
 
 def dir_stream(modules: list[VbaModule], project_name: str = "VBAProject", version: int = 1) -> bytes:
     """[MS-OVBA] 2.3.4.2, uncompressed: project information, references, then one record group per module."""
-    information = b"".join([
-        _record(0x0001, _u32(SYSKIND_WIN64)),
-        _record(0x004A, _u32(COMPAT_VERSION)),
-        _record(0x0002, _u32(LCID)),
-        _record(0x0014, _u32(LCID)),
-        _record(0x0003, _u16(CODEPAGE)),
-        _record(0x0004, _mbcs(project_name)),
-        _record(0x0005, b"") + _record(0x0040, b""),  # doc string
-        _record(0x0006, b"") + _record(0x003D, b""),  # help file path
-        _record(0x0007, _u32(0)),  # help context
-        _record(0x0008, _u32(0)),  # lib flags
-        struct.pack("<HIIH", 0x0009, 4, version, 0),  # PROJECTVERSION: its size field is fixed at 4
-        _record(0x000C, b"") + _record(0x003C, b""),  # constants
-    ])
+    information = b"".join(
+        [
+            _record(0x0001, _u32(SYSKIND_WIN64)),
+            _record(0x004A, _u32(COMPAT_VERSION)),
+            _record(0x0002, _u32(LCID)),
+            _record(0x0014, _u32(LCID)),
+            _record(0x0003, _u16(CODEPAGE)),
+            _record(0x0004, _mbcs(project_name)),
+            _record(0x0005, b"") + _record(0x0040, b""),  # doc string
+            _record(0x0006, b"") + _record(0x003D, b""),  # help file path
+            _record(0x0007, _u32(0)),  # help context
+            _record(0x0008, _u32(0)),  # lib flags
+            struct.pack("<HIIH", 0x0009, 4, version, 0),  # PROJECTVERSION: its size field is fixed at 4
+            _record(0x000C, b"") + _record(0x003C, b""),  # constants
+        ]
+    )
     references = b"".join(
-        _record(0x0016, _mbcs(name)) + _record(0x003E, _utf16(name))
+        _record(0x0016, _mbcs(name))
+        + _record(0x003E, _utf16(name))
         + _record(0x000D, _u32(len(libid)) + _mbcs(libid) + _u32(0) + _u16(0))
-        for name, libid in REFERENCES)
+        for name, libid in REFERENCES
+    )
     records = [_record(0x000F, _u16(len(modules))), _record(0x0013, _u16(0xFFFF))]
     for module in modules:
         records += [
@@ -360,7 +371,7 @@ def project_stream(modules: list[VbaModule], project_id: str, project_name: str,
     lines += [f'Name="{project_name}"', 'HelpContextID="0"', f'VersionCompatible32="{VERSION_COMPATIBLE32}"']
     for label, data, at in (("CMG", _u32(0), 0), ("DPB", b"\x00", 4), ("GC", b"\xff", 8)):
         # CMG: not protected; DPB: no password; GC: visible
-        lines.append(f'{label}="{encrypt(data, project_id, digest[at], digest[at + 1:at + 4])}"')
+        lines.append(f'{label}="{encrypt(data, project_id, digest[at], digest[at + 1 : at + 4])}"')
     lines += ["", "[Host Extender Info]", HOST_EXTENDER, "", "[Workspace]"]
     lines += [f"{m.name}=0, 0, 0, 0, C" for m in modules]
     return _mbcs("\r\n".join(lines) + "\r\n")
@@ -379,13 +390,16 @@ def vba_project(modules: list[VbaModule], project_name: str = "VBAProject") -> b
     names = [m.name for m in modules]
     for name in [*names, project_name]:
         if not _IDENTIFIER.fullmatch(name):
-            raise ValueError(f"{name!r} cannot name a VBA module or project: use up to 31 letters, digits or "
-                             "underscores, starting with a letter")
+            raise ValueError(
+                f"{name!r} cannot name a VBA module or project: use up to 31 letters, digits or "
+                "underscores, starting with a letter"
+            )
     if len({n.upper() for n in names}) != len(names):
         raise ValueError(f"VBA module names must differ (ignoring case): {names}")
     texts = {m.name: _mbcs(module_text(m)) for m in modules}
-    digest = hashlib.sha256(repr((project_name, [(m.name, m.document, texts[m.name]) for m in modules]))
-                            .encode()).digest()
+    digest = hashlib.sha256(
+        repr((project_name, [(m.name, m.document, texts[m.name]) for m in modules])).encode()
+    ).digest()
     project_id = "{" + str(uuid.UUID(bytes=digest[16:], version=4)).upper() + "}"
     streams = {
         "PROJECT": project_stream(modules, project_id, project_name, digest),
@@ -424,15 +438,18 @@ def _dir_modules(stream: bytes) -> tuple[int, list[tuple[str, str, int]]]:
         record_id, size = struct.unpack_from("<HI", stream, at)
         if record_id == 0x0009:  # PROJECTVERSION: its size field says 4, its body is 6 bytes
             size = 6
-        body = stream[at + 6:at + 6 + size]
+        body = stream[at + 6 : at + 6 + size]
         at += 6 + size
         if record_id == 0x0003 and len(body) == 2:
             codepage = struct.unpack("<H", body)[0]
         elif record_id in (0x0019, 0x0047, 0x001A, 0x0032, 0x0031):
             current[record_id] = body
         elif record_id == 0x002B:
-            name = current[0x0047].decode("utf-16-le") if 0x0047 in current else current.get(0x0019, b"").decode(
-                f"cp{codepage}", errors="replace")
+            name = (
+                current[0x0047].decode("utf-16-le")
+                if 0x0047 in current
+                else current.get(0x0019, b"").decode(f"cp{codepage}", errors="replace")
+            )
             stream_name = current[0x0032].decode("utf-16-le") if 0x0032 in current else name
             if 0x0031 not in current:
                 raise ValueError(f"module {name} has no MODULEOFFSET record")
@@ -450,13 +467,14 @@ def read_compound_file(data: bytes) -> dict[str, bytes]:
         raise ValueError("a compound file with unusual sector sizes")
     size = 1 << shift
     fat_count, directory_start, _, cutoff, mini_fat_start, _, difat_start, difat_count = struct.unpack_from(
-        "<IIIIIIII", data, 44)
+        "<IIIIIIII", data, 44
+    )
 
     def sector(number: int) -> bytes:
         offset = (number + 1) * size
         if offset >= len(data):
             raise ValueError(f"sector {number} lies outside the file")
-        return data[offset:offset + size]
+        return data[offset : offset + size]
 
     difat = list(struct.unpack_from("<109I", data, 76))
     next_difat = difat_start
@@ -476,8 +494,10 @@ def read_compound_file(data: bytes) -> dict[str, bytes]:
         return found
 
     directory = b"".join(sector(n) for n in chain(directory_start, fat))
-    entries = [_DirectoryEntry._make(struct.unpack_from(_ENTRY_LAYOUT, directory, at))
-               for at in range(0, len(directory), _ENTRY_SIZE)]
+    entries = [
+        _DirectoryEntry._make(struct.unpack_from(_ENTRY_LAYOUT, directory, at))
+        for at in range(0, len(directory), _ENTRY_SIZE)
+    ]
     root = entries[0]
     mini_stream = b"".join(sector(n) for n in chain(root.start, fat)) if root.start != ENDOFCHAIN else b""
     mini_fat_data = b"".join(sector(n) for n in chain(mini_fat_start, fat)) if mini_fat_start != ENDOFCHAIN else b""
@@ -489,7 +509,7 @@ def read_compound_file(data: bytes) -> dict[str, bytes]:
             return b""
         if length < cutoff:
             blocks = chain(entry.start, mini_fat)
-            return b"".join(mini_stream[n * MINI_SECTOR:(n + 1) * MINI_SECTOR] for n in blocks)[:length]
+            return b"".join(mini_stream[n * MINI_SECTOR : (n + 1) * MINI_SECTOR] for n in blocks)[:length]
         return b"".join(sector(n) for n in chain(entry.start, fat))[:length]
 
     streams: dict[str, bytes] = {}
@@ -502,7 +522,7 @@ def read_compound_file(data: bytes) -> dict[str, bytes]:
             raise ValueError("a broken directory tree")
         visited.add(sid)
         entry = entries[sid]
-        name = entry.name[:max(entry.name_length - 2, 0)].decode("utf-16-le", errors="replace")
+        name = entry.name[: max(entry.name_length - 2, 0)].decode("utf-16-le", errors="replace")
         walk(entry.left, folder)
         walk(entry.right, folder)
         if entry.kind == STREAM:
@@ -666,8 +686,24 @@ def compound_file(streams: dict[str, bytes]) -> bytes:
     fat += [FREESECT] * (fat_sectors * SECTOR // 4 - len(fat))
 
     header = bytearray(SIGNATURE + bytes(16))
-    header += struct.pack("<HHHHH6sIIIIIIIII", 0x003E, 0x0003, 0xFFFE, 9, 6, bytes(6), 0, fat_sectors,
-                          directory_start, 0, MINI_CUTOFF, mini_fat_start, mini_fat_sectors, ENDOFCHAIN, 0)
+    header += struct.pack(
+        "<HHHHH6sIIIIIIIII",
+        0x003E,
+        0x0003,
+        0xFFFE,
+        9,
+        6,
+        bytes(6),
+        0,
+        fat_sectors,
+        directory_start,
+        0,
+        MINI_CUTOFF,
+        mini_fat_start,
+        mini_fat_sectors,
+        ENDOFCHAIN,
+        0,
+    )
     header += struct.pack("<109I", *(list(range(fat_sectors)) + [FREESECT] * (109 - fat_sectors)))
 
     directory = bytearray()
@@ -675,14 +711,31 @@ def compound_file(streams: dict[str, bytes]) -> bytes:
         encoded = _utf16(entry.name)
         size = len(entry.data) if entry.kind in (STREAM, ROOT) else 0
         start = entry.start if entry.kind in (STREAM, ROOT) else 0
-        directory += struct.pack("<64sHBBIII16sIQQIQ", encoded, len(encoded) + 2, entry.kind, entry.color,
-                                 entry.left, entry.right, entry.child, bytes(16), 0, 0, 0, start, size)
+        directory += struct.pack(
+            "<64sHBBIII16sIQQIQ",
+            encoded,
+            len(encoded) + 2,
+            entry.kind,
+            entry.color,
+            entry.left,
+            entry.right,
+            entry.child,
+            bytes(16),
+            0,
+            0,
+            0,
+            start,
+            size,
+        )
     unused = struct.pack("<64sHBBIII16sIQQIQ", b"", 0, 0, 0, NOSTREAM, NOSTREAM, NOSTREAM, bytes(16), 0, 0, 0, 0, 0)
     while len(directory) % SECTOR:
         directory += unused
 
-    body = [struct.pack(f"<{len(fat)}I", *fat), bytes(directory),
-            struct.pack(f"<{mini_fat_sectors * SECTOR // 4}I", *mini_fat, *[FREESECT] * (-len(mini_fat) % 128)),
-            _padded(bytes(mini_stream), SECTOR)]
+    body = [
+        struct.pack(f"<{len(fat)}I", *fat),
+        bytes(directory),
+        struct.pack(f"<{mini_fat_sectors * SECTOR // 4}I", *mini_fat, *[FREESECT] * (-len(mini_fat) % 128)),
+        _padded(bytes(mini_stream), SECTOR),
+    ]
     body += [_padded(e.data, SECTOR) for e in large]
     return bytes(header) + b"".join(body)

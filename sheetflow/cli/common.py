@@ -23,13 +23,31 @@ from ..core.problems import (  # the exit codes and their one mapping from failu
     expected_failure,
 )
 
-__all__ = ["EXIT_BUSY", "EXIT_OK", "EXIT_REJECTED", "EXIT_USAGE", "clear_progress", "fail", "failing_cleanly",
-           "json_option", "progress", "report_outcome", "run", "today_of", "today_option", "workbook_argument"]
+__all__ = [
+    "EXIT_BUSY",
+    "EXIT_OK",
+    "EXIT_REJECTED",
+    "EXIT_USAGE",
+    "clear_progress",
+    "fail",
+    "failing_cleanly",
+    "json_option",
+    "progress",
+    "report_outcome",
+    "run",
+    "today_of",
+    "today_option",
+    "workbook_argument",
+]
 # The failures every command turns into one line and an exit code (core.problems.expected_failure words them).
 EXPECTED = (WorkbookError, WorkbookBusy, PermissionError, KeyboardInterrupt)
 
-today_option = click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-                            help="Run as if today were this date (YYYY-MM-DD), for reproducible runs.")
+today_option = click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Run as if today were this date (YYYY-MM-DD), for reproducible runs.",
+)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 workbook_argument = click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
 
@@ -40,14 +58,32 @@ def today_of(value: dt.datetime | None) -> dt.date:
 
 def report_outcome(path: Path, outcome, as_json: bool, note: str = "") -> None:
     if as_json:
-        click.echo(json.dumps({
-            "file": str(path), "command": outcome.command, "summary": outcome.summary,
-            "errors": outcome.errors, "warnings": outcome.warnings,
-            "applied": [{"session": a.session.session_id, "from": a.from_status, "to": a.to.description,
-                         "row": a.session.row.number} for a in outcome.applied],
-            "problems": [p.as_dict() for p in outcome.problems], "note": note, "notes": outcome.notes,
-            **getattr(outcome, "details", {}),  # what a command adds of its own (send: the messages)
-        }, default=str, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {
+                    "file": str(path),
+                    "command": outcome.command,
+                    "summary": outcome.summary,
+                    "errors": outcome.errors,
+                    "warnings": outcome.warnings,
+                    "applied": [
+                        {
+                            "session": a.session.session_id,
+                            "from": a.from_status,
+                            "to": a.to.description,
+                            "row": a.session.row.number,
+                        }
+                        for a in outcome.applied
+                    ],
+                    "problems": [p.as_dict() for p in outcome.problems],
+                    "note": note,
+                    "notes": outcome.notes,
+                    **getattr(outcome, "details", {}),  # what a command adds of its own (send: the messages)
+                },
+                default=str,
+                ensure_ascii=False,
+            )
+        )
         return
     for problem in outcome.problems:
         click.echo(str(problem))

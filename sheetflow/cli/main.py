@@ -54,10 +54,20 @@ def new(path: Path, sample: bool, force: bool, today, as_json: bool) -> None:
 
 @main.command()
 @workbook_argument
-@click.option("--sessions", "sessions", metavar="SHEET", default=None,
-              help="Your sheet that lists the sessions (or clients), used as the Sessions sheet under its own name.")
-@click.option("--column", "columns", metavar='"COLUMN=HEADER"', multiple=True,
-              help='Read sheetflow\'s COLUMN from your HEADER, e.g. --column "Client=Client Name" (repeatable).')
+@click.option(
+    "--sessions",
+    "sessions",
+    metavar="SHEET",
+    default=None,
+    help="Your sheet that lists the sessions (or clients), used as the Sessions sheet under its own name.",
+)
+@click.option(
+    "--column",
+    "columns",
+    metavar='"COLUMN=HEADER"',
+    multiple=True,
+    help='Read sheetflow\'s COLUMN from your HEADER, e.g. --column "Client=Client Name" (repeatable).',
+)
 @click.option("--dry-run", is_flag=True, help="Print what would be added and mapped; write nothing.")
 @today_option
 @json_option
@@ -92,13 +102,15 @@ def validate(path: Path, today, as_json: bool) -> None:
 @click.option("--note", default="", help="A note for the history.")
 @today_option
 @json_option
-def change(path: Path, session_id: str, to: str, date: str, due: str, by: str, note: str, today,
-           as_json: bool) -> None:
+def change(path: Path, session_id: str, to: str, date: str, due: str, by: str, note: str, today, as_json: bool) -> None:
     """Change one session's status, as the Status Change window does."""
     from ..library import runs as batch
 
-    run(path, as_json, lambda: batch.change(path, session_id, today_of(today), to=to, date=date, due=due, by=by,
-                                             note=note))
+    run(
+        path,
+        as_json,
+        lambda: batch.change(path, session_id, today_of(today), to=to, date=date, due=due, by=by, note=note),
+    )
 
 
 @main.command()
@@ -114,8 +126,12 @@ def apply(path: Path, today, as_json: bool) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help="Workbooks refreshed at once when several are given (default: one per core).")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Workbooks refreshed at once when several are given (default: one per core).",
+)
 @today_option
 @json_option
 def refresh(paths: tuple[Path, ...], jobs: int | None, today, as_json: bool) -> None:
@@ -138,8 +154,7 @@ def _refresh_many(files: list[Path], today: dt.date, jobs: int | None, as_json: 
     from ..library import runs as batch
 
     show_progress = not as_json and sys.stderr.isatty()
-    with click.progressbar(length=len(files), label="Refreshing", file=sys.stderr,
-                           hidden=not show_progress) as bar:
+    with click.progressbar(length=len(files), label="Refreshing", file=sys.stderr, hidden=not show_progress) as bar:
         results = batch.refresh_many(files, today, jobs, on_done=lambda _: bar.update(1))
     if as_json:
         click.echo(json.dumps([vars(r) for r in results], ensure_ascii=False))
@@ -155,10 +170,16 @@ def _refresh_many(files: list[Path], today: dt.date, jobs: int | None, as_json: 
 @main.command()
 @workbook_argument
 @click.option("--dry-run", is_flag=True, help="List what would be sent; send and change nothing.")
-@click.option("--include-late", is_flag=True,
-              help="Send the rows marked Late too (held back by default: their moment has passed).")
-@click.option("--retry-unconfirmed", is_flag=True,
-              help="Send again the rows an interrupted run may have sent (same Message-ID, so it is recognisable).")
+@click.option(
+    "--include-late",
+    is_flag=True,
+    help="Send the rows marked Late too (held back by default: their moment has passed).",
+)
+@click.option(
+    "--retry-unconfirmed",
+    is_flag=True,
+    help="Send again the rows an interrupted run may have sent (same Message-ID, so it is recognisable).",
+)
 @today_option
 @json_option
 def send(path: Path, dry_run: bool, include_late: bool, retry_unconfirmed: bool, today, as_json: bool) -> None:
@@ -170,15 +191,29 @@ def send(path: Path, dry_run: bool, include_late: bool, retry_unconfirmed: bool,
     """
     from ..library import send as outbox
 
-    run(path, as_json, lambda: outbox.send(path, today_of(today) if today else None, dry_run=dry_run,
-                                            include_late=include_late, retry_unconfirmed=retry_unconfirmed))
+    run(
+        path,
+        as_json,
+        lambda: outbox.send(
+            path,
+            today_of(today) if today else None,
+            dry_run=dry_run,
+            include_late=include_late,
+            retry_unconfirmed=retry_unconfirmed,
+        ),
+    )
 
 
 @main.command()
 @workbook_argument
 @click.option("--list", "listing", is_flag=True, help="List the backups, newest first, and change nothing.")
-@click.option("--pick", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Which backup to bring back: 1 is the newest.")
+@click.option(
+    "--pick",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Which backup to bring back: 1 is the newest.",
+)
 def restore(path: Path, listing: bool, pick: int) -> None:
     """Bring back a previous version of the workbook from .sheetflow-backups beside it.
 
@@ -206,10 +241,20 @@ def notes() -> None:
 
 @notes.command("archive")
 @workbook_argument
-@click.option("--before", "before", required=True, metavar="DATE",
-              help="Move the notes logged before this day (YYYY-MM-DD, or as dates are typed in the workbook).")
-@click.option("--to", "to", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="The archive workbook (default: STEM-notes-archive.xlsx beside PATH); created, or added to.")
+@click.option(
+    "--before",
+    "before",
+    required=True,
+    metavar="DATE",
+    help="Move the notes logged before this day (YYYY-MM-DD, or as dates are typed in the workbook).",
+)
+@click.option(
+    "--to",
+    "to",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The archive workbook (default: STEM-notes-archive.xlsx beside PATH); created, or added to.",
+)
 @click.option("--dry-run", is_flag=True, help="Say what would be moved; write nothing.")
 @today_option
 @json_option
@@ -244,8 +289,12 @@ def runmain(path: Path, force: bool) -> None:
 
 
 @excel.command()
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Write main.py and requirements.txt into this folder instead of printing them.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Write main.py and requirements.txt into this folder instead of printing them.",
+)
 def lite(out: Path | None) -> None:
     """Print the main.py and requirements.txt to paste into xlwings Lite's editor."""
     from ..excel.lite import REQUIREMENTS, main_py

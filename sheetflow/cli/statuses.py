@@ -15,9 +15,13 @@ import click
 from .common import EXIT_OK, failing_cleanly, json_option, run, today_option, workbook_argument
 
 name_argument = click.argument("name")
-type_option = click.option("--type", "session_type", default="", metavar="SESSION_TYPE",
-                           help="With Statuses by type = Yes: the session type whose cycle is meant, where the "
-                                "name is used in several.")
+type_option = click.option(
+    "--type",
+    "session_type",
+    default="",
+    metavar="SESSION_TYPE",
+    help="With Statuses by type = Yes: the session type whose cycle is meant, where the name is used in several.",
+)
 hide_option = click.option("--hide-inactive", is_flag=True, help="Leave inactive statuses out.")
 
 
@@ -45,8 +49,9 @@ def list_(path: Path, session_type: str, hide_inactive: bool, today, as_json: bo
     with failing_cleanly(path, as_json):
         listing = read_list(path, hide_inactive, session_type)
     if as_json:
-        click.echo(json.dumps({"file": str(path), "statuses": listing.rows, "notes": listing.left_out},
-                              ensure_ascii=False))
+        click.echo(
+            json.dumps({"file": str(path), "statuses": listing.rows, "notes": listing.left_out}, ensure_ascii=False)
+        )
         sys.exit(EXIT_OK)
     widths = {c: max([len(c)] + [len(_shown(r[c])) for r in listing.rows]) for c in listing.columns}
     click.echo("  ".join(c.ljust(widths[c]) for c in listing.columns).rstrip())
@@ -63,8 +68,13 @@ def _shown(value: object) -> str:
 
 @statuses.command()
 @workbook_argument
-@click.option("--step", type=click.IntRange(min=1), default=10, show_default=True,
-              help="The gap between sort orders (10, 20, 30 … leaves room to insert steps).")
+@click.option(
+    "--step",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="The gap between sort orders (10, 20, 30 … leaves room to insert steps).",
+)
 @type_option
 @today_option
 @json_option
@@ -91,16 +101,31 @@ def move(path: Path, name: str, direction: str, session_type: str, today, as_jso
 
 # The operations on one named status: (command, what it does, the status_list call with (path, name, type)).
 ONE_STATUS_COMMANDS: tuple[tuple[str, str, Callable[[Path, str, str], object]], ...] = (
-    ("initial", "Make a status the Initial one of its cycle (the previous one is unset).",
-     lambda path, name, kind: _status_list().set_role(path, name, "initial", kind)),
-    ("final", "Make a status the Final one of its cycle (the previous one is unset).",
-     lambda path, name, kind: _status_list().set_role(path, name, "final", kind)),
-    ("inactive", "Make a status inactive: never offered as the next status; sessions in it stay there.",
-     lambda path, name, kind: _status_list().set_inactive(path, name, True, kind)),
-    ("active", "Make an inactive status active again.",
-     lambda path, name, kind: _status_list().set_inactive(path, name, False, kind)),
-    ("delete", "Delete a status (its row on Statuses is cleared) — refused while sessions or triggers use it.",
-     lambda path, name, kind: _status_list().delete(path, name, kind)),
+    (
+        "initial",
+        "Make a status the Initial one of its cycle (the previous one is unset).",
+        lambda path, name, kind: _status_list().set_role(path, name, "initial", kind),
+    ),
+    (
+        "final",
+        "Make a status the Final one of its cycle (the previous one is unset).",
+        lambda path, name, kind: _status_list().set_role(path, name, "final", kind),
+    ),
+    (
+        "inactive",
+        "Make a status inactive: never offered as the next status; sessions in it stay there.",
+        lambda path, name, kind: _status_list().set_inactive(path, name, True, kind),
+    ),
+    (
+        "active",
+        "Make an inactive status active again.",
+        lambda path, name, kind: _status_list().set_inactive(path, name, False, kind),
+    ),
+    (
+        "delete",
+        "Delete a status (its row on Statuses is cleared) — refused while sessions or triggers use it.",
+        lambda path, name, kind: _status_list().delete(path, name, kind),
+    ),
 )
 
 
@@ -141,8 +166,12 @@ def rename(path: Path, old: str, new: str, session_type: str, today, as_json: bo
 
 @statuses.command()
 @workbook_argument
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="The file to write, .xlsx or .csv (default: 'NAME statuses.xlsx' beside the workbook).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The file to write, .xlsx or .csv (default: 'NAME statuses.xlsx' beside the workbook).",
+)
 @type_option
 @hide_option
 @today_option
@@ -157,10 +186,14 @@ def export(path: Path, out: Path | None, session_type: str, hide_inactive: bool,
 
 @statuses.command("print")
 @workbook_argument
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="The file to write: .pdf (needs LibreOffice) or a print-ready .xlsx (default: 'NAME "
-                   "statuses.pdf' beside the workbook, or 'NAME statuses (print).xlsx' when LibreOffice is not "
-                   "installed).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The file to write: .pdf (needs LibreOffice) or a print-ready .xlsx (default: 'NAME "
+    "statuses.pdf' beside the workbook, or 'NAME statuses (print).xlsx' when LibreOffice is not "
+    "installed).",
+)
 @type_option
 @hide_option
 @today_option
@@ -175,16 +208,26 @@ def print_(path: Path, out: Path | None, session_type: str, hide_inactive: bool,
 @click.command()
 @workbook_argument
 @click.argument("more_years", nargs=-1, type=click.IntRange(1900, 2199), metavar="")
-@click.option("--country", default="", help="ISO country code, such as US or DE (default: Holiday country in "
-                                            "Settings).")
-@click.option("--region", default="", help="Region (subdivision) code, such as CA or BY (default: Holiday region "
-                                           "in Settings, for the Settings country).")
-@click.option("--years", multiple=True, type=click.IntRange(1900, 2199), metavar="YEAR…",
-              help="The years to fill: --years 2026 2027 (default: this year).")
+@click.option(
+    "--country", default="", help="ISO country code, such as US or DE (default: Holiday country in Settings)."
+)
+@click.option(
+    "--region",
+    default="",
+    help="Region (subdivision) code, such as CA or BY (default: Holiday region in Settings, for the Settings country).",
+)
+@click.option(
+    "--years",
+    multiple=True,
+    type=click.IntRange(1900, 2199),
+    metavar="YEAR…",
+    help="The years to fill: --years 2026 2027 (default: this year).",
+)
 @today_option
 @json_option
-def holidays(path: Path, more_years: tuple[int, ...], country: str, region: str, years: tuple[int, ...], today,
-             as_json: bool) -> None:
+def holidays(
+    path: Path, more_years: tuple[int, ...], country: str, region: str, years: tuple[int, ...], today, as_json: bool
+) -> None:
     """Fill the Holidays sheet with a country's public holidays (python-holidays).
 
     Dates already on the sheet (in whatever form) are not added again, and your own rows stay.

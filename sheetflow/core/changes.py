@@ -63,25 +63,32 @@ def target_status(session: Session, wanted: str, column: str) -> Status:
     if wanted and wanted.strip().casefold() != NEXT_WORD:
         target = cycle.find(wanted)
         if target is None:
-            raise reject(f'"{display(wanted)}" is not a status of {cycle.label}',
-                         "pick a status from the dropdown, or type next")
+            raise reject(
+                f'"{display(wanted)}" is not a status of {cycle.label}', "pick a status from the dropdown, or type next"
+            )
         if target.inactive:
             raise reject(f'"{target.description}" is inactive', "pick an active status, or make it active on Statuses")
         return target
     if session.status is None:
         if session.status_text:
-            raise reject(f'its current status "{display(session.status_text)}" is unknown, so there is no next one',
-                         "type the status to move to, or correct the Status cell")
+            raise reject(
+                f'its current status "{display(session.status_text)}" is unknown, so there is no next one',
+                "type the status to move to, or correct the Status cell",
+            )
         if cycle.initial is None:
             raise reject(f"{cycle.label} has no Initial status", "mark one status Initial on the Statuses sheet")
         return cycle.initial
     if session.status.final:
-        raise reject(f'it is already at its final status "{session.status.description}"',
-                     "type the status to move it to explicitly")
+        raise reject(
+            f'it is already at its final status "{session.status.description}"',
+            "type the status to move it to explicitly",
+        )
     following = cycle.next_after(session.status)
     if following is None:
-        raise reject(f'no active status comes after "{session.status.description}" in {cycle.label}',
-                     "type the status to move to, or add a later status on Statuses")
+        raise reject(
+            f'no active status comes after "{session.status.description}" in {cycle.label}',
+            "type the status to move to, or add a later status on Statuses",
+        )
     return following
 
 
@@ -89,9 +96,14 @@ def plan_status_change(session: Session, change: StatusChange, ctx: ChangeContex
     """Everything one change writes, all or nothing; raises ChangeRejected with the cell to fix."""
     for column in ("Date Completed", "New Due Date"):
         if column in session.unreadable and change.source == "batch":
-            raise ChangeRejected(Problem(session.row.table.sheet, session.row.cell(change.input_column),
-                                         f"session {session.session_id}: the change was not applied",
-                                         f"correct the {column} cell ({session.row.cell(column)}) first"))
+            raise ChangeRejected(
+                Problem(
+                    session.row.table.sheet,
+                    session.row.cell(change.input_column),
+                    f"session {session.session_id}: the change was not applied",
+                    f"correct the {column} cell ({session.row.cell(column)}) first",
+                )
+            )
     target = target_status(session, change.to, change.input_column)
     completed = change.date_completed or ctx.today
     if change.due is not None:

@@ -73,8 +73,11 @@ class Cycle:
         """The next active status by sort order: what the Status Change window offers."""
         if current.sort_order is None:
             return None
-        later = [s for s in self.statuses
-                 if not s.inactive and s.sort_order is not None and s.sort_order > current.sort_order]
+        later = [
+            s
+            for s in self.statuses
+            if not s.inactive and s.sort_order is not None and s.sort_order > current.sort_order
+        ]
         return later[0] if later else None
 
     @property
@@ -104,8 +107,7 @@ class Workflow:
 def read_lists(table: Table) -> Lists:
     lists = Lists()
     for row in table.rows:
-        for column, bucket in (("Session Type", lists.session_types), ("Stage", lists.stages),
-                               ("User", lists.users)):
+        for column, bucket in (("Session Type", lists.session_types), ("Stage", lists.stages), ("User", lists.users)):
             text = read_text(row.get(column))
             if text and normalize(text) not in {normalize(v) for v in bucket}:
                 bucket.append(text)
@@ -135,8 +137,12 @@ def read_workflow(table: Table, by_type: bool, lists: Lists) -> tuple[Workflow, 
         if cycle is None:
             cycle = workflow.cycles[key] = Cycle(session_type=status.session_type if by_type else "")
         if cycle.find(status.description) is not None:
-            problem(row, "Description", f'"{status.description}" appears twice in {cycle.label}',
-                    "give each status of a cycle its own description")
+            problem(
+                row,
+                "Description",
+                f'"{status.description}" appears twice in {cycle.label}',
+                "give each status of a cycle its own description",
+            )
             continue
         cycle.add(status)
 
@@ -146,8 +152,14 @@ def read_workflow(table: Table, by_type: bool, lists: Lists) -> tuple[Workflow, 
     if by_type:
         _check_shared_descriptions(workflow, table, problems)
     if not workflow.cycles:
-        problems.append(Problem(STATUSES.name, table.header_cell("Description"), "there are no statuses",
-                                "add the steps of your session workflow below the header row"))
+        problems.append(
+            Problem(
+                STATUSES.name,
+                table.header_cell("Description"),
+                "there are no statuses",
+                "add the steps of your session workflow below the header row",
+            )
+        )
     return workflow, problems
 
 
@@ -155,15 +167,23 @@ def _read_status(row: Row, lists: Lists, problem: Callable[..., None]) -> Status
     """One Statuses row as a Status, each unreadable cell reported (None: the row has no description)."""
     description = read_text(row.get("Description"))
     if not description:
-        problem(row, "Description", "this status has no description", "type a short description such as "
-                '"Session Pending", or clear the row')
+        problem(
+            row,
+            "Description",
+            "this status has no description",
+            'type a short description such as "Session Pending", or clear the row',
+        )
         return None
     status = Status(description=description, sort_order=None, typical_duration=None, row=row.number)
     try:
         status.sort_order = read_whole(row.get("Sort Order"), "Sort Order")
         if status.sort_order is None:
-            problem(row, "Sort Order", f'"{description}" has no sort order',
-                    "type a whole number; leave gaps (10, 20, 30) to insert steps later")
+            problem(
+                row,
+                "Sort Order",
+                f'"{description}" has no sort order',
+                "type a whole number; leave gaps (10, 20, 30) to insert steps later",
+            )
     except CellValueError as exc:
         problem(row, "Sort Order", exc.message, exc.fix)
     status.typical_duration = _read_duration(row, problem)
@@ -176,12 +196,23 @@ def _read_status(row: Row, lists: Lists, problem: Callable[..., None]) -> Status
     status.default_user = read_text(row.get("Default User"))
     status.session_type = read_text(row.get("Session Type"))
     if lists.stages and status.stage and normalize(status.stage) not in {normalize(s) for s in lists.stages}:
-        problem(row, "Stage", f'Stage "{display(status.stage)}" is not on the Lists sheet',
-                "pick a stage from the dropdown, or add it to the Stage column of Lists")
-    if lists.users and status.default_user and \
-            normalize(status.default_user) not in {normalize(u) for u in lists.users}:
-        problem(row, "Default User", f'Default User "{display(status.default_user)}" is not on the Lists sheet',
-                "pick a user from the dropdown, or add them to the User column of Lists")
+        problem(
+            row,
+            "Stage",
+            f'Stage "{display(status.stage)}" is not on the Lists sheet',
+            "pick a stage from the dropdown, or add it to the Stage column of Lists",
+        )
+    if (
+        lists.users
+        and status.default_user
+        and normalize(status.default_user) not in {normalize(u) for u in lists.users}
+    ):
+        problem(
+            row,
+            "Default User",
+            f'Default User "{display(status.default_user)}" is not on the Lists sheet',
+            "pick a user from the dropdown, or add them to the User column of Lists",
+        )
     return status
 
 
@@ -190,32 +221,53 @@ def _read_duration(row: Row, problem: Callable[..., None]) -> int | None:
     try:
         days = read_whole(row.get("Typical Duration"), "Typical Duration")
     except CellValueError as exc:
-        problem(row, "Typical Duration", exc.message,
-                "type the business days this step takes (0 or more), or leave it blank for no due date")
+        problem(
+            row,
+            "Typical Duration",
+            exc.message,
+            "type the business days this step takes (0 or more), or leave it blank for no due date",
+        )
         return None
     if days is not None and days > MAX_DURATION:
-        problem(row, "Typical Duration", f"Typical Duration {days} is more than ten years",
-                "type the business days this step takes, such as 5")
+        problem(
+            row,
+            "Typical Duration",
+            f"Typical Duration {days} is more than ten years",
+            "type the business days this step takes, such as 5",
+        )
         return None
     if days is not None and days < 0:
-        problem(row, "Typical Duration", f"Typical Duration {days} is negative",
-                "type the business days this step takes (0 or more), or leave it blank for no due date")
+        problem(
+            row,
+            "Typical Duration",
+            f"Typical Duration {days} is negative",
+            "type the business days this step takes (0 or more), or leave it blank for no due date",
+        )
         return None
     return days
 
 
-def _cycle_key(status: Status, row: Row, by_type: bool, known_types: set[str],
-               problem: Callable[..., None]) -> str | None:
+def _cycle_key(
+    status: Status, row: Row, by_type: bool, known_types: set[str], problem: Callable[..., None]
+) -> str | None:
     """Which cycle a status belongs to: its session type's when statuses are by type (None: it has none)."""
     if not by_type:
         return ONE_CYCLE
     if not status.session_type:
-        problem(row, "Session Type", f'"{status.description}" has no session type, and statuses are by type',
-                "pick the session type whose cycle this status belongs to")
+        problem(
+            row,
+            "Session Type",
+            f'"{status.description}" has no session type, and statuses are by type',
+            "pick the session type whose cycle this status belongs to",
+        )
         return None
     if known_types and normalize(status.session_type) not in known_types:
-        problem(row, "Session Type", f'Session Type "{display(status.session_type)}" is not on the Lists sheet',
-                "pick a session type from the dropdown, or add it to the Session Type column of Lists")
+        problem(
+            row,
+            "Session Type",
+            f'Session Type "{display(status.session_type)}" is not on the Lists sheet',
+            "pick a session type from the dropdown, or add it to the Session Type column of Lists",
+        )
     return normalize(status.session_type)
 
 
@@ -226,10 +278,15 @@ def _check_shared_descriptions(workflow: Workflow, table: Table, problems: list[
         owners[status.key].append(status)
     for same in owners.values():
         for status in same[1:]:
-            problems.append(Problem(STATUSES.name, address(status.row, table.column_of("Description")),
-                                    f'"{status.description}" is also a status of another cycle',
-                                    'prefix descriptions per type, e.g. "W-Session Pending", so hubs sort well',
-                                    Severity.WARNING))
+            problems.append(
+                Problem(
+                    STATUSES.name,
+                    address(status.row, table.column_of("Description")),
+                    f'"{status.description}" is also a status of another cycle',
+                    'prefix descriptions per type, e.g. "W-Session Pending", so hubs sort well',
+                    Severity.WARNING,
+                )
+            )
 
 
 def _check_cycle(cycle: Cycle, table: Table, problems: list[Problem]) -> None:
@@ -243,30 +300,57 @@ def _check_cycle(cycle: Cycle, table: Table, problems: list[Problem]) -> None:
         if status.sort_order is None:
             continue
         if status.sort_order in seen:
-            problems.append(Problem(sheet, at(status, "Sort Order"),
-                                    f'Sort Order {status.sort_order} is used by "{seen[status.sort_order].description}"'
-                                    f" too in {cycle.label}",
-                                    "give each status of a cycle its own sort order"))
+            problems.append(
+                Problem(
+                    sheet,
+                    at(status, "Sort Order"),
+                    f'Sort Order {status.sort_order} is used by "{seen[status.sort_order].description}"'
+                    f" too in {cycle.label}",
+                    "give each status of a cycle its own sort order",
+                )
+            )
         else:
             seen[status.sort_order] = status
     first = cycle.statuses[0]
     for flag, word in (("initial", "Initial"), ("final", "Final")):
         marked = [s for s in cycle.statuses if getattr(s, flag)]
         if not marked:
-            problems.append(Problem(sheet, at(first, word), f"{cycle.label} has no {word} status",
-                                    f"mark exactly one status of the cycle {word} = Yes"))
+            problems.append(
+                Problem(
+                    sheet,
+                    at(first, word),
+                    f"{cycle.label} has no {word} status",
+                    f"mark exactly one status of the cycle {word} = Yes",
+                )
+            )
         for extra in marked[1:]:
-            problems.append(Problem(sheet, at(extra, word),
-                                    f'{cycle.label} has more than one {word} status ("{marked[0].description}" and '
-                                    f'"{extra.description}")', f"leave {word} = Yes on one status only"))
+            problems.append(
+                Problem(
+                    sheet,
+                    at(extra, word),
+                    f'{cycle.label} has more than one {word} status ("{marked[0].description}" and '
+                    f'"{extra.description}")',
+                    f"leave {word} = Yes on one status only",
+                )
+            )
         for status in marked:
             if status.inactive:
-                problems.append(Problem(sheet, at(status, "Inactive"),
-                                        f'the {word} status "{status.description}" is inactive',
-                                        f"make it active, or mark another status {word}"))
+                problems.append(
+                    Problem(
+                        sheet,
+                        at(status, "Inactive"),
+                        f'the {word} status "{status.description}" is inactive',
+                        f"make it active, or mark another status {word}",
+                    )
+                )
     both = [s for s in cycle.statuses if s.initial and s.final]
     for status in both:
         if len(cycle.statuses) > 1:
-            problems.append(Problem(sheet, at(status, "Final"),
-                                    f'"{status.description}" is both the Initial and the Final status',
-                                    "the cycle starts and ends at different steps: mark another status Final"))
+            problems.append(
+                Problem(
+                    sheet,
+                    at(status, "Final"),
+                    f'"{status.description}" is both the Initial and the Final status',
+                    "the cycle starts and ends at different steps: mark another status Final",
+                )
+            )

@@ -157,12 +157,21 @@ class BoardTally:
             line = self.lines.get(id(status))
             if line is None:
                 cycle = session.cycle.session_type if session.cycle is not None and self.workflow.by_type else ""
-                line = self.lines[id(status)] = StatusLine(status=status.description, stage=status.stage or NO_STAGE,
-                                                           cycle=cycle, final=status.final)
+                line = self.lines[id(status)] = StatusLine(
+                    status=status.description, stage=status.stage or NO_STAGE, cycle=cycle, final=status.final
+                )
         line.add(flag == FLAG_OVERDUE, flag == FLAG_DUE_SOON, bool(status and status.final))
         if flag == FLAG_OVERDUE and due is not None:
-            self.overdue.append(OverdueLine(session.raw_id, session.client, status.description if status else
-                                            session.status_text, due, days_overdue or 0, session.assigned_to))
+            self.overdue.append(
+                OverdueLine(
+                    session.raw_id,
+                    session.client,
+                    status.description if status else session.status_text,
+                    due,
+                    days_overdue or 0,
+                    session.assigned_to,
+                )
+            )
 
     def board(self) -> Board:
         open_lines: list[StatusLine] = []
@@ -170,9 +179,9 @@ class BoardTally:
         for cycle in self.workflow.cycles.values():
             label = cycle.session_type if self.workflow.by_type else ""
             for status in cycle.statuses:
-                line = self.lines.get(id(status)) or StatusLine(status=status.description,
-                                                                stage=status.stage or NO_STAGE, cycle=label,
-                                                                final=status.final)
+                line = self.lines.get(id(status)) or StatusLine(
+                    status=status.description, stage=status.stage or NO_STAGE, cycle=label, final=status.final
+                )
                 if status.inactive and not line.sessions:
                     continue
                 (final_lines if status.final else open_lines).append(line)
@@ -185,8 +194,14 @@ class BoardTally:
         for line in statuses:
             stages.setdefault(normalize(line.stage), StageLine(stage=line.stage)).add_counts(line)
         overdue = heapq.nsmallest(OVERDUE_LISTED, self.overdue, key=lambda o: (-o.days_overdue, o.due_date))
-        return Board(as_of=self.today, stages=list(stages.values()), statuses=statuses, overdue=overdue,
-                     by_type=self.workflow.by_type, overdue_not_listed=len(self.overdue) - len(overdue))
+        return Board(
+            as_of=self.today,
+            stages=list(stages.values()),
+            statuses=statuses,
+            overdue=overdue,
+            by_type=self.workflow.by_type,
+            overdue_not_listed=len(self.overdue) - len(overdue),
+        )
 
 
 # --- where everything stands on the sheet ----------------------------------------------------------------------------
@@ -195,8 +210,24 @@ BOARD_FIRST_COL, BOARD_LAST_COL = 1, 8  # A:H
 HISTORY_FIRST_COL, HISTORY_LAST_COL = 10, 16  # J:P
 CHART_TOP_ROW, CHART_BOTTOM_ROW = 5, 22  # the charts cover these rows of their block
 TABLES_ROW = 24  # the first table's title
-WIDTHS = {1: 30, 2: 13, 3: 12, 4: 12, 5: 13, 6: 14, 7: 14, 8: 12, 9: 3,
-          10: 30, 11: 16, 12: 14, 13: 16, 14: 15, 15: 11, 16: 12}
+WIDTHS = {
+    1: 30,
+    2: 13,
+    3: 12,
+    4: 12,
+    5: 13,
+    6: 14,
+    7: 14,
+    8: 12,
+    9: 3,
+    10: 30,
+    11: 16,
+    12: 14,
+    13: 16,
+    14: 15,
+    15: 11,
+    16: 12,
+}
 
 TITLE, HEADER, DATE, COUNT, DECIMAL, PERCENT, NOTE = "title", "header", "date", "count", "decimal", "percent", "note"
 # numbers keep a space's width on their right, so a text column after them does not touch them
@@ -206,10 +237,18 @@ BOARD_TITLE = "Sessions board"
 HISTORY_TITLE = "Time in status"
 # Each chart's categories and series are the first columns of its table, side by side: one range is its source.
 COUNT_HEADER = ("On track", "Due soon", "Overdue", "Completed", "Sessions")
-HISTORY_HEADER = ("Status", "Typical Duration", "Median Days", "90th Percentile", "Passed Through", "Left Late",
-                  "Cycle")
-NO_HISTORY_YET = ("Run `sheetflow report` (or the Dashboard button) to read the Notes history: how long sessions "
-                  "stay in each status.")
+HISTORY_HEADER = (
+    "Status",
+    "Typical Duration",
+    "Median Days",
+    "90th Percentile",
+    "Passed Through",
+    "Left Late",
+    "Cycle",
+)
+NO_HISTORY_YET = (
+    "Run `sheetflow report` (or the Dashboard button) to read the Notes history: how long sessions stay in each status."
+)
 
 
 @dataclass
@@ -274,11 +313,11 @@ class Chart:
     major_unit: float | None = None  # 1 for small counts, so the axis reads 0, 1, 2… rather than 0.5 steps
 
 
-
 def sheet_ref(sheet: str, col: int, first: int, last: int | None = None) -> str:
     """An absolute reference such as Dashboard!$A$26:$A$35, the sheet name quoted when it must be."""
-    quoted = sheet if sheet.replace("_", "").isalnum() and not sheet[:1].isdigit() else \
-        "'" + sheet.replace("'", "''") + "'"
+    quoted = (
+        sheet if sheet.replace("_", "").isalnum() and not sheet[:1].isdigit() else "'" + sheet.replace("'", "''") + "'"
+    )
     letter = column_letter(col)
     if last is None or last == first:
         return f"{quoted}!${letter}${first}"
@@ -331,22 +370,42 @@ def _board_area(board: Board) -> tuple[Area, Chart]:
     if not board.overdue:
         area.put(row, a, "None overdue.", NOTE)
     for late in board.overdue:
-        area.line(row, (late.client, late.days_overdue, late.due_date, late.session_id, late.assigned_to, late.status),
-                  (None, COUNT, DATE, None, None, None))
+        area.line(
+            row,
+            (late.client, late.days_overdue, late.due_date, late.session_id, late.assigned_to, late.status),
+            (None, COUNT, DATE, None, None, None),
+        )
         row += 1
     if board.overdue_not_listed:
-        area.put(row, a, f"… and {board.overdue_not_listed:,} more overdue: filter the Sessions sheet's Flag column "
-                 "for Overdue to see them all.", NOTE)
+        area.put(
+            row,
+            a,
+            f"… and {board.overdue_not_listed:,} more overdue: filter the Sessions sheet's Flag column "
+            "for Overdue to see them all.",
+            NOTE,
+        )
         row += 1
-    series = [Series(name, (header_row, a + offset), rows, a + offset,
-                     [float(getattr(line, attr)) for line in open_lines], color)
-              for offset, name, attr, color in ((1, "On track", "on_track", "5B9BD5"),
-                                                (2, "Due soon", "due_soon", "FFC000"),
-                                                (3, "Overdue", "overdue", "C00000"))]
-    chart = Chart(name="Open sessions per status", title="Open sessions per status",
-                  anchor=(BOARD_FIRST_COL, CHART_TOP_ROW, BOARD_LAST_COL + 1, CHART_BOTTOM_ROW + 1),
-                  categories=(a, *rows), labels=[line.status for line in open_lines], series=series, stacked=True,
-                  axis_title="sessions", major_unit=_unit(max((line.sessions for line in open_lines), default=0)))
+    series = [
+        Series(
+            name, (header_row, a + offset), rows, a + offset, [float(getattr(line, attr)) for line in open_lines], color
+        )
+        for offset, name, attr, color in (
+            (1, "On track", "on_track", "5B9BD5"),
+            (2, "Due soon", "due_soon", "FFC000"),
+            (3, "Overdue", "overdue", "C00000"),
+        )
+    ]
+    chart = Chart(
+        name="Open sessions per status",
+        title="Open sessions per status",
+        anchor=(BOARD_FIRST_COL, CHART_TOP_ROW, BOARD_LAST_COL + 1, CHART_BOTTOM_ROW + 1),
+        categories=(a, *rows),
+        labels=[line.status for line in open_lines],
+        series=series,
+        stacked=True,
+        axis_title="sessions",
+        major_unit=_unit(max((line.sessions for line in open_lines), default=0)),
+    )
     return area, chart
 
 
@@ -373,23 +432,44 @@ def _history_area(history: TimeInStatus | None) -> tuple[Area, Chart | None]:
     area.line(header_row, HISTORY_HEADER if any(s.cycle for s in history.statuses) else HISTORY_HEADER[:-1], HEADER)
     row = header_row + 1
     for line in history.statuses:
-        area.line(row, (line.status, line.typical_duration, line.median, line.p90, line.passed_through,
-                        line.left_late, line.cycle), (None, COUNT, DECIMAL, DECIMAL, COUNT, PERCENT, None))
+        area.line(
+            row,
+            (
+                line.status,
+                line.typical_duration,
+                line.median,
+                line.p90,
+                line.passed_through,
+                line.left_late,
+                line.cycle,
+            ),
+            (None, COUNT, DECIMAL, DECIMAL, COUNT, PERCENT, None),
+        )
         row += 1
     if not history.statuses:
         return area, None
     rows = (header_row + 1, row - 1)
-    series = [Series(name, (header_row, a + offset), rows, a + offset,
-                     [None if v is None else float(v) for v in values], color)
-              for name, offset, values, color in (
-                  ("Typical Duration", 1, [s.typical_duration for s in history.statuses], "A5A5A5"),
-                  ("Median Days", 2, [s.median for s in history.statuses], "4472C4"),
-                  ("90th Percentile", 3, [s.p90 for s in history.statuses], "9DC3E6"))]
-    chart = Chart(name="Time in status", title="Business days in each status: typical, median, 90th percentile",
-                  anchor=(HISTORY_FIRST_COL, CHART_TOP_ROW, HISTORY_LAST_COL + 1, CHART_BOTTOM_ROW + 1),
-                  categories=(a, *rows), labels=[s.status for s in history.statuses], series=series, stacked=False,
-                  axis_title="business days",
-                  major_unit=_unit(max((v for s in series for v in s.values if v is not None), default=0)))
+    series = [
+        Series(
+            name, (header_row, a + offset), rows, a + offset, [None if v is None else float(v) for v in values], color
+        )
+        for name, offset, values, color in (
+            ("Typical Duration", 1, [s.typical_duration for s in history.statuses], "A5A5A5"),
+            ("Median Days", 2, [s.median for s in history.statuses], "4472C4"),
+            ("90th Percentile", 3, [s.p90 for s in history.statuses], "9DC3E6"),
+        )
+    ]
+    chart = Chart(
+        name="Time in status",
+        title="Business days in each status: typical, median, 90th percentile",
+        anchor=(HISTORY_FIRST_COL, CHART_TOP_ROW, HISTORY_LAST_COL + 1, CHART_BOTTOM_ROW + 1),
+        categories=(a, *rows),
+        labels=[s.status for s in history.statuses],
+        series=series,
+        stacked=False,
+        axis_title="business days",
+        major_unit=_unit(max((v for s in series for v in s.values if v is not None), default=0)),
+    )
     return area, chart
 
 
@@ -416,10 +496,17 @@ def read_history(grid: list[list[object]]) -> TimeInStatus | None:
     history = TimeInStatus(as_of=as_of, changes_read=_as_int(at(3, a + 1)) or 0)
     row = TABLES_ROW + 2
     while (name := at(row, a)) is not None:
-        history.statuses.append(StatusTime(
-            status=str(name), typical_duration=_as_int(at(row, a + 1)), median=_as_float(at(row, a + 2)),
-            p90=_as_float(at(row, a + 3)), passed_through=_as_int(at(row, a + 4)) or 0,
-            left_late=_as_float(at(row, a + 5)), cycle=str(at(row, a + 6) or "")))
+        history.statuses.append(
+            StatusTime(
+                status=str(name),
+                typical_duration=_as_int(at(row, a + 1)),
+                median=_as_float(at(row, a + 2)),
+                p90=_as_float(at(row, a + 3)),
+                passed_through=_as_int(at(row, a + 4)) or 0,
+                left_late=_as_float(at(row, a + 5)),
+                cycle=str(at(row, a + 6) or ""),
+            )
+        )
         row += 1
     return history
 

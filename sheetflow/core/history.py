@@ -63,8 +63,10 @@ class ReportOutcome(core.Outcome):
             outcome.changes.dashboard.time_in_status = history
             outcome.dashboard = outcome.changes.dashboard
             totals = outcome.dashboard.board.totals
-            outcome.said = [f"dashboard rebuilt: {totals.sessions - totals.completed} open sessions, "
-                            f"{totals.overdue} overdue, {totals.due_soon} due soon"]
+            outcome.said = [
+                f"dashboard rebuilt: {totals.sessions - totals.completed} open sessions, "
+                f"{totals.overdue} overdue, {totals.due_soon} due soon"
+            ]
         else:
             outcome.said = []
         outcome.notes += highlights(history)
@@ -80,11 +82,19 @@ class ReportOutcome(core.Outcome):
         def counts(line) -> dict[str, object]:
             return {**asdict(line), "on_track": line.on_track}
 
-        return {"dashboard": {
-            "board": {"as_of": board.as_of, "totals": counts(board.totals),
-                      "stages": [counts(s) for s in board.stages], "statuses": [counts(s) for s in board.statuses],
-                      "overdue": [asdict(o) for o in board.overdue], "overdue_not_listed": board.overdue_not_listed},
-            "time_in_status": asdict(history) if history is not None else None}}
+        return {
+            "dashboard": {
+                "board": {
+                    "as_of": board.as_of,
+                    "totals": counts(board.totals),
+                    "stages": [counts(s) for s in board.stages],
+                    "statuses": [counts(s) for s in board.statuses],
+                    "overdue": [asdict(o) for o in board.overdue],
+                    "overdue_not_listed": board.overdue_not_listed,
+                },
+                "time_in_status": asdict(history) if history is not None else None,
+            }
+        }
 
 
 def rebuild(studio: core.Studio, today: dt.date, workbook: object = None) -> ReportOutcome:

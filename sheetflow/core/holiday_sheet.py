@@ -32,8 +32,9 @@ def add_holidays(studio: Studio, found: Iterable[tuple[dt.date, str]], label: st
             try:
                 day = read_date(raw, studio.settings.date_order, table.date1904)
             except CellValueError as exc:
-                problems.append(Problem(HOLIDAYS.name, row.cell("Date"), f"Date: {exc.message}", exc.fix,
-                                        Severity.WARNING))
+                problems.append(
+                    Problem(HOLIDAYS.name, row.cell("Date"), f"Date: {exc.message}", exc.fix, Severity.WARNING)
+                )
                 continue
             if day is not None:
                 there.setdefault(day, row)

@@ -51,8 +51,10 @@ def find_status(studio: Studio, name: str, session_type: str = "") -> tuple[Cycl
         raise WorkbookError(f'"{display(name)}" is not a status of {where} — the statuses are: {known}')
     if len(found) > 1:
         types = [cycle.session_type for cycle, _ in found]
-        raise WorkbookError(f'"{display(name)}" is a status of the {_names(types, "and")} cycles — say which session '
-                            f"type's cycle you mean (--type {types[0]})")
+        raise WorkbookError(
+            f'"{display(name)}" is a status of the {_names(types, "and")} cycles — say which session '
+            f"type's cycle you mean (--type {types[0]})"
+        )
     return found[0]
 
 
@@ -111,8 +113,9 @@ def _refused(problems: list[Problem]) -> ListOutcome:
     return ListOutcome(command="statuses", changes=ChangeSet(), problems=problems, rejected=1)
 
 
-def _done(changes: ChangeSet, done: str, problems: list[Problem] | None = None,
-          notes: list[str] | None = None) -> ListOutcome:
+def _done(
+    changes: ChangeSet, done: str, problems: list[Problem] | None = None, notes: list[str] | None = None
+) -> ListOutcome:
     return ListOutcome(command="statuses", changes=changes, problems=problems or [], done=done, notes=notes or [])
 
 
@@ -120,8 +123,10 @@ def _scope(studio: Studio, session_type: str) -> list[Cycle]:
     if studio.workflow.by_type and session_type.strip():
         cycle = studio.workflow.cycle_for(session_type)
         if cycle is None:
-            raise WorkbookError(f'no status cycle for session type "{display(session_type)}" — the cycles are: '
-                                f"{_names((c.session_type for c in studio.workflow.cycles.values()), 'and')}")
+            raise WorkbookError(
+                f'no status cycle for session type "{display(session_type)}" — the cycles are: '
+                f"{_names((c.session_type for c in studio.workflow.cycles.values()), 'and')}"
+            )
         return [cycle]
     return list(studio.workflow.cycles.values())
 
@@ -130,10 +135,12 @@ def left_out(studio: Studio) -> list[str]:
     """Rows with a description that belong to no cycle (a repeated description, no session type): validate names
     them; the list operations leave them as they are."""
     placed = {s.row for s in studio.workflow.all_statuses()}
-    return [f'Statuses row {row.number} ("{display(row.get("Description"))}") is in no cycle and was left as it was '
-            "— sheetflow validate says why"
-            for row in _statuses_table(studio).rows
-            if row.number not in placed and not is_blank(row.get("Description"))]
+    return [
+        f'Statuses row {row.number} ("{display(row.get("Description"))}") is in no cycle and was left as it was '
+        "— sheetflow validate says why"
+        for row in _statuses_table(studio).rows
+        if row.number not in placed and not is_blank(row.get("Description"))
+    ]
 
 
 # -- sessions and triggers that name a status ------------------------------------------------------------------
@@ -142,8 +149,7 @@ def left_out(studio: Studio) -> list[str]:
 def _sessions_using(studio: Studio, cycle: Cycle, status: Status) -> tuple[list[Session], list[Session]]:
     """(sessions in the status, sessions whose Change To names it)."""
     in_it = [s for s in studio.sessions if s.status is status]
-    heading = [s for s in studio.sessions
-               if s.change_to and s.cycle is cycle and cycle.find(s.change_to) is status]
+    heading = [s for s in studio.sessions if s.change_to and s.cycle is cycle and cycle.find(s.change_to) is status]
     return in_it, heading
 
 
@@ -194,8 +200,11 @@ def renumber(studio: Studio, step: int = 10, session_type: str = "") -> ListOutc
                 continue  # a number typed as text becomes a number too
             changes.set(STATUSES.name, status.row, "Sort Order", number)
             changed += 1
-    done = f"renumbered {changed} of {plural(total, 'status')}" if changed else \
-        f"all {plural(total, 'status')} were already numbered {step}, {2 * step}, {3 * step} …"
+    done = (
+        f"renumbered {changed} of {plural(total, 'status')}"
+        if changed
+        else f"all {plural(total, 'status')} were already numbered {step}, {2 * step}, {3 * step} …"
+    )
     return _done(changes, done, notes=left_out(studio))
 
 
@@ -208,27 +217,52 @@ def move(studio: Studio, name: str, direction: str, session_type: str = "") -> L
     other_at = at - 1 if direction == "up" else at + 1
     if not 0 <= other_at < len(cycle.statuses):
         edge = "first" if direction == "up" else "last"
-        return _done(ChangeSet(), "", [Problem(STATUSES.name, _cell(studio, status, "Sort Order"),
-                                               f'"{status.description}" is already the {edge} status of {cycle.label}',
-                                               f"nothing to move; move another status {direction} instead",
-                                               Severity.WARNING)])
+        return _done(
+            ChangeSet(),
+            "",
+            [
+                Problem(
+                    STATUSES.name,
+                    _cell(studio, status, "Sort Order"),
+                    f'"{status.description}" is already the {edge} status of {cycle.label}',
+                    f"nothing to move; move another status {direction} instead",
+                    Severity.WARNING,
+                )
+            ],
+        )
     other = cycle.statuses[other_at]
     for s in (status, other):
         if s.sort_order is None:
-            return _refused([Problem(STATUSES.name, _cell(studio, s, "Sort Order"),
-                                     f'"{s.description}" has no sort order, so it can\'t swap places',
-                                     "run sheetflow statuses renumber first (it keeps the order and fills the gaps)")])
+            return _refused(
+                [
+                    Problem(
+                        STATUSES.name,
+                        _cell(studio, s, "Sort Order"),
+                        f'"{s.description}" has no sort order, so it can\'t swap places',
+                        "run sheetflow statuses renumber first (it keeps the order and fills the gaps)",
+                    )
+                ]
+            )
     if status.sort_order == other.sort_order:
-        return _refused([Problem(STATUSES.name, _cell(studio, status, "Sort Order"),
-                                 f'"{status.description}" and "{other.description}" share Sort Order '
-                                 f"{status.sort_order}, so swapping them changes nothing",
-                                 "run sheetflow statuses renumber first (it keeps the order and fills the gaps)")])
+        return _refused(
+            [
+                Problem(
+                    STATUSES.name,
+                    _cell(studio, status, "Sort Order"),
+                    f'"{status.description}" and "{other.description}" share Sort Order '
+                    f"{status.sort_order}, so swapping them changes nothing",
+                    "run sheetflow statuses renumber first (it keeps the order and fills the gaps)",
+                )
+            ]
+        )
     changes = ChangeSet()
     changes.set(STATUSES.name, status.row, "Sort Order", other.sort_order)
     changes.set(STATUSES.name, other.row, "Sort Order", status.sort_order)
     where = "before" if direction == "up" else "after"
-    return _done(changes, f'"{status.description}" moved {direction}, now {where} "{other.description}" '
-                          f"(Sort Order {other.sort_order})")
+    return _done(
+        changes,
+        f'"{status.description}" moved {direction}, now {where} "{other.description}" (Sort Order {other.sort_order})',
+    )
 
 
 def set_role(studio: Studio, name: str, role: str, session_type: str = "") -> ListOutcome:
@@ -241,15 +275,29 @@ def set_role(studio: Studio, name: str, role: str, session_type: str = "") -> Li
     if getattr(status, role) and not others:
         return _done(ChangeSet(), f'"{status.description}" is already the {word} status of {cycle.label}')
     if status.inactive:
-        return _refused([Problem(STATUSES.name, _cell(studio, status, "Inactive"),
-                                 f'"{status.description}" is inactive, and the {word} status must be active',
-                                 f'make it active first (sheetflow statuses active "{status.description}")')])
+        return _refused(
+            [
+                Problem(
+                    STATUSES.name,
+                    _cell(studio, status, "Inactive"),
+                    f'"{status.description}" is inactive, and the {word} status must be active',
+                    f'make it active first (sheetflow statuses active "{status.description}")',
+                )
+            ]
+        )
     opposite = "final" if role == "initial" else "initial"
     if getattr(status, opposite) and len(cycle.statuses) > 1:
-        return _refused([Problem(STATUSES.name, _cell(studio, status, word),
-                                 f'"{status.description}" is the {ROLES[opposite]} status of {cycle.label}; a cycle '
-                                 "starts and ends at different steps",
-                                 f"make another status {ROLES[opposite]} first, then this one {word}")])
+        return _refused(
+            [
+                Problem(
+                    STATUSES.name,
+                    _cell(studio, status, word),
+                    f'"{status.description}" is the {ROLES[opposite]} status of {cycle.label}; a cycle '
+                    "starts and ends at different steps",
+                    f"make another status {ROLES[opposite]} first, then this one {word}",
+                )
+            ]
+        )
     changes = ChangeSet()
     _with_columns(studio, changes, [word])
     for previous in others:
@@ -260,9 +308,11 @@ def set_role(studio: Studio, name: str, role: str, session_type: str = "") -> Li
     if role == "final":
         at_old_end = [s for s in studio.sessions if any(s.status is p for p in others)]
         if at_old_end:
-            notes.append(f"{plural(len(at_old_end), 'session')} at the previous Final status "
-                         f"({_names([p.description for p in others], 'and')}) can now move on and be flagged overdue — "
-                         "run sheetflow refresh")
+            notes.append(
+                f"{plural(len(at_old_end), 'session')} at the previous Final status "
+                f"({_names([p.description for p in others], 'and')}) can now move on and be flagged overdue — "
+                "run sheetflow refresh"
+            )
     was = f" (was {_names([p.description for p in others], 'and')})" if others else ""
     return _done(changes, f'"{status.description}" is now the {word} status of {cycle.label}{was}', notes=notes)
 
@@ -277,11 +327,17 @@ def set_inactive(studio: Studio, name: str, inactive: bool = True, session_type:
     if inactive:
         for role, word in ROLES.items():
             if getattr(status, role):
-                return _refused([Problem(STATUSES.name, _cell(studio, status, "Inactive"),
-                                         f'"{status.description}" is the {word} status of {cycle.label}, which must '
-                                         "stay active",
-                                         f"make another status {word} first (sheetflow statuses {role} NAME), "
-                                         "then this one inactive")])
+                return _refused(
+                    [
+                        Problem(
+                            STATUSES.name,
+                            _cell(studio, status, "Inactive"),
+                            f'"{status.description}" is the {word} status of {cycle.label}, which must stay active',
+                            f"make another status {word} first (sheetflow statuses {role} NAME), "
+                            "then this one inactive",
+                        )
+                    ]
+                )
     changes = ChangeSet()
     _with_columns(studio, changes, ["Inactive"])
     changes.set(STATUSES.name, status.row, "Inactive", YES if inactive else NO)
@@ -289,14 +345,22 @@ def set_inactive(studio: Studio, name: str, inactive: bool = True, session_type:
     if inactive:
         in_it, heading = _sessions_using(studio, cycle, status)
         if in_it:
-            notes.append(f"{plural(len(in_it), 'session')} still in it stay there until moved on "
-                         f"({_session_rows(studio, in_it)})")
+            notes.append(
+                f"{plural(len(in_it), 'session')} still in it stay there until moved on "
+                f"({_session_rows(studio, in_it)})"
+            )
         if heading:
-            problems.append(Problem(STATUSES.name, _cell(studio, status, "Inactive"),
-                                    f'{plural(len(heading), "session")} have "{status.description}" in Change To '
-                                    f"({_session_rows(studio, heading)}); an inactive "
-                                    "status is never a target, so apply will refuse those changes",
-                                    "pick another status in their Change To", Severity.WARNING))
+            problems.append(
+                Problem(
+                    STATUSES.name,
+                    _cell(studio, status, "Inactive"),
+                    f'{plural(len(heading), "session")} have "{status.description}" in Change To '
+                    f"({_session_rows(studio, heading)}); an inactive "
+                    "status is never a target, so apply will refuse those changes",
+                    "pick another status in their Change To",
+                    Severity.WARNING,
+                )
+            )
     return _done(changes, f'"{status.description}" is now {state}', problems, notes)
 
 
@@ -314,22 +378,37 @@ def delete(studio: Studio, name: str, session_type: str = "") -> ListOutcome:
             detail.append(f"{len(in_it)} in it")
         if heading:
             detail.append(f"{len(heading)} with it in Change To")
-        problems.append(Problem(STATUSES.name, where,
-                                f'"{status.description}" is used by {plural(len(users), "session")} '
-                                f"({', '.join(detail)}: {_session_rows(studio, users)})",
-                                "move those sessions to another status first, or make the status inactive instead "
-                                f'(sheetflow statuses inactive "{status.description}")'))
+        problems.append(
+            Problem(
+                STATUSES.name,
+                where,
+                f'"{status.description}" is used by {plural(len(users), "session")} '
+                f"({', '.join(detail)}: {_session_rows(studio, users)})",
+                "move those sessions to another status first, or make the status inactive instead "
+                f'(sheetflow statuses inactive "{status.description}")',
+            )
+        )
     triggers = [t for t in _triggers_naming(studio, cycle, status) if not t.shared]
     if triggers:
-        problems.append(Problem(STATUSES.name, where,
-                                f'"{status.description}" is named by {plural(len(triggers), "trigger")} '
-                                f"({_rows_named(TRIGGERS.name, [t.row.number for t in triggers])})",
-                                "point those triggers at another status, or clear them, first"))
+        problems.append(
+            Problem(
+                STATUSES.name,
+                where,
+                f'"{status.description}" is named by {plural(len(triggers), "trigger")} '
+                f"({_rows_named(TRIGGERS.name, [t.row.number for t in triggers])})",
+                "point those triggers at another status, or clear them, first",
+            )
+        )
     for role, word in ROLES.items():
         if getattr(status, role):
-            problems.append(Problem(STATUSES.name, _cell(studio, status, word),
-                                    f'"{status.description}" is the {word} status of {cycle.label}',
-                                    f"make another status {word} first (sheetflow statuses {role} NAME)"))
+            problems.append(
+                Problem(
+                    STATUSES.name,
+                    _cell(studio, status, word),
+                    f'"{status.description}" is the {word} status of {cycle.label}',
+                    f"make another status {word} first (sheetflow statuses {role} NAME)",
+                )
+            )
     if problems:
         return _refused(problems)
     changes = ChangeSet()
@@ -340,16 +419,22 @@ def delete(studio: Studio, name: str, session_type: str = "") -> ListOutcome:
     notes = [f"Statuses row {status.row} is now blank; delete the row in Excel if you like"]
     row = _statuses_rows(studio).get(status.row)
     known = {normalize(column) for column in STATUSES.columns}
-    own = [header for col, header in sorted(table.headers.items())
-           if normalize(header) not in known and row is not None and col <= len(row.values)
-           and not is_blank(row.values[col - 1])]
+    own = [
+        header
+        for col, header in sorted(table.headers.items())
+        if normalize(header) not in known
+        and row is not None
+        and col <= len(row.values)
+        and not is_blank(row.values[col - 1])
+    ]
     if own:
         notes.append(f"your own columns on that row were left as they were: {_names(own, 'and')}")
     return _done(changes, f'"{status.description}" deleted from {cycle.label}', notes=notes)
 
 
-def rename(studio: Studio, old: str, new: str, session_type: str = "", now: dt.datetime | None = None,
-           by: str = "") -> ListOutcome:
+def rename(
+    studio: Studio, old: str, new: str, session_type: str = "", now: dt.datetime | None = None, by: str = ""
+) -> ListOutcome:
     """Rename a status everywhere it is named: its Description, the sessions' Status and Change To, the triggers;
     Notes rows are never rewritten — one Notes row records the rename, so the history can be read across it."""
     new = new.strip()
@@ -360,9 +445,16 @@ def rename(studio: Studio, old: str, new: str, session_type: str = "", now: dt.d
         return _done(ChangeSet(), f'"{status.description}" already has that name')
     clash = cycle.find(new)
     if clash is not None and clash is not status:
-        return _refused([Problem(STATUSES.name, _cell(studio, clash, "Description"),
-                                 f'"{clash.description}" is already a status of {cycle.label}',
-                                 "pick another name, or rename or delete that status first")])
+        return _refused(
+            [
+                Problem(
+                    STATUSES.name,
+                    _cell(studio, clash, "Description"),
+                    f'"{clash.description}" is already a status of {cycle.label}',
+                    "pick another name, or rename or delete that status first",
+                )
+            ]
+        )
     changes = ChangeSet()
     problems: list[Problem] = []
     changes.set(STATUSES.name, status.row, "Description", new)
@@ -374,12 +466,17 @@ def rename(studio: Studio, old: str, new: str, session_type: str = "", now: dt.d
     renamed_triggers = 0
     for use in _triggers_naming(studio, cycle, status):
         if use.shared:
-            problems.append(Problem(TRIGGERS.name, use.row.cell("Status"),
-                                    f'this trigger (every session type) names "{status.description}", still a status '
-                                    f"of the {_names([c.session_type for c in use.shared], 'and')} cycle; the "
-                                    f'{cycle.session_type} status is now "{new}"',
-                                    f'add a {cycle.session_type} row for "{new}" if it should fire for those '
-                                    "sessions too", Severity.WARNING))
+            problems.append(
+                Problem(
+                    TRIGGERS.name,
+                    use.row.cell("Status"),
+                    f'this trigger (every session type) names "{status.description}", still a status '
+                    f"of the {_names([c.session_type for c in use.shared], 'and')} cycle; the "
+                    f'{cycle.session_type} status is now "{new}"',
+                    f'add a {cycle.session_type} row for "{new}" if it should fire for those sessions too',
+                    Severity.WARNING,
+                )
+            )
             continue
         changes.set(TRIGGERS.name, use.row.number, "Status", new)
         renamed_triggers += 1
@@ -387,22 +484,39 @@ def rename(studio: Studio, old: str, new: str, session_type: str = "", now: dt.d
         elsewhere = [c for c in studio.workflow.cycles.values() if c is not cycle and c.find(new)]
         if elsewhere:
             types = _names([c.session_type for c in elsewhere], "and")
-            problems.append(Problem(STATUSES.name, _cell(studio, status, "Description"),
-                                    f'"{new}" is also a status of the {types} cycle',
-                                    'prefix descriptions per type, e.g. "W-Session Pending", so hubs sort well',
-                                    Severity.WARNING))
+            problems.append(
+                Problem(
+                    STATUSES.name,
+                    _cell(studio, status, "Description"),
+                    f'"{new}" is also a status of the {types} cycle',
+                    'prefix descriptions per type, e.g. "W-Session Pending", so hubs sort well',
+                    Severity.WARNING,
+                )
+            )
     note = f'status renamed from "{status.description}" to "{new}"'
     if studio.workflow.by_type:
         note += f" ({cycle.session_type} cycle)"
     _ensure_notes(studio, changes)
-    changes.append(NOTES.name, {
-        "Logged At": now or dt.datetime.now().replace(microsecond=0), "Session ID": None, "Client": None,
-        "From Status": status.description, "To Status": new, "Date Completed": None, "Due Date": None,
-        "Updated By": by or None, "Source": "batch", "Note": note,
-    })
-    notes = [f"updated the Status of {plural(len(in_it), 'session')}, the Change To of {len(heading)} and "
-             f"{plural(renamed_triggers, 'trigger')}; a new Notes row records the rename (older rows keep the old "
-             "name)"]
+    changes.append(
+        NOTES.name,
+        {
+            "Logged At": now or dt.datetime.now().replace(microsecond=0),
+            "Session ID": None,
+            "Client": None,
+            "From Status": status.description,
+            "To Status": new,
+            "Date Completed": None,
+            "Due Date": None,
+            "Updated By": by or None,
+            "Source": "batch",
+            "Note": note,
+        },
+    )
+    notes = [
+        f"updated the Status of {plural(len(in_it), 'session')}, the Change To of {len(heading)} and "
+        f"{plural(renamed_triggers, 'trigger')}; a new Notes row records the rename (older rows keep the old "
+        "name)"
+    ]
     return _done(changes, note, problems, notes)
 
 

@@ -41,11 +41,23 @@ FIELDS: dict[str, str] = {
     "today": "the date of the run",
 }
 SAMPLE_FIELDS: dict[str, str] = {
-    "client": "Sample Client", "session_id": "1001", "email": "client@example.com", "phone": "555-0100",
-    "session_type": "Portrait", "session_date": "25/11/2026", "session_weekday": "Wednesday",
-    "status": "Session Pending", "status_date": "18/11/2026", "due_date": "20/11/2026", "stage": "Booking",
-    "assigned_to": "Maya", "studio": "Sample Studio", "user": "Maya", "trigger": "Reminder",
-    "trigger_date": "18/11/2026", "today": "18/11/2026",
+    "client": "Sample Client",
+    "session_id": "1001",
+    "email": "client@example.com",
+    "phone": "555-0100",
+    "session_type": "Portrait",
+    "session_date": "25/11/2026",
+    "session_weekday": "Wednesday",
+    "status": "Session Pending",
+    "status_date": "18/11/2026",
+    "due_date": "20/11/2026",
+    "stage": "Booking",
+    "assigned_to": "Maya",
+    "studio": "Sample Studio",
+    "user": "Maya",
+    "trigger": "Reminder",
+    "trigger_date": "18/11/2026",
+    "today": "18/11/2026",
 }
 # Text filters whose output is never much longer than their input.
 FILTERS = ("upper", "lower", "title", "capitalize", "trim", "truncate", "default")
@@ -70,12 +82,14 @@ class MessageTemplate:
         try:
             text = self.compiled.render(dict(fields))
         except Exception as exc:  # Jinja2's errors and Python's (comparing text with a number) alike
-            raise TemplateProblem(f"the template could not be filled in ({_reason(exc)})",
-                                  "compare fields only with text in quotes, such as {% if status == \"Booked\" %}") \
-                from None
+            raise TemplateProblem(
+                f"the template could not be filled in ({_reason(exc)})",
+                'compare fields only with text in quotes, such as {% if status == "Booked" %}',
+            ) from None
         if len(text) > MAX_TEXT:
-            raise TemplateProblem(f"the message comes to {len(text):,} characters, more than a cell holds",
-                                  "shorten the template")
+            raise TemplateProblem(
+                f"the message comes to {len(text):,} characters, more than a cell holds", "shorten the template"
+            )
         return text
 
 
@@ -95,14 +109,18 @@ def compile_template(source: str) -> MessageTemplate:
     from jinja2 import TemplateSyntaxError, meta
 
     if len(source) > MAX_TEMPLATE:
-        raise TemplateProblem(f"the template is {len(source):,} characters long",
-                              f"keep a message template under {MAX_TEMPLATE:,} characters")
+        raise TemplateProblem(
+            f"the template is {len(source):,} characters long",
+            f"keep a message template under {MAX_TEMPLATE:,} characters",
+        )
     env = _environment()
     try:
         tree = env.parse(source)
     except TemplateSyntaxError as exc:
-        raise TemplateProblem(f"the template does not compile ({exc.message}, line {exc.lineno})",
-                              "check that every {{ has its }} and every {% if %} its {% endif %}") from None
+        raise TemplateProblem(
+            f"the template does not compile ({exc.message}, line {exc.lineno})",
+            "check that every {{ has its }} and every {% if %} its {% endif %}",
+        ) from None
     except Exception as exc:  # nesting deep enough to exhaust the parser, and the like
         raise TemplateProblem(f"the template does not compile ({_reason(exc)})", "simplify the template") from None
     _check_tree(tree)
@@ -123,8 +141,9 @@ def _environment():
     from jinja2 import StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True,
-                                        cache_size=0, auto_reload=False)
+    env = ImmutableSandboxedEnvironment(
+        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True, cache_size=0, auto_reload=False
+    )
     env.globals.clear()  # range, lipsum, cycler, joiner, namespace, dict: none belongs in a message
     env.filters = {name: env.filters[name] for name in FILTERS}
     env.tests = {}
@@ -136,9 +155,26 @@ def _check_tree(tree: Any) -> None:
     node a message does not need."""
     from jinja2 import nodes
 
-    allowed = (nodes.Template, nodes.Output, nodes.TemplateData, nodes.Const, nodes.Name, nodes.If, nodes.CondExpr,
-               nodes.Compare, nodes.Operand, nodes.And, nodes.Or, nodes.Not, nodes.Concat, nodes.Add, nodes.Filter,
-               nodes.Keyword, nodes.Tuple, nodes.List)
+    allowed = (
+        nodes.Template,
+        nodes.Output,
+        nodes.TemplateData,
+        nodes.Const,
+        nodes.Name,
+        nodes.If,
+        nodes.CondExpr,
+        nodes.Compare,
+        nodes.Operand,
+        nodes.And,
+        nodes.Or,
+        nodes.Not,
+        nodes.Concat,
+        nodes.Add,
+        nodes.Filter,
+        nodes.Keyword,
+        nodes.Tuple,
+        nodes.List,
+    )
     refused = {
         nodes.For: "loops ({% for %}) are not allowed in messages",
         nodes.Getattr: "a field's attributes (field.something) can't be used in messages",
@@ -163,12 +199,15 @@ def _check_tree(tree: Any) -> None:
             raise TemplateProblem(reason or f"{type(node).__name__} blocks are not allowed in messages", fix)
         if isinstance(node, nodes.Filter):
             if node.name not in FILTERS:
-                raise TemplateProblem(f'the filter "{node.name}" is not allowed in messages',
-                                      f"use one of {', '.join(FILTERS)}")
+                raise TemplateProblem(
+                    f'the filter "{node.name}" is not allowed in messages', f"use one of {', '.join(FILTERS)}"
+                )
             values = [*node.args, *(k.value for k in node.kwargs)]
             if node.dyn_args or node.dyn_kwargs or not all(isinstance(v, nodes.Const) for v in values):
-                raise TemplateProblem(f'the filter "{node.name}" may only be given plain values',
-                                      'such as {{ client|truncate(20) }} or {{ phone|default("no phone", true) }}')
+                raise TemplateProblem(
+                    f'the filter "{node.name}" may only be given plain values',
+                    'such as {{ client|truncate(20) }} or {{ phone|default("no phone", true) }}',
+                )
         if isinstance(node, nodes.Name) and (node.ctx != "load" or node.name not in FIELDS):
             raise _unknown_field(node.name)  # Jinja2's own names (self, loop…) too, which meta does not report
         stack.extend(reversed(list(node.iter_child_nodes())))  # in reading order: the first problem is named
@@ -177,8 +216,9 @@ def _check_tree(tree: Any) -> None:
 def _unknown_field(name: str) -> TemplateProblem:
     close = difflib.get_close_matches(name, FIELDS, n=1)
     hint = f"did you mean {{{{ {close[0]} }}}}? " if close else ""
-    return TemplateProblem(f'the template uses "{name}", which is not a session field',
-                           f"{hint}the fields are {FIELD_LIST}")
+    return TemplateProblem(
+        f'the template uses "{name}", which is not a session field', f"{hint}the fields are {FIELD_LIST}"
+    )
 
 
 def _reason(exc: BaseException) -> str:

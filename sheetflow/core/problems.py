@@ -70,8 +70,9 @@ def expected_failure(exc: BaseException, path: object = "") -> Failure | None:
     if isinstance(exc, WorkbookBusy):
         return Failure(EXIT_BUSY, str(exc))
     if isinstance(exc, PermissionError):
-        return Failure(EXIT_BUSY, f"no permission to write {exc.filename or path} — check the file and folder "
-                                  "permissions")
+        return Failure(
+            EXIT_BUSY, f"no permission to write {exc.filename or path} — check the file and folder permissions"
+        )
     if isinstance(exc, KeyboardInterrupt):
         return Failure(EXIT_USAGE, "stopped; the workbook was left as it was")
     return None

@@ -47,8 +47,12 @@ class SheetSchema:
 
     def number_format(self, column: str) -> str | None:
         """The number format of a column's kind; None for a column of no declared kind."""
-        for columns, number_format in ((self.dates, DATE_FORMAT), (self.timestamps, TIMESTAMP_FORMAT),
-                                       (self.whole_numbers, WHOLE_NUMBER_FORMAT), (self.texts, TEXT_FORMAT)):
+        for columns, number_format in (
+            (self.dates, DATE_FORMAT),
+            (self.timestamps, TIMESTAMP_FORMAT),
+            (self.whole_numbers, WHOLE_NUMBER_FORMAT),
+            (self.texts, TEXT_FORMAT),
+        ):
             if column in columns:
                 return number_format
         return None
@@ -59,19 +63,35 @@ HOLIDAYS = SheetSchema("Holidays", ("Date", "Name"), dates=("Date",))
 LISTS = SheetSchema("Lists", ("Session Type", "Stage", "User"))
 STATUSES = SheetSchema(
     "Statuses",
-    ("Session Type", "Description", "Sort Order", "Typical Duration", "Initial", "Final", "Stage",
-     "Default User", "Inactive"),
+    (
+        "Session Type",
+        "Description",
+        "Sort Order",
+        "Typical Duration",
+        "Initial",
+        "Final",
+        "Stage",
+        "Default User",
+        "Inactive",
+    ),
     required=("Description", "Sort Order"),
     whole_numbers=("Sort Order", "Typical Duration"),
 )
 
-SESSION_WRITTEN = ("Status", "Status Date", "Due Date", "Manual Due", "Assigned To", "Updated By", "Flag",
-                   "Days Overdue")
+SESSION_WRITTEN = (
+    "Status",
+    "Status Date",
+    "Due Date",
+    "Manual Due",
+    "Assigned To",
+    "Updated By",
+    "Flag",
+    "Days Overdue",
+)
 SESSION_INPUTS = ("Change To", "Date Completed", "New Due Date", "Changed By", "Change Note")
 SESSIONS = SheetSchema(
     "Sessions",
-    ("Session ID", "Client", "Email", "Phone", "Session Type", "Session Date", *SESSION_WRITTEN,
-     *SESSION_INPUTS),
+    ("Session ID", "Client", "Email", "Phone", "Session Type", "Session Date", *SESSION_WRITTEN, *SESSION_INPUTS),
     required=("Session ID", "Status"),
     added_when_missing=(*SESSION_WRITTEN, *SESSION_INPUTS),
     dates=("Session Date", "Status Date", "Due Date", "Date Completed", "New Due Date"),
@@ -80,52 +100,140 @@ SESSIONS = SheetSchema(
 )
 NOTES = SheetSchema(
     "Notes",
-    ("Logged At", "Session ID", "Client", "From Status", "To Status", "Date Completed", "Due Date",
-     "Updated By", "Source", "Note"),
-    owned=True, append_only=True, dates=("Date Completed", "Due Date"), timestamps=("Logged At",),
+    (
+        "Logged At",
+        "Session ID",
+        "Client",
+        "From Status",
+        "To Status",
+        "Date Completed",
+        "Due Date",
+        "Updated By",
+        "Source",
+        "Note",
+    ),
+    owned=True,
+    append_only=True,
+    dates=("Date Completed", "Due Date"),
+    timestamps=("Logged At",),
 )
 TRIGGERS = SheetSchema(
     "Triggers",
-    ("Trigger", "Session Type", "Status", "Date Basis", "Offset Days", "Action", "Assign To", "Subject",
-     "Message", "Active"),
+    (
+        "Trigger",
+        "Session Type",
+        "Status",
+        "Date Basis",
+        "Offset Days",
+        "Action",
+        "Assign To",
+        "Subject",
+        "Message",
+        "Active",
+    ),
     whole_numbers=("Offset Days",),
 )
 TASKS = SheetSchema(
     "Tasks",
-    ("Task ID", "Session ID", "Client", "Action", "Task", "Due Date", "Assigned To", "Trigger", "Created",
-     "Late", "Done"),
-    owned=True, append_only=True, dates=("Due Date", "Created"),
+    (
+        "Task ID",
+        "Session ID",
+        "Client",
+        "Action",
+        "Task",
+        "Due Date",
+        "Assigned To",
+        "Trigger",
+        "Created",
+        "Late",
+        "Done",
+    ),
+    owned=True,
+    append_only=True,
+    dates=("Due Date", "Created"),
 )
 OUTBOX = SheetSchema(
     "Outbox",
-    ("Message ID", "Session ID", "Client", "Channel", "To", "Subject", "Body", "Created", "Late", "Sent At",
-     "Error"),
-    owned=True, append_only=True, dates=("Created",), timestamps=("Sent At",),
+    ("Message ID", "Session ID", "Client", "Channel", "To", "Subject", "Body", "Created", "Late", "Sent At", "Error"),
+    owned=True,
+    append_only=True,
+    dates=("Created",),
+    timestamps=("Sent At",),
 )
 PROBLEMS = SheetSchema("Problems", ("Severity", "Where", "Problem", "How to fix"), owned=True, rewritten=True)
 DASHBOARD = SheetSchema("Dashboard", (), owned=True, rewritten=True)
 # What triggers have fired (one row per session, trigger and basis date), so each fires once even when its
 # Tasks or Outbox row is deleted. Hidden; the template carries it, and a workbook without it gets it when a
 # trigger first fires. Read in full on every run (a row per firing: small beside Sessions).
-FIRED = SheetSchema("_sheetflow_fired", ("Session ID", "Trigger", "Basis Date", "Fired At", "Generated"),
-                    owned=True, on_demand=True, hidden=True, dates=("Basis Date",), timestamps=("Fired At",))
+FIRED = SheetSchema(
+    "_sheetflow_fired",
+    ("Session ID", "Trigger", "Basis Date", "Fired At", "Generated"),
+    owned=True,
+    on_demand=True,
+    hidden=True,
+    dates=("Basis Date",),
+    timestamps=("Fired At",),
+)
 
-ALL_SHEETS = (SETTINGS, HOLIDAYS, LISTS, STATUSES, SESSIONS, NOTES, TRIGGERS, TASKS, OUTBOX, PROBLEMS,
-              DASHBOARD, FIRED)
+ALL_SHEETS = (SETTINGS, HOLIDAYS, LISTS, STATUSES, SESSIONS, NOTES, TRIGGERS, TASKS, OUTBOX, PROBLEMS, DASHBOARD, FIRED)
 REQUIRED_SHEETS = (SETTINGS, STATUSES, SESSIONS)
 OWNED_SHEETS = tuple(schema for schema in ALL_SHEETS if schema.owned)
 
 # Column widths in the template, in characters, by column name on whichever sheet; a date column is DATE_WIDTH wide
 # and a column not named here a little wider than its header.
 COLUMN_WIDTHS: dict[str, float] = {
-    "Session ID": 11, "Client": 22, "Email": 26, "Phone": 15, "Session Type": 14, "Status": 24,
-    "Manual Due": 11, "Assigned To": 13, "Updated By": 13, "Flag": 10, "Days Overdue": 9, "Change To": 24,
-    "Changed By": 13, "Change Note": 30, "Description": 28, "Sort Order": 10, "Typical Duration": 10,
-    "Initial": 8, "Final": 8, "Stage": 12, "Default User": 13, "Inactive": 9, "Setting": 26, "Value": 24,
-    "User": 13, "Name": 30, "Trigger": 24, "Date Basis": 16, "Offset Days": 9, "Action": 13, "Assign To": 13,
-    "Subject": 30, "Message": 50, "Active": 8, "Logged At": 17, "From Status": 24, "To Status": 24,
-    "Source": 9, "Note": 40, "Task ID": 9, "Task": 40, "Late": 7, "Done": 7, "Message ID": 11, "Channel": 9,
-    "To": 26, "Body": 50, "Sent At": 17, "Error": 40, "Severity": 10, "Where": 16, "Problem": 70,
+    "Session ID": 11,
+    "Client": 22,
+    "Email": 26,
+    "Phone": 15,
+    "Session Type": 14,
+    "Status": 24,
+    "Manual Due": 11,
+    "Assigned To": 13,
+    "Updated By": 13,
+    "Flag": 10,
+    "Days Overdue": 9,
+    "Change To": 24,
+    "Changed By": 13,
+    "Change Note": 30,
+    "Description": 28,
+    "Sort Order": 10,
+    "Typical Duration": 10,
+    "Initial": 8,
+    "Final": 8,
+    "Stage": 12,
+    "Default User": 13,
+    "Inactive": 9,
+    "Setting": 26,
+    "Value": 24,
+    "User": 13,
+    "Name": 30,
+    "Trigger": 24,
+    "Date Basis": 16,
+    "Offset Days": 9,
+    "Action": 13,
+    "Assign To": 13,
+    "Subject": 30,
+    "Message": 50,
+    "Active": 8,
+    "Logged At": 17,
+    "From Status": 24,
+    "To Status": 24,
+    "Source": 9,
+    "Note": 40,
+    "Task ID": 9,
+    "Task": 40,
+    "Late": 7,
+    "Done": 7,
+    "Message ID": 11,
+    "Channel": 9,
+    "To": 26,
+    "Body": 50,
+    "Sent At": 17,
+    "Error": 40,
+    "Severity": 10,
+    "Where": 16,
+    "Problem": 70,
     "How to fix": 60,
 }
 DATE_WIDTH = 12
@@ -136,6 +244,7 @@ def column_width(schema: SheetSchema, column: str) -> float:
     if column in schema.dates:
         return DATE_WIDTH
     return COLUMN_WIDTHS.get(column, max(10, len(column) + 3))
+
 
 # Settings rows, with the defaults used when a row is missing or blank.
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -192,19 +301,32 @@ class EntryPoint:
 # xlwings Lite binds a script to a named shape whose hyperlink targets its cell; the .xlsm's form buttons sit on
 # the same cells and call the same entry points. Order: the status texts' titles (and Lite's scripts) follow it.
 ENTRY_POINTS = (
-    EntryPoint("apply_changes", "Apply changes", "V1", "btnApplyChanges", "ApplyChanges",
-               "Apply every session row whose Change To is filled in."),
+    EntryPoint(
+        "apply_changes",
+        "Apply changes",
+        "V1",
+        "btnApplyChanges",
+        "ApplyChanges",
+        "Apply every session row whose Change To is filled in.",
+    ),
     EntryPoint("refresh", "Refresh", "W1", "btnRefresh", "RefreshDates", "Recompute due dates, Flag and Days Overdue."),
-    EntryPoint("validate", "Validate", "X1", "btnValidate", "ValidateWorkbook",
-               "Check the statuses and sessions; the Problems sheet lists what was found."),
+    EntryPoint(
+        "validate",
+        "Validate",
+        "X1",
+        "btnValidate",
+        "ValidateWorkbook",
+        "Check the statuses and sessions; the Problems sheet lists what was found.",
+    ),
     EntryPoint("dashboard", "Dashboard", lite_doc="Rebuild the Dashboard: the board and the time in status."),
     EntryPoint("change_status", "Change status", "Y1", vba_sub="ChangeStatus"),
     EntryPoint("main", "Run main"),
     EntryPoint("renumber_statuses", "Renumber statuses"),
 )
 # Lite's sheet buttons as (entry point, shape name, caption, cell): a view of the table above.
-SHEET_BUTTONS = tuple((entry.name, entry.lite_shape, entry.title, entry.cell) for entry in ENTRY_POINTS
-                      if entry.lite_shape)
+SHEET_BUTTONS = tuple(
+    (entry.name, entry.lite_shape, entry.title, entry.cell) for entry in ENTRY_POINTS if entry.lite_shape
+)
 
 # Values sheetflow writes.
 FLAG_OVERDUE = "Overdue"

@@ -57,8 +57,9 @@ def session_key(session_id: str) -> str:
     return key[:-2] if key.endswith(".0") and key[:-2].isdigit() else key
 
 
-def flag_for(due: dt.date | None, is_final: bool, today: dt.date, calendar: BusinessCalendar,
-             due_soon_days: int) -> tuple[str | None, int | None]:
+def flag_for(
+    due: dt.date | None, is_final: bool, today: dt.date, calendar: BusinessCalendar, due_soon_days: int
+) -> tuple[str | None, int | None]:
     """SPEC §5: (Flag, Days Overdue). Overdue: due before today, not final; due soon: due within the window."""
     if due is None or is_final:
         return None, None
@@ -69,8 +70,9 @@ def flag_for(due: dt.date | None, is_final: bool, today: dt.date, calendar: Busi
     return None, None
 
 
-def read_sessions(table: Table, workflow: Workflow, date_order: str, known_types: list[str],
-                  only: str | None = None) -> tuple[list[Session], list[Problem]]:
+def read_sessions(
+    table: Table, workflow: Workflow, date_order: str, known_types: list[str], only: str | None = None
+) -> tuple[list[Session], list[Problem]]:
     """Read every non-blank Sessions row; unreadable cells are reported and left as they are.
     With `only`, just the rows of that Session ID (a one-session change needn't read a hundred thousand)."""
     wanted = session_key(only) if only is not None else None
@@ -87,8 +89,9 @@ def read_sessions(table: Table, workflow: Workflow, date_order: str, known_types
         width = len(values)
         raw = [values[c - 1] if c is not None and c <= width else None for c in positions]
         first = raw[0]  # a Session ID means a session: the whole-row check only runs without one
-        if (first is None or (type(first) is str and not first.strip())) and \
-                all(v is None or (isinstance(v, str) and not v.strip()) for v in raw):
+        if (first is None or (type(first) is str and not first.strip())) and all(
+            v is None or (isinstance(v, str) and not v.strip()) for v in raw
+        ):
             continue
         last = row.number
         if wanted is not None and session_key(read_text(first)) != wanted:
@@ -96,13 +99,24 @@ def read_sessions(table: Table, workflow: Workflow, date_order: str, known_types
             continue
         session_id = read_text(first)
         if not session_id:
-            _problem(problems, table, row, "Session ID", "this row has no Session ID",
-                     "give the session an ID, or clear the row")
+            _problem(
+                problems,
+                table,
+                row,
+                "Session ID",
+                "this row has no Session ID",
+                "give the session an ID, or clear the row",
+            )
             continue
         if session_id.casefold() in seen_ids:
-            _problem(problems, table, row, "Session ID",
-                     f'Session ID "{session_id}" is also used on row {seen_ids[session_id.casefold()].number}',
-                     "give every session its own ID")
+            _problem(
+                problems,
+                table,
+                row,
+                "Session ID",
+                f'Session ID "{session_id}" is also used on row {seen_ids[session_id.casefold()].number}',
+                "give every session its own ID",
+            )
             continue
         seen_ids[session_id.casefold()] = row
         s = _session(row, session_id, dict(zip(SESSIONS.columns, raw, strict=True)), table, date_order, problems)
@@ -113,14 +127,22 @@ def read_sessions(table: Table, workflow: Workflow, date_order: str, known_types
     return sessions, problems
 
 
-def _problem(problems: list[Problem], table: Table, row: Row, column: str, message: str, fix: str,
-             severity: Severity = Severity.ERROR) -> None:
+def _problem(
+    problems: list[Problem],
+    table: Table,
+    row: Row,
+    column: str,
+    message: str,
+    fix: str,
+    severity: Severity = Severity.ERROR,
+) -> None:
     """A problem at a row's cell, on the sheet by the studio's own name when Settings chose its sheet."""
     problems.append(Problem(table.sheet, row.cell(column), message, fix, severity))
 
 
-def _session(row: Row, session_id: str, rec: dict[str, object], table: Table, date_order: str,
-             problems: list[Problem]) -> Session:
+def _session(
+    row: Row, session_id: str, rec: dict[str, object], table: Table, date_order: str, problems: list[Problem]
+) -> Session:
     """One row's cells as a Session: texts, the cells as stored, dates and Manual Due (an unreadable one is
     reported and marked, never guessed)."""
     s = Session(row=row, session_id=session_id)
@@ -146,8 +168,9 @@ def _session(row: Row, session_id: str, rec: dict[str, object], table: Table, da
             setattr(s, _ATTRIBUTE[column], read_date(rec[column], date_order, table.date1904))
         except CellValueError as exc:
             s.unreadable |= {column}
-            _problem(problems, table, row, column, f"{table.aliases.get(column, column)}: {exc.message}",
-                     exc.fix)  # the studio's header
+            _problem(
+                problems, table, row, column, f"{table.aliases.get(column, column)}: {exc.message}", exc.fix
+            )  # the studio's header
     try:
         s.manual_due = read_bool(rec["Manual Due"])
     except CellValueError as exc:
@@ -161,20 +184,45 @@ def _place(s: Session, workflow: Workflow, type_keys: set[str], table: Table, pr
     error (the Status cell is then left as it is)."""
     row = s.row
     if s.session_type and type_keys and s.session_type.casefold() not in type_keys and not workflow.by_type:
-        _problem(problems, table, row, "Session Type", f'Session Type "{display(s.session_type)}" is not on the Lists '
-                 "sheet", "pick a session type from the dropdown, or add it to the Session Type column of Lists",
-                 Severity.WARNING)
+        _problem(
+            problems,
+            table,
+            row,
+            "Session Type",
+            f'Session Type "{display(s.session_type)}" is not on the Lists sheet',
+            "pick a session type from the dropdown, or add it to the Session Type column of Lists",
+            Severity.WARNING,
+        )
     s.cycle = workflow.cycle_for(s.session_type)
     if s.cycle is None and workflow.by_type:
         what = f'Session Type "{display(s.session_type)}"' if s.session_type else "this session has no Session Type"
-        _problem(problems, table, row, "Session Type", f"{what}: no status cycle for it (statuses are by type)",
-                 "pick a session type that has statuses on the Statuses sheet")
+        _problem(
+            problems,
+            table,
+            row,
+            "Session Type",
+            f"{what}: no status cycle for it (statuses are by type)",
+            "pick a session type that has statuses on the Statuses sheet",
+        )
     if s.cycle is not None and s.status_text:
         s.status = s.cycle.find(s.status_text)
         if s.status is None:
-            _problem(problems, table, row, "Status", f'Status "{display(s.status_text)}" is not a status of '
-                     f"{s.cycle.label}", "pick a status from the dropdown, or add it to the Statuses sheet")
+            _problem(
+                problems,
+                table,
+                row,
+                "Status",
+                f'Status "{display(s.status_text)}" is not a status of {s.cycle.label}',
+                "pick a status from the dropdown, or add it to the Statuses sheet",
+            )
             s.unreadable |= {"Status"}
         elif s.status.inactive:
-            _problem(problems, table, row, "Status", f'Status "{s.status.description}" is inactive',
-                     "the session may stay there; move it on when its work is done", Severity.WARNING)
+            _problem(
+                problems,
+                table,
+                row,
+                "Status",
+                f'Status "{s.status.description}" is inactive',
+                "the session may stay there; move it on when its work is done",
+                Severity.WARNING,
+            )

@@ -31,15 +31,19 @@ class Settings:
 
 
 _PASSWORD_NAME = re.compile(r"pass(word|wd)|\bpwd\b")
-PASSWORD_FIX = ("delete the value (and change the password if the file has been shared), then store it with "
-                "`keyring set sheetflow USER@HOST` or in the SHEETFLOW_SMTP_PASSWORD environment variable")
+PASSWORD_FIX = (
+    "delete the value (and change the password if the file has been shared), then store it with "
+    "`keyring set sheetflow USER@HOST` or in the SHEETFLOW_SMTP_PASSWORD environment variable"
+)
 
 
 def read_smtp_port(value: object) -> int | None:
     port = read_whole(value, "SMTP port")
     if port is not None and not 1 <= port <= 65535:
-        raise CellValueError(f"SMTP port {port} is not a port number",
-                             "type the port your mail provider gives, such as 587, or leave it blank")
+        raise CellValueError(
+            f"SMTP port {port} is not a port number",
+            "type the port your mail provider gives, such as 587, or leave it blank",
+        )
     return port
 
 
@@ -48,8 +52,10 @@ def read_smtp_security(value: object) -> str:
     text = normalize(value).replace(" ", "")
     text = {"": str(SETTING_DEFAULTS["SMTP security"]), "ssl/tls": "ssl", "no": "none"}.get(text, text)
     if text not in SMTP_SECURITY:
-        raise CellValueError(f'SMTP security "{read_text(value)}" is not none, starttls or ssl',
-                             "type starttls (usually port 587) or ssl (usually port 465), as your mail provider says")
+        raise CellValueError(
+            f'SMTP security "{read_text(value)}" is not none, starttls or ssl',
+            "type starttls (usually port 587) or ssl (usually port 465), as your mail provider says",
+        )
     return text
 
 
@@ -69,8 +75,10 @@ def read_settings(table: Table) -> tuple[Settings, list[Problem]]:
     settings.smtp_host = found.text("SMTP host")
     settings.smtp_sender = found.text("SMTP sender")
     settings.smtp_user = found.text("SMTP user")
-    for name, reader, attribute in (("SMTP port", read_smtp_port, "smtp_port"),
-                                    ("SMTP security", read_smtp_security, "smtp_security")):
+    for name, reader, attribute in (
+        ("SMTP port", read_smtp_port, "smtp_port"),
+        ("SMTP security", read_smtp_security, "smtp_security"),
+    ):
         try:
             setattr(settings, attribute, reader(found.values.get(name)))
         except CellValueError as exc:
@@ -98,11 +106,16 @@ class _SettingValues:
             if name is None:
                 if _PASSWORD_NAME.search(normalize(row.get("Setting"))) and not is_blank(row.get("Value")):
                     found.password_cells.append(address(row.number, value_col))
-                    found.problems.append(Problem(
-                        SETTINGS.name, address(row.number, value_col),
-                        f'Setting "{read_text(row.get("Setting"))}" holds a password, and passwords must never be '
-                        "kept in the workbook: anyone with a copy of the file can read it", PASSWORD_FIX,
-                        Severity.WARNING))
+                    found.problems.append(
+                        Problem(
+                            SETTINGS.name,
+                            address(row.number, value_col),
+                            f'Setting "{read_text(row.get("Setting"))}" holds a password, and passwords must never be '
+                            "kept in the workbook: anyone with a copy of the file can read it",
+                            PASSWORD_FIX,
+                            Severity.WARNING,
+                        )
+                    )
                 continue
             found.values[name] = row.get("Value")
             found.cells[name] = address(row.number, value_col)
@@ -144,8 +157,10 @@ def _due_soon(found: _SettingValues) -> int:
     try:
         soon = read_whole(found.values.get("Due soon (business days)"), "Due soon")
         if soon is not None and not 0 <= soon <= 260:
-            raise CellValueError(f"Due soon {soon} is not between 0 and 260 business days",
-                                 "type how many business days ahead counts as due soon, such as 2")
+            raise CellValueError(
+                f"Due soon {soon} is not between 0 and 260 business days",
+                "type how many business days ahead counts as due soon, such as 2",
+            )
     except CellValueError as exc:
         found.problem("Due soon (business days)", exc.message, exc.fix)
         return 2

@@ -65,9 +65,13 @@ class Studio:
         return next((s for s in self.sessions if session_key(s.session_id) == wanted), None)
 
     def context(self, today: dt.date, now: dt.datetime | None = None) -> ChangeContext:
-        return ChangeContext(calendar=self.calendar, today=today, now=now or dt.datetime.now().replace(microsecond=0),
-                             due_soon_days=self.settings.due_soon_days,
-                             default_user=self.settings.current_user or operating_system_user())
+        return ChangeContext(
+            calendar=self.calendar,
+            today=today,
+            now=now or dt.datetime.now().replace(microsecond=0),
+            due_soon_days=self.settings.due_soon_days,
+            default_user=self.settings.current_user or operating_system_user(),
+        )
 
 
 PLACEHOLDER_USERS = frozenset({"web_user"})  # what Pyodide (xlwings Lite) answers: nobody's name
@@ -88,10 +92,16 @@ def user_problems(settings: Settings) -> list[Problem]:
     """Without a Current user or a computer login (xlwings Lite), changes are recorded with no name: say so."""
     if settings.current_user or operating_system_user():
         return []
-    return [Problem(SETTINGS.name, settings.cells.get("Current user", ""),
-                    "Current user is blank and this computer gives no user name, so the changes made here are "
-                    "recorded with a blank Updated By", "type your name into Current user on the Settings sheet",
-                    Severity.WARNING)]
+    return [
+        Problem(
+            SETTINGS.name,
+            settings.cells.get("Current user", ""),
+            "Current user is blank and this computer gives no user name, so the changes made here are "
+            "recorded with a blank Updated By",
+            "type your name into Current user on the Settings sheet",
+            Severity.WARNING,
+        )
+    ]
 
 
 def check_required(tables: Mapping[str, Table]) -> None:
@@ -113,13 +123,20 @@ def check_required(tables: Mapping[str, Table]) -> None:
     found: list[str] = []
     if missing:
         sessions = tables.get(SESSIONS.name)
-        own = ", or `sheetflow init --sessions SHEET` to make one of your own sheets the Sessions sheet" \
-            if sessions is None or not sessions.exists else ""
-        found.append(f"the workbook has {_listed(missing)} — run `sheetflow init` on it to add "
-                     f"{'it' if len(missing) == 1 else 'them'}{own} (everything already there stays as it is)")
+        own = (
+            ", or `sheetflow init --sessions SHEET` to make one of your own sheets the Sessions sheet"
+            if sessions is None or not sessions.exists
+            else ""
+        )
+        found.append(
+            f"the workbook has {_listed(missing)} — run `sheetflow init` on it to add "
+            f"{'it' if len(missing) == 1 else 'them'}{own} (everything already there stays as it is)"
+        )
     for table in tables.values():
-        found += [f"{table.sheet}!{cell}: this column header is used twice on the {table.sheet} sheet — rename one "
-                  "of them" for cell in table.duplicate_headers]
+        found += [
+            f"{table.sheet}!{cell}: this column header is used twice on the {table.sheet} sheet — rename one of them"
+            for cell in table.duplicate_headers
+        ]
     if found:
         raise WorkbookError("; ".join(found))
 
@@ -154,16 +171,26 @@ def load_studio(tables: Mapping[str, Table], only_session: str | None = None) ->
     lists = read_lists(tables.get(LISTS.name) or missing_table(LISTS.name))
     workflow, found = read_workflow(tables[STATUSES.name], settings.statuses_by_type, lists)
     problems += found
-    sessions, found = read_sessions(tables[SESSIONS.name], workflow, settings.date_order, lists.session_types,
-                                    only=only_session)
+    sessions, found = read_sessions(
+        tables[SESSIONS.name], workflow, settings.date_order, lists.session_types, only=only_session
+    )
     problems += found
     triggers, found = read_triggers(tables.get(TRIGGERS.name) or missing_table(TRIGGERS.name), workflow, lists)
     problems += found
     fired = read_ledger(tables.get(FIRED.name) or missing_table(FIRED.name), settings.date_order)
     problems += [p for table in tables.values() for p in table.notices]  # after the rows were read: streamed ones too
-    return Studio(partial=only_session is not None, tables=tables, settings=settings, calendar=calendar,
-                  lists=lists, workflow=workflow,
-                  sessions=sessions, problems=problems, triggers=triggers, fired=fired)
+    return Studio(
+        partial=only_session is not None,
+        tables=tables,
+        settings=settings,
+        calendar=calendar,
+        lists=lists,
+        workflow=workflow,
+        sessions=sessions,
+        problems=problems,
+        triggers=triggers,
+        fired=fired,
+    )
 
 
 def _structure(studio: Studio) -> ChangeSet:
@@ -183,16 +210,26 @@ def _structure(studio: Studio) -> ChangeSet:
     return changes
 
 
-def _fire_triggers(studio: Studio, changes: ChangeSet, states: list[SessionState], today: dt.date,
-                   now: dt.datetime | None) -> tuple[int, int, list[Problem]]:
+def _fire_triggers(
+    studio: Studio, changes: ChangeSet, states: list[SessionState], today: dt.date, now: dt.datetime | None
+) -> tuple[int, int, list[Problem]]:
     """Triggers judged on the sessions as they stand after the run's changes (SPEC §6): Tasks and Outbox rows,
     and the hidden ledger's rows that keep each from firing twice. Returns (tasks, messages, problems)."""
     if not states:
         return 0, 0, []
     context = studio.context(today, now)
-    fired = fire(studio.triggers, states, studio.fired,
-                 FireContext(today=today, now=context.now, studio=studio.settings.studio,
-                             user=context.default_user, date_order=studio.settings.date_order))
+    fired = fire(
+        studio.triggers,
+        states,
+        studio.fired,
+        FireContext(
+            today=today,
+            now=context.now,
+            studio=studio.settings.studio,
+            user=context.default_user,
+            date_order=studio.settings.date_order,
+        ),
+    )
     for sheet, rows in ((TASKS.name, fired.tasks), (OUTBOX.name, fired.messages), (FIRED.name, fired.ledger)):
         for row in rows:
             changes.append(sheet, row)
@@ -203,8 +240,9 @@ def _fire_triggers(studio: Studio, changes: ChangeSet, states: list[SessionState
 
 def _state_after(done: AppliedChange) -> SessionState:
     updates = done.updates
-    return SessionState(done.session, done.to, updates["Status Date"], updates["Due Date"],
-                        updates["Assigned To"] or "")
+    return SessionState(
+        done.session, done.to, updates["Status Date"], updates["Due Date"], updates["Assigned To"] or ""
+    )
 
 
 def _finish(command: str, studio: Studio, changes: ChangeSet, extra: list[Problem], **counts) -> Outcome:
@@ -229,9 +267,15 @@ def _still_true(studio: Studio, changes: ChangeSet) -> list[Problem]:
     for session in studio.sessions:
         status = session.status
         if status is not None and status.inactive and "Status" in rows.get(session.row.number, ()):
-            kept.append(Problem(sessions.sheet, session.row.cell("Status"),
-                                f'Status "{status.description}" is inactive',
-                                "the session may stay there; move it on when its work is done", Severity.WARNING))
+            kept.append(
+                Problem(
+                    sessions.sheet,
+                    session.row.cell("Status"),
+                    f'Status "{status.description}" is inactive',
+                    "the session may stay there; move it on when its work is done",
+                    Severity.WARNING,
+                )
+            )
     return kept
 
 
@@ -246,8 +290,14 @@ def _unique(problems: list[Problem]) -> list[Problem]:
 
 
 def _pending_change(session: Session) -> StatusChange:
-    return StatusChange(to=session.change_to, date_completed=session.date_completed, due=session.new_due_date,
-                        by=session.changed_by, note=session.change_note, source="batch")
+    return StatusChange(
+        to=session.change_to,
+        date_completed=session.date_completed,
+        due=session.new_due_date,
+        by=session.changed_by,
+        note=session.change_note,
+        source="batch",
+    )
 
 
 def _record(changes: ChangeSet, applied: AppliedChange, clear_inputs: bool) -> None:
@@ -285,8 +335,11 @@ def _oldest_note(studio: Studio) -> dt.date | None:
         return None
     value = notes.rows[0].get("Logged At")
     try:
-        return value.date() if isinstance(value, dt.datetime) else read_date(value, studio.settings.date_order,
-                                                                              notes.date1904)
+        return (
+            value.date()
+            if isinstance(value, dt.datetime)
+            else read_date(value, studio.settings.date_order, notes.date1904)
+        )
     except CellValueError:
         return None
 
@@ -308,8 +361,14 @@ def _pending_requests(studio: Studio, source: str) -> list[tuple[Session, Status
     return requests
 
 
-def _apply_each(command: str, studio: Studio, requests: list[tuple[Session, StatusChange]], today: dt.date,
-                now: dt.datetime | None, clear_inputs: bool) -> Outcome:
+def _apply_each(
+    command: str,
+    studio: Studio,
+    requests: list[tuple[Session, StatusChange]],
+    today: dt.date,
+    now: dt.datetime | None,
+    clear_inputs: bool,
+) -> Outcome:
     """Each session's change is all or nothing, and one refused does not stop the others."""
     changes = _structure(studio)
     ctx = studio.context(today, now)
@@ -326,18 +385,30 @@ def _apply_each(command: str, studio: Studio, requests: list[tuple[Session, Stat
         _carry(done, cleared=clear_inputs)
     watched = [_state_after(done) for done in applied if studio.triggers.of(done.to)]
     tasks, messages, found = _fire_triggers(studio, changes, watched, today, now)
-    return _finish(command, studio, changes, extra + found, applied=applied, rejected=len(extra), tasks=tasks,
-                   messages=messages, said=applied_words(len(applied), len(extra)))
+    return _finish(
+        command,
+        studio,
+        changes,
+        extra + found,
+        applied=applied,
+        rejected=len(extra),
+        tasks=tasks,
+        messages=messages,
+        said=applied_words(len(applied), len(extra)),
+    )
 
 
-def change_session(studio: Studio, session_id: str, request: StatusChange, today: dt.date,
-                   now: dt.datetime | None = None) -> Outcome:
+def change_session(
+    studio: Studio, session_id: str, request: StatusChange, today: dt.date, now: dt.datetime | None = None
+) -> Outcome:
     """One session's status change, as the Status Change window does it."""
     changes = _structure(studio)
     session = studio.find_session(session_id)
     if session is None:
-        raise LookupError(f'there is no session "{session_id}" on the {studio.tables[SESSIONS.name].sheet} sheet — '
-                          "check its Session ID")
+        raise LookupError(
+            f'there is no session "{session_id}" on the {studio.tables[SESSIONS.name].sheet} sheet — '
+            "check its Session ID"
+        )
     try:
         done = plan_status_change(session, request, studio.context(today, now))
     except ChangeRejected as rejected:
@@ -345,8 +416,9 @@ def change_session(studio: Studio, session_id: str, request: StatusChange, today
     _record(changes, done, clear_inputs=False)
     _carry(done, cleared=False)  # so Problems judges the session as the change left it
     tasks, messages, found = _fire_triggers(studio, changes, [_state_after(done)], today, now)
-    outcome = _finish("change", studio, changes, found, applied=[done], tasks=tasks, messages=messages,
-                      said=applied_words(1, 0))
+    outcome = _finish(
+        "change", studio, changes, found, applied=[done], tasks=tasks, messages=messages, said=applied_words(1, 0)
+    )
     if studio.partial:  # the other sessions were not read: their rows on Problems stay as the last run left them
         changes.problems = _unique(outcome.problems + _other_sessions_problems(studio, session))
     return outcome  # its problems (the summary, the exit code): this session's and the workbook's own
@@ -369,13 +441,17 @@ def _other_sessions_problems(studio: Studio, session: Session) -> list[Problem]:
     return kept
 
 
-def change_rows(studio: Studio, rows: list[int], today: dt.date, source: str = "button",
-                now: dt.datetime | None = None) -> Outcome:
+def change_rows(
+    studio: Studio, rows: list[int], today: dt.date, source: str = "button", now: dt.datetime | None = None
+) -> Outcome:
     """The Status Change window for the sessions on the selected rows: each moves to its next status; then, as
     apply does, every session refreshed as the changes left them."""
     wanted = set(rows)
-    requests = [(session, StatusChange(source=source, input_column="Status"))
-                for session in studio.sessions if session.row.number in wanted]
+    requests = [
+        (session, StatusChange(source=source, input_column="Status"))
+        for session in studio.sessions
+        if session.row.number in wanted
+    ]
     done = _apply_each("change", studio, requests, today, now, clear_inputs=False)
     return _settled(done, studio, today, now, fire=False)
 
@@ -405,9 +481,15 @@ def refresh(studio: Studio, today: dt.date, now: dt.datetime | None = None, fire
             elif session.status_date is not None:
                 due = calendar.add_business_days(session.status_date, status.typical_duration)
             elif "Status Date" not in session.unreadable:
-                extra.append(Problem(row.table.sheet, row.cell("Status Date"),
-                                     f"session {session.session_id} has no Status Date, so its due date can't be "
-                                     "worked out", "type the date the session entered its status", Severity.WARNING))
+                extra.append(
+                    Problem(
+                        row.table.sheet,
+                        row.cell("Status Date"),
+                        f"session {session.session_id} has no Status Date, so its due date can't be worked out",
+                        "type the date the session entered its status",
+                        Severity.WARNING,
+                    )
+                )
             if due != session.due_date or "Due Date" in session.unreadable:
                 updates["Due Date"] = due
             if session.manual_due_blank:
@@ -433,8 +515,17 @@ def refresh(studio: Studio, today: dt.date, now: dt.datetime | None = None, fire
                 extra.append(rejected.problem)
     tasks, messages, found = _fire_triggers(studio, changes, watched if fire else [], today, now)
     changes.dashboard = Dashboard(board.board())  # the board only: refresh never reads the Notes history
-    return _finish("refresh", studio, changes, extra + found, overdue=overdue, due_soon=due_soon, tasks=tasks,
-                   messages=messages, said=[flag_words(overdue, due_soon)])
+    return _finish(
+        "refresh",
+        studio,
+        changes,
+        extra + found,
+        overdue=overdue,
+        due_soon=due_soon,
+        tasks=tasks,
+        messages=messages,
+        said=[flag_words(overdue, due_soon)],
+    )
 
 
 def _number(value: object) -> object:
@@ -443,17 +534,18 @@ def _number(value: object) -> object:
     return value
 
 
-
-def apply_and_refresh(studio: Studio, today: dt.date, source: str = "button",
-                      now: dt.datetime | None = None) -> Outcome:
+def apply_and_refresh(
+    studio: Studio, today: dt.date, source: str = "button", now: dt.datetime | None = None
+) -> Outcome:
     """Run main: the pending changes, then a refresh of every session as they stand after them — one read, one
     write (inside Excel a second read would not see the first run's writes, and triggers would fire twice)."""
     done = _apply_each("main", studio, _pending_requests(studio, source), today, now, clear_inputs=True)
     return _settled(done, studio, today, now, fire=True, say_flags=True)
 
 
-def _settled(done: Outcome, studio: Studio, today: dt.date, now: dt.datetime | None, fire: bool,
-             say_flags: bool = False) -> Outcome:
+def _settled(
+    done: Outcome, studio: Studio, today: dt.date, now: dt.datetime | None, fire: bool, say_flags: bool = False
+) -> Outcome:
     """A run's changes followed by a refresh of every session as they left them (SPEC §7: every run ends on the
     final state), merged into one ChangeSet; Problems is what is wrong after both. The summary says what `done`
     said, and the refresh's flags too when `say_flags` (Run main)."""
@@ -463,10 +555,19 @@ def _settled(done: Outcome, studio: Studio, today: dt.date, now: dt.datetime | N
     found = done.found + refreshed.found
     problems = _unique(_still_true(studio, changes) + found)
     changes.problems = problems
-    return Outcome(command=done.command, changes=changes, problems=problems, found=found, applied=done.applied,
-                   rejected=done.rejected, overdue=refreshed.overdue, due_soon=refreshed.due_soon,
-                   tasks=done.tasks + refreshed.tasks, messages=done.messages + refreshed.messages,
-                   said=done.said + (refreshed.said if say_flags else []))
+    return Outcome(
+        command=done.command,
+        changes=changes,
+        problems=problems,
+        found=found,
+        applied=done.applied,
+        rejected=done.rejected,
+        overdue=refreshed.overdue,
+        due_soon=refreshed.due_soon,
+        tasks=done.tasks + refreshed.tasks,
+        messages=done.messages + refreshed.messages,
+        said=done.said + (refreshed.said if say_flags else []),
+    )
 
 
 def _carry(done: AppliedChange, cleared: bool = True) -> None:

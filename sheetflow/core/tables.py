@@ -94,8 +94,12 @@ class Table:
     _index: dict[str, int | None] = field(default_factory=dict, repr=False)
 
 
-def table_from_grid(sheet: str, grid: Iterable[Sequence[Any]], schema: SheetSchema | None = None,
-                    aliases: Mapping[str, str] | None = None) -> Table:
+def table_from_grid(
+    sheet: str,
+    grid: Iterable[Sequence[Any]],
+    schema: SheetSchema | None = None,
+    aliases: Mapping[str, str] | None = None,
+) -> Table:
     """Build a Table from a sheet's rows of values (row 1 first), finding the header row by its names; `aliases`
     (sheetflow column -> the studio's header) count as those columns' names."""
     rows = grid if isinstance(grid, list) else list(grid)
@@ -135,7 +139,7 @@ def table_from_grid(sheet: str, grid: Iterable[Sequence[Any]], schema: SheetSche
         table.width = col
     for column, header in (aliases or {}).items():
         table.alias(column, header)
-    table.rows = [Row(header_index + 2 + i, values, table) for i, values in enumerate(rows[header_index + 1:last])]
+    table.rows = [Row(header_index + 2 + i, values, table) for i, values in enumerate(rows[header_index + 1 : last])]
     return table
 
 

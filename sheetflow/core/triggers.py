@@ -129,6 +129,7 @@ class Fired:
 
 # -- reading the Triggers sheet ----------------------------------------------------------------------------------
 
+
 def read_triggers(table: Table, workflow: Workflow, lists: Lists) -> tuple[TriggerSet, list[Problem]]:
     """Read and check the Triggers sheet; a row with an error never fires (an inactive row's problems are warnings)."""
     found = TriggerSet(by_type=workflow.by_type)
@@ -140,10 +141,14 @@ def read_triggers(table: Table, workflow: Workflow, lists: Lists) -> tuple[Trigg
         trigger, row_problems, statuses = _read_row(row, workflow, lists)
         if trigger.name:
             if trigger.key in names:
-                row_problems.append(_problem(row, "Trigger", f'the trigger name "{display(trigger.name)}" is also '
-                                             f"used on row {names[trigger.key]}",
-                                             "give every trigger its own name: it is how sheetflow remembers what "
-                                             "has fired"))
+                row_problems.append(
+                    _problem(
+                        row,
+                        "Trigger",
+                        f'the trigger name "{display(trigger.name)}" is also used on row {names[trigger.key]}',
+                        "give every trigger its own name: it is how sheetflow remembers what has fired",
+                    )
+                )
             else:
                 names[trigger.key] = row.number
         if not trigger.active:
@@ -172,12 +177,18 @@ def _read_row(row: Row, workflow: Workflow, lists: Lists) -> tuple[Trigger, list
     def problem(column: str, message: str, fix: str, severity: Severity = Severity.ERROR) -> None:
         problems.append(_problem(row, column, message, fix, severity))
 
-    trigger = Trigger(name=read_text(row.get("Trigger")), row=row.number,
-                      cells={c: row.cell(c) for c in ("Trigger", "Subject", "Message")})
+    trigger = Trigger(
+        name=read_text(row.get("Trigger")),
+        row=row.number,
+        cells={c: row.cell(c) for c in ("Trigger", "Subject", "Message")},
+    )
     label = f'trigger "{display(trigger.name)}"' if trigger.name else "this trigger"
     if not trigger.name:
-        problem("Trigger", "this trigger has no name", "type a short unique name, such as Session reminder: it is how "
-                "sheetflow remembers what has fired")
+        problem(
+            "Trigger",
+            "this trigger has no name",
+            "type a short unique name, such as Session reminder: it is how sheetflow remembers what has fired",
+        )
     try:
         trigger.active = read_bool(row.get("Active")) if not row.is_blank(["Active"]) else True
     except CellValueError as exc:
@@ -193,8 +204,11 @@ def _read_row(row: Row, workflow: Workflow, lists: Lists) -> tuple[Trigger, list
     try:
         offset = read_whole(row.get("Offset Days"), "Offset Days")
         if offset is not None and abs(offset) > MAX_OFFSET:
-            problem("Offset Days", f"Offset Days {offset} is more than ten years",
-                    "type the days before (negative) or after the basis date, such as -7")
+            problem(
+                "Offset Days",
+                f"Offset Days {offset} is more than ten years",
+                "type the days before (negative) or after the basis date, such as -7",
+            )
         else:
             trigger.offset = offset or 0
     except CellValueError as exc:
@@ -207,10 +221,13 @@ def _read_row(row: Row, workflow: Workflow, lists: Lists) -> tuple[Trigger, list
         problem("Action", what, "pick " + ", ".join(ACTIONS[:-1]) + " or " + ACTIONS[-1])
 
     trigger.assign_to = read_text(row.get("Assign To"))
-    if trigger.assign_to and lists.users and \
-            normalize(trigger.assign_to) not in {normalize(u) for u in lists.users}:
-        problem("Assign To", f'Assign To "{display(trigger.assign_to)}" is not on the Lists sheet',
-                "pick a user from the dropdown, or add them to the User column of Lists", Severity.WARNING)
+    if trigger.assign_to and lists.users and normalize(trigger.assign_to) not in {normalize(u) for u in lists.users}:
+        problem(
+            "Assign To",
+            f'Assign To "{display(trigger.assign_to)}" is not on the Lists sheet',
+            "pick a user from the dropdown, or add them to the User column of Lists",
+            Severity.WARNING,
+        )
 
     for column in ("Subject", "Message"):
         source = read_text(row.get(column))
@@ -225,8 +242,11 @@ def _read_row(row: Row, workflow: Workflow, lists: Lists) -> tuple[Trigger, list
         setattr(trigger, column.lower(), template)
     channel = next((a for a in (trigger.first, trigger.fallback) if a in MESSAGES), "")
     if channel and trigger.message is None and not any(p.cell == row.cell("Message") for p in problems):
-        problem("Message", f"{label} sends {'an' if channel in (EMAIL, SMS) else 'a'} {channel} but has no Message",
-                "type the message, such as: Dear {{ client }}, see you on {{ session_date }}")
+        problem(
+            "Message",
+            f"{label} sends {'an' if channel in (EMAIL, SMS) else 'a'} {channel} but has no Message",
+            "type the message, such as: Dear {{ client }}, see you on {{ session_date }}",
+        )
     return trigger, problems, statuses
 
 
@@ -237,14 +257,20 @@ def _statuses(row: Row, trigger: Trigger, workflow: Workflow, lists: Lists, prob
     type_key = normalize(trigger.session_type)
     if workflow.by_type:
         if type_key and type_key not in workflow.cycles:
-            problem("Session Type", f'Session Type "{display(trigger.session_type)}" has no statuses (statuses are '
-                    "by type)", "pick a session type that has statuses on Statuses, or leave it blank for all")
+            problem(
+                "Session Type",
+                f'Session Type "{display(trigger.session_type)}" has no statuses (statuses are by type)',
+                "pick a session type that has statuses on Statuses, or leave it blank for all",
+            )
             return []
         cycles = [workflow.cycles[type_key]] if type_key else list(workflow.cycles.values())
     else:
         if type_key and lists.session_types and type_key not in {normalize(t) for t in lists.session_types}:
-            problem("Session Type", f'Session Type "{display(trigger.session_type)}" is not on the Lists sheet',
-                    "pick a session type from the dropdown, or leave it blank for all")
+            problem(
+                "Session Type",
+                f'Session Type "{display(trigger.session_type)}" is not on the Lists sheet',
+                "pick a session type from the dropdown, or leave it blank for all",
+            )
             return []
         cycles = [workflow.cycles[ONE_CYCLE]] if ONE_CYCLE in workflow.cycles else []
     if not trigger.status:
@@ -253,8 +279,11 @@ def _statuses(row: Row, trigger: Trigger, workflow: Workflow, lists: Lists, prob
     statuses = [s for s in (c.find(trigger.status) for c in cycles) if s is not None]
     if not statuses:
         where = cycles[0].label if len(cycles) == 1 else "any status cycle"
-        problem("Status", f'Status "{display(trigger.status)}" is not a status of {where}',
-                "pick a status from the dropdown, or add it to the Statuses sheet")
+        problem(
+            "Status",
+            f'Status "{display(trigger.status)}" is not a status of {where}',
+            "pick a status from the dropdown, or add it to the Statuses sheet",
+        )
         return []
     trigger.status = statuses[0].description
     return statuses
@@ -287,6 +316,7 @@ def read_ledger(table: Table, date_order: str) -> FiredLedger:
 
 # -- firing -------------------------------------------------------------------------------------------------------
 
+
 def fire(triggers: TriggerSet, states: Iterable[SessionState], ledger: FiredLedger, ctx: FireContext) -> Fired:
     """Every trigger that applies to these sessions and has not fired for them yet: Tasks and Outbox rows, and
     the ledger rows that stop them firing again."""
@@ -294,8 +324,11 @@ def fire(triggers: TriggerSet, states: Iterable[SessionState], ledger: FiredLedg
     failures: dict[str, list] = {}  # a template failing for many sessions: one problem, with a count
     for state in states:
         for trigger in triggers.of(state.status):
-            if trigger.session_type and not triggers.by_type and \
-                    normalize(state.session.session_type) != trigger.type_key:
+            if (
+                trigger.session_type
+                and not triggers.by_type
+                and normalize(state.session.session_type) != trigger.type_key
+            ):
                 continue
             _fire_one(trigger, state, ledger, ctx, fired, failures)
     for cell, (problem, count) in failures.items():
@@ -312,8 +345,14 @@ def _basis(trigger: Trigger, state: SessionState) -> dt.date | None:
     return state.session.session_date
 
 
-def _fire_one(trigger: Trigger, state: SessionState, ledger: FiredLedger, ctx: FireContext, fired: Fired,
-              failures: dict[str, list]) -> None:
+def _fire_one(
+    trigger: Trigger,
+    state: SessionState,
+    ledger: FiredLedger,
+    ctx: FireContext,
+    fired: Fired,
+    failures: dict[str, list],
+) -> None:
     basis = _basis(trigger, state)
     if basis is None:
         return  # not yet: the first run that sees the basis date fires it
@@ -332,11 +371,16 @@ def _fire_one(trigger: Trigger, state: SessionState, ledger: FiredLedger, ctx: F
         missing = action
         if not trigger.fallback:
             column, what = _ADDRESS[action]
-            fired.problems.append(Problem(session.row.table.sheet, session.row.cell(column),
-                                          f'session {session.session_id}: the trigger "{trigger.name}" can\'t send '
-                                          f"its {action}: there is no {what}",
-                                          f"type the client's {what}, or make the trigger's Action "
-                                          f"{action}/Call so it becomes a call", Severity.WARNING))
+            fired.problems.append(
+                Problem(
+                    session.row.table.sheet,
+                    session.row.cell(column),
+                    f'session {session.session_id}: the trigger "{trigger.name}" can\'t send '
+                    f"its {action}: there is no {what}",
+                    f"type the client's {what}, or make the trigger's Action {action}/Call so it becomes a call",
+                    Severity.WARNING,
+                )
+            )
             return
         action = trigger.fallback
     fields = _fields(trigger, state, when, ctx)
@@ -352,8 +396,10 @@ def _fire_one(trigger: Trigger, state: SessionState, ledger: FiredLedger, ctx: F
             if cell in failures:
                 failures[cell][1] += 1
             else:
-                failures[cell] = [Problem(TRIGGERS.name, cell, f"{column}: session {session.session_id}: "
-                                          f"{exc.message}", exc.fix), 1]
+                failures[cell] = [
+                    Problem(TRIGGERS.name, cell, f"{column}: session {session.session_id}: {exc.message}", exc.fix),
+                    1,
+                ]
             return
     number = ledger.next_number()
     late = YES if when < ctx.today else NO
@@ -364,22 +410,46 @@ def _fire_one(trigger: Trigger, state: SessionState, ledger: FiredLedger, ctx: F
         if missing:
             task += f" — no {_ADDRESS[missing][1]} for the {missing}: call instead"
         status = state.status
-        fired.tasks.append({
-            "Task ID": generated, "Session ID": session.raw_id, "Client": client, "Action": action, "Task": task,
-            "Due Date": when, "Assigned To": trigger.assign_to or status.default_user or state.assigned_to or None,
-            "Trigger": trigger.name, "Created": ctx.today, "Late": late,
-        })
+        fired.tasks.append(
+            {
+                "Task ID": generated,
+                "Session ID": session.raw_id,
+                "Client": client,
+                "Action": action,
+                "Task": task,
+                "Due Date": when,
+                "Assigned To": trigger.assign_to or status.default_user or state.assigned_to or None,
+                "Trigger": trigger.name,
+                "Created": ctx.today,
+                "Late": late,
+            }
+        )
     else:
         generated = f"M-{number:06d}-{_fingerprint(ctx, key)}"
         to = {EMAIL: session.email, SMS: session.phone}.get(action, session.client)
-        fired.messages.append({
-            "Message ID": generated, "Session ID": session.raw_id, "Client": client, "Channel": action,
-            "To": to or None, "Subject": None if action == SMS else (texts.get("Subject") or trigger.name),
-            "Body": texts.get("Message"), "Created": ctx.today, "Late": late,
-        })
+        fired.messages.append(
+            {
+                "Message ID": generated,
+                "Session ID": session.raw_id,
+                "Client": client,
+                "Channel": action,
+                "To": to or None,
+                "Subject": None if action == SMS else (texts.get("Subject") or trigger.name),
+                "Body": texts.get("Message"),
+                "Created": ctx.today,
+                "Late": late,
+            }
+        )
     ledger.keys.add(key)
-    fired.ledger.append({"Session ID": session.raw_id, "Trigger": trigger.name, "Basis Date": basis,
-                         "Fired At": ctx.now, "Generated": generated})
+    fired.ledger.append(
+        {
+            "Session ID": session.raw_id,
+            "Trigger": trigger.name,
+            "Basis Date": basis,
+            "Fired At": ctx.now,
+            "Generated": generated,
+        }
+    )
 
 
 def _reachable(session: Session, channel: str) -> bool:
@@ -399,11 +469,21 @@ def _fields(trigger: Trigger, state: SessionState, when: dt.date, ctx: FireConte
     session, order = state.session, ctx.date_order
     day = session.session_date
     return {
-        "client": session.client, "session_id": session.session_id, "email": session.email, "phone": session.phone,
-        "session_type": session.session_type, "session_date": format_date(day, order),
-        "session_weekday": WEEKDAYS[day.weekday()] if day else "", "status": state.status.description,
-        "status_date": format_date(state.status_date, order), "due_date": format_date(state.due_date, order),
-        "stage": state.status.stage, "assigned_to": state.assigned_to, "studio": ctx.studio, "user": ctx.user,
-        "trigger": trigger.name, "trigger_date": format_date(when, order), "today": format_date(ctx.today, order),
+        "client": session.client,
+        "session_id": session.session_id,
+        "email": session.email,
+        "phone": session.phone,
+        "session_type": session.session_type,
+        "session_date": format_date(day, order),
+        "session_weekday": WEEKDAYS[day.weekday()] if day else "",
+        "status": state.status.description,
+        "status_date": format_date(state.status_date, order),
+        "due_date": format_date(state.due_date, order),
+        "stage": state.status.stage,
+        "assigned_to": state.assigned_to,
+        "studio": ctx.studio,
+        "user": ctx.user,
+        "trigger": trigger.name,
+        "trigger_date": format_date(when, order),
+        "today": format_date(ctx.today, order),
     }
-

@@ -49,7 +49,7 @@ WRITE_CELLS = 2000  # unchanged cells worth rewriting (as read) to save one writ
 
 def _cell_of(text: str) -> tuple[int, int]:
     letters = text.rstrip("0123456789")
-    return int(text[len(letters):]), column_index(letters)
+    return int(text[len(letters) :]), column_index(letters)
 
 
 def _values(sheet: Any, first_row: int, first_col: int, last_row: int, last_col: int) -> list[list[Any]]:
@@ -232,9 +232,12 @@ class ExcelWorkbook:
             block = []
             for r in range(r1, r2 + 1):
                 line = grid[r - 1] if r <= len(grid) else []
-                block.append([changed[(r, c)] if (r, c) in changed else _as_kept(line[c - 1] if c <= len(line)
-                                                                                  else None)
-                              for c in range(c1, c2 + 1)])
+                block.append(
+                    [
+                        changed[(r, c)] if (r, c) in changed else _as_kept(line[c - 1] if c <= len(line) else None)
+                        for c in range(c1, c2 + 1)
+                    ]
+                )
             _put(target, r1, c1, block)
 
     def _append(self, sheet: str, rows: list[dict[str, object]]) -> int:
@@ -280,8 +283,9 @@ class ExcelWorkbook:
         if dashboard.time_in_status is None and history is not None:
             laid_out = _write_area(sheet, lay.board, old)  # refresh: the time in status shown stays as it is
         else:  # both blocks, as one write
-            laid_out = _write_area(sheet, Area(lay.board.first_col, lay.history.last_col,
-                                               {**lay.board.cells, **lay.history.cells}), old)
+            laid_out = _write_area(
+                sheet, Area(lay.board.first_col, lay.history.last_col, {**lay.board.cells, **lay.history.cells}), old
+            )
         if not laid_out:  # the sheet already has this layout: its widths and charts are in place
             return
         title = lay.board.cells.get((1, lay.board.first_col))
@@ -312,14 +316,19 @@ class ExcelWorkbook:
         columns = [table.column_of(c) for c in ("Severity", "Problem", "How to fix", "Where")]
         shown = [[p.severity.value, p.message, p.fix, p.where] for p in problems]
         old = self.grids.get(PROBLEMS.name, [])[header:old_last]
-        if len(old) == len(shown) and all(_same([row[c - 1] if c <= len(row) else None for c in columns], new)
-                                          for row, new in zip(old, shown, strict=True)):
+        if len(old) == len(shown) and all(
+            _same([row[c - 1] if c <= len(row) else None for c in columns], new)
+            for row, new in zip(old, shown, strict=True)
+        ):
             return
         block = []
         for problem in problems:
             line: list[object] = [None] * width
-            for column, value in (("Severity", problem.severity.value), ("Problem", problem.message),
-                                  ("How to fix", problem.fix)):
+            for column, value in (
+                ("Severity", problem.severity.value),
+                ("Problem", problem.message),
+                ("How to fix", problem.fix),
+            ):
                 line[table.column_of(column) - 1] = _as_cell(value)
             where = problem.where
             if problem.cell:
@@ -427,18 +436,23 @@ def _write_area(sheet: Any, area: Area, old: list[list[Any]]) -> bool:
     rectangles of one kind (a handful of writes, whatever the number of sessions). When the sheet already shows
     this layout (see _same_layout), only the values that differ are written: returns whether the layout was."""
     first, last = area.first_col, area.last_col
-    old_last = max((r for r, row in enumerate(old, start=1)
-                    if any(v not in (None, "") for v in row[first - 1:last])), default=0)
+    old_last = max(
+        (r for r, row in enumerate(old, start=1) if any(v not in (None, "") for v in row[first - 1 : last])), default=0
+    )
     grid = area.grid()
     rows = max(len(grid), old_last)
     shown = [[row[c - 1] if c <= len(row) else None for c in range(first, last + 1)] for row in old[:rows]]
     shown += [[None] * (last - first + 1)] * (rows - len(shown))
     if grid and _same_layout(area, shown):
         grid += [[None] * (last - first + 1)] * (rows - len(grid))  # what the old block had below: blanked
-        changed = {(r, first + j) for r, (was, now) in enumerate(zip(shown, grid, strict=True), start=1)
-                   for j, (a, b) in enumerate(zip(was, now, strict=True)) if _plain(a) != _plain(b)}
+        changed = {
+            (r, first + j)
+            for r, (was, now) in enumerate(zip(shown, grid, strict=True), start=1)
+            for j, (a, b) in enumerate(zip(was, now, strict=True))
+            if _plain(a) != _plain(b)
+        }
         for r1, c1, r2, c2 in _blocks(changed, rows):
-            _put(sheet, r1, c1, [row[c1 - first:c2 - first + 1] for row in grid[r1 - 1:r2]])
+            _put(sheet, r1, c1, [row[c1 - first : c2 - first + 1] for row in grid[r1 - 1 : r2]])
         return False
     if old_last:
         sheet.range((1, first), (old_last, last)).clear()
@@ -478,9 +492,11 @@ def _same_layout(area: Area, shown: list[list[Any]]) -> bool:
             fits = old is None or number
         if not fits:
             return False
-    return all(is_blank(v) or ((r, first + j) in area.cells or (isinstance(v, (int, float))
-                                                                 and not isinstance(v, bool)))
-               for r, row in enumerate(shown, start=1) for j, v in enumerate(row))
+    return all(
+        is_blank(v) or ((r, first + j) in area.cells or (isinstance(v, (int, float)) and not isinstance(v, bool)))
+        for r, row in enumerate(shown, start=1)
+        for j, v in enumerate(row)
+    )
 
 
 def _rectangles(area: Area) -> list[tuple[tuple[int, int, int, int], str]]:
@@ -532,8 +548,14 @@ def _charts(sheet: Any, charts: list[Chart]) -> None:
                 continue
             c1, r1, c2, r2 = chart.anchor
             width = sum(_points(WIDTHS.get(c, 10)) for c in range(c1, c2))
-            sheet.charts.add(width=width, height=(r2 - r1) * 15, name=chart.name, anchor=sheet.range((r1, c1)),
-                             chart_type="bar_stacked" if chart.stacked else "bar_clustered", source=source)
+            sheet.charts.add(
+                width=width,
+                height=(r2 - r1) * 15,
+                name=chart.name,
+                anchor=sheet.range((r1, c1)),
+                chart_type="bar_stacked" if chart.stacked else "bar_clustered",
+                source=source,
+            )
 
 
 Operation = Callable[[core.Studio, dt.date], core.Outcome]
@@ -547,8 +569,9 @@ def _book(book: Any) -> Any:
     return xw.Book.caller()
 
 
-def _run(book: Any, title: str, operation: Operation, only_session: str | None = None,
-         whole: Collection[str] = ()) -> core.Outcome | None:
+def _run(
+    book: Any, title: str, operation: Operation, only_session: str | None = None, whole: Collection[str] = ()
+) -> core.Outcome | None:
     """Read, run, write, report inside the workbook; expected failures become an alert, never a traceback."""
     with _no_cycle_collection():
         return _click(_book(book), title, operation, only_session, whole)
@@ -567,8 +590,9 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _click(book: Any, title: str, operation: Operation, only_session: str | None,
-           whole: Collection[str]) -> core.Outcome | None:
+def _click(
+    book: Any, title: str, operation: Operation, only_session: str | None, whole: Collection[str]
+) -> core.Outcome | None:
     excel = ExcelWorkbook(book)
     today = dt.date.today()
     try:
@@ -598,8 +622,9 @@ def _alert(book: Any, message: str) -> None:
 
 def apply_changes(book: Any = None) -> core.Outcome | None:
     """Apply every session row whose Change To is filled in."""
-    return _run(book, TITLE_OF["apply_changes"],
-                lambda studio, today: core.apply_pending(studio, today, source="button"))
+    return _run(
+        book, TITLE_OF["apply_changes"], lambda studio, today: core.apply_pending(studio, today, source="button")
+    )
 
 
 def refresh(book: Any = None) -> core.Outcome | None:
@@ -679,6 +704,14 @@ def _selected_rows(book: Any) -> tuple[str, list[int]]:
     return selection.sheet.name, list(range(first, first + selection.rows.count))
 
 
-__all__ = ["apply_changes", "change_status", "refresh", "validate", "dashboard", "main", "renumber_statuses",
-           "ExcelWorkbook",
-           "Row"]
+__all__ = [
+    "apply_changes",
+    "change_status",
+    "refresh",
+    "validate",
+    "dashboard",
+    "main",
+    "renumber_statuses",
+    "ExcelWorkbook",
+    "Row",
+]

@@ -56,9 +56,9 @@ def examine(workbook: Path | None = None) -> list[Check]:
 
 # --- Python and xlwings ---------------------------------------------------------------------------------------
 
+
 def _interpreter() -> Check:
-    return Check("Python", OK, f"{sys.executable} (Python {sys.version.split()[0]}) has sheetflow installed",
-                 "")
+    return Check("Python", OK, f"{sys.executable} (Python {sys.version.split()[0]}) has sheetflow installed", "")
 
 
 def _xlwings_version() -> str | None:
@@ -70,8 +70,12 @@ def _xlwings_version() -> str | None:
 
 def _package_check(version: str | None) -> Check:
     if version is None:
-        return Check("xlwings package", PROBLEM, "not installed in this Python",
-                     f'run: "{sys.executable}" -m pip install "sheetflow[excel]"')
+        return Check(
+            "xlwings package",
+            PROBLEM,
+            "not installed in this Python",
+            f'run: "{sys.executable}" -m pip install "sheetflow[excel]"',
+        )
     return Check("xlwings package", OK, f"version {version}")
 
 
@@ -85,10 +89,28 @@ def addin_folders() -> list[Path]:
     if os.environ.get("APPDATA"):
         folders.append(Path(os.environ["APPDATA"]) / "Microsoft" / "Excel" / "XLSTART")
     folders.append(home / "AppData" / "Roaming" / "Microsoft" / "Excel" / "XLSTART")
-    folders.append(home / "Library" / "Containers" / "com.microsoft.Excel" / "Data" / "Library" /
-                   "Application Support" / "Microsoft" / "Office" / "Startup.localized" / "Excel")
-    folders.append(home / "Library" / "Group Containers" / "UBF8T346G9.Office" / "User Content.localized" /
-                   "Startup.localized" / "Excel")
+    folders.append(
+        home
+        / "Library"
+        / "Containers"
+        / "com.microsoft.Excel"
+        / "Data"
+        / "Library"
+        / "Application Support"
+        / "Microsoft"
+        / "Office"
+        / "Startup.localized"
+        / "Excel"
+    )
+    folders.append(
+        home
+        / "Library"
+        / "Group Containers"
+        / "UBF8T346G9.Office"
+        / "User Content.localized"
+        / "Startup.localized"
+        / "Excel"
+    )
     return folders
 
 
@@ -96,18 +118,42 @@ def _addin_checks(package_version: str | None) -> list[Check]:
     found = next((folder / ADDIN for folder in addin_folders() if (folder / ADDIN).is_file()), None)
     if found is None:
         if sys.platform.startswith(("win", "darwin")):
-            return [Check("xlwings add-in", PROBLEM, f"{ADDIN} is not in Excel's start-up folder",
-                          "close Excel, run `xlwings addin install`, then start Excel again")]
-        return [Check("xlwings add-in", INFO, "there is no desktop Excel on this system (the add-in and the "
-                      ".xlsm buttons need Windows or macOS)", "here, use xlwings Lite or the sheetflow command")]
+            return [
+                Check(
+                    "xlwings add-in",
+                    PROBLEM,
+                    f"{ADDIN} is not in Excel's start-up folder",
+                    "close Excel, run `xlwings addin install`, then start Excel again",
+                )
+            ]
+        return [
+            Check(
+                "xlwings add-in",
+                INFO,
+                "there is no desktop Excel on this system (the add-in and the .xlsm buttons need Windows or macOS)",
+                "here, use xlwings Lite or the sheetflow command",
+            )
+        ]
     addin_version = _vba_version(found.read_bytes())
     if addin_version is None:
-        return [Check("xlwings add-in", PROBLEM, f"{found} holds no xlwings version",
-                      "close Excel and run `xlwings addin install` to replace it")]
+        return [
+            Check(
+                "xlwings add-in",
+                PROBLEM,
+                f"{found} holds no xlwings version",
+                "close Excel and run `xlwings addin install` to replace it",
+            )
+        ]
     if package_version is not None and addin_version != package_version:
-        return [Check("xlwings add-in", PROBLEM, f"{found} is version {addin_version}, the xlwings package is "
-                      f"{package_version} (xlwings refuses to run when they differ)",
-                      "close Excel and run `xlwings addin install` with this Python to install the matching add-in")]
+        return [
+            Check(
+                "xlwings add-in",
+                PROBLEM,
+                f"{found} is version {addin_version}, the xlwings package is "
+                f"{package_version} (xlwings refuses to run when they differ)",
+                "close Excel and run `xlwings addin install` with this Python to install the matching add-in",
+            )
+        ]
     return [Check("xlwings add-in", OK, f"{found}, version {addin_version}")]
 
 
@@ -136,12 +182,18 @@ def vba_sources(office_file: bytes) -> dict[str, str]:
 
 # --- xlwings.conf --------------------------------------------------------------------------------------------
 
+
 def _config_checks() -> list[Check]:
     config = Path.home() / ".xlwings" / "xlwings.conf"
     if not config.is_file():
-        return [Check("interpreter setting", INFO, "no ~/.xlwings/xlwings.conf: the add-in uses its own "
-                      "Interpreter setting, else the python on the PATH",
-                      f'if sheetflow isn\'t found from Excel, set the add-in\'s Interpreter to "{sys.executable}"')]
+        return [
+            Check(
+                "interpreter setting",
+                INFO,
+                "no ~/.xlwings/xlwings.conf: the add-in uses its own Interpreter setting, else the python on the PATH",
+                f"if sheetflow isn't found from Excel, set the add-in's Interpreter to \"{sys.executable}\"",
+            )
+        ]
     settings = _read_conf(config.read_text(encoding="utf-8", errors="replace").splitlines())
     return list(_interpreter_settings(settings, f"{config}"))
 
@@ -172,31 +224,58 @@ def _interpreter_check(topic: str, value: str) -> Check:
     if not path.exists():
         return Check(topic, PROBLEM, f"{value} does not exist", f'set it to "{sys.executable}"')
     try:
-        done = subprocess.run([str(path), "-c", "import sheetflow"], capture_output=True, timeout=60,
-                              cwd=tempfile.gettempdir())  # not this folder: a sheetflow checkout here would count
+        done = subprocess.run(
+            [str(path), "-c", "import sheetflow"], capture_output=True, timeout=60, cwd=tempfile.gettempdir()
+        )  # not this folder: a sheetflow checkout here would count
     except OSError as exc:
         return Check(topic, PROBLEM, f"{value} does not run ({exc.strerror})", f'set it to "{sys.executable}"')
     if done.returncode != 0:
-        return Check(topic, PROBLEM, f"{value} runs, but has no sheetflow installed",
-                     f'install it there ("{value}" -m pip install "sheetflow[excel]") or set it to "{sys.executable}"')
+        return Check(
+            topic,
+            PROBLEM,
+            f"{value} runs, but has no sheetflow installed",
+            f'install it there ("{value}" -m pip install "sheetflow[excel]") or set it to "{sys.executable}"',
+        )
     return Check(topic, OK, f"{value} has sheetflow installed")
 
 
 # --- the workbook --------------------------------------------------------------------------------------------
 
+
 def _workbook_checks(path: Path, package_version: str | None) -> list[Check]:
     if not path.is_file():
-        return [Check("workbook", PROBLEM, f"{path} does not exist", "check the path, or create it with "
-                      f"`sheetflow new {path.name}`")]
+        return [
+            Check(
+                "workbook",
+                PROBLEM,
+                f"{path} does not exist",
+                f"check the path, or create it with `sheetflow new {path.name}`",
+            )
+        ]
     data = path.read_bytes()
     if not zipfile.is_zipfile(path):
-        return [Check("workbook", PROBLEM, f"{path.name} is not an .xlsx/.xlsm workbook",
-                      "save it from Excel as an Excel Workbook (.xlsx) or Excel Macro-Enabled Workbook (.xlsm)")]
+        return [
+            Check(
+                "workbook",
+                PROBLEM,
+                f"{path.name} is not an .xlsx/.xlsm workbook",
+                "save it from Excel as an Excel Workbook (.xlsx) or Excel Macro-Enabled Workbook (.xlsm)",
+            )
+        ]
     checks = _run_main_checks(path)
     if path.suffix.lower() == ".xlsm":  # its buttons call sheetflow directly: Run main is only the add-in's extra
-        checks = [Check(c.topic, INFO if c.state == PROBLEM else c.state, c.found + (
-            " (only the add-in's Run main needs it; the workbook's buttons don't)" if c.state == PROBLEM else ""),
-            c.fix) for c in checks]
+        checks = [
+            Check(
+                c.topic,
+                INFO if c.state == PROBLEM else c.state,
+                c.found
+                + (
+                    " (only the add-in's Run main needs it; the workbook's buttons don't)" if c.state == PROBLEM else ""
+                ),
+                c.fix,
+            )
+            for c in checks
+        ]
     checks += _workbook_config_checks(path)
     if path.suffix.lower() == ".xlsm":
         checks += _macro_checks(path, data, package_version)
@@ -207,24 +286,54 @@ def _run_main_checks(path: Path) -> list[Check]:
     """The add-in's Run main imports the workbook's name: it must be a Python name, with a .py defining main()."""
     better = importable_alternative(path)
     if better is not None:
-        return [Check("Run main", PROBLEM, f'"{module_name(path)}" is not a name Python can import',
-                      f"rename the workbook to {better}, then run `sheetflow excel runmain {better}`")]
+        return [
+            Check(
+                "Run main",
+                PROBLEM,
+                f'"{module_name(path)}" is not a name Python can import',
+                f"rename the workbook to {better}, then run `sheetflow excel runmain {better}`",
+            )
+        ]
     script = path.with_suffix(".py")
     if not script.is_file():
-        return [Check("Run main", PROBLEM, f"{script.name} is missing beside the workbook",
-                      f"run `sheetflow excel runmain {path.name}`")]
+        return [
+            Check(
+                "Run main",
+                PROBLEM,
+                f"{script.name} is missing beside the workbook",
+                f"run `sheetflow excel runmain {path.name}`",
+            )
+        ]
     try:
         tree = ast.parse(script.read_text(encoding="utf-8"), filename=script.name)
     except (SyntaxError, UnicodeDecodeError) as exc:
-        return [Check("Run main", PROBLEM, f"{script.name} is not valid Python ({exc})",
-                      f"run `sheetflow excel runmain {path.name} --force` to write it again")]
+        return [
+            Check(
+                "Run main",
+                PROBLEM,
+                f"{script.name} is not valid Python ({exc})",
+                f"run `sheetflow excel runmain {path.name} --force` to write it again",
+            )
+        ]
     if not any(isinstance(node, ast.FunctionDef) and node.name == "main" for node in tree.body):
-        return [Check("Run main", PROBLEM, f"{script.name} has no main() function",
-                      f"run `sheetflow excel runmain {path.name} --force` to write it again")]
+        return [
+            Check(
+                "Run main",
+                PROBLEM,
+                f"{script.name} has no main() function",
+                f"run `sheetflow excel runmain {path.name} --force` to write it again",
+            )
+        ]
     shadowed = _shadows(module_name(path))
     if shadowed:
-        return [Check("Run main", PROBLEM, f'"{module_name(path)}" is also the name of {shadowed}, which Python may '
-                      "import instead", f"rename the workbook (e.g. {module_name(path)}_studio{path.suffix})")]
+        return [
+            Check(
+                "Run main",
+                PROBLEM,
+                f'"{module_name(path)}" is also the name of {shadowed}, which Python may import instead',
+                f"rename the workbook (e.g. {module_name(path)}_studio{path.suffix})",
+            )
+        ]
     return [Check("Run main", OK, f"{script.name} defines main()")]
 
 
@@ -255,8 +364,14 @@ def _workbook_config_checks(path: Path) -> list[Check]:
 def _macro_checks(path: Path, data: bytes, package_version: str | None) -> list[Check]:
     sources = vba_sources(data)
     if not sources:
-        return [Check("macros", PROBLEM, f"{path.name} has no VBA project, so its buttons do nothing",
-                      f"create the workbook again with `sheetflow new {path.stem}.xlsm`, then copy your data over")]
+        return [
+            Check(
+                "macros",
+                PROBLEM,
+                f"{path.name} has no VBA project, so its buttons do nothing",
+                f"create the workbook again with `sheetflow new {path.stem}.xlsm`, then copy your data over",
+            )
+        ]
     from .. import excel
 
     checks = []
@@ -266,14 +381,25 @@ def _macro_checks(path: Path, data: bytes, package_version: str | None) -> list[
             if callable(getattr(excel, function, None)):
                 checks.append(Check(f"macro in {module}", OK, f"runs sheetflow.excel.{function}()"))
             else:
-                checks.append(Check(f"macro in {module}", PROBLEM, f"calls sheetflow.excel.{function}(), which this "
-                                    "sheetflow doesn't have", f"create the workbook again with `sheetflow new "
-                                    f"{path.stem}.xlsm` (the macros come from an older or newer sheetflow)"))
+                checks.append(
+                    Check(
+                        f"macro in {module}",
+                        PROBLEM,
+                        f"calls sheetflow.excel.{function}(), which this sheetflow doesn't have",
+                        f"create the workbook again with `sheetflow new "
+                        f"{path.stem}.xlsm` (the macros come from an older or newer sheetflow)",
+                    )
+                )
     embedded = next((VERSION_IN_VBA.search(s).group(1) for s in sources.values() if VERSION_IN_VBA.search(s)), None)
     if embedded and package_version and embedded != package_version:
-        checks.append(Check("xlwings module in the workbook", PROBLEM, f"version {embedded}, the xlwings package "
-                            f"is {package_version}", f"install xlwings=={embedded} or update the module with "
-                            "`xlwings quickstart` and copy it over"))
+        checks.append(
+            Check(
+                "xlwings module in the workbook",
+                PROBLEM,
+                f"version {embedded}, the xlwings package is {package_version}",
+                f"install xlwings=={embedded} or update the module with `xlwings quickstart` and copy it over",
+            )
+        )
     if not calls:
         checks.append(Check("macros", INFO, "the VBA project runs no sheetflow entry point"))
     return checks

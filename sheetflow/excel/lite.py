@@ -11,13 +11,20 @@ from ..core.schema import ENTRY_POINTS, SESSIONS
 PACKAGE = Path(__file__).parents[1]
 # What runs in the browser, whole folders: the domain (core/) and the Excel front end (excel/) — no file I/O, no
 # calamine; the library and the workbook format are never imported there.
-BUNDLED = ("__init__.py", *(p.relative_to(PACKAGE).as_posix() for folder in ("core", "excel")
-                             for p in sorted((PACKAGE / folder).glob("*.py"))))
+BUNDLED = (
+    "__init__.py",
+    *(
+        p.relative_to(PACKAGE).as_posix()
+        for folder in ("core", "excel")
+        for p in sorted((PACKAGE / folder).glob("*.py"))
+    ),
+)
 REQUIREMENTS = "xlwings<1.0.0\npython-dateutil\njinja2\n"
 MARK = "sheetflow-lite"  # names the bundle's import finder, so a re-run of an edited main.py replaces the old one
 # Sheet buttons: a named shape whose hyperlink points at the cell it covers (the template carries them).
-BUTTONS = {entry.name: f"[{entry.lite_shape}]{SESSIONS.name}!{entry.cell}" for entry in ENTRY_POINTS
-           if entry.lite_shape}
+BUTTONS = {
+    entry.name: f"[{entry.lite_shape}]{SESSIONS.name}!{entry.cell}" for entry in ENTRY_POINTS if entry.lite_shape
+}
 
 HEADER = '''"""sheetflow {version} for xlwings Lite, made by `sheetflow excel lite`: paste it whole into main.py.
 

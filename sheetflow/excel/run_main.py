@@ -51,9 +51,11 @@ def write_run_main(workbook: Path, force: bool = False) -> str:
         return f"{workbook} does not exist — create it with `sheetflow new {workbook.name}`"
     better = importable_alternative(workbook)
     if better is not None:
-        return (f"{workbook.name}: the xlwings add-in's Run main imports the workbook's name as Python, and "
-                f'"{module_name(workbook)}" can\'t be imported — rename the workbook to {better} and run '
-                f"`sheetflow new {better}` (or `sheetflow excel runmain {better}`) to get its .py")
+        return (
+            f"{workbook.name}: the xlwings add-in's Run main imports the workbook's name as Python, and "
+            f'"{module_name(workbook)}" can\'t be imported — rename the workbook to {better} and run '
+            f"`sheetflow new {better}` (or `sheetflow excel runmain {better}`) to get its .py"
+        )
     target = workbook.with_suffix(".py")
     if target.exists() and not force:
         return f"{target.name} already exists and was kept (add --force to replace it)"
@@ -64,6 +66,8 @@ def write_run_main(workbook: Path, force: bool = False) -> str:
     try:  # sheetflow's one replace: a new .py follows the umask, a replaced one keeps its owner and mode
         replace_file(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     except CannotSave as exc:
-        return (f"{target.name} was not written: {exc.problem} — {exc.fix}, then run `sheetflow excel runmain "
-                f"{workbook.name}`")
+        return (
+            f"{target.name} was not written: {exc.problem} — {exc.fix}, then run `sheetflow excel runmain "
+            f"{workbook.name}`"
+        )
     return f"{target.name} written beside it: the xlwings add-in's Run main button runs {name}.main()"

@@ -181,8 +181,12 @@ class _Stop(Exception):
 Clock = Callable[[], dt.datetime]
 
 
-def send_all(server: SmtpServer, emails: Sequence[Email], studio: str = "",
-             now: Clock = lambda: dt.datetime.now().replace(microsecond=0)) -> list[Delivery]:
+def send_all(
+    server: SmtpServer,
+    emails: Sequence[Email],
+    studio: str = "",
+    now: Clock = lambda: dt.datetime.now().replace(microsecond=0),
+) -> list[Delivery]:
     """Send each message over one connection; one refused does not stop the others. A lost connection stops the
     run (the rest are marked not sent), and Ctrl+C stops it the same way once the current message is settled."""
     deliveries = [Delivery(email) for email in emails]
@@ -226,15 +230,18 @@ def _connect(server: SmtpServer) -> smtplib.SMTP:
     smtp: smtplib.SMTP | None = None
     try:
         if server.security == "ssl":
-            smtp = smtplib.SMTP_SSL(server.host, server.port, timeout=server.timeout,
-                                    context=ssl.create_default_context())
+            smtp = smtplib.SMTP_SSL(
+                server.host, server.port, timeout=server.timeout, context=ssl.create_default_context()
+            )
         else:
             smtp = smtplib.SMTP(server.host, server.port, timeout=server.timeout)
         smtp.ehlo()
         if server.security == "starttls":
             if not smtp.has_extn("starttls"):
-                raise _Failure(f"the server {server.where} does not offer STARTTLS",
-                               "set SMTP security to ssl (usually port 465), or ask your mail provider")
+                raise _Failure(
+                    f"the server {server.where} does not offer STARTTLS",
+                    "set SMTP security to ssl (usually port 465), or ask your mail provider",
+                )
             smtp.starttls(context=ssl.create_default_context())
             smtp.ehlo()
         if server.user:
@@ -245,22 +252,30 @@ def _connect(server: SmtpServer) -> smtplib.SMTP:
         raise
     except smtplib.SMTPAuthenticationError as exc:
         _close(smtp)
-        raise _Failure(f"the server refused the login of {server.user} ({_reply(exc.smtp_code, exc.smtp_error)})",
-                       f"check SMTP user and the password (keyring set sheetflow {server.user}@{server.host}); some "
-                       "providers want an app password") from None
+        raise _Failure(
+            f"the server refused the login of {server.user} ({_reply(exc.smtp_code, exc.smtp_error)})",
+            f"check SMTP user and the password (keyring set sheetflow {server.user}@{server.host}); some "
+            "providers want an app password",
+        ) from None
     except smtplib.SMTPNotSupportedError:
         _close(smtp)
-        raise _Failure(f"the server {server.where} does not accept a login",
-                       "leave SMTP user blank, or check SMTP security (logins usually need starttls or ssl)") from None
+        raise _Failure(
+            f"the server {server.where} does not accept a login",
+            "leave SMTP user blank, or check SMTP security (logins usually need starttls or ssl)",
+        ) from None
     except ssl.SSLCertVerificationError as exc:
         _close(smtp)
-        raise _Failure(f"the certificate of {server.where} could not be verified ({exc.verify_message})",
-                       "check SMTP host: it must be the name the mail provider gives") from None
+        raise _Failure(
+            f"the certificate of {server.where} could not be verified ({exc.verify_message})",
+            "check SMTP host: it must be the name the mail provider gives",
+        ) from None
     except UnicodeError:  # smtplib carries only plain characters: a user, password or computer name with an accent
         _close(smtp)
-        raise _Failure(f"could not log in to {server.where}: the SMTP user, the password or this computer's name "
-                       "holds a character such as an accent that the mail login can't carry",
-                       "use plain letters, digits and signs there (your mail provider's app password works)") from None
+        raise _Failure(
+            f"could not log in to {server.where}: the SMTP user, the password or this computer's name "
+            "holds a character such as an accent that the mail login can't carry",
+            "use plain letters, digits and signs there (your mail provider's app password works)",
+        ) from None
     except (OSError, smtplib.SMTPException) as exc:  # refused, unreachable, timed out, TLS failed, hung up
         _close(smtp)
         raise _Failure(f"could not connect to {server.where} ({_describe(exc)})", SETTINGS_FIX) from None
@@ -280,8 +295,14 @@ def _deliver(smtp: smtplib.SMTP, server: SmtpServer, delivery: Delivery, studio:
     try:
         code, reply = smtp.mail(sender_address(server.sender))
         if code != 250:
-            return _refused(smtp, delivery, "the server refused the sender", code, reply,
-                            "check SMTP sender: it must be an address your mail account may send from")
+            return _refused(
+                smtp,
+                delivery,
+                "the server refused the sender",
+                code,
+                reply,
+                "check SMTP sender: it must be an address your mail account may send from",
+            )
         accepted, refused = [], []
         for address in email.to:
             code, reply = smtp.rcpt(address)
@@ -292,32 +313,56 @@ def _deliver(smtp: smtplib.SMTP, server: SmtpServer, delivery: Delivery, studio:
                 if code == 421:
                     break
         if not accepted and code == 421:  # the server is closing: not the client's address, and no message after
-            return _refused(smtp, delivery, "not sent: the server closed the connection", code, reply,
-                            "run sheetflow send again")
+            return _refused(
+                smtp, delivery, "not sent: the server closed the connection", code, reply, "run sheetflow send again"
+            )
         if not accepted:
-            return _refused(smtp, delivery, f"the server refused {'; '.join(refused)}", 0, b"",
-                            "check the client's email address in To")
+            return _refused(
+                smtp,
+                delivery,
+                f"the server refused {'; '.join(refused)}",
+                0,
+                b"",
+                "check the client's email address in To",
+            )
         code, reply = smtp.docmd("DATA")
         if code != 354:
-            return _refused(smtp, delivery, "the server refused the message", code, reply,
-                            "see the server's reply; run sheetflow send again once it is sorted")
+            return _refused(
+                smtp,
+                delivery,
+                "the server refused the message",
+                code,
+                reply,
+                "see the server's reply; run sheetflow send again once it is sorted",
+            )
         smtp.send(_dot_stuffed(payload))  # a failure here: the final "." never reached the server
         data_sent = True
         code, reply = smtp.getreply()
     except (OSError, smtplib.SMTPException, KeyboardInterrupt) as exc:
-        what = ("stopped with Ctrl+C" if isinstance(exc, KeyboardInterrupt) else
-                f"the connection to {server.where} broke ({_describe(exc)})")
+        what = (
+            "stopped with Ctrl+C"
+            if isinstance(exc, KeyboardInterrupt)
+            else f"the connection to {server.where} broke ({_describe(exc)})"
+        )
         if data_sent:
             delivery.unconfirmed = True
             delivery.error = f"{what} after the whole message was sent, before the server confirmed it"
-            delivery.fix = ("check whether it arrived (your Sent folder, or ask the client) before sending it again "
-                            "with sheetflow send --retry-unconfirmed")
+            delivery.fix = (
+                "check whether it arrived (your Sent folder, or ask the client) before sending it again "
+                "with sheetflow send --retry-unconfirmed"
+            )
         else:
             delivery.error, delivery.fix = f"not sent: {what}", "run sheetflow send again"
         raise _Stop(what.split(" (")[0]) from None
     if code != 250:
-        return _refused(smtp, delivery, "the server did not accept the message", code, reply,
-                        "see the server's reply; run sheetflow send again once it is sorted")
+        return _refused(
+            smtp,
+            delivery,
+            "the server did not accept the message",
+            code,
+            reply,
+            "see the server's reply; run sheetflow send again once it is sorted",
+        )
     delivery.sent_at = now()
     if refused:
         delivery.error = f"sent, but the server refused {'; '.join(refused)}"

@@ -35,8 +35,10 @@ def public_holidays(country: str, region: str, years: Iterable[int]) -> list[tup
     code = country.strip().upper()
     supported = calendars.list_supported_countries()
     if code not in supported:
-        raise UnknownCountry(f'"{country}" is not a country code python-holidays knows — use the two-letter ISO '
-                            f"code, such as US, GB, DE, FR or AU; all of them: {COUNTRY_LIST}")
+        raise UnknownCountry(
+            f'"{country}" is not a country code python-holidays knows — use the two-letter ISO '
+            f"code, such as US, GB, DE, FR or AU; all of them: {COUNTRY_LIST}"
+        )
     subdivisions = supported[code]
     wanted = region.strip()
     if wanted and wanted.upper() in subdivisions:
@@ -45,13 +47,16 @@ def public_holidays(country: str, region: str, years: Iterable[int]) -> list[tup
         found = calendars.country_holidays(code, subdiv=wanted or None, years=sorted(set(years)))
     except NotImplementedError:
         listed = ", ".join(subdivisions) if subdivisions else "none: leave the region blank"
-        raise UnknownRegion(f'{code} has no region "{region}" in python-holidays — use one of its region codes '
-                            f"({listed}), or leave the region blank for the national holidays only") from None
+        raise UnknownRegion(
+            f'{code} has no region "{region}" in python-holidays — use one of its region codes '
+            f"({listed}), or leave the region blank for the national holidays only"
+        ) from None
     return sorted(found.items())
 
 
-def fill(path: Path | str, country: str = "", region: str = "", years: Iterable[int] = (),
-         today: dt.date | None = None) -> ListOutcome:
+def fill(
+    path: Path | str, country: str = "", region: str = "", years: Iterable[int] = (), today: dt.date | None = None
+) -> ListOutcome:
     """Fill the Holidays sheet; Settings' Holiday country and region are the defaults, this year the default year."""
     years = sorted(set(years)) or [(today or dt.date.today()).year]
     outside = [y for y in years if not FIRST_YEAR <= y <= LAST_YEAR]
@@ -66,8 +71,10 @@ def fill(path: Path | str, country: str = "", region: str = "", years: Iterable[
         if not chosen:
             chosen, country_from = settings.holiday_country, _setting_cell(studio, "Holiday country")
         if not chosen:
-            raise WorkbookError("no country for the holidays — give --country (such as --country US), or fill in "
-                                "Holiday country on the Settings sheet")
+            raise WorkbookError(
+                "no country for the holidays — give --country (such as --country US), or fill in "
+                "Holiday country on the Settings sheet"
+            )
         area, region_from = region.strip(), "--region"
         if not area and chosen.strip().casefold() == settings.holiday_country.strip().casefold():
             # the region in Settings belongs to the country in Settings

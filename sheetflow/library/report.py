@@ -54,19 +54,25 @@ def rebuild(studio: core.Studio, today: dt.date, workbook: Path | None = None) -
         archives = read_archives(workbook)
     history = time_in_status(studio, studio.tables.get(NOTES.name), today, [table for _, table in archives])
     if archives:
-        refreshed.notes.append("time in status read the Notes archive" + ("s " if len(archives) > 1 else " ")
-                               + ", ".join(path.name for path, _ in archives) + " too")
+        refreshed.notes.append(
+            "time in status read the Notes archive"
+            + ("s " if len(archives) > 1 else " ")
+            + ", ".join(path.name for path, _ in archives)
+            + " too"
+        )
     return ReportOutcome.rebuilt(refreshed, history)
 
 
-def time_in_status(studio: core.Studio, notes: Table | None, today: dt.date,
-                   archives: Sequence[Table] = ()) -> TimeInStatus:
+def time_in_status(
+    studio: core.Studio, notes: Table | None, today: dt.date, archives: Sequence[Table] = ()
+) -> TimeInStatus:
     """Aggregate the Notes rows (read whole), after the archived ones, into one StatusTime per status, in workflow
     order."""
     history = TimeInStatus(as_of=today)
     statuses = _statuses_in_order(studio)
-    sources = [t for t in (*archives, notes)
-               if t is not None and t.exists and t.has("To Status") and t.has("Session ID")]
+    sources = [
+        t for t in (*archives, notes) if t is not None and t.exists and t.has("To Status") and t.has("Session ID")
+    ]
     if not sources:
         history.statuses = [_line(studio, status, key, None) for key, status in statuses if _shown(status, None)]
         return history
@@ -153,11 +159,15 @@ def _history_frame(sources: Sequence[Table], date_order: str) -> tuple[pd.DataFr
         entered.append(completed if type(completed) is dt.date else _day(completed, date_order, notes.date1904))
         dues.append(due if type(due) is dt.date else _day(due, date_order, notes.date1904))
         positions.append(position)
-    frame = pd.DataFrame({
-        "session": sessions, "status": targets, "position": np.asarray(positions, dtype=np.int64),
-        "entered": pd.to_datetime(pd.Series(entered, dtype="object")),
-        "due": pd.to_datetime(pd.Series(dues, dtype="object")),
-    })
+    frame = pd.DataFrame(
+        {
+            "session": sessions,
+            "status": targets,
+            "position": np.asarray(positions, dtype=np.int64),
+            "entered": pd.to_datetime(pd.Series(entered, dtype="object")),
+            "due": pd.to_datetime(pd.Series(dues, dtype="object")),
+        }
+    )
     return frame, renames
 
 
@@ -202,8 +212,9 @@ def _fill_cycles(studio: core.Studio, frame: pd.DataFrame) -> pd.Series:
     unknown = frame["cycle"].isna()
     if not unknown.any():
         return frame["cycle"]
-    only_owner = frame.loc[unknown, "status"].map(lambda name: owners[name][0] if len(owners.get(name, ())) == 1
-                                                  else None)
+    only_owner = frame.loc[unknown, "status"].map(
+        lambda name: owners[name][0] if len(owners.get(name, ())) == 1 else None
+    )
     filled = frame["cycle"].copy()
     filled[unknown] = only_owner
     return filled

@@ -30,8 +30,14 @@ def _quiet(_: str) -> None:
     pass
 
 
-def run(path: Path | str, operation: Operation, write: bool = True, progress: Progress = _quiet,
-        only_session: str | None = None, whole: tuple[str, ...] = ()) -> core.Outcome:
+def run(
+    path: Path | str,
+    operation: Operation,
+    write: bool = True,
+    progress: Progress = _quiet,
+    only_session: str | None = None,
+    whole: tuple[str, ...] = (),
+) -> core.Outcome:
     """Read, run one operation, and write its ChangeSet atomically under the workbook's lock; `whole` names
     append-only sheets to read in full (report reads Notes)."""
     with _no_cycle_collection():
@@ -52,8 +58,13 @@ def _no_cycle_collection():
             gc.enable()
 
 
-def read(path: Path | str, look: Callable[[core.Studio], Found], progress: Progress = _quiet,
-         only_session: str | None = None, whole: tuple[str, ...] = ()) -> Found:
+def read(
+    path: Path | str,
+    look: Callable[[core.Studio], Found],
+    progress: Progress = _quiet,
+    only_session: str | None = None,
+    whole: tuple[str, ...] = (),
+) -> Found:
     """Read the workbook once and return whatever `look` makes of the studio (an Outcome, the status list); the
     file is neither locked nor written."""
     with _no_cycle_collection():
@@ -61,8 +72,14 @@ def read(path: Path | str, look: Callable[[core.Studio], Found], progress: Progr
         return look(core.load_studio(WorkbookFile(Path(path)).read(whole=whole), only_session))
 
 
-def _run(path: Path, operation: Operation, write: bool, progress: Progress, only_session: str | None,
-         whole: tuple[str, ...] = ()) -> core.Outcome:
+def _run(
+    path: Path,
+    operation: Operation,
+    write: bool,
+    progress: Progress,
+    only_session: str | None,
+    whole: tuple[str, ...] = (),
+) -> core.Outcome:
     if not write:
         return read(path, operation, progress, only_session, whole)
     book = WorkbookFile(path)
@@ -74,8 +91,13 @@ def _run(path: Path, operation: Operation, write: bool, progress: Progress, only
         progress("working")
         outcome = operation(studio)
         changes = outcome.changes
-        if not (changes.cells or changes.appends or changes.new_columns or changes.new_sheets
-                or changes.problems is not None):
+        if not (
+            changes.cells
+            or changes.appends
+            or changes.new_columns
+            or changes.new_sheets
+            or changes.problems is not None
+        ):
             return outcome  # nothing to write (a refused or already-done status-list operation): file untouched
         progress("writing")
         outcome.notes += book.write(changes)
@@ -88,13 +110,18 @@ def validate(path: Path | str, today: dt.date) -> core.Outcome:
 
     busy = lock_holders(Path(path))
     read_only = None if busy else _cannot_save(Path(path))
-    outcome = run(path, lambda studio: core.validate(studio, today, sheet_fill(Path(path), studio.tables)),
-                  write=busy is None and read_only is None)
+    outcome = run(
+        path,
+        lambda studio: core.validate(studio, today, sheet_fill(Path(path), studio.tables)),
+        write=busy is None and read_only is None,
+    )
     if busy:
         raise WorkbookBusy(busy, outcome)
     if read_only is not None:  # checked all the same: only the Problems sheet could not be brought up to date
-        outcome.notes.append(f"{read_only.problem}, so its Problems sheet was not updated — {read_only.fix} to "
-                             "keep the list in the workbook")
+        outcome.notes.append(
+            f"{read_only.problem}, so its Problems sheet was not updated — {read_only.fix} to "
+            "keep the list in the workbook"
+        )
     return outcome
 
 
@@ -127,8 +154,16 @@ def report(path: Path | str, today: dt.date, progress: Progress = _quiet) -> cor
     return run(path, lambda studio: rebuild(studio, today, Path(path)), progress=progress, whole=(NOTES.name,))
 
 
-def change(path: Path | str, session_id: str, today: dt.date, to: str = "", date: str = "", due: str = "",
-           by: str = "", note: str = "") -> core.Outcome:
+def change(
+    path: Path | str,
+    session_id: str,
+    today: dt.date,
+    to: str = "",
+    date: str = "",
+    due: str = "",
+    by: str = "",
+    note: str = "",
+) -> core.Outcome:
     """One session's status change; dates typed as the studio types them (ISO or its date order)."""
 
     def operation(studio: core.Studio) -> core.Outcome:
@@ -155,8 +190,9 @@ def new(path: Path | str, sample: bool = False, today: dt.date | None = None, fo
 
     path = Path(path)
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
-        raise WorkbookError("sheetflow new writes .xlsx workbooks (or .xlsm, with macro buttons) — name it like "
-                            "studio.xlsx")
+        raise WorkbookError(
+            "sheetflow new writes .xlsx workbooks (or .xlsm, with macro buttons) — name it like studio.xlsx"
+        )
     if path.exists() and not force:
         raise WorkbookError(f"{path} already exists — choose another name, or add --force to replace it")
     from ..excel.run_main import write_run_main
@@ -164,21 +200,32 @@ def new(path: Path | str, sample: bool = False, today: dt.date | None = None, fo
     today = today or dt.date.today()
     kept: list[Path] = []
     with exclusive(path):
-        notes = _write_new(path, lambda target: build_workbook(target, sample=sample, today=today,
-                                                               macros=path.suffix.lower() == ".xlsm"), kept)
+        notes = _write_new(
+            path,
+            lambda target: build_workbook(target, sample=sample, today=today, macros=path.suffix.lower() == ".xlsm"),
+            kept,
+        )
     if sample:
         outcome = report(path, today)  # the sample opens with its whole Dashboard, history included
         outcome.command = "new"
     else:
         outcome = core.Outcome(command="new", changes=core.ChangeSet(), problems=[])
-    outcome.said = ["created" + (f", {flag_words(outcome.overdue, outcome.due_soon)}" if outcome.overdue else
-                                 " — next: your statuses on the Statuses sheet, then your sessions")]
+    outcome.said = [
+        "created"
+        + (
+            f", {flag_words(outcome.overdue, outcome.due_soon)}"
+            if outcome.overdue
+            else " — next: your statuses on the Statuses sheet, then your sessions"
+        )
+    ]
     outcome.brief = True  # a clean new workbook says only that it was made
     outcome.notes += notes
     if kept:
         number = next((n for n, b in enumerate(backups(path), start=1) if b.path == kept[0]), 1)
-        outcome.notes.append(f"the file it replaced is kept: `sheetflow restore {path.name}"
-                             f"{f' --pick {number}' if number > 1 else ''}` brings it back")
+        outcome.notes.append(
+            f"the file it replaced is kept: `sheetflow restore {path.name}"
+            f"{f' --pick {number}' if number > 1 else ''}` brings it back"
+        )
     outcome.notes.append(write_run_main(path, force=force))
     return outcome
 
@@ -216,10 +263,15 @@ def restore(path: Path | str, pick: int = 1) -> tuple[Backup, list[Backup]]:
         damage = damaged(chosen.path)
         if damage:
             good = first_good(backups, pick)
-            then = (f"the next good one is {good} ({backups[good - 1].label}): sheetflow restore {path.name} --pick "
-                    f"{good}" if good else "no older backup opens either")
-            raise WorkbookError(f"backup {pick} ({chosen.label}, {chosen.path.name}) is damaged — {damage} — so it "
-                                f"was not restored; {then}; nothing was changed")
+            then = (
+                f"the next good one is {good} ({backups[good - 1].label}): sheetflow restore {path.name} --pick {good}"
+                if good
+                else "no older backup opens either"
+            )
+            raise WorkbookError(
+                f"backup {pick} ({chosen.label}, {chosen.path.name}) is damaged — {damage} — so it "
+                f"was not restored; {then}; nothing was changed"
+            )
 
         def fill(tmp: Path) -> None:
             with chosen.path.open("rb") as src, tmp.open("wb") as dst:
@@ -227,11 +279,16 @@ def restore(path: Path | str, pick: int = 1) -> tuple[Backup, list[Backup]]:
 
         def check(tmp: Path) -> None:
             if damaged(tmp):
-                raise WorkbookError(f"the copy of backup {pick} did not read back whole ({damaged(tmp)}); "
-                                    f"{path.name} was not changed")
+                raise WorkbookError(
+                    f"the copy of backup {pick} did not read back whole ({damaged(tmp)}); {path.name} was not changed"
+                )
 
-        replace_file(path, fill, check=check,
-                     backup=lambda workbook: keep_previous_version(workbook, keep=max(len(backups) + 1, 2)))
+        replace_file(
+            path,
+            fill,
+            check=check,
+            backup=lambda workbook: keep_previous_version(workbook, keep=max(len(backups) + 1, 2)),
+        )
     return chosen, backups
 
 
@@ -258,8 +315,11 @@ def workbooks_in(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.iterdir() if p.suffix.lower() in (".xlsx", ".xlsm")
-                            and not p.name.startswith(("~$", ".~")))
+            found += sorted(
+                p
+                for p in path.iterdir()
+                if p.suffix.lower() in (".xlsx", ".xlsm") and not p.name.startswith(("~$", ".~"))
+            )
         else:
             found.append(path)
     return found
@@ -277,8 +337,9 @@ def _refresh_one(path: str, today: dt.date) -> FileResult:
     return FileResult(path, exit_code(outcome.errors), outcome.summary, [str(p) for p in outcome.problems])
 
 
-def refresh_many(paths: list[Path], today: dt.date, jobs: int | None = None,
-                 on_done: Callable[[FileResult], None] | None = None) -> list[FileResult]:
+def refresh_many(
+    paths: list[Path], today: dt.date, jobs: int | None = None, on_done: Callable[[FileResult], None] | None = None
+) -> list[FileResult]:
     """Refresh several workbooks in parallel processes, each on its own; results in the order given."""
     import os
     from concurrent.futures import ProcessPoolExecutor, as_completed

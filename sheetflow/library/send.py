@@ -85,8 +85,13 @@ class SendOutcome(Outcome):
     @property
     def details(self) -> dict[str, object]:
         """Extra keys for --json."""
-        return {"dry_run": self.dry_run, "messages": self.messages, "held_late": self.held_late,
-                "waiting": self.waiting, "left_for_studio": self.left_for_studio}
+        return {
+            "dry_run": self.dry_run,
+            "messages": self.messages,
+            "held_late": self.held_late,
+            "waiting": self.waiting,
+            "left_for_studio": self.left_for_studio,
+        }
 
 
 def _n(count: int, word: str) -> str:
@@ -106,9 +111,17 @@ class _Plan:
     new_columns: list[str] = field(default_factory=list)  # Sent At, Error when the Outbox lacks them
 
 
-def send(path: Path | str, today: dt.date | None = None, *, dry_run: bool = False, include_late: bool = False,
-         retry_unconfirmed: bool = False, env: Mapping[str, str] | None = None, clock: Clock | None = None,
-         timeout: float | None = None) -> SendOutcome:
+def send(
+    path: Path | str,
+    today: dt.date | None = None,
+    *,
+    dry_run: bool = False,
+    include_late: bool = False,
+    retry_unconfirmed: bool = False,
+    env: Mapping[str, str] | None = None,
+    clock: Clock | None = None,
+    timeout: float | None = None,
+) -> SendOutcome:
     """Send the unsent Email rows; record Sent At or the Error in each. `today` dates the run like --today."""
     path = Path(path)
     env = os.environ if env is None else env
@@ -147,15 +160,18 @@ def send(path: Path | str, today: dt.date | None = None, *, dry_run: bool = Fals
             unsent = [str(d.email.key) for d in deliveries if not d.sent_at and not d.unconfirmed]
             raise WorkbookError(
                 f"{_n(len(sent), 'email')} went out, but the workbook could not be updated ({exc}): every row tried "
-                f"still says \"{ATTEMPT}\" in Error, so none is sent again — type the Sent At of Outbox rows "
+                f'still says "{ATTEMPT}" in Error, so none is sent again — type the Sent At of Outbox rows '
                 f"{', '.join(sent) or '(none)'} yourself, and clear the Error of rows {', '.join(unsent) or '(none)'} "
-                "to send those") from None
+                "to send those"
+            ) from None
     return outcome
 
 
-_MARKER_HINT = ("if this stays, the run stopped before the server's answer was recorded: check your Sent folder or "
-                "ask the client whether it arrived, then type its Sent At, or clear this cell (or run sheetflow send "
-                "--retry-unconfirmed) to send it again")
+_MARKER_HINT = (
+    "if this stays, the run stopped before the server's answer was recorded: check your Sent folder or "
+    "ask the client whether it arrived, then type its Sent At, or clear this cell (or run sheetflow send "
+    "--retry-unconfirmed) to send it again"
+)
 
 
 def _save(book: WorkbookFile, changes: ChangeSet) -> None:
@@ -170,8 +186,9 @@ def _clock(today: dt.date | None) -> Clock:
     return now
 
 
-def _dry_run(tables: Mapping[str, Table], env: Mapping[str, str], include_late: bool,
-             retry_unconfirmed: bool) -> SendOutcome:
+def _dry_run(
+    tables: Mapping[str, Table], env: Mapping[str, str], include_late: bool, retry_unconfirmed: bool
+) -> SendOutcome:
     settings, settings_problems, outbox, plan = _read(tables, include_late, retry_unconfirmed)
     server = _server(settings, settings_problems, env) if plan.emails else None
     rows = {row.number: row for row in outbox.rows}
@@ -186,8 +203,9 @@ def _dry_run(tables: Mapping[str, Table], env: Mapping[str, str], include_late: 
     return outcome
 
 
-def _check_messages(plan: _Plan, rows: Mapping[int, Row], server: SmtpServer | None, studio: str,
-                    when: dt.datetime) -> SmtpServer | None:
+def _check_messages(
+    plan: _Plan, rows: Mapping[int, Row], server: SmtpServer | None, studio: str, when: dt.datetime
+) -> SmtpServer | None:
     """Build every message before any row is marked: one that can't be built is its row's error (the others still
     go), never a traceback with rows left "sending started". The server, or None when nothing is left to send."""
     if server is None:
@@ -205,32 +223,44 @@ def _check_messages(plan: _Plan, rows: Mapping[int, Row], server: SmtpServer | N
 
 def _outcome(plan: _Plan) -> SendOutcome:
     """The rows that can't be sent are reported (and counted) like the ones the server refuses."""
-    return SendOutcome(command="send", changes=ChangeSet(), problems=list(plan.problems), held_late=plan.held_late,
-                       waiting=plan.waiting, left_for_studio=dict(plan.others),
-                       messages=[{"row": row, "status": "not sent", "error": text}
-                                 for row, text in plan.errors.items()])
+    return SendOutcome(
+        command="send",
+        changes=ChangeSet(),
+        problems=list(plan.problems),
+        held_late=plan.held_late,
+        waiting=plan.waiting,
+        left_for_studio=dict(plan.others),
+        messages=[{"row": row, "status": "not sent", "error": text} for row, text in plan.errors.items()],
+    )
 
 
-def _read(tables: Mapping[str, Table], include_late: bool,
-          retry_unconfirmed: bool) -> tuple[Settings, list[Problem], Table, _Plan]:
+def _read(
+    tables: Mapping[str, Table], include_late: bool, retry_unconfirmed: bool
+) -> tuple[Settings, list[Problem], Table, _Plan]:
     settings_table = tables.get(SETTINGS.name)
     if settings_table is None or not settings_table.exists:
         raise WorkbookError(f'the workbook has no "{SETTINGS.name}" sheet — run `sheetflow init` on it to add it')
     settings, settings_problems = read_settings(settings_table)
     if settings.password_cells:
-        raise WorkbookError(f"{SETTINGS.name}!{settings.password_cells[0]}: a password is kept in the workbook, where "
-                            f"anyone with a copy can read it; nothing was sent — {PASSWORD_FIX}")
+        raise WorkbookError(
+            f"{SETTINGS.name}!{settings.password_cells[0]}: a password is kept in the workbook, where "
+            f"anyone with a copy can read it; nothing was sent — {PASSWORD_FIX}"
+        )
     outbox = tables[OUTBOX.name]
     if not outbox.exists or not outbox.header_row:
         outbox.rows = []
         return settings, settings_problems, outbox, _Plan()
     for column in NEEDED_COLUMNS:
         if not outbox.has(column):
-            raise WorkbookError(f'the {OUTBOX.name} sheet has no "{column}" column — add a header cell named '
-                                f'"{column}" to its header row')
+            raise WorkbookError(
+                f'the {OUTBOX.name} sheet has no "{column}" column — add a header cell named '
+                f'"{column}" to its header row'
+            )
     if outbox.duplicate_headers:
-        raise WorkbookError(f"{OUTBOX.name}!{outbox.duplicate_headers[0]}: this column header is used twice on the "
-                            f"{OUTBOX.name} sheet — rename one of them")
+        raise WorkbookError(
+            f"{OUTBOX.name}!{outbox.duplicate_headers[0]}: this column header is used twice on the "
+            f"{OUTBOX.name} sheet — rename one of them"
+        )
     outbox.rows = list(outbox.rows)
     missing = outbox.plan_missing(("Sent At", "Error"))  # before any Error cell is named: it may be a new column
     plan = _plan(outbox, settings.studio, include_late, retry_unconfirmed)
@@ -255,12 +285,18 @@ def _plan(outbox: Table, studio: str, include_late: bool, retry_unconfirmed: boo
         error = read_text(row.get("Error"))
         if error.casefold().startswith(ATTEMPT) and not retry_unconfirmed:
             plan.waiting += 1
-            plan.problems.append(Problem(
-                OUTBOX.name, _error_cell(row), "an earlier run was sending this message to "
-                f"{one_line(read_text(row.get('To')))} "
-                "and stopped before the server's answer was recorded, so it is not sent again",
-                "check whether it arrived (your Sent folder, or ask the client); then type its Sent At, or run "
-                "sheetflow send --retry-unconfirmed to send it again", Severity.WARNING))
+            plan.problems.append(
+                Problem(
+                    OUTBOX.name,
+                    _error_cell(row),
+                    "an earlier run was sending this message to "
+                    f"{one_line(read_text(row.get('To')))} "
+                    "and stopped before the server's answer was recorded, so it is not sent again",
+                    "check whether it arrived (your Sent folder, or ask the client); then type its Sent At, or run "
+                    "sheetflow send --retry-unconfirmed to send it again",
+                    Severity.WARNING,
+                )
+            )
             continue
         try:
             late = read_bool(row.get("Late"))
@@ -272,32 +308,59 @@ def _plan(outbox: Table, studio: str, include_late: bool, retry_unconfirmed: boo
             continue
         message_id = read_text(row.get("Message ID"))
         if not message_id:
-            _cannot_send(plan, row, "Message ID is blank", "type an ID no other Outbox row uses, such as "
-                         f"M-{row.number}: it keeps the message from being sent twice")
+            _cannot_send(
+                plan,
+                row,
+                "Message ID is blank",
+                "type an ID no other Outbox row uses, such as "
+                f"M-{row.number}: it keeps the message from being sent twice",
+            )
             continue
         if first_use.get(message_id.casefold(), row.number) != row.number:
-            _cannot_send(plan, row, f'Message ID "{message_id}" is also used on row {first_use[message_id.casefold()]}',
-                         "give each message its own Message ID")
+            _cannot_send(
+                plan,
+                row,
+                f'Message ID "{message_id}" is also used on row {first_use[message_id.casefold()]}',
+                "give each message its own Message ID",
+            )
             continue
         to = read_text(row.get("To"))
         if not to:
-            _cannot_send(plan, row, "To is blank", "type the client's email address in To, then run sheetflow send "
-                         "again (or delete the row)")
+            _cannot_send(
+                plan,
+                row,
+                "To is blank",
+                "type the client's email address in To, then run sheetflow send again (or delete the row)",
+            )
             continue
         if has_line_break(to):
-            _cannot_send(plan, row, f"To ({OUTBOX.name}!{row.cell('To')}) has a line break in it, and an address must "
-                         "be one line", "type the client's email address on one line, like name@example.com (several "
-                         "separated by commas)")
+            _cannot_send(
+                plan,
+                row,
+                f"To ({OUTBOX.name}!{row.cell('To')}) has a line break in it, and an address must be one line",
+                "type the client's email address on one line, like name@example.com (several separated by commas)",
+            )
             continue
         try:
             addresses = recipients(to)
         except ValueError as exc:
-            _cannot_send(plan, row, f"To: {exc}", "type the client's email address, like name@example.com (several "
-                         "separated by commas)")
+            _cannot_send(
+                plan,
+                row,
+                f"To: {exc}",
+                "type the client's email address, like name@example.com (several separated by commas)",
+            )
             continue
         subject = one_line(read_text(row.get("Subject")))  # a line break typed in it (Alt+Enter) is joined
-        plan.emails.append(Email(key=row.number, message_id=message_id_header(message_id, studio), to=addresses,
-                                 subject=subject, body=_body(row.get("Body"))))
+        plan.emails.append(
+            Email(
+                key=row.number,
+                message_id=message_id_header(message_id, studio),
+                to=addresses,
+                subject=subject,
+                body=_body(row.get("Body")),
+            )
+        )
     return plan
 
 
@@ -337,8 +400,13 @@ def _record(changes: ChangeSet, row: Row, delivery: Delivery, started: dt.dateti
 
 
 def _message(email: Email, status: str, delivery: Delivery | None = None) -> dict[str, object]:
-    found: dict[str, object] = {"row": email.key, "status": status, "to": list(email.to), "subject": email.subject,
-                                "message_id": email.message_id}
+    found: dict[str, object] = {
+        "row": email.key,
+        "status": status,
+        "to": list(email.to),
+        "subject": email.subject,
+        "message_id": email.message_id,
+    }
     if delivery is not None:
         found["sent_at"] = delivery.sent_at.isoformat(sep=" ") if delivery.sent_at else None
         found["error"] = f"{delivery.error} — {delivery.fix}" if delivery.error else ""
@@ -347,8 +415,10 @@ def _message(email: Email, status: str, delivery: Delivery | None = None) -> dic
 
 # --- Where to send from: Settings, overridden by the environment; the password never from the workbook ----------
 
-def _server(settings: Settings, problems: list[Problem], env: Mapping[str, str],
-            timeout: float | None = None) -> SmtpServer:
+
+def _server(
+    settings: Settings, problems: list[Problem], env: Mapping[str, str], timeout: float | None = None
+) -> SmtpServer:
     """The SMTP server to use, or WorkbookError (exit 2) naming the setting to fix."""
     found = {p.cell: p for p in problems}
 
@@ -371,42 +441,65 @@ def _server(settings: Settings, problems: list[Problem], env: Mapping[str, str],
 
     host, where = value("SMTP host", settings.smtp_host)
     if not host:
-        raise WorkbookError(f"{where}: SMTP host is blank, so there is nowhere to send from — type your mail "
-                            "provider's SMTP server (such as smtp.gmail.com), or set SHEETFLOW_SMTP_HOST")
+        raise WorkbookError(
+            f"{where}: SMTP host is blank, so there is nowhere to send from — type your mail "
+            "provider's SMTP server (such as smtp.gmail.com), or set SHEETFLOW_SMTP_HOST"
+        )
     if any(c.isspace() or not c.isprintable() for c in str(host)):
-        raise WorkbookError(f'{where}: SMTP host "{one_line(str(host))}" has a space or a line break in it — type '
-                            "only the server's name, such as smtp.gmail.com")
+        raise WorkbookError(
+            f'{where}: SMTP host "{one_line(str(host))}" has a space or a line break in it — type '
+            "only the server's name, such as smtp.gmail.com"
+        )
     sender, where = value("SMTP sender", settings.smtp_sender)
     if not sender:
-        raise WorkbookError(f"{where}: SMTP sender is blank — type the address your emails come from (such as "
-                            "hello@yourstudio.com, or Your Studio <hello@yourstudio.com>), or set "
-                            "SHEETFLOW_SMTP_SENDER")
+        raise WorkbookError(
+            f"{where}: SMTP sender is blank — type the address your emails come from (such as "
+            "hello@yourstudio.com, or Your Studio <hello@yourstudio.com>), or set "
+            "SHEETFLOW_SMTP_SENDER"
+        )
     if not sender_address(str(sender)):
-        raise WorkbookError(f'{where}: SMTP sender "{one_line(str(sender))}" is not an email address — type one like '
-                            "hello@yourstudio.com, or Your Studio <hello@yourstudio.com>")
+        raise WorkbookError(
+            f'{where}: SMTP sender "{one_line(str(sender))}" is not an email address — type one like '
+            "hello@yourstudio.com, or Your Studio <hello@yourstudio.com>"
+        )
     security = str(parsed("SMTP security", settings.smtp_security, read_smtp_security))
     port = parsed("SMTP port", settings.smtp_port, read_smtp_port) or USUAL_PORTS[security]
     user, where = value("SMTP user", settings.smtp_user)
     if not str(user).isprintable():
-        raise WorkbookError(f"{where}: SMTP user has a line break or a hidden character in it — type the user name "
-                            "your mail provider gives (usually your email address) on one line")
+        raise WorkbookError(
+            f"{where}: SMTP user has a line break or a hidden character in it — type the user name "
+            "your mail provider gives (usually your email address) on one line"
+        )
     # the sender's display name typed over two lines (Alt+Enter) is layout, not a second header: one line
     host, sender, user = str(host), one_line(str(sender)), str(user)
     password = env.get(ENV_PREFIX + "PASSWORD", "")
     if password and not user:
-        raise WorkbookError("SHEETFLOW_SMTP_PASSWORD is set but SMTP user is blank — type the user name your mail "
-                            "provider gives (usually your email address) in the SMTP user row on the Settings sheet")
+        raise WorkbookError(
+            "SHEETFLOW_SMTP_PASSWORD is set but SMTP user is blank — type the user name your mail "
+            "provider gives (usually your email address) in the SMTP user row on the Settings sheet"
+        )
     if user and not password:
         password = _keyring_password(user, host)
     if user and not (user + password).isascii():  # the login (AUTH PLAIN, LOGIN) carries only plain characters
         which = "SMTP user" if not user.isascii() else "the password"
-        raise WorkbookError(f"{which} for {host} holds a character such as an accent that the mail login can't carry "
-                            "— use plain letters, digits and signs there (your mail provider's app password works)")
-    server = SmtpServer(host=host, port=int(port), security=security, sender=sender, user=user, password=password,
-                        **({"timeout": timeout} if timeout else {}))
+        raise WorkbookError(
+            f"{which} for {host} holds a character such as an accent that the mail login can't carry "
+            "— use plain letters, digits and signs there (your mail provider's app password works)"
+        )
+    server = SmtpServer(
+        host=host,
+        port=int(port),
+        security=security,
+        sender=sender,
+        user=user,
+        password=password,
+        **({"timeout": timeout} if timeout else {}),
+    )
     if user and security == "none" and not server.is_loopback:
-        raise WorkbookError(f"SMTP security is none, so the password for {host} would cross the network unencrypted "
-                            "— set SMTP security to starttls or ssl, as your mail provider says")
+        raise WorkbookError(
+            f"SMTP security is none, so the password for {host} would cross the network unencrypted "
+            "— set SMTP security to starttls or ssl, as your mail provider says"
+        )
     return server
 
 
@@ -420,6 +513,8 @@ def _keyring_password(user: str, host: str) -> str:
     except Exception as exc:  # no keyring on this computer, or it is locked: say so, and offer the alternative
         password, reason = None, f" (the system keyring could not be read: {exc})"
     if not password:
-        raise WorkbookError(f"there is no password for {account}{reason} — store it once with "
-                            f"`keyring set {KEYRING_SERVICE} {account}`, or set SHEETFLOW_SMTP_PASSWORD")
+        raise WorkbookError(
+            f"there is no password for {account}{reason} — store it once with "
+            f"`keyring set {KEYRING_SERVICE} {account}`, or set SHEETFLOW_SMTP_PASSWORD"
+        )
     return password

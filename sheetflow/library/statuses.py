@@ -20,8 +20,10 @@ from . import runs as batch
 EXPORT_KINDS = (".csv", ".xlsx")
 PRINT_KINDS = (".pdf", ".xlsx")
 PDF_TIMEOUT = 240  # seconds; LibreOffice's first start with a fresh profile takes a while
-_SOFFICE_ELSEWHERE = ("/Applications/LibreOffice.app/Contents/MacOS/soffice",
-                      r"C:\Program Files\LibreOffice\program\soffice.exe")
+_SOFFICE_ELSEWHERE = (
+    "/Applications/LibreOffice.app/Contents/MacOS/soffice",
+    r"C:\Program Files\LibreOffice\program\soffice.exe",
+)
 
 
 def renumber(path: Path | str, step: int = 10, session_type: str = "") -> maintenance.ListOutcome:
@@ -36,8 +38,7 @@ def set_role(path: Path | str, name: str, role: str, session_type: str = "") -> 
     return batch.run(path, lambda studio: maintenance.set_role(studio, name, role, session_type))
 
 
-def set_inactive(path: Path | str, name: str, inactive: bool = True,
-                 session_type: str = "") -> maintenance.ListOutcome:
+def set_inactive(path: Path | str, name: str, inactive: bool = True, session_type: str = "") -> maintenance.ListOutcome:
     return batch.run(path, lambda studio: maintenance.set_inactive(studio, name, inactive, session_type))
 
 
@@ -45,8 +46,9 @@ def delete(path: Path | str, name: str, session_type: str = "") -> maintenance.L
     return batch.run(path, lambda studio: maintenance.delete(studio, name, session_type))
 
 
-def rename(path: Path | str, old: str, new: str, session_type: str = "",
-           today: dt.date | None = None) -> maintenance.ListOutcome:
+def rename(
+    path: Path | str, old: str, new: str, session_type: str = "", today: dt.date | None = None
+) -> maintenance.ListOutcome:
     """Rename everywhere; the Notes row records who (Current user, else the computer login) and when."""
 
     def operation(studio: Studio) -> maintenance.ListOutcome:
@@ -82,14 +84,19 @@ def read_list(path: Path | str, hide_inactive: bool = False, session_type: str =
 
     def listing(studio: Studio) -> StatusList:
         statuses = maintenance.listed(studio, hide_inactive, session_type)
-        return StatusList(studio.settings.studio, studio.workflow.by_type,
-                          [maintenance.listed_row(studio, s) for s in statuses], maintenance.left_out(studio))
+        return StatusList(
+            studio.settings.studio,
+            studio.workflow.by_type,
+            [maintenance.listed_row(studio, s) for s in statuses],
+            maintenance.left_out(studio),
+        )
 
     return batch.read(path, listing)
 
 
-def export(path: Path | str, out: Path | str, hide_inactive: bool = False,
-           session_type: str = "") -> maintenance.ListOutcome:
+def export(
+    path: Path | str, out: Path | str, hide_inactive: bool = False, session_type: str = ""
+) -> maintenance.ListOutcome:
     """Export to Excel (or CSV): a new file with the statuses by cycle and sort order."""
     path, out = Path(path), Path(out)
     kind = out.suffix.lower()
@@ -104,8 +111,9 @@ def export(path: Path | str, out: Path | str, hide_inactive: bool = False,
     return _wrote(listing, out, "exported to")
 
 
-def print_list(path: Path | str, out: Path | str | None = None, hide_inactive: bool = False,
-               session_type: str = "") -> maintenance.ListOutcome:
+def print_list(
+    path: Path | str, out: Path | str | None = None, hide_inactive: bool = False, session_type: str = ""
+) -> maintenance.ListOutcome:
     """Print the List: a PDF made by LibreOffice when it is installed, else a print-ready workbook (landscape,
     one page wide, the header row on every page) to open and print."""
     path = Path(path)
@@ -117,16 +125,20 @@ def print_list(path: Path | str, out: Path | str | None = None, hide_inactive: b
     if kind not in PRINT_KINDS:
         raise WorkbookError(f"{out.name}: print writes a .pdf (or a print-ready .xlsx) — name it like statuses.pdf")
     if kind == ".pdf" and soffice is None:
-        raise WorkbookError("LibreOffice (soffice) is not installed, so no PDF can be made — install LibreOffice, "
-                            "or ask for a print-ready workbook to print from Excel: --out statuses.xlsx")
+        raise WorkbookError(
+            "LibreOffice (soffice) is not installed, so no PDF can be made — install LibreOffice, "
+            "or ask for a print-ready workbook to print from Excel: --out statuses.xlsx"
+        )
     _not_the_workbook(path, out)
     listing = read_list(path, hide_inactive, session_type)
     if kind == ".xlsx":
         _replace(out, lambda target: write_workbook(target, listing))
         outcome = _wrote(listing, out, "ready to print in")
         if soffice is None:
-            outcome.notes.append("LibreOffice is not installed, so no PDF: open the file and print it (it is set "
-                                 "up landscape, one page wide, with the header row on every page)")
+            outcome.notes.append(
+                "LibreOffice is not installed, so no PDF: open the file and print it (it is set "
+                "up landscape, one page wide, with the header row on every page)"
+            )
         return outcome
     assert soffice is not None
     with tempfile.TemporaryDirectory(prefix="sheetflow-print-") as folder:
@@ -138,8 +150,9 @@ def print_list(path: Path | str, out: Path | str | None = None, hide_inactive: b
 
 
 def _wrote(listing: StatusList, out: Path, how: str) -> maintenance.ListOutcome:
-    outcome = maintenance.ListOutcome(command="statuses", changes=ChangeSet(), problems=[],
-                                      done=f"{len(listing.rows)} statuses {how} {out.name}")
+    outcome = maintenance.ListOutcome(
+        command="statuses", changes=ChangeSet(), problems=[], done=f"{len(listing.rows)} statuses {how} {out.name}"
+    )
     outcome.notes += [f"wrote {out}", *listing.left_out]
     return outcome
 
@@ -189,8 +202,17 @@ def _write_csv(target: Path, listing: StatusList) -> None:
             writer.writerow([csv_cell(row[c]) for c in listing.columns])
 
 
-WIDTHS = {"Session Type": 14, "Description": 32, "Sort Order": 10, "Typical Duration": 10, "Initial": 8,
-          "Final": 8, "Stage": 14, "Default User": 14, "Inactive": 9}
+WIDTHS = {
+    "Session Type": 14,
+    "Description": 32,
+    "Sort Order": 10,
+    "Typical Duration": 10,
+    "Initial": 8,
+    "Final": 8,
+    "Stage": 14,
+    "Default User": 14,
+    "Inactive": 9,
+}
 
 
 def write_workbook(target: Path, listing: StatusList) -> None:
@@ -201,10 +223,10 @@ def write_workbook(target: Path, listing: StatusList) -> None:
     columns = listing.columns
     # every cell below is written by type (write_string, write_number): a description such as "=HYPERLINK(…)" is
     # text, never a formula, a link or a number; the options say so for any plain write() too
-    workbook = xlsxwriter.Workbook(str(target), {"strings_to_formulas": False, "strings_to_urls": False,
-                                                 "strings_to_numbers": False})
-    header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "bottom": 1, "text_wrap": True,
-                                  "valign": "top"})
+    workbook = xlsxwriter.Workbook(
+        str(target), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    )
+    header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "bottom": 1, "text_wrap": True, "valign": "top"})
     plain = workbook.add_format({"valign": "top"})
     grey = workbook.add_format({"valign": "top", "font_color": "#7F7F7F", "italic": True})
     sheet = workbook.add_worksheet("Statuses")
@@ -246,9 +268,23 @@ def to_pdf(soffice: str, source: Path, folder: Path) -> Path:
     profile = folder / "profile"
     out = folder / "pdf"
     try:
-        done = subprocess.run([soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-                               "--convert-to", "pdf", "--outdir", str(out), str(source)],
-                              capture_output=True, text=True, timeout=PDF_TIMEOUT, check=False)
+        done = subprocess.run(
+            [
+                soffice,
+                f"-env:UserInstallation={profile.as_uri()}",
+                "--headless",
+                "--norestore",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(out),
+                str(source),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=PDF_TIMEOUT,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         raise WorkbookError(f"LibreOffice took more than {PDF_TIMEOUT} s to make the PDF — try again") from None
     except OSError as exc:

@@ -38,8 +38,10 @@ def make_folder(workbook: Path) -> Path:
     shown = f"{BACKUP_FOLDER} beside {workbook.name}"
     if os.path.lexists(folder):
         what = "a link to a folder that is not there" if folder.is_symlink() else "a file, not a folder"
-        raise CannotSave(f"{shown} is {what} (sheetflow keeps the workbook's lock and backups in a folder of that "
-                         "name)", f"rename or remove it (it is in {workbook.parent})")
+        raise CannotSave(
+            f"{shown} is {what} (sheetflow keeps the workbook's lock and backups in a folder of that name)",
+            f"rename or remove it (it is in {workbook.parent})",
+        )
     try:
         folder.mkdir()
     except FileExistsError:
@@ -48,8 +50,9 @@ def make_folder(workbook: Path) -> Path:
     except OSError as exc:
         if is_space_error(exc):
             raise CannotSave(f"not enough space on the disk to make {shown}", "free some space") from None
-        raise CannotSave(f"the folder {shown} could not be made ({exc.strerror})",
-                         f"check that you may write in {workbook.parent}") from None
+        raise CannotSave(
+            f"the folder {shown} could not be made ({exc.strerror})", f"check that you may write in {workbook.parent}"
+        ) from None
     share_like(folder, workbook.parent.stat())
     return folder
 
@@ -75,7 +78,7 @@ def list_backups(workbook: Path) -> list[Backup]:
         name = candidate.name
         if not (name.startswith(prefix) and name.endswith(workbook.suffix)):
             continue
-        stamp = name[len(prefix):-len(workbook.suffix)]
+        stamp = name[len(prefix) : -len(workbook.suffix)]
         try:
             taken = dt.datetime.strptime(stamp, "%Y%m%d-%H%M%S-%f")
         except ValueError:
@@ -115,21 +118,28 @@ def _copy_whole(workbook: Path, target: Path) -> None:
         os.utime(tmp, ns=(before.st_atime_ns, before.st_mtime_ns))
         damage = damaged(tmp)
         if damage and damage != damaged(workbook):  # a workbook with a bad member is backed up as it is
-            raise CannotSave(f"the backup copy of {workbook.name} in {BACKUP_FOLDER} did not read back whole "
-                             f"({damage})", f"check the disk that holds {BACKUP_FOLDER}")
+            raise CannotSave(
+                f"the backup copy of {workbook.name} in {BACKUP_FOLDER} did not read back whole ({damage})",
+                f"check the disk that holds {BACKUP_FOLDER}",
+            )
         os.replace(tmp, target)
         sync_folder(target.parent)
     except OSError as exc:
         where = f"a backup of {workbook.name} in {BACKUP_FOLDER}"
         if is_space_error(exc):
-            raise CannotSave(f"not enough space on the disk to keep {where}",
-                             "free some space there (or set SHEETFLOW_BACKUPS=0 to save without backups)") from None
+            raise CannotSave(
+                f"not enough space on the disk to keep {where}",
+                "free some space there (or set SHEETFLOW_BACKUPS=0 to save without backups)",
+            ) from None
         if exc.errno == errno.EROFS:
-            raise CannotSave(f"{BACKUP_FOLDER} is on a read-only disk, so {where} can't be kept",
-                             "make it writable (or set SHEETFLOW_BACKUPS=0 to save without backups)") from None
-        raise CannotSave(f"{where} could not be kept ({exc.strerror})",
-                         f"check the permissions of {BACKUP_FOLDER} (or set SHEETFLOW_BACKUPS=0 to save without "
-                         "backups)") from None
+            raise CannotSave(
+                f"{BACKUP_FOLDER} is on a read-only disk, so {where} can't be kept",
+                "make it writable (or set SHEETFLOW_BACKUPS=0 to save without backups)",
+            ) from None
+        raise CannotSave(
+            f"{where} could not be kept ({exc.strerror})",
+            f"check the permissions of {BACKUP_FOLDER} (or set SHEETFLOW_BACKUPS=0 to save without backups)",
+        ) from None
     finally:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
@@ -166,5 +176,4 @@ def first_good(backups: list[Backup], after: int) -> int | None:
     return None
 
 
-__all__ = ["Backup", "damaged", "first_good", "keep_previous_version", "list_backups",
-           "make_folder"]
+__all__ = ["Backup", "damaged", "first_good", "keep_previous_version", "list_backups", "make_folder"]

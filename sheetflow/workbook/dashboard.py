@@ -78,11 +78,11 @@ def install(writer: PackageWriter, dashboard: Dashboard, create: bool) -> None:
             writer.put_part(chart_part, chart_xml(chart, sheet_name), CHART_CONTENT)
             drawing_rels.append((f"rId{len(drawing_rels) + 1}", posixpath.relpath(chart_part, "xl/drawings")))
         writer.put_part(drawing, drawing_xml(lay.charts), DRAWING_CONTENT)
-        writer.put_part(pkg.rels_path(drawing),
-                        rels_xml((rid, CHART_TYPE, target) for rid, target in drawing_rels))
+        writer.put_part(pkg.rels_path(drawing), rels_xml((rid, CHART_TYPE, target) for rid, target in drawing_rels))
         drawing_rel = "rId1"
-        writer.put_part(rels_part, rels_xml([(drawing_rel, DRAWING_TYPE,
-                                              posixpath.relpath(drawing, posixpath.dirname(part)))]))
+        writer.put_part(
+            rels_part, rels_xml([(drawing_rel, DRAWING_TYPE, posixpath.relpath(drawing, posixpath.dirname(part)))])
+        )
     writer.put_part(part, sheet_xml(lay, writer.styles, drawing_rel, old_xml, writer.package.date1904))
 
 
@@ -119,27 +119,33 @@ def _source_of(rels_name: str) -> str | None:
     folder, name = posixpath.split(rels_name)
     if posixpath.basename(folder) != "_rels" or not name.endswith(".rels"):
         return None
-    return posixpath.join(posixpath.dirname(folder), name[:-len(".rels")])
+    return posixpath.join(posixpath.dirname(folder), name[: -len(".rels")])
 
 
 # --- the sheet -------------------------------------------------------------------------------------------------------
 
 
 def _styles(styles: pkg.Styles) -> dict[str | None, int]:
-    return {None: 0, TITLE: styles.cell_style(bold=True, size=14), HEADER: styles.cell_style(bold=True),
-            NOTE: styles.cell_style(italic=True), DATE: styles.date_style(False),
-            COUNT: styles.cell_style(number_format=NUMBER_FORMATS[COUNT]),
-            DECIMAL: styles.cell_style(number_format=NUMBER_FORMATS[DECIMAL]),
-            PERCENT: styles.cell_style(number_format=NUMBER_FORMATS[PERCENT])}
+    return {
+        None: 0,
+        TITLE: styles.cell_style(bold=True, size=14),
+        HEADER: styles.cell_style(bold=True),
+        NOTE: styles.cell_style(italic=True),
+        DATE: styles.date_style(False),
+        COUNT: styles.cell_style(number_format=NUMBER_FORMATS[COUNT]),
+        DECIMAL: styles.cell_style(number_format=NUMBER_FORMATS[DECIMAL]),
+        PERCENT: styles.cell_style(number_format=NUMBER_FORMATS[PERCENT]),
+    }
 
 
-def sheet_xml(lay: Layout, styles: pkg.Styles, drawing_rel: str | None, old_xml: str = "",
-              date1904: bool = False) -> str:
+def sheet_xml(
+    lay: Layout, styles: pkg.Styles, drawing_rel: str | None, old_xml: str = "", date1904: bool = False
+) -> str:
     """The Dashboard worksheet: both blocks' cells, column widths, a landscape page one page wide, the drawing."""
     style = _styles(styles)
     rows: dict[int, list[str]] = {}
     cells = {**lay.board.cells, **lay.history.cells}
-    for (r, c) in sorted(cells, key=lambda rc: (rc[0], rc[1])):
+    for r, c in sorted(cells, key=lambda rc: (rc[0], rc[1])):
         cell = cells[(r, c)]
         rows.setdefault(r, []).append(cell_xml("", address(r, c), style[cell.kind], cell.value, date1904))
     body = "".join(f'<row r="{r}">{"".join(rows[r])}</row>' for r in sorted(rows))
@@ -148,15 +154,17 @@ def sheet_xml(lay: Layout, styles: pkg.Styles, drawing_rel: str | None, old_xml:
     selected = ' tabSelected="1"' if re.search(r'<(?:\w+:)?sheetView\b[^>]*?\btabSelected="1"', old_xml) else ""
     cols = "".join(f'<col min="{c}" max="{c}" width="{w}" customWidth="1"/>' for c, w in sorted(WIDTHS.items()))
     drawing = f'<drawing r:id="{drawing_rel}"/>' if drawing_rel else ""
-    return (f'{XML_HEAD}<worksheet xmlns="{pkg.MAIN_NS}" xmlns:r="{pkg.REL_NS}">'
-            f'<sheetPr{" " + code_name[1] if code_name else ""}><pageSetUpPr fitToPage="1"/></sheetPr>'
-            f'<dimension ref="A1:{address(last_row, HISTORY_LAST_COL)}"/>'
-            f'<sheetViews><sheetView showGridLines="0"{selected}'
-            ' workbookViewId="0"/></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
-            f"<cols>{cols}</cols><sheetData>{body}</sheetData>"
-            '<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>'
-            '<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
-            f"{drawing}</worksheet>")
+    return (
+        f'{XML_HEAD}<worksheet xmlns="{pkg.MAIN_NS}" xmlns:r="{pkg.REL_NS}">'
+        f'<sheetPr{" " + code_name[1] if code_name else ""}><pageSetUpPr fitToPage="1"/></sheetPr>'
+        f'<dimension ref="A1:{address(last_row, HISTORY_LAST_COL)}"/>'
+        f'<sheetViews><sheetView showGridLines="0"{selected}'
+        ' workbookViewId="0"/></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
+        f"<cols>{cols}</cols><sheetData>{body}</sheetData>"
+        '<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>'
+        '<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
+        f"{drawing}</worksheet>"
+    )
 
 
 def _attr(text: str) -> str:
@@ -166,8 +174,9 @@ def _attr(text: str) -> str:
 
 
 def rels_xml(relationships) -> str:
-    items = "".join(f'<Relationship Id="{rid}" Type="{typ}" Target="{escape(target)}"/>'
-                    for rid, typ, target in relationships)
+    items = "".join(
+        f'<Relationship Id="{rid}" Type="{typ}" Target="{escape(target)}"/>' for rid, typ, target in relationships
+    )
     return f'{XML_HEAD}<Relationships xmlns="{pkg.PKG_REL_NS}">{items}</Relationships>'
 
 
@@ -187,19 +196,24 @@ def drawing_xml(charts: list[Chart]) -> str:
             '<a:graphicFrameLocks noGrp="1"/></xdr:cNvGraphicFramePr></xdr:nvGraphicFramePr>'
             '<xdr:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/></xdr:xfrm><a:graphic>'
             f'<a:graphicData uri="{C_NS}"><c:chart xmlns:c="{C_NS}" xmlns:r="{pkg.REL_NS}" r:id="rId{number}"/>'
-            "</a:graphicData></a:graphic></xdr:graphicFrame><xdr:clientData/></xdr:twoCellAnchor>")
+            "</a:graphicData></a:graphic></xdr:graphicFrame><xdr:clientData/></xdr:twoCellAnchor>"
+        )
     return f'{XML_HEAD}<xdr:wsDr xmlns:xdr="{XDR_NS}" xmlns:a="{A_NS}">{"".join(anchors)}</xdr:wsDr>'
 
 
 def _text(text: str, size: int, bold: bool = False) -> str:
     b = ' b="1"' if bold else ' b="0"'
-    return (f'<c:rich><a:bodyPr/><a:lstStyle/><a:p><a:pPr><a:defRPr sz="{size}"{b}/></a:pPr><a:r>'
-            f'<a:rPr lang="en-US" sz="{size}"{b}/><a:t>{text_for_excel(text)}</a:t></a:r></a:p></c:rich>')
+    return (
+        f'<c:rich><a:bodyPr/><a:lstStyle/><a:p><a:pPr><a:defRPr sz="{size}"{b}/></a:pPr><a:r>'
+        f'<a:rPr lang="en-US" sz="{size}"{b}/><a:t>{text_for_excel(text)}</a:t></a:r></a:p></c:rich>'
+    )
 
 
 def _tick_labels(size: int) -> str:
-    return f'<c:txPr><a:bodyPr/><a:lstStyle/><a:p><a:pPr><a:defRPr sz="{size}"/></a:pPr><a:endParaRPr lang="en-US"/>' \
-           "</a:p></c:txPr>"
+    return (
+        f'<c:txPr><a:bodyPr/><a:lstStyle/><a:p><a:pPr><a:defRPr sz="{size}"/></a:pPr><a:endParaRPr lang="en-US"/>'
+        "</a:p></c:txPr>"
+    )
 
 
 def _str_cache(values: list[str]) -> str:
@@ -219,8 +233,10 @@ def _number(value: float) -> str:
 def chart_xml(chart: Chart, sheet: str) -> str:
     """A horizontal bar chart, the first category at the top: stacked for the board, clustered for the history."""
     col, first, last = chart.categories
-    categories = (f"<c:cat><c:strRef><c:f>{_attr(sheet_ref(sheet, col, first, last))}</c:f>"
-                  f"{_str_cache(chart.labels)}</c:strRef></c:cat>")
+    categories = (
+        f"<c:cat><c:strRef><c:f>{_attr(sheet_ref(sheet, col, first, last))}</c:f>"
+        f"{_str_cache(chart.labels)}</c:strRef></c:cat>"
+    )
     series = []
     for i, s in enumerate(chart.series):
         name_row, name_col = s.name_cell
@@ -229,12 +245,15 @@ def chart_xml(chart: Chart, sheet: str) -> str:
             f"<c:f>{_attr(sheet_ref(sheet, name_col, name_row))}</c:f>{_str_cache([s.name])}</c:strRef></c:tx>"
             f'<c:spPr><a:solidFill><a:srgbClr val="{s.color}"/></a:solidFill></c:spPr>'
             f'<c:invertIfNegative val="0"/>{categories}<c:val><c:numRef>'
-            f"<c:f>{_attr(sheet_ref(sheet, s.col, *s.rows))}</c:f>{_num_cache(s.values)}</c:numRef></c:val></c:ser>")
+            f"<c:f>{_attr(sheet_ref(sheet, s.col, *s.rows))}</c:f>{_num_cache(s.values)}</c:numRef></c:val></c:ser>"
+        )
     grouping = "stacked" if chart.stacked else "clustered"
     overlap = '<c:overlap val="100"/>' if chart.stacked else '<c:overlap val="-10"/>'
     unit = f'<c:majorUnit val="{_number(chart.major_unit)}"/>' if chart.major_unit else ""
-    gridlines = '<c:majorGridlines><c:spPr><a:ln w="6350"><a:solidFill><a:srgbClr val="D9D9D9"/></a:solidFill>' \
-                "</a:ln></c:spPr></c:majorGridlines>"
+    gridlines = (
+        '<c:majorGridlines><c:spPr><a:ln w="6350"><a:solidFill><a:srgbClr val="D9D9D9"/></a:solidFill>'
+        "</a:ln></c:spPr></c:majorGridlines>"
+    )
     return (
         f'{XML_HEAD}<c:chartSpace xmlns:c="{C_NS}" xmlns:a="{A_NS}" xmlns:r="{pkg.REL_NS}">'
         '<c:roundedCorners val="0"/><c:chart>'
@@ -253,4 +272,5 @@ def chart_xml(chart: Chart, sheet: str) -> str:
         f'<c:minorTickMark val="none"/><c:tickLblPos val="nextTo"/>{_tick_labels(900)}<c:crossAx val="50010"/>'
         f'<c:crosses val="max"/><c:crossBetween val="between"/>{unit}</c:valAx></c:plotArea>'
         '<c:legend><c:legendPos val="b"/><c:overlay val="0"/></c:legend><c:plotVisOnly val="1"/>'
-        '<c:dispBlanksAs val="gap"/></c:chart></c:chartSpace>')
+        '<c:dispBlanksAs val="gap"/></c:chart></c:chartSpace>'
+    )

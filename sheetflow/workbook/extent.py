@@ -68,26 +68,40 @@ class SparseSheet:
 
     def problems(self) -> list[Problem]:
         """The far values as warnings at their addresses (the first few; the rest counted in one more)."""
-        found = [Problem(self.name, cell, "this cell holds a value far from the table (sheetflow reads only the "
-                         "table's columns)", "delete it if it is a stray (Ctrl+End in Excel shows the last cell "
-                         "the sheet holds)", Severity.WARNING) for cell in self.far]
+        found = [
+            Problem(
+                self.name,
+                cell,
+                "this cell holds a value far from the table (sheetflow reads only the table's columns)",
+                "delete it if it is a stray (Ctrl+End in Excel shows the last cell the sheet holds)",
+                Severity.WARNING,
+            )
+            for cell in self.far
+        ]
         if self.far_count > len(self.far):
             more = self.far_count - len(self.far)
             what = "cell holds a value" if more == 1 else "cells hold values"
-            found.append(Problem(self.name, "", f"{more:,} more {what} far from the table, right of column "
-                                 f"{address(1, max(self.limit, 1))[:-1]}", "delete them if they are strays",
-                                 Severity.WARNING))
+            found.append(
+                Problem(
+                    self.name,
+                    "",
+                    f"{more:,} more {what} far from the table, right of column {address(1, max(self.limit, 1))[:-1]}",
+                    "delete them if they are strays",
+                    Severity.WARNING,
+                )
+            )
         return found
 
 
-_ROW = re.compile(r'<(?:[\w.\-]+:)?row\b([^>]*?)(?:/>|>(.*?)</(?:[\w.\-]+:)?row>)', re.S)
-_CELL = re.compile(r'<(?:[\w.\-]+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:[\w.\-]+:)?c>)', re.S)
+_ROW = re.compile(r"<(?:[\w.\-]+:)?row\b([^>]*?)(?:/>|>(.*?)</(?:[\w.\-]+:)?row>)", re.S)
+_CELL = re.compile(r"<(?:[\w.\-]+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:[\w.\-]+:)?c>)", re.S)
 _R = re.compile(r'(?<![\w:])r="([A-Z]*)(\d*)"')
 _END = re.compile(r"</(?:[\w.\-]+:)?sheetData>|<(?:[\w.\-]+:)?sheetData\s*/>")
 
 
-def cells(zf: zipfile.ZipFile, part: str,
-          value_of: Callable[[str, str], object]) -> Iterator[tuple[int, dict[int, object]]]:
+def cells(
+    zf: zipfile.ZipFile, part: str, value_of: Callable[[str, str], object]
+) -> Iterator[tuple[int, dict[int, object]]]:
     """(row number, {column: value}) of every row holding a value, in the order stored, read a megabyte at a
     time; `value_of(attrs, body)` decodes one cell (None when it holds nothing)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
@@ -101,7 +115,7 @@ def cells(zf: zipfile.ZipFile, part: str,
                 raise damaged(part, "text that is not valid UTF-8") from None
             end = _END.search(text)
             if end or not data:
-                ready, text, done = text[:end.start()] if end else text, "", True
+                ready, text, done = text[: end.start()] if end else text, "", True
             else:
                 cut = _row_end(text)
                 if cut < 0:
@@ -127,7 +141,7 @@ def _row_end(text: str) -> int:
     """Where the last complete row of `text` ends (-1: none yet)."""
     at = len(text)
     while (at := text.rfind("row>", 0, at)) > 0:
-        if re.search(r"</(?:[\w.\-]+:)?$", text[max(0, at - 40):at]):
+        if re.search(r"</(?:[\w.\-]+:)?$", text[max(0, at - 40) : at]):
             return at + 4
     return -1
 

@@ -41,12 +41,16 @@ class WorkbookFile:
         written: list[str] = []
 
         def fill(tmp: Path) -> None:
-            with tmp.open("wb") as raw, open_zip(self.path) as src, \
-                    zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as dst:
+            with (
+                tmp.open("wb") as raw,
+                open_zip(self.path) as src,
+                zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as dst,
+            ):
                 written.extend(PackageWriter(src, dst, self.tables, changes, self.strings).write())
 
-        return replace_file(self.path, fill, check=lambda tmp: _check(tmp, written, self.path),
-                            backup=keep_previous_version)
+        return replace_file(
+            self.path, fill, check=lambda tmp: _check(tmp, written, self.path), backup=keep_previous_version
+        )
 
 
 FULL_CHECK_BYTES = 32 << 20
@@ -77,8 +81,10 @@ def _check(path: Path, written: list[str], original: Path) -> None:
             broken_before = damaged_part(before)
         if broken_before:  # the workbook's own part was already not XML a reader accepts
             raise WorkbookError(broken_before) from None
-        raise WorkbookError(f"the new workbook failed its check: the part {name} would not open ({exc}); the "
-                            "original is untouched — please report this") from None
+        raise WorkbookError(
+            f"the new workbook failed its check: the part {name} would not open ({exc}); the "
+            "original is untouched — please report this"
+        ) from None
     except (zipfile.BadZipFile, KeyError, OSError) as exc:
         raise WorkbookError(f"the new workbook failed its check ({exc}); the original is untouched") from None
 

@@ -24,8 +24,10 @@ def damaged(part: str, what: str) -> WorkbookError:
 
 
 def entities(part: str) -> WorkbookError:
-    return WorkbookError(f"the workbook part {part} declares XML entities (an entity-expansion attack?) — Excel "
-                         "never writes those; this file is refused")
+    return WorkbookError(
+        f"the workbook part {part} declares XML entities (an entity-expansion attack?) — Excel "
+        "never writes those; this file is refused"
+    )
 
 
 def check_members(zf: zipfile.ZipFile) -> None:
@@ -35,20 +37,27 @@ def check_members(zf: zipfile.ZipFile) -> None:
     for info in zf.infolist():
         name = info.filename
         if "\\" in name:
-            raise WorkbookError(f'the file holds an entry named "{name}", with backslashes — not an Excel workbook\'s '
-                                f"part name; this file is refused — {FIX}")
+            raise WorkbookError(
+                f'the file holds an entry named "{name}", with backslashes — not an Excel workbook\'s '
+                f"part name; this file is refused — {FIX}"
+            )
         parts = name.split("/")
         if name.startswith("/") or ".." in parts or (len(name) > 1 and name[1] == ":"):
-            raise WorkbookError(f'the file holds an entry named "{name}", which points outside the workbook '
-                                f"(a malicious attachment?); this file is refused — {FIX}")
+            raise WorkbookError(
+                f'the file holds an entry named "{name}", which points outside the workbook '
+                f"(a malicious attachment?); this file is refused — {FIX}"
+            )
         if info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16):
-            raise WorkbookError(f'the file holds "{name}" as a symbolic link — Excel never writes those '
-                                f"(a malicious attachment?); this file is refused — {FIX}")
+            raise WorkbookError(
+                f'the file holds "{name}" as a symbolic link — Excel never writes those '
+                f"(a malicious attachment?); this file is refused — {FIX}"
+            )
         key = name.casefold()
         if key in seen:
             same = "twice" if seen[key] == name else f'twice (as "{seen[key]}" and "{name}")'
-            raise WorkbookError(f"the file holds the part {name} {same} — a reader could take either; this file "
-                                f"is refused — {FIX}")
+            raise WorkbookError(
+                f"the file holds the part {name} {same} — a reader could take either; this file is refused — {FIX}"
+            )
         seen[key] = name
 
 
@@ -134,7 +143,7 @@ class _Prolog:
             if self.closing:
                 end = buf.find(self.closing, i)
                 if end == -1:
-                    self.buf = buf[len(buf) - len(self.closing) + 1:]
+                    self.buf = buf[len(buf) - len(self.closing) + 1 :]
                     return None
                 i, self.closing = end + len(self.closing), b""
                 continue
@@ -176,5 +185,12 @@ def check_parts_read(zf: zipfile.ZipFile, parts: list[str]) -> None:
             check_prolog(zf, part)
 
 
-__all__ = ["DamagedPart", "check_members", "check_parts_read", "check_prolog", "check_relationships",
-           "check_small_parts", "damaged"]
+__all__ = [
+    "DamagedPart",
+    "check_members",
+    "check_parts_read",
+    "check_prolog",
+    "check_relationships",
+    "check_small_parts",
+    "damaged",
+]

@@ -36,8 +36,7 @@ STRICT_NAMESPACES = {
     REL_NS: "http://purl.oclc.org/ooxml/officeDocument/relationships",
     "http://schemas.openxmlformats.org/drawingml/2006/main": "http://purl.oclc.org/ooxml/drawingml/main",
     "http://schemas.openxmlformats.org/drawingml/2006/chart": "http://purl.oclc.org/ooxml/drawingml/chart",
-    "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing":
-        "http://purl.oclc.org/ooxml/drawingml/spreadsheetDrawing",
+    "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing": "http://purl.oclc.org/ooxml/drawingml/spreadsheetDrawing",
 }
 STRICT_MAIN_NS = STRICT_NAMESPACES[MAIN_NS]
 STRICT_REL_NS = STRICT_NAMESPACES[REL_NS]
@@ -72,11 +71,14 @@ def parse_xml(data: bytes, part: str):
     try:
         return SafeET.fromstring(data)
     except SafeET.ParseError as exc:
-        raise WorkbookError(f"the workbook part {part} is damaged ({exc}) — bring back the last good version "
-                            "(sheetflow restore --list), or open the file in Excel and save it again") from None
+        raise WorkbookError(
+            f"the workbook part {part} is damaged ({exc}) — bring back the last good version "
+            "(sheetflow restore --list), or open the file in Excel and save it again"
+        ) from None
     except Exception as exc:  # defusedxml's refusals: entity expansion, external entities, DTDs
-        raise WorkbookError(f"the workbook part {part} was refused ({type(exc).__name__}): it is not a safe "
-                            "workbook") from None
+        raise WorkbookError(
+            f"the workbook part {part} was refused ({type(exc).__name__}): it is not a safe workbook"
+        ) from None
 
 
 def rels_path(part: str) -> str:
@@ -164,8 +166,10 @@ class Package:
         if root.tag == f"{{{STRICT_MAIN_NS}}}workbook":
             package.strict = True
         elif root.tag != f"{{{MAIN_NS}}}workbook":
-            raise WorkbookError(f"the workbook part {workbook_part} is not a SpreadsheetML workbook — open the file "
-                                "in Excel and save it as an Excel Workbook (.xlsx)")
+            raise WorkbookError(
+                f"the workbook part {workbook_part} is not a SpreadsheetML workbook — open the file "
+                "in Excel and save it as an Excel Workbook (.xlsx)"
+            )
         main = package.main_ns
         rel_ns = STRICT_REL_NS if package.strict else REL_NS
         properties = root.find(f"{{{main}}}workbookPr")
@@ -210,8 +214,11 @@ class Package:
         return next((s for s in self.sheets if " ".join(s.name.split()).casefold() == wanted), None)
 
     def tables_of(self, sheet_part: str) -> list[str]:
-        return [target for _, typ, target in relationships(self.zf, sheet_part)
-                if typ.endswith("/table") and target in self.zf.NameToInfo]
+        return [
+            target
+            for _, typ, target in relationships(self.zf, sheet_part)
+            if typ.endswith("/table") and target in self.zf.NameToInfo
+        ]
 
 
 # --- cell references ------------------------------------------------------------------------------------------
@@ -275,7 +282,7 @@ def _append(text: str, local: str, child: str, element: str, line_up: bool = Tru
         attrs = block[2].rstrip("/")
         count = f'count="{length + copies}"'
         attrs = re.sub(r'\bcount="\d+"', count, attrs) if "count=" in attrs else f"{attrs} {count}"
-        text = text[:block.start()] + f"<{p}{local}{attrs}>{items}</{p}{local}>" + text[block.end():]
+        text = text[: block.start()] + f"<{p}{local}{attrs}>{items}</{p}{local}>" + text[block.end() :]
     return text, index
 
 
@@ -339,8 +346,9 @@ class Styles:
         self._date_xf[with_time] = self._add_xf(fmt, 0)
         return self._date_xf[with_time]
 
-    def cell_style(self, *, bold: bool = False, italic: bool = False, size: int | None = None,
-                   number_format: str | None = None) -> int:
+    def cell_style(
+        self, *, bold: bool = False, italic: bool = False, size: int | None = None, number_format: str | None = None
+    ) -> int:
         """A style with this font and number format (for sheets sheetflow lays out itself): one the workbook has
         exactly, else one appended at the end of fonts, numFmts and cellXfs, so no existing style moves."""
         key = (bold, italic, size, number_format)
@@ -418,8 +426,9 @@ def _number_format_id(text: str, code: str | None, custom: dict[int, str]) -> tu
         if not root:
             return text, 0
         p = root[1]
-        text = text[:root.end()] + f'<{p}numFmts count="1">{element.replace("{p}", p)}</{p}numFmts>' + \
-            text[root.end():]
+        text = (
+            text[: root.end()] + f'<{p}numFmts count="1">{element.replace("{p}", p)}</{p}numFmts>' + text[root.end() :]
+        )
     custom[number] = code
     return text, number
 
@@ -436,8 +445,10 @@ def grow_defined_names(workbook_xml: bytes, sheet_name: str, old_last: int, new_
     """Defined names covering a sheet's data down to its old last row grow to the new last row."""
     text = workbook_xml.decode("utf-8")
     quoted = re.escape(sheet_name.replace("'", "''"))
-    pattern = re.compile(rf"(<(?:\w+:)?definedName\b[^>]*>)('{quoted}'|{re.escape(sheet_name)})!"
-                         r"(\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)(</(?:\w+:)?definedName>)")
+    pattern = re.compile(
+        rf"(<(?:\w+:)?definedName\b[^>]*>)('{quoted}'|{re.escape(sheet_name)})!"
+        r"(\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)(</(?:\w+:)?definedName>)"
+    )
 
     def grow(m: re.Match) -> str:
         ref = m[3]
@@ -462,8 +473,9 @@ def _root_declares(text: str, namespace: str) -> str | None:
     return m[1] if m else None
 
 
-def add_sheet_to_workbook(workbook_xml: bytes, name: str, rel_id: str, hidden: bool = False,
-                          strict: bool = False) -> bytes:
+def add_sheet_to_workbook(
+    workbook_xml: bytes, name: str, rel_id: str, hidden: bool = False, strict: bool = False
+) -> bytes:
     """A <sheet> entry in the workbook's sheet list. Its r:id prefix is the one the root binds to the
     relationships namespace; where only other elements declare it (openpyxl declares it on each <sheet>), the
     new element declares its own."""
@@ -478,7 +490,7 @@ def add_sheet_to_workbook(workbook_xml: bytes, name: str, rel_id: str, hidden: b
     closing = re.search(rf"</{re.escape(prefix)}sheets\s*>", text)
     if closing is None:
         raise WorkbookError("the workbook's sheet list could not be found — open and re-save it in Excel")
-    return (text[:closing.start()] + element + text[closing.start():]).encode("utf-8")
+    return (text[: closing.start()] + element + text[closing.start() :]).encode("utf-8")
 
 
 def _insert_before_close(text: str, local: str, element: str) -> str:
@@ -487,13 +499,17 @@ def _insert_before_close(text: str, local: str, element: str) -> str:
     if not ends:
         raise WorkbookError(f"a package part has no </{local}> end — open and re-save the workbook in Excel")
     m = ends[-1]
-    return text[:m.start()] + element.replace("{p}", m[1]) + text[m.start():]
+    return text[: m.start()] + element.replace("{p}", m[1]) + text[m.start() :]
 
 
 def add_relationship(rels_xml: bytes | None, rel_type: str, target: str) -> tuple[bytes, str]:
     """A new relationship (an Id unused in the part); a part without relationships gets its .rels part."""
-    text = rels_xml.decode("utf-8") if rels_xml is not None else \
-        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{PKG_REL_NS}"></Relationships>'
+    text = (
+        rels_xml.decode("utf-8")
+        if rels_xml is not None
+        else f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<Relationships xmlns="{PKG_REL_NS}"></Relationships>'
+    )
     used = {m.casefold() for m in re.findall(r'\bId="([^"]+)"', text)}
     n = 1
     while f"rid{n}" in used:
@@ -538,12 +554,16 @@ def set_table_ref(table_xml: bytes, new_ref: str, new_columns: list[str] | None 
             prefix = m[1]
             ids = [int(x) for x in re.findall(r'<(?:\w+:)?tableColumn\b[^>]*?\bid="(\d+)"', m[3])]
             next_id = max(ids, default=0) + 1
-            extra = "".join(f'<{prefix}tableColumn id="{next_id + i}" name="{escape(name)}"/>'
-                            for i, name in enumerate(new_columns))
+            extra = "".join(
+                f'<{prefix}tableColumn id="{next_id + i}" name="{escape(name)}"/>' for i, name in enumerate(new_columns)
+            )
             count = len(ids) + len(new_columns)
             attrs = re.sub(r'\bcount="\d+"', f'count="{count}"', m[2])
-            text = text[:m.start()] + f"<{prefix}tableColumns{attrs}>{m[3]}{extra}</{prefix}tableColumns>" + \
-                text[m.end():]
+            text = (
+                text[: m.start()]
+                + f"<{prefix}tableColumns{attrs}>{m[3]}{extra}</{prefix}tableColumns>"
+                + text[m.end() :]
+            )
     return text.encode("utf-8")
 
 

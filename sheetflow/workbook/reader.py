@@ -21,7 +21,7 @@ from . import package as pkg
 from .sharedstrings import SharedStrings, excel_text
 from .zipio import MemberReader
 
-_HEAD_CELL = re.compile(r'<(?:[\w.\-]+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:[\w.\-]+:)?c>)', re.S)
+_HEAD_CELL = re.compile(r"<(?:[\w.\-]+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:[\w.\-]+:)?c>)", re.S)
 
 
 def open_zip(path: Path) -> zipfile.ZipFile:
@@ -34,8 +34,10 @@ def open_zip(path: Path) -> zipfile.ZipFile:
     if magic.startswith(b"\xd0\xcf\x11\xe0"):
         if path.suffix.lower() == ".xls":
             raise WorkbookError(f"{path.name} is an old .xls workbook — open it in Excel and save it as .xlsx")
-        raise WorkbookError(f"{path.name} is password-protected (encrypted) — remove the password in Excel "
-                            "(File › Info › Protect Workbook) and run again")
+        raise WorkbookError(
+            f"{path.name} is password-protected (encrypted) — remove the password in Excel "
+            "(File › Info › Protect Workbook) and run again"
+        )
     if not magic.startswith(b"PK"):
         raise WorkbookError(f"{path.name} is not an Excel workbook (.xlsx or .xlsm)")
     try:
@@ -50,8 +52,13 @@ def open_zip(path: Path) -> zipfile.ZipFile:
     return zf
 
 
-def read_tables(path: Path, sheets: Collection[str] | None = None, whole: Collection[str] = (),
-                mapping: SessionsMapping | None = None, strings: SharedStrings | None = None) -> dict[str, Table]:
+def read_tables(
+    path: Path,
+    sheets: Collection[str] | None = None,
+    whole: Collection[str] = (),
+    mapping: SessionsMapping | None = None,
+    strings: SharedStrings | None = None,
+) -> dict[str, Table]:
     """Every sheet sheetflow knows (or only those named in `sheets`), found by name; a missing one is an empty
     Table marked as missing. Append-only sheets named in `whole` are read in full (sending reads the Outbox);
     `strings` is the run's one shared-strings reader (the writer goes on with it).
@@ -68,8 +75,11 @@ def read_tables(path: Path, sheets: Collection[str] | None = None, whole: Collec
         except (CalamineError, ValueError, OSError) as exc:
             raise WorkbookError(damaged_part(zf) or f"{path.name} could not be read ({exc})") from None
         for schema in ALL_SHEETS:
-            if sheets is not None and schema.name not in sheets and \
-                    not (schema is SETTINGS and SESSIONS.name in sheets):  # Settings says where Sessions is
+            if (
+                sheets is not None
+                and schema.name not in sheets
+                and not (schema is SETTINGS and SESSIONS.name in sheets)
+            ):  # Settings says where Sessions is
                 continue
             entry = package.sheet(chosen.sheet_of(schema))
             if entry is None:
@@ -91,8 +101,9 @@ def read_tables(path: Path, sheets: Collection[str] | None = None, whole: Collec
                 try:
                     grid = book.get_sheet_by_name(entry.name).to_python(skip_empty_area=False)
                 except Exception as exc:  # calamine's errors carry no common base class
-                    raise WorkbookError(damaged_part(zf) or f"the {entry.name} sheet could not be read ({exc})") \
-                        from None
+                    raise WorkbookError(
+                        damaged_part(zf) or f"the {entry.name} sheet could not be read ({exc})"
+                    ) from None
                 tables[schema.name] = _named(table_from_grid(entry.name, grid, schema), schema)
             if schema is SETTINGS and mapping is None:
                 chosen = read_mapping(tables[SETTINGS.name])
@@ -107,8 +118,10 @@ def read_heads(path: Path, skip: Collection[str] = ()) -> dict[str, list[list[ob
     wanted = {normalize(name) for name in skip}
     with open_zip(path) as zf:
         package = pkg.Package.open(zf)
-        return {entry.name: [] if normalize(entry.name) in wanted else head_grid(zf, package, entry.part)
-                for entry in package.sheets}
+        return {
+            entry.name: [] if normalize(entry.name) in wanted else head_grid(zf, package, entry.part)
+            for entry in package.sheets
+        }
 
 
 def read_grid(path: Path, sheet: str) -> list[list[object]]:
@@ -160,10 +173,13 @@ def _preflight(zf: zipfile.ZipFile, package: pkg.Package) -> None:
 
 def _check_part(zf: zipfile.ZipFile, part: str) -> None:
     info = zf.getinfo(part)
-    if info.file_size > MAX_PART or (info.file_size > 64 << 20 and
-                                     info.file_size > MAX_RATIO * max(info.compress_size, 1)):
-        raise WorkbookError(f"the workbook part {part} unpacks to {info.file_size:,} bytes — too large to be "
-                            "a real sheet; this file is refused")
+    if info.file_size > MAX_PART or (
+        info.file_size > 64 << 20 and info.file_size > MAX_RATIO * max(info.compress_size, 1)
+    ):
+        raise WorkbookError(
+            f"the workbook part {part} unpacks to {info.file_size:,} bytes — too large to be "
+            "a real sheet; this file is refused"
+        )
     integrity.check_prolog(zf, part)  # up to the root element, where a DOCTYPE would stand: no cell is read
 
 
@@ -182,8 +198,10 @@ def damaged_part(zf: zipfile.ZipFile, limit: int = 64 << 20) -> str | None:
                     parser.Parse(data, False)
             parser.Parse(b"", True)
         except (expat.ExpatError, zipfile.BadZipFile, OSError, ValueError) as exc:
-            return (f"the workbook part {info.filename} is damaged ({exc}) — bring back the last good version "
-                    "(sheetflow restore --list), or open the file in Excel and save it again")
+            return (
+                f"the workbook part {info.filename} is damaged ({exc}) — bring back the last good version "
+                "(sheetflow restore --list), or open the file in Excel and save it again"
+            )
     return None
 
 
@@ -231,8 +249,9 @@ def _sparse_table(zf: zipfile.ZipFile, package: pkg.Package, entry: pkg.SheetEnt
     return table
 
 
-def _sparse_streamed(path: Path, package: pkg.Package, entry: pkg.SheetEntry, schema: SheetSchema,
-                     aliases: dict[str, str] | None) -> Table:
+def _sparse_streamed(
+    path: Path, package: pkg.Package, entry: pkg.SheetEntry, schema: SheetSchema, aliases: dict[str, str] | None
+) -> Table:
     """Sessions (or Notes) whose cells span a huge rectangle, streamed cell by cell from its own handle on the
     file: only rows that hold values, only the table's columns; the far values become warnings once read."""
     zf = zipfile.ZipFile(path)
@@ -275,7 +294,7 @@ def head_grid(zf: zipfile.ZipFile, package: pkg.Package, part: str, max_rows: in
     """The first rows of a sheet, values only (dates as dates, in the workbook's date system); the rest of the
     sheet is not parsed. Public: the Dashboard reads its time-in-status block back through it."""
     rows: dict[int, dict[int, object]] = {}
-    row_re = re.compile(r'<(?:[\w.\-]+:)?row\b([^>]*?)(?:/>|>(.*?)</(?:[\w.\-]+:)?row>)', re.S)
+    row_re = re.compile(r"<(?:[\w.\-]+:)?row\b([^>]*?)(?:/>|>(.*?)</(?:[\w.\-]+:)?row>)", re.S)
     end_re = re.compile(r"</(?:[\w.\-]+:)?sheetData>|<(?:[\w.\-]+:)?sheetData\s*/>")
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     text = ""
@@ -283,7 +302,7 @@ def head_grid(zf: zipfile.ZipFile, package: pkg.Package, part: str, max_rows: in
         while True:
             data = fh.read(1 << 16)
             text += decoder.decode(data, final=not data)
-            numbers = re.findall(r'<(?:[\w.\-]+:)?row\b[^>]*?(?<![\w:])r="(\d+)"', text[-(1 << 17):])
+            numbers = re.findall(r'<(?:[\w.\-]+:)?row\b[^>]*?(?<![\w:])r="(\d+)"', text[-(1 << 17) :])
             if not data or end_re.search(text) or (numbers and int(numbers[-1]) > max_rows):
                 break
     styles = package.cell_styles()

@@ -172,7 +172,7 @@ class SharedStrings:
             assert self._zf is not None and self.part is not None
             self._reader = MemberReader(self._zf, self._zf.getinfo(self.part))
         data = self._reader.read(CHUNK)
-        self._buffer = self._buffer[self._at:] + data
+        self._buffer = self._buffer[self._at :] + data
         self._at = 0
         if not data:
             self._done = True

@@ -33,7 +33,8 @@ _HYPERLINKS = re.compile(rf"<{_NAME}hyperlinks\b.*?</{_NAME}hyperlinks>|<{_NAME}
 _AFTER_HYPERLINKS = re.compile(
     rf"<{_NAME}(?:printOptions|pageMargins|pageSetup|headerFooter|rowBreaks|colBreaks|customProperties|cellWatches|"
     r"ignoredErrors|smartTags|drawing|legacyDrawing|legacyDrawingHF|picture|oleObjects|controls|webPublishItems|"
-    r"tableParts|extLst)\b")
+    r"tableParts|extLst)\b"
+)
 _AUTOFILTER = re.compile(rf'(<{_NAME}autoFilter\b[^>]*?\bref=")([^"]*)(")')
 _FORMULA = re.compile(rf"<{_NAME}f\b([^>]*?)(?:/>|>(.*?)</{_NAME}f>)", re.S)
 _SHARED = re.compile(r'\bt="shared"')
@@ -41,8 +42,9 @@ _SI = re.compile(r'\bsi="(\d+)"')
 _REF_ATTR = re.compile(r'\bref="([^"]+)"')
 _B_NAME = rb"(?:[A-Za-z_][\w.\-]*:)?"
 _B_SHEETDATA_OPEN = re.compile(rb"<(" + _B_NAME + rb")sheetData\b[^>]*?(/?)>")
-_B_ROW_OR_END = re.compile(rb"<(" + _B_NAME + rb")row\b([^>]*?)(?:/>|>(.*?)</" + _B_NAME + rb"row>)|</" + _B_NAME
-                           + rb"sheetData>", re.S)
+_B_ROW_OR_END = re.compile(
+    rb"<(" + _B_NAME + rb")row\b([^>]*?)(?:/>|>(.*?)</" + _B_NAME + rb"row>)|</" + _B_NAME + rb"sheetData>", re.S
+)
 _B_ATTR_R = re.compile(rb'(?<![\w:])r="([A-Z]*)(\d+)"')
 _B_HAS_VALUE = re.compile(rb"<" + _B_NAME + rb"(?:v|is|f)\b")
 ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -105,8 +107,10 @@ def cell_xml(prefix: str, ref: str, style: int, value: object, date1904: bool = 
         return f'<{prefix}c r="{ref}"{s}><{prefix}v>{value!r}</{prefix}v></{prefix}c>'
     text = text_for_excel(str(value))
     space = ' xml:space="preserve"' if text != text.strip() else ""
-    return (f'<{prefix}c r="{ref}"{s} t="inlineStr"><{prefix}is><{prefix}t{space}>{text}</{prefix}t>'
-            f"</{prefix}is></{prefix}c>")
+    return (
+        f'<{prefix}c r="{ref}"{s} t="inlineStr"><{prefix}is><{prefix}t{space}>{text}</{prefix}t>'
+        f"</{prefix}is></{prefix}c>"
+    )
 
 
 class _ChunkedOutput:
@@ -174,17 +178,18 @@ class SheetRewriter:
         if not m:
             return buf, "head"
         self.prefix = m[1].decode()
-        emit(self._head(buf[:m.start()].decode("utf-8")))
+        emit(self._head(buf[: m.start()].decode("utf-8")))
         if m[2]:  # <sheetData/>: no rows at all
             emit(f"<{self.prefix}sheetData>")
             self._emit_new_rows(pending, emit, None)
             emit(f"</{self.prefix}sheetData>")
-            return buf[m.end():], "tail"
+            return buf[m.end() :], "tail"
         emit(m[0])
-        return buf[m.end():], "rows"
+        return buf[m.end() :], "rows"
 
-    def _rows(self, buf: bytes, pending: deque[int], emit: Callable[[bytes | str], None],
-              last_row: int) -> tuple[bytes, str, int]:
+    def _rows(
+        self, buf: bytes, pending: deque[int], emit: Callable[[bytes | str], None], last_row: int
+    ) -> tuple[bytes, str, int]:
         """The complete rows in buf, each copied, moved up, dropped or rewritten; returns the incomplete rest,
         the state ("tail" once </sheetData> is passed) and the last row number seen. The hot loop: a row nobody
         changes costs two regex searches and no call."""
@@ -204,7 +209,7 @@ class SheetRewriter:
             m = _B_ROW_OR_END.search(buf, pos)
             if not m:
                 break
-            between = buf[pos:m.start()]
+            between = buf[pos : m.start()]
             if between.strip():
                 emit(between)
             pos = m.end()
@@ -231,8 +236,9 @@ class SheetRewriter:
             if pending and pending[0] == number:
                 pending.popleft()
                 decoded = row_xml.decode("utf-8")
-                text = self._changed_cells_in_place(decoded, number) or \
-                    self._changed_row(_ROW_OR_END.match(decoded), number)
+                text = self._changed_cells_in_place(decoded, number) or self._changed_row(
+                    _ROW_OR_END.match(decoded), number
+                )
             elif self.orphans and b'si="' in (m[3] or b""):
                 text = self._adopt_orphans(_ROW_OR_END.match(row_xml.decode("utf-8")), number)
             else:
@@ -290,8 +296,9 @@ class SheetRewriter:
         self._bulk_last_row = number
         return buf[stop:]
 
-    def _bulk_cut(self, buf: bytes, pending: deque[int], emit, start_tag: bytes, stop: int, last_start: int,
-                  number: int) -> bytes:
+    def _bulk_cut(
+        self, buf: bytes, pending: deque[int], emit, start_tag: bytes, stop: int, last_start: int, number: int
+    ) -> bytes:
         """_bulk_copy while rows are cut out: a buffer of rows all inside the cut is dropped whole, one of rows all
         below it is moved up in one substitution; a buffer across an edge of the cut goes row by row."""
         first, last = self.patch.remove_rows or (0, 0)
@@ -311,7 +318,7 @@ class SheetRewriter:
             return buf
         moved = self._moved_up(buf[:stop], shift)
         emit(moved)
-        self.previous_row, self.previous_number = moved[moved.rfind(start_tag):], number - shift
+        self.previous_row, self.previous_number = moved[moved.rfind(start_tag) :], number - shift
         self._bulk_last_row = number
         return buf[stop:]
 
@@ -320,9 +327,11 @@ class SheetRewriter:
         (its r first, every `N"` in it a reference) is renumbered by one replace in C; any other by the careful
         expression. A formula would keep pointing at its old rows: refused, with the way out."""
         if (b"<f" in rows or b":f" in rows) and _B_FORMULA_TAG.search(rows):  # `in` first: the regex is slow
-            raise WorkbookError("the Notes sheet has formulas in its rows, which moving rows up would leave "
-                                "pointing at the wrong rows — move the formulas to another sheet (or replace them "
-                                "with their values) and run again; nothing was changed")
+            raise WorkbookError(
+                "the Notes sheet has formulas in its rows, which moving rows up would leave "
+                "pointing at the wrong rows — move the formulas to another sheet (or replace them "
+                "with their values) and run again; nothing was changed"
+            )
         row_tag, cell_tag = f'<{self.prefix}row r="'.encode(), f'<{self.prefix}c r="'.encode()
         pieces = rows.split(row_tag)
         out = [_B_REF_IN_TAG.sub(lambda m: b'%s%d"' % (m[1], int(m[2]) - shift), pieces[0])]
@@ -333,7 +342,7 @@ class SheetRewriter:
                 out.append(piece.replace(number + b'"', b'%d"' % (int(number) - shift)))
             else:
                 careful = _B_REF_IN_TAG.sub(lambda m: b'%s%d"' % (m[1], int(m[2]) - shift), row_tag + piece)
-                out.append(careful[len(row_tag):])
+                out.append(careful[len(row_tag) :])
         return row_tag.join(out)
 
     def _skip_to_pending(self, buf: bytes, pos: int, pending: deque[int], emit) -> int:
@@ -341,8 +350,13 @@ class SheetRewriter:
         search in C): rows another writer made long (LibreOffice puts seven attributes on each) cost no regex.
         Returns the new position; `_skipped_to` is the number of the last row copied (0 when none was)."""
         self._skipped_to = 0
-        if not (pending and self._bulk_ok and not self.orphans and self.patch.drop_rows_after is None
-                and self.patch.remove_rows is None):
+        if not (
+            pending
+            and self._bulk_ok
+            and not self.orphans
+            and self.patch.drop_rows_after is None
+            and self.patch.remove_rows is None
+        ):
             return pos
         if self._not_here == (pending[0], len(buf)):
             return pos
@@ -413,8 +427,10 @@ class SheetRewriter:
             tail = _HYPERLINKS.sub("", tail)
             if self.patch.hyperlinks:
                 p = self.prefix
-                links = "".join(f'<{p}hyperlink ref="{ref}" location="{escape(loc)}" display="{escape(tip)}"/>'
-                                for ref, loc, tip in self.patch.hyperlinks)
+                links = "".join(
+                    f'<{p}hyperlink ref="{ref}" location="{escape(loc)}" display="{escape(tip)}"/>'
+                    for ref, loc, tip in self.patch.hyperlinks
+                )
                 block = f"<{p}hyperlinks>{links}</{p}hyperlinks>"
                 m = _AFTER_HYPERLINKS.search(tail)
                 at = m.start() if m else tail.rfind("</")
@@ -473,8 +489,10 @@ class SheetRewriter:
     def _new_row(self, number: int) -> str:
         cells = self.patch.cells[number]
         p = self.prefix
-        body = "".join(cell_xml(p, address(number, col), self._style_for(col, value), value, self.date1904)
-                       for col, value in sorted(cells.items()))
+        body = "".join(
+            cell_xml(p, address(number, col), self._style_for(col, value), value, self.date1904)
+            for col, value in sorted(cells.items())
+        )
         text = f'<{p}row r="{number}">{body}</{p}row>'
         self.previous_row, self.previous_number = text, number
         return text
@@ -503,7 +521,7 @@ class SheetRewriter:
         from openpyxl.formula.translate import Translator  # only on this rare path
 
         moved = Translator("=" + unescape(text), origin=origin).translate_formula(where)[1:]
-        return cell[:f.start()] + f"<{self.prefix}f>{escape(moved, quote=False)}</{self.prefix}f>" + cell[f.end():]
+        return cell[: f.start()] + f"<{self.prefix}f>{escape(moved, quote=False)}</{self.prefix}f>" + cell[f.end() :]
 
     def _adopt_orphans(self, m: re.Match, number: int) -> str:
         content = m[3] or ""
@@ -514,7 +532,7 @@ class SheetRewriter:
             col = column_index(r[1]) if r and r[1] else col + 1
             adopted = self._adopt_orphan_cell(c[0], address(number, col))
             if adopted != c[0]:
-                pieces.append(content[last:c.start()] + adopted)
+                pieces.append(content[last : c.start()] + adopted)
                 last = c.end()
         if not pieces:
             return m[0]
@@ -559,7 +577,7 @@ class SheetRewriter:
                 if close == -1:
                     return None
                 end = close + len(p) + 4
-                if "<" in row[tag_end + 1:end - len(p) - 4] and f"<{p}f" in row[tag_end:end]:
+                if "<" in row[tag_end + 1 : end - len(p) - 4] and f"<{p}f" in row[tag_end:end]:
                     return None  # a formula: the careful way keeps shared formulas and the calc chain right
             s = _ATTR_S.search(row, start, tag_end)
             style = int(s[1]) if s else 0
@@ -596,7 +614,7 @@ class SheetRewriter:
         lo, hi = int(spans[1]), int(spans[2])
         if lo <= first and last <= hi:
             return 0
-        pieces.append(row[:spans.start()] + f'spans="{min(lo, first)}:{max(hi, last)}"')
+        pieces.append(row[: spans.start()] + f'spans="{min(lo, first)}:{max(hi, last)}"')
         return spans.end()
 
     def _changed_row(self, m: re.Match, number: int) -> str:
@@ -633,14 +651,15 @@ class SheetRewriter:
         spans = re.search(r'\bspans="(\d+):(\d+)"', attrs)
         if spans and cells:
             lo, hi = min(int(spans[1]), cells[0][0]), max(int(spans[2]), cells[-1][0])
-            attrs = attrs[:spans.start()] + f'spans="{lo}:{hi}"' + attrs[spans.end():]
+            attrs = attrs[: spans.start()] + f'spans="{lo}:{hi}"' + attrs[spans.end() :]
         if not _ATTR_R.search(attrs):
             attrs = f' r="{number}"' + attrs
         return f"<{p}row{attrs}>{''.join(text for _, text in cells)}</{p}row>"
 
 
-def rewrite_sheet(src: IO[bytes], dst: IO[bytes], patch: SheetPatch, styles: Styles,
-                  date1904: bool = False) -> SheetRewriter:
+def rewrite_sheet(
+    src: IO[bytes], dst: IO[bytes], patch: SheetPatch, styles: Styles, date1904: bool = False
+) -> SheetRewriter:
     rewriter = SheetRewriter(patch, styles, date1904)
     rewriter.run(src, dst)
     return rewriter
@@ -657,10 +676,10 @@ def last_value_row(src: IO[bytes], window: int = 4 << 20) -> int:
     m = _B_SHEETDATA_OPEN.search(tail)
     if m and m[2]:
         return 0
-    body = tail[m.end():] if m else tail
+    body = tail[m.end() :] if m else tail
     end = body.find(b"sheetData>")
     if end != -1:
-        body = body[:body.rfind(b"<", 0, end)]
+        body = body[: body.rfind(b"<", 0, end)]
     first = re.search(rb"<" + _B_NAME + rb"row\b", body)
     if first is None:
         return 0

@@ -29,8 +29,14 @@ from .zipio import MemberReader, MemberWriter, copy_member, copy_member_raw
 class PackageWriter:
     """Turns a ChangeSet into the new package: patched sheets, grown tables and names, new sheets."""
 
-    def __init__(self, src: zipfile.ZipFile, dst: zipfile.ZipFile, tables: dict[str, Table], changes: ChangeSet,
-                 strings: SharedStrings | None = None):
+    def __init__(
+        self,
+        src: zipfile.ZipFile,
+        dst: zipfile.ZipFile,
+        tables: dict[str, Table],
+        changes: ChangeSet,
+        strings: SharedStrings | None = None,
+    ):
         self.src, self.dst, self.tables, self.changes = src, dst, tables, changes
         self.package = pkg.Package.open(src).use_strings(strings)
         self.replaced: dict[str, bytes] = {}
@@ -40,8 +46,11 @@ class PackageWriter:
         self.removed: set[str] = set()  # members left out of the new package (the old Dashboard's charts)
         self.types_part = pkg.member(src, "[Content_Types].xml") or "[Content_Types].xml"
         styles_part = self.package.styles_part
-        self.styles = pkg.Styles(self.part(styles_part) if styles_part else None, strict=self.package.strict,
-                                 part=styles_part or "xl/styles.xml")
+        self.styles = pkg.Styles(
+            self.part(styles_part) if styles_part else None,
+            strict=self.package.strict,
+            part=styles_part or "xl/styles.xml",
+        )
 
     def part(self, name: str) -> bytes:
         if name in self.replaced:
@@ -237,8 +246,9 @@ class PackageWriter:
             patch.expect_last_value_row = None
         if old_last + len(rows) > MAX_ROWS:
             self.appended.pop(entry.part, None)
-            raise SheetFull(rows_full(sheet, entry.name, old_last, len(rows), self._workbook_name(),
-                                      self._suggested_cut(sheet)))
+            raise SheetFull(
+                rows_full(sheet, entry.name, old_last, len(rows), self._workbook_name(), self._suggested_cut(sheet))
+            )
         for i, values in enumerate(rows, start=1):
             for column, value in values.items():
                 patch.set(old_last + i, table.column_of(column), value)
@@ -310,8 +320,17 @@ class PackageWriter:
         patch = self.patch_for(PROBLEMS.name)
         header = max(table.header_row, 1)
         if header + len(problems) > MAX_ROWS:
-            raise SheetFull(rows_full(PROBLEMS.name, self.entry(PROBLEMS.name).name, header, len(problems),
-                                      self._workbook_name(), self._suggested_cut(PROBLEMS.name), str(problems[0])))
+            raise SheetFull(
+                rows_full(
+                    PROBLEMS.name,
+                    self.entry(PROBLEMS.name).name,
+                    header,
+                    len(problems),
+                    self._workbook_name(),
+                    self._suggested_cut(PROBLEMS.name),
+                    str(problems[0]),
+                )
+            )
         patch.drop_rows_after = header
         patch.hyperlinks = []
         where_col = table.column_of("Where")
@@ -327,8 +346,17 @@ class PackageWriter:
         schema = next(s for s in ALL_SHEETS if s.name == sheet)
         if 1 + len(rows) + len(problems or []) > MAX_ROWS:
             example = str(problems[0]) if problems else ""
-            raise SheetFull(rows_full(sheet, sheet, 1, len(rows) + len(problems or []), self._workbook_name(),
-                                      self._suggested_cut(sheet), example))
+            raise SheetFull(
+                rows_full(
+                    sheet,
+                    sheet,
+                    1,
+                    len(rows) + len(problems or []),
+                    self._workbook_name(),
+                    self._suggested_cut(sheet),
+                    example,
+                )
+            )
         part = self.free_part("xl/worksheets/sheet{}.xml")
         body = [self._row_xml(1, list(schema.columns) or [schema.name])]
         links = []
@@ -339,23 +367,27 @@ class PackageWriter:
             row = len(body) + 1
             body.append(self._row_xml(row, [_problem_row(problem).get(c) for c in schema.columns]))
             if problem.cell:
-                links.append(f'<hyperlink ref="{address(row, where_col)}" location="{escape(_location(problem))}" '
-                             'display="Go to the cell"/>')
+                links.append(
+                    f'<hyperlink ref="{address(row, where_col)}" location="{escape(_location(problem))}" '
+                    'display="Go to the cell"/>'
+                )
         hyperlinks = f"<hyperlinks>{''.join(links)}</hyperlinks>" if links else ""
-        xml = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{pkg.MAIN_NS}" '
-               f'xmlns:r="{pkg.REL_NS}"><sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
-               'activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>'
-               '<sheetFormatPr defaultRowHeight="15"/>'
-               f'<cols><col min="1" max="{len(schema.columns)}" width="22" customWidth="1"/></cols>'
-               f"<sheetData>{''.join(body)}</sheetData>{hyperlinks}"
-               f'<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>')
+        xml = (
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{pkg.MAIN_NS}" '
+            f'xmlns:r="{pkg.REL_NS}"><sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+            'activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>'
+            '<sheetFormatPr defaultRowHeight="15"/>'
+            f'<cols><col min="1" max="{len(schema.columns)}" width="22" customWidth="1"/></cols>'
+            f"<sheetData>{''.join(body)}</sheetData>{hyperlinks}"
+            f'<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>'
+        )
         self.added[part] = xml.encode("utf-8")
         rel_id = self._relate_to_workbook(part, pkg.WORKSHEET_TYPE, pkg.WORKSHEET_CONTENT)
         wb = self.package.workbook_part
-        self.replaced[wb] = pkg.add_sheet_to_workbook(self.part(wb), sheet, rel_id, hidden=schema.hidden,
-                                                      strict=self.package.strict)
+        self.replaced[wb] = pkg.add_sheet_to_workbook(
+            self.part(wb), sheet, rel_id, hidden=schema.hidden, strict=self.package.strict
+        )
         return part
-
 
     def _row_xml(self, number: int, values: list[object]) -> str:
         cells = []
@@ -390,8 +422,10 @@ def _shrink_defined_names(workbook_xml: bytes, sheet_name: str, gone: tuple[int,
     """Defined names over a sheet's rows that reach into the cut end where the rows below them now end."""
     text = workbook_xml.decode("utf-8")
     quoted = re.escape(sheet_name.replace("'", "''"))
-    pattern = re.compile(rf"(<(?:\w+:)?definedName\b[^>]*>)('{quoted}'|{re.escape(sheet_name)})!"
-                         r"(\$?[A-Z]{1,3}\$?)(\d+):(\$?[A-Z]{1,3}\$?)(\d+)(</(?:\w+:)?definedName>)")
+    pattern = re.compile(
+        rf"(<(?:\w+:)?definedName\b[^>]*>)('{quoted}'|{re.escape(sheet_name)})!"
+        r"(\$?[A-Z]{1,3}\$?)(\d+):(\$?[A-Z]{1,3}\$?)(\d+)(</(?:\w+:)?definedName>)"
+    )
 
     def shrink(m: re.Match) -> str:
         top, bottom = int(m[4]), int(m[6])
@@ -421,8 +455,12 @@ def _like(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
 
 
 def _problem_row(problem: Problem) -> dict[str, object]:
-    return {"Severity": problem.severity.value, "Where": problem.where, "Problem": problem.message,
-            "How to fix": problem.fix}
+    return {
+        "Severity": problem.severity.value,
+        "Where": problem.where,
+        "Problem": problem.message,
+        "How to fix": problem.fix,
+    }
 
 
 def _location(problem: Problem) -> str:

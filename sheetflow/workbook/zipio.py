@@ -35,8 +35,10 @@ class DamagedPart(zipfile.BadZipFile, WorkbookError):
     checks zips, and one line with the fix (exit 2) wherever it reaches the command line."""
 
     def __init__(self, name: str, what: str):
-        super().__init__(f"the workbook part {name} is damaged ({what}) — bring back the last good version "
-                         "(sheetflow restore --list), or open the file in Excel and save it again")
+        super().__init__(
+            f"the workbook part {name} is damaged ({what}) — bring back the last good version "
+            "(sheetflow restore --list), or open the file in Excel and save it again"
+        )
         self.part = name
 
 
@@ -44,9 +46,9 @@ def _without_zip64_extra(extra: bytes) -> bytes:
     """FileHeader() adds its own zip64 field when a member needs one; drop any copied from the source."""
     kept, i = b"", 0
     while i + 4 <= len(extra):
-        header, size = struct.unpack("<HH", extra[i:i + 4])
+        header, size = struct.unpack("<HH", extra[i : i + 4])
         if header != _ZIP64_EXTRA:
-            kept += extra[i:i + 4 + size]
+            kept += extra[i : i + 4 + size]
         i += 4 + size
     return kept
 
@@ -68,12 +70,18 @@ def local_header_matches(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     fp.seek(info.header_offset)
     fields = _LOCAL_HEADER.unpack(fp.read(_LOCAL_HEADER.size))
     name = fp.read(fields[-2])
-    if fields[0] != b"PK\x03\x04" or name.decode("utf-8", "replace") != info.filename.replace("\\", "/") and \
-            name.decode("cp437", "replace") != info.filename:
+    if (
+        fields[0] != b"PK\x03\x04"
+        or name.decode("utf-8", "replace") != info.filename.replace("\\", "/")
+        and name.decode("cp437", "replace") != info.filename
+    ):
         raise zipfile.BadZipFile(f"{info.filename}: its local header does not match the directory")
     crc, compressed, size = fields[6], fields[7], fields[8]
-    if not fields[2] & _DATA_DESCRIPTOR_FLAG and compressed != 0xFFFFFFFF and (
-            crc != info.CRC or compressed != info.compress_size or size != info.file_size):
+    if (
+        not fields[2] & _DATA_DESCRIPTOR_FLAG
+        and compressed != 0xFFFFFFFF
+        and (crc != info.CRC or compressed != info.compress_size or size != info.file_size)
+    ):
         raise zipfile.BadZipFile(f"{info.filename}: its local header does not match the directory")
 
 

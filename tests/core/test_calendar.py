@@ -95,8 +95,16 @@ def test_a_weekend_only_studio_works_saturdays_and_sundays():
 
 def test_a_year_of_business_days_with_the_uk_bank_holidays():
     # Checked in LibreOffice: =WORKDAY.INTL(DATE(2026,1,1), 250, "0000011", holidays) is 2026-12-24.
-    bank_holidays = [dt.date(2026, 1, 1), dt.date(2026, 4, 3), dt.date(2026, 4, 6), dt.date(2026, 5, 4),
-                     dt.date(2026, 5, 25), dt.date(2026, 8, 31), dt.date(2026, 12, 25), dt.date(2026, 12, 28)]
+    bank_holidays = [
+        dt.date(2026, 1, 1),
+        dt.date(2026, 4, 3),
+        dt.date(2026, 4, 6),
+        dt.date(2026, 5, 4),
+        dt.date(2026, 5, 25),
+        dt.date(2026, 8, 31),
+        dt.date(2026, 12, 25),
+        dt.date(2026, 12, 28),
+    ]
     assert with_holidays(*bank_holidays).add_business_days(dt.date(2026, 1, 1), 250) == dt.date(2026, 12, 24)
     assert MON_TO_FRI.add_business_days(dt.date(2026, 1, 1), 250) == dt.date(2026, 12, 17)  # seven days sooner
 
@@ -175,8 +183,9 @@ def numpy_holidays(calendar: BusinessCalendar) -> list[str]:
 
 
 def numpy_offset(calendar: BusinessCalendar, start: dt.date, days: int, roll: str) -> dt.date:
-    result = np.busday_offset(start.isoformat(), days, roll=roll, weekmask=numpy_weekmask(calendar),
-                              holidays=numpy_holidays(calendar))
+    result = np.busday_offset(
+        start.isoformat(), days, roll=roll, weekmask=numpy_weekmask(calendar), holidays=numpy_holidays(calendar)
+    )
     return result.astype(dt.date)
 
 
@@ -215,9 +224,14 @@ def test_business_days_between_matches_numpy_over_the_half_open_span(workdays, a
     if span <= 0:
         expected = 0
     else:
-        expected = int(np.busday_count((after + dt.timedelta(days=1)).isoformat(),
-                                       (upto + dt.timedelta(days=1)).isoformat(),
-                                       weekmask=numpy_weekmask(calendar), holidays=numpy_holidays(calendar)))
+        expected = int(
+            np.busday_count(
+                (after + dt.timedelta(days=1)).isoformat(),
+                (upto + dt.timedelta(days=1)).isoformat(),
+                weekmask=numpy_weekmask(calendar),
+                holidays=numpy_holidays(calendar),
+            )
+        )
     assert calendar.business_days_between(after, upto) == expected
 
 
@@ -247,21 +261,38 @@ def _random_cases(rng: random.Random, count: int) -> list[tuple[dt.date, int, st
         until = start + dt.timedelta(days=rng.randint(1, 500))
         cases.append((start, days, mask, until))
     # Hand-picked corners: zero days from a Saturday, a holiday start, a weekend-only week.
-    cases += [(nov(28), 0, "0000011", nov(28) + dt.timedelta(days=3)), (nov(26), 1, "0000011", dec(31)),
-              (nov(23), 3, "1111100", dec(6)), (nov(28), -1, "0000011", dec(1))]
+    cases += [
+        (nov(28), 0, "0000011", nov(28) + dt.timedelta(days=3)),
+        (nov(26), 1, "0000011", dec(31)),
+        (nov(23), 3, "1111100", dec(6)),
+        (nov(28), -1, "0000011", dec(1)),
+    ]
     return cases
 
 
 def _calendar(mask: str, holidays: list[dt.date]) -> BusinessCalendar:
-    return BusinessCalendar(workdays=frozenset(i for i, flag in enumerate(mask) if flag == "0"),
-                            holidays=frozenset(holidays))
+    return BusinessCalendar(
+        workdays=frozenset(i for i, flag in enumerate(mask) if flag == "0"), holidays=frozenset(holidays)
+    )
 
 
 def _recalculate_in_libreoffice(soffice: str, workbook: Path) -> list[list[str]]:
     profile = (workbook.parent / "lo-profile").as_uri()
-    subprocess.run([soffice, "--headless", f"-env:UserInstallation={profile}", "--convert-to", "csv",
-                    "--outdir", str(workbook.parent), str(workbook)],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            soffice,
+            "--headless",
+            f"-env:UserInstallation={profile}",
+            "--convert-to",
+            "csv",
+            "--outdir",
+            str(workbook.parent),
+            str(workbook),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     with workbook.with_suffix(".csv").open(newline="", encoding="utf-8") as f:
         return list(csv.reader(f))
 

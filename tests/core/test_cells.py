@@ -72,8 +72,18 @@ def test_a_blank_cell_has_no_date(blank):
 
 
 @pytest.mark.parametrize("order", ORDERS)
-@pytest.mark.parametrize("text", ["2026-11-25", " 2026-11-25 ", "2026-11-25 14:30", "2026-11-25T14:30:00",
-                                  "2026-11-25T14:30:00.250", "2026-11-25T14:30:00Z", "2026-11-25T14:30:00+01:00"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-11-25",
+        " 2026-11-25 ",
+        "2026-11-25 14:30",
+        "2026-11-25T14:30:00",
+        "2026-11-25T14:30:00.250",
+        "2026-11-25T14:30:00Z",
+        "2026-11-25T14:30:00+01:00",
+    ],
+)
 def test_iso_text_is_read_under_every_date_order(text, order):
     assert read_date(text, order) == NOV_25
 
@@ -81,8 +91,9 @@ def test_iso_text_is_read_under_every_date_order(text, order):
 # --- Dates: text in the studio's date order -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", ["25/11/2026", "25.11.2026", "25-11-2026", "25/11/26", "25.11.26",
-                                  "25/11/2026 14:30", "25/11/2026 9:05:30"])
+@pytest.mark.parametrize(
+    "text", ["25/11/2026", "25.11.2026", "25-11-2026", "25/11/26", "25.11.26", "25/11/2026 14:30", "25/11/2026 9:05:30"]
+)
 def test_day_month_year_text(text):
     assert read_date(text, "DMY") == NOV_25
 
@@ -124,8 +135,18 @@ def test_two_digit_years_follow_excels_window():
 
 
 @pytest.mark.parametrize("order", ORDERS)
-@pytest.mark.parametrize("text", ["25 Nov 2026", "25 November 2026", "Nov 25, 2026", "November 25 2026",
-                                  "Wed 25 Nov 2026", "25-Nov-2026", "25 nov 2026"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "25 Nov 2026",
+        "25 November 2026",
+        "Nov 25, 2026",
+        "November 25 2026",
+        "Wed 25 Nov 2026",
+        "25-Nov-2026",
+        "25 nov 2026",
+    ],
+)
 def test_dates_with_a_month_name_are_read_under_every_order(text, order):
     assert read_date(text, order) == NOV_25
 
@@ -133,8 +154,17 @@ def test_dates_with_a_month_name_are_read_under_every_order(text, order):
 # --- Dates: refusals --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "order"), [("31/02/2026", "DMY"), ("02/31/2026", "MDY"), ("2026/02/31", "YMD"),
-                                             ("29/02/2027", "DMY"), ("2026-13-01", "DMY"), ("2026-02-30", "MDY")])
+@pytest.mark.parametrize(
+    ("text", "order"),
+    [
+        ("31/02/2026", "DMY"),
+        ("02/31/2026", "MDY"),
+        ("2026/02/31", "YMD"),
+        ("29/02/2027", "DMY"),
+        ("2026-13-01", "DMY"),
+        ("2026-02-30", "MDY"),
+    ],
+)
 def test_an_impossible_date_is_refused(text, order):
     error = refusal(read_date, text, order)
     assert error.message.startswith(f'"{text}" is not a date')
@@ -168,8 +198,7 @@ def test_a_year_before_excels_1900_is_refused(text):
 # --- Booleans ---------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["Yes", "yes", "YES", " yes ", "Y", "y", "True", "TRUE", "1", "x", "X",
-                                   True, 1, 1.0])
+@pytest.mark.parametrize("value", ["Yes", "yes", "YES", " yes ", "Y", "y", "True", "TRUE", "1", "x", "X", True, 1, 1.0])
 def test_yes_in_its_many_spellings(value):
     assert read_bool(value) is True
 
@@ -236,8 +265,10 @@ def test_text_is_what_the_owner_sees():
 # --- Column letters ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("index", "letters"), [(1, "A"), (26, "Z"), (27, "AA"), (52, "AZ"), (53, "BA"),
-                                                (702, "ZZ"), (703, "AAA"), (16384, "XFD")])
+@pytest.mark.parametrize(
+    ("index", "letters"),
+    [(1, "A"), (26, "Z"), (27, "AA"), (52, "AZ"), (53, "BA"), (702, "ZZ"), (703, "AAA"), (16384, "XFD")],
+)
 def test_column_letters(index, letters):
     assert column_letter(index) == letters
     assert column_index(letters) == index

@@ -14,9 +14,13 @@ from sheetflow.core.schema import SESSIONS, SETTINGS, STATUSES
 from sheetflow.core.tables import table_from_grid
 
 junk = st.one_of(
-    st.none(), st.just(""), st.text(max_size=12), st.sampled_from(["Yes", "No", "x", "next", "Session Pending",
-                                                                  "Done", "25/11/2026", "2026-11-25", "Portrait"]),
-    st.integers(-10**6, 10**7), st.floats(allow_nan=True, allow_infinity=True), st.booleans(),
+    st.none(),
+    st.just(""),
+    st.text(max_size=12),
+    st.sampled_from(["Yes", "No", "x", "next", "Session Pending", "Done", "25/11/2026", "2026-11-25", "Portrait"]),
+    st.integers(-(10**6), 10**7),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
     st.dates(min_value=dt.date(1900, 3, 1), max_value=dt.date(2100, 1, 1)),
     st.datetimes(min_value=dt.datetime(1900, 3, 1), max_value=dt.datetime(2100, 1, 1)),
     st.text(min_size=200, max_size=400),
@@ -33,12 +37,34 @@ def rows_of(width):
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(statuses=rows_of(len(STATUSES.columns)), sessions=rows_of(len(SESSIONS.columns)),
-       values=st.lists(junk, min_size=12, max_size=12))
+@given(
+    statuses=rows_of(len(STATUSES.columns)),
+    sessions=rows_of(len(SESSIONS.columns)),
+    values=st.lists(junk, min_size=12, max_size=12),
+)
 def test_no_crash_and_every_problem_has_an_address(statuses, sessions, values):
-    settings_rows = [["Setting", "Value"], *[[name, values[i]] for i, name in enumerate(
-        ["Studio", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Statuses by type",
-         "Current user", "Due soon (business days)", "Date order"])]]
+    settings_rows = [
+        ["Setting", "Value"],
+        *[
+            [name, values[i]]
+            for i, name in enumerate(
+                [
+                    "Studio",
+                    "Monday",
+                    "Tuesday",
+                    "Wednesday",
+                    "Thursday",
+                    "Friday",
+                    "Saturday",
+                    "Sunday",
+                    "Statuses by type",
+                    "Current user",
+                    "Due soon (business days)",
+                    "Date order",
+                ]
+            )
+        ],
+    ]
     tables = {
         SETTINGS.name: table_from_grid(SETTINGS.name, settings_rows, SETTINGS),
         STATUSES.name: table_from_grid(STATUSES.name, grid(STATUSES.columns, statuses), STATUSES),

@@ -26,10 +26,19 @@ def _tables(path: Path) -> dict[str, list[dict[str, Any]]]:
     found: dict[str, list[dict[str, Any]]] = {}
     for ws in openpyxl.load_workbook(path).worksheets:
         for name, ref in ws.tables.items():
-            found.setdefault(ws.title, []).append({
-                "name": name, "range_address": ref, "header_row_range_address": None,
-                "data_body_range_address": None, "total_row_range_address": None, "show_headers": True,
-                "show_totals": False, "table_style": "TableStyleLight9", "show_autofilter": True})
+            found.setdefault(ws.title, []).append(
+                {
+                    "name": name,
+                    "range_address": ref,
+                    "header_row_range_address": None,
+                    "data_body_range_address": None,
+                    "total_row_range_address": None,
+                    "show_headers": True,
+                    "show_totals": False,
+                    "table_style": "TableStyleLight9",
+                    "show_autofilter": True,
+                }
+            )
     return found
 
 
@@ -42,10 +51,13 @@ def payload(path: Path, selection: str = "A1", active: str = "Sessions") -> dict
         width = max(len(row) for row in grid)
         values = [[_cell(v) for v in row] + [""] * (width - len(row)) for row in grid]
         sheets.append({"name": name, "values": values, "pictures": [], "tables": tables.get(name, [])})
-    return {"client": "Office.js", "version": xw.__version__,
-            "book": {"name": path.name, "active_sheet_index": book.sheet_names.index(active),
-                     "selection": selection},
-            "names": [], "sheets": sheets}
+    return {
+        "client": "Office.js",
+        "version": xw.__version__,
+        "book": {"name": path.name, "active_sheet_index": book.sheet_names.index(active), "selection": selection},
+        "names": [],
+        "sheets": sheets,
+    }
 
 
 def open_book(path: Path, **kwargs: Any) -> Any:

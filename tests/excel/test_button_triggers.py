@@ -19,14 +19,32 @@ TODAY = dt.date.today()  # the buttons run on the real today
 TRIGGER_ROWS = [
     list(TRIGGERS.columns),
     ["Booking call", "", "Image Capture Pending", "Status change", 1, "Call", "", "Call {{ client }}", "", ""],
-    ["Welcome", "", "Image Capture Pending", "Status change", 0, "Email", "", "Welcome to {{ studio }}",
-     "Dear {{ client }}, your shoot is booked.", ""],
+    [
+        "Welcome",
+        "",
+        "Image Capture Pending",
+        "Status change",
+        0,
+        "Email",
+        "",
+        "Welcome to {{ studio }}",
+        "Dear {{ client }}, your shoot is booked.",
+        "",
+    ],
 ]
 
 
 def book_file(tmp_path):
-    sessions = [session(session_id=1, client="Ann Lee", email="ann@example.com", status="Session Pending",
-                        status_date=TODAY, change_to="next")]
+    sessions = [
+        session(
+            session_id=1,
+            client="Ann Lee",
+            email="ann@example.com",
+            status="Session Pending",
+            status_date=TODAY,
+            change_to="next",
+        )
+    ]
     return studio(tmp_path / "studio.xlsx", sessions, extra={TRIGGERS.name: TRIGGER_ROWS})
 
 
@@ -62,10 +80,19 @@ def test_apply_changes_button_fires_triggers_once(tmp_path):
     grids = played(book, data)
     (task,) = rows_below_header(grids["Tasks"])
     assert (task["Task ID"], task["Action"], task["Task"], task["Due Date"], task["Assigned To"]) == (
-        "T-000001", "Call", "Call Ann Lee", TODAY + dt.timedelta(days=1), "Jon")
+        "T-000001",
+        "Call",
+        "Call Ann Lee",
+        TODAY + dt.timedelta(days=1),
+        "Jon",
+    )
     (email,) = rows_below_header(grids["Outbox"])
     assert (email["Channel"], email["To"], email["Subject"], email["Body"]) == (
-        "Email", "ann@example.com", "Welcome to Test Studio", "Dear Ann Lee, your shoot is booked.")
+        "Email",
+        "ann@example.com",
+        "Welcome to Test Studio",
+        "Dear Ann Lee, your shoot is booked.",
+    )
     fired = rows_below_header(grids[FIRED.name])
     assert [(r["Trigger"], r["Basis Date"]) for r in fired] == [("Booking call", TODAY), ("Welcome", TODAY)]
 
@@ -106,8 +133,9 @@ def test_run_main_applies_then_refreshes_from_one_read_and_fires_once(tmp_path):
         assert result.exit_code == 0, result.output
     file_sessions = records(path, "Sessions")
     for column in ("Status", "Due Date", "Flag", "Days Overdue", "Assigned To", "Change To"):
-        assert [_comparable(r[column]) for r in button_sessions] == [_comparable(r[column]) for r in file_sessions], \
+        assert [_comparable(r[column]) for r in button_sessions] == [_comparable(r[column]) for r in file_sessions], (
             column
+        )
     assert len(records(path, "Tasks")) == 1 and len(records(path, "Outbox")) == 1
 
 

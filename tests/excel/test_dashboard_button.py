@@ -26,8 +26,10 @@ def with_charts(data: dict) -> dict:
 
 def comparable(grid: list[list], columns: slice) -> list[list]:
     width = columns.stop - columns.start
-    rows = [[(float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v or None)
-             for v in row[columns]] for row in grid]
+    rows = [
+        [(float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v or None) for v in row[columns]]
+        for row in grid
+    ]
     rows = [row + [None] * (width - len(row)) for row in rows]
     while rows and not any(rows[-1]):
         rows.pop()
@@ -59,8 +61,10 @@ def test_the_dashboard_button_writes_what_report_writes_and_adds_native_charts(t
     writes = [a for a in actions if a["func"] == "setValues" and a["sheet_position"] == dashboard]
     assert len(writes) == 1  # both blocks in one write
     charts = {a["args"][0]: a["args"][1:4] for a in actions if a["func"] == "addChart"}
-    assert charts == {"Open sessions per status": ["BarStacked", "Dashboard", "$A$32:$D$35"],
-                      "Time in status": ["BarClustered", "Dashboard", "$J$25:$M$29"]}
+    assert charts == {
+        "Open sessions per status": ["BarStacked", "Dashboard", "$A$32:$D$35"],
+        "Time in status": ["BarClustered", "Dashboard", "$J$25:$M$29"],
+    }
 
 
 def test_the_refresh_button_rewrites_the_board_only(tmp_path):
@@ -97,8 +101,9 @@ def test_the_dashboard_button_reads_the_notes_archive_beside_a_saved_workbook(tm
 
     book_path = make(tmp_path)
     before = comparable(report_on_file(book_path, tmp_path), slice(9, 16))
-    archived = CliRunner().invoke(cli, ["notes", "archive", str(book_path), "--before", TODAY.isoformat(),
-                                        "--today", TODAY.isoformat()])
+    archived = CliRunner().invoke(
+        cli, ["notes", "archive", str(book_path), "--before", TODAY.isoformat(), "--today", TODAY.isoformat()]
+    )
     assert archived.exit_code == 0, archived.output
     assert (tmp_path / "studio-notes-archive.xlsx").exists()
     data = payload(book_path)

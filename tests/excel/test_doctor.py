@@ -103,8 +103,9 @@ def test_the_add_in_in_the_start_up_folder_and_its_version(tmp_path, sheetflow, 
 def test_the_interpreter_named_in_the_users_xlwings_conf(clean_home, sheetflow, tmp_path):
     config = clean_home / ".xlwings" / "xlwings.conf"
     config.parent.mkdir()
-    config.write_text(f'"INTERPRETER_WIN","{tmp_path / "gone" / "python.exe"}"\n'
-                      f'"INTERPRETER_MAC","{tmp_path / "gone" / "python"}"\n')
+    config.write_text(
+        f'"INTERPRETER_WIN","{tmp_path / "gone" / "python.exe"}"\n"INTERPRETER_MAC","{tmp_path / "gone" / "python"}"\n'
+    )
     code, lines = doctor(sheetflow)
     assert code == 1
     assert "does not exist" in line_about(lines, "INTERPRETER_") and sys.executable in line_about(lines, "INTERPRETER_")

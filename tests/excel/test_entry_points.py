@@ -59,8 +59,10 @@ def test_apply_changes_through_the_button_matches_the_command_line(sample, tmp_p
 
 
 def test_a_click_on_5000_sessions_sends_a_handful_of_writes(tmp_path):
-    rows = [session(session_id=i, status="Image Capture Pending", status_date=dt.date(2026, 1, 5 + i % 20))
-            for i in range(1, 5001)]
+    rows = [
+        session(session_id=i, status="Image Capture Pending", status_date=dt.date(2026, 1, 5 + i % 20))
+        for i in range(1, 5001)
+    ]
     book = open_book(studio(tmp_path / "big.xlsx", rows))
     outcome = excel.refresh(book)
     assert outcome is not None and outcome.overdue > 4000
@@ -69,8 +71,10 @@ def test_a_click_on_5000_sessions_sends_a_handful_of_writes(tmp_path):
 
 
 def test_problems_show_in_the_workbook_with_links_and_an_alert(tmp_path):
-    path = studio(tmp_path / "s.xlsx", [session(session_id=1, status="Nope"),
-                                        session(session_id=2, status="Session Pending", change_to="Nowhere")])
+    path = studio(
+        tmp_path / "s.xlsx",
+        [session(session_id=1, status="Nope"), session(session_id=2, status="Session Pending", change_to="Nowhere")],
+    )
     data = payload(path)
     import xlwings as xw
 
@@ -98,8 +102,12 @@ def test_change_status_moves_the_selected_rows(tmp_path):
     assert outcome is not None and [a.session.session_id for a in outcome.applied] == ["2", "3"]
     grid = played(book, data)["Sessions"]
     status = SESSION_HEADER.index("Status")
-    assert [grid[r][status] for r in range(1, 5)] == ["Session Pending", "Image Capture Pending",
-                                                      "Image Capture Pending", "Session Pending"]
+    assert [grid[r][status] for r in range(1, 5)] == [
+        "Session Pending",
+        "Image Capture Pending",
+        "Image Capture Pending",
+        "Session Pending",
+    ]
 
 
 def test_a_workbook_without_sessions_gets_an_alert_not_a_traceback(tmp_path):
@@ -112,8 +120,10 @@ def test_a_workbook_without_sessions_gets_an_alert_not_a_traceback(tmp_path):
 
 
 def test_text_that_looks_like_a_formula_is_written_as_text(tmp_path):
-    path = studio(tmp_path / "s.xlsx", [session(session_id=1, status="Session Pending", change_to="next",
-                                                change_note="@home: call +1 555 0100")])
+    path = studio(
+        tmp_path / "s.xlsx",
+        [session(session_id=1, status="Session Pending", change_to="next", change_note="@home: call +1 555 0100")],
+    )
     book = open_book(path)
     excel.apply_changes(book)
     notes = [a for a in book.json()["actions"] if a["func"] == "setValues" and "Logged At" not in str(a["values"])]

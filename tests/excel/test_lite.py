@@ -11,7 +11,7 @@ from pathlib import Path
 
 from payloads import payload
 
-RUNNER = textwrap.dedent('''
+RUNNER = textwrap.dedent("""
     import asyncio, json, os, sys, types
     import xlwings, xlwings.server
     xlwings.script = xlwings.server.script  # inside Lite, `from xlwings import script` is this decorator
@@ -24,7 +24,7 @@ RUNNER = textwrap.dedent('''
     print(json.dumps({"meta": meta, "actions": book.json()["actions"],
                       "modules": sorted({m.split(".")[0] for m in sys.modules}),
                       "sheetflow": str(getattr(sys.modules["sheetflow"], "__file__", None))}, default=str))
-''')
+""")
 
 
 def run_lite(tmp_path, sheetflow, script: str):
@@ -33,9 +33,19 @@ def run_lite(tmp_path, sheetflow, script: str):
     assert sheetflow("excel", "lite", "--out", tmp_path / "lite", today=None).exit_code == 0
     (tmp_path / "payload.json").write_text(json.dumps(payload(book)))
     (tmp_path / "runner.py").write_text(RUNNER)
-    done = subprocess.run([sys.executable, str(tmp_path / "runner.py"), str(tmp_path / "lite" / "main.py"),
-                           str(tmp_path / "payload.json"), script], capture_output=True, text=True, timeout=120,
-                          cwd=tmp_path)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(tmp_path / "runner.py"),
+            str(tmp_path / "lite" / "main.py"),
+            str(tmp_path / "payload.json"),
+            script,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -46,8 +56,12 @@ def test_the_lite_scripts_apply_changes_from_the_bundled_core(tmp_path, sheetflo
     heavy = {"python_calamine", "isal", "openpyxl", "lxml", "defusedxml", "filelock", "click", "xlsxwriter"}
     assert heavy.isdisjoint(result["modules"]), heavy & set(result["modules"])
     buttons = {m["function_name"]: m["button"] for m in result["meta"]}
-    assert buttons == {"apply_changes": "[btnApplyChanges]Sessions!V1", "refresh": "[btnRefresh]Sessions!W1",
-                       "validate": "[btnValidate]Sessions!X1", "dashboard": None}  # Dashboard: Lite's script list
+    assert buttons == {
+        "apply_changes": "[btnApplyChanges]Sessions!V1",
+        "refresh": "[btnRefresh]Sessions!W1",
+        "validate": "[btnValidate]Sessions!X1",
+        "dashboard": None,
+    }  # Dashboard: Lite's script list
     writes = [a for a in result["actions"] if a["func"] == "setValues"]
     assert any("button" in str(a["values"]) for a in writes)  # the Notes rows, Source = button
     assert not [a for a in result["actions"] if a["func"] == "alert"]
@@ -58,8 +72,11 @@ def test_requirements_are_pure_python(tmp_path, sheetflow):
     assert result.exit_code == 0
     text = result.output
     assert "# ---- main.py" in text and "# ---- requirements.txt" in text
-    assert text.split("# ---- requirements.txt")[1].split("\n", 1)[1].split() == ["xlwings<1.0.0", "python-dateutil",
-                                                                                    "jinja2"]
+    assert text.split("# ---- requirements.txt")[1].split("\n", 1)[1].split() == [
+        "xlwings<1.0.0",
+        "python-dateutil",
+        "jinja2",
+    ]
 
 
 def test_without_a_used_range_the_sheets_are_read_through_their_tables(tmp_path, sheetflow, monkeypatch):
@@ -86,12 +103,21 @@ def _shape_links(path) -> dict[str, str]:
 
     with zipfile.ZipFile(path) as package:
         drawing = package.read("xl/drawings/drawing1.xml").decode()
-        rels = dict(re.findall(r'Id="(rId\d+)"[^>]*Target="#([^"]+)"', package.read(
-            "xl/drawings/_rels/drawing1.xml.rels").decode()))
+        rels = dict(
+            re.findall(
+                r'Id="(rId\d+)"[^>]*Target="#([^"]+)"', package.read("xl/drawings/_rels/drawing1.xml.rels").decode()
+            )
+        )
         sheet_rels = package.read("xl/worksheets/_rels/sheet1.xml.rels").decode()
     assert "../drawings/drawing1.xml" in sheet_rels  # sheet1 is Sessions
-    return {name: rels[rid] for name, rid in re.findall(r'<xdr:cNvPr id="\d+" name="([^"]+)"><a:hlinkClick[^>]*r:id="'
-                                                        r'(rId\d+)"', drawing)}
+    return {
+        name: rels[rid]
+        for name, rid in re.findall(
+            r'<xdr:cNvPr id="\d+" name="([^"]+)"><a:hlinkClick[^>]*r:id="'
+            r'(rId\d+)"',
+            drawing,
+        )
+    }
 
 
 def test_the_template_carries_the_buttons_the_scripts_are_bound_to(tmp_path, sheetflow):

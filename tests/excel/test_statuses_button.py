@@ -13,8 +13,13 @@ from sheetflow.cli import main as cli
 
 
 def test_renumber_button_matches_the_command_line(tmp_path):
-    rows = [STATUS_HEADER, ["", "Booked", 7, 0, "Yes", "", "", "", ""], ["", "Edit", "15", 3, "", "", "", "", ""],
-            ["", "Shoot", 9, 1, "", "", "", "", ""], ["", "Done", 99, "", "", "Yes", "", "", ""]]
+    rows = [
+        STATUS_HEADER,
+        ["", "Booked", 7, 0, "Yes", "", "", "", ""],
+        ["", "Edit", "15", 3, "", "", "", "", ""],
+        ["", "Shoot", 9, 1, "", "", "", "", ""],
+        ["", "Done", 99, "", "", "Yes", "", "", ""],
+    ]
     path = studio(tmp_path / "s.xlsx", [], statuses=rows)
     on_file = tmp_path / "cli.xlsx"
     shutil.copy(path, on_file)

@@ -28,11 +28,22 @@ from sheetflow import excel
 from sheetflow.authoring import vba
 
 CODE_NAMES = ["Sheet1", "Sheet2", "Sheet3"]
-MODULES = [vba.VbaModule("ThisWorkbook", "", document=True),
-           *(vba.VbaModule(name, "", document=True) for name in CODE_NAMES),
-           vba.VbaModule("Sheetflow", vba.sheetflow_source())]
-STREAMS = ["PROJECT", "PROJECTwm", "VBA/Sheet1", "VBA/Sheet2", "VBA/Sheet3", "VBA/Sheetflow", "VBA/ThisWorkbook",
-           "VBA/_VBA_PROJECT", "VBA/dir"]
+MODULES = [
+    vba.VbaModule("ThisWorkbook", "", document=True),
+    *(vba.VbaModule(name, "", document=True) for name in CODE_NAMES),
+    vba.VbaModule("Sheetflow", vba.sheetflow_source()),
+]
+STREAMS = [
+    "PROJECT",
+    "PROJECTwm",
+    "VBA/Sheet1",
+    "VBA/Sheet2",
+    "VBA/Sheet3",
+    "VBA/Sheetflow",
+    "VBA/ThisWorkbook",
+    "VBA/_VBA_PROJECT",
+    "VBA/dir",
+]
 RUN_PYTHON = re.compile(r'"import sheetflow\.excel; sheetflow\.excel\.(\w+)\(\)"')
 
 
@@ -108,8 +119,13 @@ def test_the_module_source_is_what_the_buttons_need():
 
 def test_every_runpython_names_a_real_entry_point(project):
     code = olevba_modules(Path("vbaProject.bin"), project)["Sheetflow.bas"]
-    subs = dict(re.findall(r'Public Sub (\w+)\(\)\r\n    RunSheetflow "import sheetflow\.excel; '
-                           r'sheetflow\.excel\.(\w+)\(\)"\r\nEnd Sub', code))
+    subs = dict(
+        re.findall(
+            r'Public Sub (\w+)\(\)\r\n    RunSheetflow "import sheetflow\.excel; '
+            r'sheetflow\.excel\.(\w+)\(\)"\r\nEnd Sub',
+            code,
+        )
+    )
     assert subs == vba.MACROS
     called = RUN_PYTHON.findall(code)
     assert sorted(called) == sorted(vba.MACROS.values())
@@ -137,7 +153,7 @@ def chunks(container: bytes) -> list[tuple[bool, int]]:
     """(compressed?, size with header) of each chunk of a CompressedContainer."""
     found, at = [], 1
     while at < len(container):
-        header = int.from_bytes(container[at:at + 2], "little")
+        header = int.from_bytes(container[at : at + 2], "little")
         assert header >> 12 & 0b111 == 0b011, f"bad chunk signature at byte {at}"
         size = (header & 0x0FFF) + 3
         found.append((bool(header & 0x8000), size))
@@ -247,7 +263,7 @@ def dir_records(ole: olefile.OleFileIO) -> list[tuple[int, bytes]]:
         record_id, size = struct.unpack_from("<HI", stream, at)
         if record_id == 0x0009:  # PROJECTVERSION: its size field says 4, its body is 6 bytes
             size = 6
-        records.append((record_id, stream[at + 6:at + 6 + size]))
+        records.append((record_id, stream[at + 6 : at + 6 + size]))
         at += 6 + size
     assert at == len(stream)
     return records
@@ -263,12 +279,12 @@ def dir_parts(records):
             references.append([])
         references[-1].append(record)
     modules: list[list] = [[]]
-    for record in records[modules_at + 2:-1]:
+    for record in records[modules_at + 2 : -1]:
         modules[-1].append(record)
         if record[0] == 0x002B:
             modules.append([])
     assert modules.pop() == [] and records[-1] == (0x0010, b"")
-    return records[:references_at], references, records[modules_at:modules_at + 2], modules
+    return records[:references_at], references, records[modules_at : modules_at + 2], modules
 
 
 def module_offset(ole: olefile.OleFileIO, name: str) -> int:
@@ -287,8 +303,22 @@ def test_dir_stream_has_excels_record_structure(project, golden):
     ours, excels = dir_parts(dir_records(strict(project))), dir_parts(dir_records(golden))
     information, references, modules_header, modules = ours
     assert ids(information) == ids(excels[0])  # SYSKIND, COMPATVERSION, LCID … CONSTANTS, paired records included
-    same = {0x0001, 0x004A, 0x0002, 0x0014, 0x0003, 0x0004, 0x0005, 0x0040, 0x0006, 0x003D, 0x0007, 0x0008,
-            0x000C, 0x003C}
+    same = {
+        0x0001,
+        0x004A,
+        0x0002,
+        0x0014,
+        0x0003,
+        0x0004,
+        0x0005,
+        0x0040,
+        0x0006,
+        0x003D,
+        0x0007,
+        0x0008,
+        0x000C,
+        0x003C,
+    }
     assert [r for r in information if r[0] in same] == [r for r in excels[0] if r[0] in same]  # values too
     assert dict(information)[0x0003] == struct.pack("<H", 1252) and dict(information)[0x0002] == b"\x09\x04\0\0"
 
@@ -330,8 +360,12 @@ def test_project_stream_has_excels_keys_in_excels_order(project, golden):
     excels = golden.openstream("PROJECT").read().decode("cp1252")
     assert project_keys(ours) == project_keys(excels)
     assert [line for line in ours.split("\r\n") if line.startswith(("Document=", "Module="))] == [
-        "Document=ThisWorkbook/&H00000000", "Document=Sheet1/&H00000000", "Document=Sheet2/&H00000000",
-        "Document=Sheet3/&H00000000", "Module=Sheetflow"]
+        "Document=ThisWorkbook/&H00000000",
+        "Document=Sheet1/&H00000000",
+        "Document=Sheet2/&H00000000",
+        "Document=Sheet3/&H00000000",
+        "Module=Sheetflow",
+    ]
     host = [line for line in excels.split("\r\n") if line.startswith("&H00000001=")]
     assert host == [vba.HOST_EXTENDER] and vba.HOST_EXTENDER in ours
 
@@ -372,8 +406,16 @@ def test_olefile_reads_the_project_back(project):
 
 
 def test_compound_file_streams_round_trip_on_both_sides_of_the_mini_stream_cutoff():
-    streams = {"PROJECT": b"ID=1\r\n", "small": b"x" * 63, "edge": noise(4095, 1), "cutoff": noise(4096, 2),
-               "VBA/big": noise(70_000, 3), "VBA/dir": b"\x01" * 600, "VBA/nested/deep": b"deep", "empty": b""}
+    streams = {
+        "PROJECT": b"ID=1\r\n",
+        "small": b"x" * 63,
+        "edge": noise(4095, 1),
+        "cutoff": noise(4096, 2),
+        "VBA/big": noise(70_000, 3),
+        "VBA/dir": b"\x01" * 600,
+        "VBA/nested/deep": b"deep",
+        "empty": b"",
+    }
     ole = strict(vba.compound_file(streams))
     assert sorted("/".join(path) for path in ole.listdir()) == sorted(streams)
     for path, data in streams.items():
@@ -442,7 +484,7 @@ def test_read_modules_refuses_what_is_not_a_project(project):
 
 SOFFICE = shutil.which("soffice")
 UNO_PYTHON = "/usr/bin/python3"  # the system Python that has LibreOffice's uno module
-PROBE = r'''
+PROBE = r"""
 import json, os, sys, time
 import uno
 from com.sun.star.beans import PropertyValue
@@ -486,7 +528,7 @@ try:
 except Exception:
     pass
 os._exit(0)  # skip the UNO bridge's teardown, which can crash once LibreOffice is gone
-'''
+"""
 
 
 def libreoffice_view(book: Path, folder: Path) -> dict:
@@ -496,9 +538,21 @@ def libreoffice_view(book: Path, folder: Path) -> dict:
     probe = folder / "probe.py"
     probe.write_text(PROBE)
     pipe = f"sheetflow_vba_{uuid.uuid4().hex}"
-    office = subprocess.Popen([SOFFICE, "--headless", "--invisible", "--norestore", "--nologo", "--nodefault",
-                               f"--accept=pipe,name={pipe};urp;", f"-env:UserInstallation={(folder / 'lo').as_uri()}"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    office = subprocess.Popen(
+        [
+            SOFFICE,
+            "--headless",
+            "--invisible",
+            "--norestore",
+            "--nologo",
+            "--nodefault",
+            f"--accept=pipe,name={pipe};urp;",
+            f"-env:UserInstallation={(folder / 'lo').as_uri()}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         done = subprocess.run([UNO_PYTHON, str(probe), pipe, str(book)], capture_output=True, text=True, timeout=90)
     finally:
@@ -530,8 +584,9 @@ def test_libreoffice_imports_the_modules_and_binds_each_button(xlsm, tmp_path):
     sessions = seen["sheets"][0]
     assert [s["code_name"] for s in seen["sheets"]] == CODE_NAMES
     bound = {c["label"]: [e[3] for e in c["events"] if e[1] == "actionPerformed"] for c in sessions["controls"]}
-    assert bound == {sub: [f"vnd.sun.star.script:VBAProject.Sheetflow.{sub}?language=Basic&location=document"]
-                     for sub in vba.MACROS}
+    assert bound == {
+        sub: [f"vnd.sun.star.script:VBAProject.Sheetflow.{sub}?language=Basic&location=document"] for sub in vba.MACROS
+    }
 
 
 def test_the_xlsm_carries_the_project_as_written(xlsm, project):

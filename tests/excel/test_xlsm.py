@@ -79,8 +79,10 @@ def test_libreoffice_opens_it_and_binds_every_button_to_its_macro(studio, tmp_pa
     sessions = next(sheet for sheet in seen["sheets"] if sheet["name"] == "Sessions")
     assert sessions["code_name"] == "Sheet1"
     bound = {control["label"]: event[3] for control in sessions["controls"] for event in control["events"]}
-    assert bound == {caption: f"vnd.sun.star.script:VBAProject.Sheetflow.{macro}?language=Basic&location=document"
-                     for macro, caption, _ in FORM_BUTTONS}
+    assert bound == {
+        caption: f"vnd.sun.star.script:VBAProject.Sheetflow.{macro}?language=Basic&location=document"
+        for macro, caption, _ in FORM_BUTTONS
+    }
 
 
 def test_doctor_does_not_hold_an_unimportable_name_against_an_xlsm(tmp_path, sheetflow):

@@ -35,34 +35,129 @@ PACKAGES = {"Classic": 250, "Deluxe": 900, "Mini": 120}
 D = dt.date
 
 
-def _session(sid, client, kind, status, status_date, due, flag, days, change_to="", changed_by="", note="",
-             package="Classic", score=3, remark="") -> dict[str, object]:
-    return {"Session ID": sid, "Client": client, "Email": f"{client.lower()}@example.com", "Phone": "0400 111 222",
-            "Session Type": kind, "Session Date": D(2026, 11, 10), "Status": status, "Status Date": status_date,
-            "Due Date": due, "Manual Due": "No", "Assigned To": "Maya", "Updated By": "Maya", "Flag": flag,
-            "Days Overdue": days, "Change To": change_to, "Changed By": changed_by, "Change Note": note,
-            "Package": package, "Score": score, "Remark": remark}
+def _session(
+    sid,
+    client,
+    kind,
+    status,
+    status_date,
+    due,
+    flag,
+    days,
+    change_to="",
+    changed_by="",
+    note="",
+    package="Classic",
+    score=3,
+    remark="",
+) -> dict[str, object]:
+    return {
+        "Session ID": sid,
+        "Client": client,
+        "Email": f"{client.lower()}@example.com",
+        "Phone": "0400 111 222",
+        "Session Type": kind,
+        "Session Date": D(2026, 11, 10),
+        "Status": status,
+        "Status Date": status_date,
+        "Due Date": due,
+        "Manual Due": "No",
+        "Assigned To": "Maya",
+        "Updated By": "Maya",
+        "Flag": flag,
+        "Days Overdue": days,
+        "Change To": change_to,
+        "Changed By": changed_by,
+        "Change Note": note,
+        "Package": package,
+        "Score": score,
+        "Remark": remark,
+    }
 
 
 SESSIONS = [  # sheet rows 2..5
-    _session(1001, "Ann", "Portrait", "Session Pending", D(2026, 11, 16), D(2026, 11, 16), "Overdue", 7,
-             change_to="next", remark="rich"),
-    _session(1002, "Bob", "Wedding", "Image Capture Pending", D(2026, 11, 20), D(2026, 11, 24), "Overdue", 1,
-             change_to="Retouch Pending", changed_by="Jon", note="proofs sent", package="Deluxe", score=5),
+    _session(
+        1001,
+        "Ann",
+        "Portrait",
+        "Session Pending",
+        D(2026, 11, 16),
+        D(2026, 11, 16),
+        "Overdue",
+        7,
+        change_to="next",
+        remark="rich",
+    ),
+    _session(
+        1002,
+        "Bob",
+        "Wedding",
+        "Image Capture Pending",
+        D(2026, 11, 20),
+        D(2026, 11, 24),
+        "Overdue",
+        1,
+        change_to="Retouch Pending",
+        changed_by="Jon",
+        note="proofs sent",
+        package="Deluxe",
+        score=5,
+    ),
     # no Flag and no Days Overdue cell at all: a refresh or change has to create them
-    _session(1003, "Cy", "Portrait", "Retouch Pending", D(2026, 11, 13), D(2026, 11, 20), None, None,
-             package="Mini", score=2, remark="prefers mornings"),
+    _session(
+        1003,
+        "Cy",
+        "Portrait",
+        "Retouch Pending",
+        D(2026, 11, 13),
+        D(2026, 11, 20),
+        None,
+        None,
+        package="Mini",
+        score=2,
+        remark="prefers mornings",
+    ),
     _session(1004, "Di", "Wedding", "Order Delivered", D(2026, 11, 2), None, "", 0, package="Deluxe", score=4),
 ]
 FIRST_ROW, LAST_ROW = 2, 1 + len(SESSIONS)
 
 NOTES_HISTORY = [
-    [dt.datetime(2026, 11, 2, 9, 30), 1004, "Di", "Retouch Pending", "Order Delivered", D(2026, 11, 2), None,
-     "Maya", "cli", "picked up in person"],
-    [dt.datetime(2026, 11, 13, 16, 5), 1003, "Cy", "Image Capture Pending", "Retouch Pending", D(2026, 11, 13),
-     D(2026, 11, 20), "Jon", "button", "42 frames"],
-    [dt.datetime(2026, 11, 16, 8, 0), 1001, "Ann", "", "Session Pending", D(2026, 11, 16), D(2026, 11, 16), "Maya",
-     "batch", ""],
+    [
+        dt.datetime(2026, 11, 2, 9, 30),
+        1004,
+        "Di",
+        "Retouch Pending",
+        "Order Delivered",
+        D(2026, 11, 2),
+        None,
+        "Maya",
+        "cli",
+        "picked up in person",
+    ],
+    [
+        dt.datetime(2026, 11, 13, 16, 5),
+        1003,
+        "Cy",
+        "Image Capture Pending",
+        "Retouch Pending",
+        D(2026, 11, 13),
+        D(2026, 11, 20),
+        "Jon",
+        "button",
+        "42 frames",
+    ],
+    [
+        dt.datetime(2026, 11, 16, 8, 0),
+        1001,
+        "Ann",
+        "",
+        "Session Pending",
+        D(2026, 11, 16),
+        D(2026, 11, 16),
+        "Maya",
+        "batch",
+        "",
+    ],
 ]
 NOTES_LAST_ROW = 1 + len(NOTES_HISTORY)
 
@@ -123,12 +218,17 @@ def replace_once(old: str, new: str) -> Callable[[str], str]:
 
 def tiny_png() -> bytes:
     """A 2x2 red PNG, made by hand (no imaging library)."""
+
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
     pixels = b"".join(b"\x00" + b"\xcc\x22\x22" * 2 for _ in range(2))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(pixels)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(pixels))
+        + chunk(b"IEND", b"")
+    )
 
 
 def xlwings_vba_project(folder: Path) -> Path | None:
@@ -205,8 +305,11 @@ def build_rich_workbook(path: Path, macro_enabled: bool, complete: bool = True, 
         _share_down(path, "Days Overdue", _days_overdue_formula)
     _calc_chain(path)
     _excel_2010_dropdown(path)
-    edit_member(path, _drawing_of(path, "Controls"), replace_once('<xdr:sp macro="" textlink="">',
-                                                                  f'<xdr:sp macro="{MACRO}" textlink="">'))
+    edit_member(
+        path,
+        _drawing_of(path, "Controls"),
+        replace_once('<xdr:sp macro="" textlink="">', f'<xdr:sp macro="{MACRO}" textlink="">'),
+    )
     _ribbon(path)
     missing = [item for item, present in planted_items(path, macro_enabled).items() if not present]
     assert not missing, f"the fixture lost: {missing}"
@@ -235,11 +338,24 @@ def _days_overdue_formula(row: int) -> str:
 
 def _sessions_sheet(wb: xlsxwriter.Workbook, f: _Formats, owned_formulas: bool) -> None:
     ws = wb.add_worksheet("Sessions")
-    styles = {"Status": f.status, "Status Date": f.date, "Due Date": f.date, "Manual Due": f.center,
-              "Assigned To": f.people, "Updated By": f.people, "Flag": f.flag, "Days Overdue": f.whole,
-              "Change To": f.inputs, "Date Completed": f.input_date, "New Due Date": f.input_date,
-              "Changed By": f.inputs, "Change Note": f.inputs, "Session Date": f.date, "Price": f.money,
-              "Deposit": f.money}
+    styles = {
+        "Status": f.status,
+        "Status Date": f.date,
+        "Due Date": f.date,
+        "Manual Due": f.center,
+        "Assigned To": f.people,
+        "Updated By": f.people,
+        "Flag": f.flag,
+        "Days Overdue": f.whole,
+        "Change To": f.inputs,
+        "Date Completed": f.input_date,
+        "New Due Date": f.input_date,
+        "Changed By": f.inputs,
+        "Change Note": f.inputs,
+        "Session Date": f.date,
+        "Price": f.money,
+        "Deposit": f.money,
+    }
     ws.set_column(f"{col('Status Date')}:{col('Due Date')}", 12, f.date)
     ws.freeze_panes(1, 2)
     for r, values in enumerate(SESSIONS, start=FIRST_ROW - 1):
@@ -247,8 +363,13 @@ def _sessions_sheet(wb: xlsxwriter.Workbook, f: _Formats, owned_formulas: bool) 
         for c, name in enumerate(SESSIONS_HEADER):
             value, style = values.get(name), styles.get(name)
             if name == "Price":
-                ws.write_formula(r, c, f"=VLOOKUP({col('Package')}{excel_row},'Price List'!$A$2:$B$4,2,FALSE)",
-                                 style, PACKAGES[values["Package"]])
+                ws.write_formula(
+                    r,
+                    c,
+                    f"=VLOOKUP({col('Package')}{excel_row},'Price List'!$A$2:$B$4,2,FALSE)",
+                    style,
+                    PACKAGES[values["Package"]],
+                )
             elif name == "Deposit":  # turned into one shared formula by _share_down
                 ws.write_formula(r, c, f"={col('Price')}{excel_row}*0.3", style, PACKAGES[values["Package"]] * 0.3)
             elif name == "Days Overdue" and owned_formulas:
@@ -264,28 +385,44 @@ def _sessions_sheet(wb: xlsxwriter.Workbook, f: _Formats, owned_formulas: bool) 
                     ws.write_blank(r, c, None, style)  # a formatted empty cell, as Excel keeps it in a table
             else:
                 ws.write(r, c, value, style)
-    ws.add_table(0, 0, LAST_ROW - 1, len(SESSIONS_HEADER) - 1, {
-        "name": "SessionsTable", "style": "Table Style Medium 2",
-        "columns": [{"header": h, "header_format": f.header} for h in SESSIONS_HEADER]})
+    ws.add_table(
+        0,
+        0,
+        LAST_ROW - 1,
+        len(SESSIONS_HEADER) - 1,
+        {
+            "name": "SessionsTable",
+            "style": "Table Style Medium 2",
+            "columns": [{"header": h, "header_format": f.header} for h in SESSIONS_HEADER],
+        },
+    )
     spill = len(SESSIONS_HEADER) + 1
     ws.write(0, spill, "Sorted prices", f.header)
     prices = sorted(PACKAGES[s["Package"]] for s in SESSIONS)
     price_range = f"{col('Price')}{FIRST_ROW}:{col('Price')}{LAST_ROW}"
-    ws.write_dynamic_array_formula(FIRST_ROW - 1, spill, LAST_ROW - 1, spill, f"=SORT({price_range})", f.money,
-                                   prices[0])
+    ws.write_dynamic_array_formula(
+        FIRST_ROW - 1, spill, LAST_ROW - 1, spill, f"=SORT({price_range})", f.money, prices[0]
+    )
     for i, price in enumerate(prices[1:], start=FIRST_ROW):
         ws.write_number(i, spill, price, f.money)  # the spilled values Excel stores
     ws.write_comment(f"{col('Client')}2", "VIP: call the day before", {"visible": True, "author": "Maya"})
     ws.write_comment(f"{col('Status')}3", "waiting for the second shooter", {"author": "Jon"})
     ws.write_comment(f"{col('Price')}4", "mini session discount agreed", {"author": "Maya"})
-    ws.conditional_format(f"{col('Score')}{FIRST_ROW}:{col('Score')}{LAST_ROW}",
-                          {"type": "data_bar", "data_bar_2010": True, "bar_color": "#63BE7B"})
-    ws.add_sparkline(f"{col('Trend')}{FIRST_ROW}", {
-        "location": [f"{col('Trend')}{r}" for r in range(FIRST_ROW, LAST_ROW + 1)],
-        "range": [f"Sessions!{col('Price')}{r}:{col('Score')}{r}" for r in range(FIRST_ROW, LAST_ROW + 1)],
-        "type": "column"})
-    ws.data_validation(f"{col('Change To')}{FIRST_ROW}:{col('Change To')}200",
-                       {"validate": "list", "source": "=Statuses!$B$2:$B$6"})
+    ws.conditional_format(
+        f"{col('Score')}{FIRST_ROW}:{col('Score')}{LAST_ROW}",
+        {"type": "data_bar", "data_bar_2010": True, "bar_color": "#63BE7B"},
+    )
+    ws.add_sparkline(
+        f"{col('Trend')}{FIRST_ROW}",
+        {
+            "location": [f"{col('Trend')}{r}" for r in range(FIRST_ROW, LAST_ROW + 1)],
+            "range": [f"Sessions!{col('Price')}{r}:{col('Score')}{r}" for r in range(FIRST_ROW, LAST_ROW + 1)],
+            "type": "column",
+        },
+    )
+    ws.data_validation(
+        f"{col('Change To')}{FIRST_ROW}:{col('Change To')}200", {"validate": "list", "source": "=Statuses!$B$2:$B$6"}
+    )
     ws.ignore_errors({"number_stored_as_text": f"{col('Phone')}{FIRST_ROW}:{col('Phone')}200"})
     ws.insert_button("AC2", {"macro": "ApplyChanges", "caption": "Apply changes", "width": 110, "height": 30})
     ws.insert_image("AC5", "logo.png", {"image_data": io.BytesIO(tiny_png()), "x_scale": 10, "y_scale": 10})
@@ -301,9 +438,17 @@ def _notes_sheet(wb: xlsxwriter.Workbook, f: _Formats) -> None:
                 ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), f.date)
             elif value is not None:
                 ws.write(r, c, value)
-    ws.add_table(0, 0, NOTES_LAST_ROW - 1, len(NOTES.columns) - 1, {
-        "name": "NotesTable", "style": "Table Style Light 9",
-        "columns": [{"header": h, "header_format": f.header} for h in NOTES.columns]})
+    ws.add_table(
+        0,
+        0,
+        NOTES_LAST_ROW - 1,
+        len(NOTES.columns) - 1,
+        {
+            "name": "NotesTable",
+            "style": "Table Style Light 9",
+            "columns": [{"header": h, "header_format": f.header} for h in NOTES.columns],
+        },
+    )
     ws.print_area(0, 0, NOTES_LAST_ROW - 1, len(NOTES.columns) - 1)
 
 
@@ -311,9 +456,13 @@ def _reports_sheet(wb: xlsxwriter.Workbook, f: _Formats) -> None:
     ws = wb.add_worksheet("Reports")
     ws.write(0, 0, "Prices by session", f.header)
     chart = wb.add_chart({"type": "column"})
-    chart.add_series({"name": "Price", "categories": f"=Sessions!${col('Client')}${FIRST_ROW}:"
-                      f"${col('Client')}${LAST_ROW}", "values": f"=Sessions!${col('Price')}${FIRST_ROW}:"
-                      f"${col('Price')}${LAST_ROW}"})
+    chart.add_series(
+        {
+            "name": "Price",
+            "categories": f"=Sessions!${col('Client')}${FIRST_ROW}:${col('Client')}${LAST_ROW}",
+            "values": f"=Sessions!${col('Price')}${FIRST_ROW}:${col('Price')}${LAST_ROW}",
+        }
+    )
     chart.set_style(26)
     chart.set_title({"name": "Session prices"})
     ws.insert_chart("A3", chart)
@@ -333,8 +482,12 @@ def _share_down(path: Path, column: str, formula: Callable[[int], str]) -> None:
 
     def share(text: str) -> str:
         for r in range(FIRST_ROW, LAST_ROW + 1):
-            new = (f'<f t="shared" ref="{letter}{FIRST_ROW}:{letter}{LAST_ROW}" si="{SHARED_GROUPS[column]}">'
-                   f"{formula(r)}</f>" if r == FIRST_ROW else f'<f t="shared" si="{SHARED_GROUPS[column]}"/>')
+            new = (
+                f'<f t="shared" ref="{letter}{FIRST_ROW}:{letter}{LAST_ROW}" si="{SHARED_GROUPS[column]}">'
+                f"{formula(r)}</f>"
+                if r == FIRST_ROW
+                else f'<f t="shared" si="{SHARED_GROUPS[column]}"/>'
+            )
             text = replace_once(f"<f>{formula(r)}</f>", new)(text)
         return text
 
@@ -347,24 +500,38 @@ def _calc_chain(path: Path) -> None:
     formulas = [m[1] for m in re.finditer(r'<c r="([A-Z]+\d+)"[^>]*><f[ >/]', sessions)]
     sheet_id = re.search(r'<sheet name="Sessions" sheetId="(\d+)"', members(path)["xl/workbook.xml"].decode())[1]
     chain = "".join(f'<c r="{ref}" i="{sheet_id}"/>' if i == 0 else f'<c r="{ref}"/>' for i, ref in enumerate(formulas))
-    add_member(path, "xl/calcChain.xml", f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<calcChain '
-               f'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{chain}</calcChain>'.encode())
-    edit_member(path, "[Content_Types].xml", replace_once("</Types>", f'<Override PartName="/xl/calcChain.xml" '
-                                                                      f'ContentType="{CALC_CHAIN_TYPE}"/></Types>'))
-    edit_member(path, "xl/_rels/workbook.xml.rels", replace_once(
-        "</Relationships>", f'<Relationship Id="rIdCalc" Type="{CALC_CHAIN_REL}" Target="calcChain.xml"/>'
-                            "</Relationships>"))
+    add_member(
+        path,
+        "xl/calcChain.xml",
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<calcChain '
+        f'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{chain}</calcChain>'.encode(),
+    )
+    edit_member(
+        path,
+        "[Content_Types].xml",
+        replace_once("</Types>", f'<Override PartName="/xl/calcChain.xml" ContentType="{CALC_CHAIN_TYPE}"/></Types>'),
+    )
+    edit_member(
+        path,
+        "xl/_rels/workbook.xml.rels",
+        replace_once(
+            "</Relationships>",
+            f'<Relationship Id="rIdCalc" Type="{CALC_CHAIN_REL}" Target="calcChain.xml"/></Relationships>',
+        ),
+    )
 
 
 def _excel_2010_dropdown(path: Path) -> None:
     """The Package dropdown as Excel 2010+ writes a list on another sheet: x14:dataValidation in the extLst."""
     package = col("Package")
-    ext = (f'<ext xmlns:x14="{X14_NS}" '
-           f'uri="{X14_DATA_VALIDATIONS_URI}"><x14:dataValidations count="1" '
-           'xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><x14:dataValidation type="list" '
-           'allowBlank="1" showInputMessage="1" showErrorMessage="1"><x14:formula1><xm:f>Lookups!$A$2:$A$4</xm:f>'
-           f"</x14:formula1><xm:sqref>{package}{FIRST_ROW}:{package}200</xm:sqref></x14:dataValidation>"
-           "</x14:dataValidations></ext>")
+    ext = (
+        f'<ext xmlns:x14="{X14_NS}" '
+        f'uri="{X14_DATA_VALIDATIONS_URI}"><x14:dataValidations count="1" '
+        'xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><x14:dataValidation type="list" '
+        'allowBlank="1" showInputMessage="1" showErrorMessage="1"><x14:formula1><xm:f>Lookups!$A$2:$A$4</xm:f>'
+        f"</x14:formula1><xm:sqref>{package}{FIRST_ROW}:{package}200</xm:sqref></x14:dataValidation>"
+        "</x14:dataValidations></ext>"
+    )
     # the sheet's own extLst (a data bar's cfRule has an inner one): Excel lists the dropdowns' ext first
     first_ext = f'<ext xmlns:x14="{X14_NS}" uri="{X14_CONDITIONAL_FORMATS_URI}">'
     edit_member(path, sheet_parts(path)["Sessions"], replace_once(f"<extLst>{first_ext}", f"<extLst>{ext}{first_ext}"))
@@ -372,14 +539,21 @@ def _excel_2010_dropdown(path: Path) -> None:
 
 def _ribbon(path: Path) -> None:
     """A customUI ribbon tab, as the Office RibbonX editor adds it: a part and a package relationship."""
-    ui = ('<customUI xmlns="http://schemas.microsoft.com/office/2009/07/customui"><ribbon><tabs>'
-          '<tab id="sheetflowTab" label="Studio"><group id="statusGroup" label="Sessions">'
-          '<button id="applyButton" label="Apply changes" size="large" onAction="ApplyChanges" imageMso="Refresh"/>'
-          "</group></tab></tabs></ribbon></customUI>")
+    ui = (
+        '<customUI xmlns="http://schemas.microsoft.com/office/2009/07/customui"><ribbon><tabs>'
+        '<tab id="sheetflowTab" label="Studio"><group id="statusGroup" label="Sessions">'
+        '<button id="applyButton" label="Apply changes" size="large" onAction="ApplyChanges" imageMso="Refresh"/>'
+        "</group></tab></tabs></ribbon></customUI>"
+    )
     add_member(path, CUSTOM_UI_PART, ui.encode("utf-8"))
-    edit_member(path, "_rels/.rels", replace_once(
-        "</Relationships>",
-        f'<Relationship Id="rIdUI14" Type="{CUSTOM_UI_REL}" Target="{CUSTOM_UI_PART}"/></Relationships>'))
+    edit_member(
+        path,
+        "_rels/.rels",
+        replace_once(
+            "</Relationships>",
+            f'<Relationship Id="rIdUI14" Type="{CUSTOM_UI_REL}" Target="{CUSTOM_UI_PART}"/></Relationships>',
+        ),
+    )
 
 
 # --- finding parts ------------------------------------------------------------------------------------------------
@@ -461,54 +635,64 @@ def planted_items(path: Path, macro_enabled: bool) -> dict[str, bool]:
     sessions_tables = [text(t) for t in related(path, parts["Sessions"], "table")]
     price, deposit = col("Price"), col("Deposit")
     items = {
-        "VBA project (xl/vbaProject.bin, macro-enabled workbook type)":
-            not macro_enabled or ("xl/vbaProject.bin" in files and MACRO_WORKBOOK_TYPE in types
-                                  and files["xl/vbaProject.bin"].startswith(b"\xd0\xcf\x11\xe0")),
-        "form button with a macro on Sessions (VML FmlaMacro)":
-            'ObjectType="Button"' in sessions_vml and f"<x:FmlaMacro>{MACRO}</x:FmlaMacro>" in sessions_vml,
-        "form button with a macro on Controls":
-            "<x:FmlaMacro>[0]!RefreshSessions</x:FmlaMacro>" in controls_vml,
-        "text box with an assigned macro (xdr:sp macro)":
-            f'<xdr:sp macro="{MACRO}" textlink="">' in controls_drawing and 'txBox="1"' in controls_drawing,
+        "VBA project (xl/vbaProject.bin, macro-enabled workbook type)": not macro_enabled
+        or (
+            "xl/vbaProject.bin" in files
+            and MACRO_WORKBOOK_TYPE in types
+            and files["xl/vbaProject.bin"].startswith(b"\xd0\xcf\x11\xe0")
+        ),
+        "form button with a macro on Sessions (VML FmlaMacro)": 'ObjectType="Button"' in sessions_vml
+        and f"<x:FmlaMacro>{MACRO}</x:FmlaMacro>" in sessions_vml,
+        "form button with a macro on Controls": "<x:FmlaMacro>[0]!RefreshSessions</x:FmlaMacro>" in controls_vml,
+        "text box with an assigned macro (xdr:sp macro)": f'<xdr:sp macro="{MACRO}" textlink="">' in controls_drawing
+        and 'txBox="1"' in controls_drawing,
         "chart with a style": any(m.startswith("xl/charts/chart") for m in files)
-            and '<c:style val="26"/>' in next(text(m) for m in files if m.startswith("xl/charts/chart"))
-            and "<xdr:graphicFrame" in reports_drawing,
+        and '<c:style val="26"/>' in next(text(m) for m in files if m.startswith("xl/charts/chart"))
+        and "<xdr:graphicFrame" in reports_drawing,
         "image (PNG)": any(m.startswith("xl/media/") and files[m].startswith(b"\x89PNG") for m in files)
-            and "<xdr:pic>" in reports_drawing,
-        "comments on Sessions, one always visible":
-            comments.count("<comment ") == 3 and sessions_vml.count('ObjectType="Note"') == 3
-            and sessions_vml.count("<x:Visible/>") == 1 and "<legacyDrawing " in sessions,
-        "rich text (a run with its own font) in a Sessions cell":
-            re.search(r"<si><r><rPr><b/>.*?<t>VIP</t></r>", shared_strings) is not None,
-        "Excel-2010 cross-sheet dropdown (x14:dataValidation) on Sessions":
-            X14_DATA_VALIDATIONS_URI in sessions and "<xm:f>Lookups!$A$2:$A$4</xm:f>" in sessions,
-        "plain cross-sheet dropdown on the Change To column":
-            "<formula1>Statuses!$B$2:$B$6</formula1>" in sessions,
-        "data bars (Excel 2010, extLst) on Sessions":
-            X14_CONDITIONAL_FORMATS_URI in sessions and "<x14:dataBar " in sessions,
+        and "<xdr:pic>" in reports_drawing,
+        "comments on Sessions, one always visible": comments.count("<comment ") == 3
+        and sessions_vml.count('ObjectType="Note"') == 3
+        and sessions_vml.count("<x:Visible/>") == 1
+        and "<legacyDrawing " in sessions,
+        "rich text (a run with its own font) in a Sessions cell": re.search(
+            r"<si><r><rPr><b/>.*?<t>VIP</t></r>", shared_strings
+        )
+        is not None,
+        "Excel-2010 cross-sheet dropdown (x14:dataValidation) on Sessions": X14_DATA_VALIDATIONS_URI in sessions
+        and "<xm:f>Lookups!$A$2:$A$4</xm:f>" in sessions,
+        "plain cross-sheet dropdown on the Change To column": "<formula1>Statuses!$B$2:$B$6</formula1>" in sessions,
+        "data bars (Excel 2010, extLst) on Sessions": X14_CONDITIONAL_FORMATS_URI in sessions
+        and "<x14:dataBar " in sessions,
         "sparklines on Sessions": SPARKLINES_URI in sessions and "<x14:sparkline>" in sessions,
-        "dynamic-array formula (cm, metadata part)":
-            re.search(rf'<c r="{SPILL_COLUMN}2" s="\d+" cm="1"><f t="array" ref="{SPILL_COLUMN}2:{SPILL_COLUMN}5">'
-                      r"_xlfn\._xlws\.SORT\(", sessions)
-            is not None and "xl/metadata.xml" in files,
+        "dynamic-array formula (cm, metadata part)": re.search(
+            rf'<c r="{SPILL_COLUMN}2" s="\d+" cm="1"><f t="array" ref="{SPILL_COLUMN}2:{SPILL_COLUMN}5">'
+            r"_xlfn\._xlws\.SORT\(",
+            sessions,
+        )
+        is not None
+        and "xl/metadata.xml" in files,
         "shared formula block": f'<f t="shared" ref="{deposit}2:{deposit}5" si="0">{price}2*0.3</f>' in sessions
-            and sessions.count('<f t="shared" si="0"/>') == 3,
+        and sessions.count('<f t="shared" si="0"/>') == 3,
         "user formulas with stored results": re.search(r"<f>VLOOKUP\(.*?</f><v>900</v>", sessions) is not None,
         "ignored-error markers": "<ignoredErrors>" in sessions,
         "the studio logo on Sessions (a drawing)": "<drawing " in sessions
-            and "<xdr:pic>" in text(related(path, parts["Sessions"], "drawing")[0]),
+        and "<xdr:pic>" in text(related(path, parts["Sessions"], "drawing")[0]),
         "Sessions is an Excel table": any('name="SessionsTable"' in t for t in sessions_tables)
-            and "<tableParts " in sessions,
-        "Notes table, print area and a defined name over its rows":
-            any(f'ref="A1:J{NOTES_LAST_ROW}"' in t for t in notes_tables)
-            and f"Notes!$A$1:$J${NOTES_LAST_ROW}</definedName>" in workbook and "_xlnm.Print_Area" in workbook,
+        and "<tableParts " in sessions,
+        "Notes table, print area and a defined name over its rows": any(
+            f'ref="A1:J{NOTES_LAST_ROW}"' in t for t in notes_tables
+        )
+        and f"Notes!$A$1:$J${NOTES_LAST_ROW}</definedName>" in workbook
+        and "_xlnm.Print_Area" in workbook,
         "hidden sheet": 'state="hidden"' in sheet_tags.get("Lookups", ""),
         "protected sheet": "<sheetProtection " in text(parts["Price List"]),
-        "calculation chain (xl/calcChain.xml) listing every formula cell":
-            "xl/calcChain.xml" in files and CALC_CHAIN_REL in text("xl/_rels/workbook.xml.rels")
-            and text("xl/calcChain.xml").count("<c ") == len(re.findall(r"<f[ >/]", sessions)) > 0,
+        "calculation chain (xl/calcChain.xml) listing every formula cell": "xl/calcChain.xml" in files
+        and CALC_CHAIN_REL in text("xl/_rels/workbook.xml.rels")
+        and text("xl/calcChain.xml").count("<c ") == len(re.findall(r"<f[ >/]", sessions)) > 0,
         "conditional formatting on Problems": "<conditionalFormatting " in text(parts["Problems"]),
-        "customUI ribbon part": CUSTOM_UI_PART in files and CUSTOM_UI_REL in text("_rels/.rels")
-            and '<Default Extension="xml" ContentType="application/xml"/>' in types,
+        "customUI ribbon part": CUSTOM_UI_PART in files
+        and CUSTOM_UI_REL in text("_rels/.rels")
+        and '<Default Extension="xml" ContentType="application/xml"/>' in types,
     }
     return items

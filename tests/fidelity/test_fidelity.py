@@ -58,9 +58,14 @@ pytestmark = pytest.mark.filterwarnings("ignore:.* is not supported and will be 
 HAS_XLWINGS = importlib.util.find_spec("xlwings") is not None
 KINDS = [
     pytest.param(".xlsx", id="xlsx"),
-    pytest.param(".xlsm", id="xlsm", marks=pytest.mark.skipif(
-        not HAS_XLWINGS, reason="xlwings is not installed: its quickstart .xlsm is where the real vbaProject.bin "
-                                "comes from")),
+    pytest.param(
+        ".xlsm",
+        id="xlsm",
+        marks=pytest.mark.skipif(
+            not HAS_XLWINGS,
+            reason="xlwings is not installed: its quickstart .xlsm is where the real vbaProject.bin comes from",
+        ),
+    ),
 ]
 
 
@@ -98,13 +103,24 @@ class Run:
 # sheet is missing), the Sessions table (Sessions gains no rows), and every drawing, comment, chart, image, macro.
 NOTES_GROW = frozenset({"Sessions", "Notes", "Notes table", "defined names", "Problems"})
 RUNS = {
-    "change": Run(("change", "1003", "--to", "Order Delivered", "--note", "delivered, paid in full"), NOTES_GROW,
-                  frozenset({4}), OWNED_COLUMNS, notes_added=1),
+    "change": Run(
+        ("change", "1003", "--to", "Order Delivered", "--note", "delivered, paid in full"),
+        NOTES_GROW,
+        frozenset({4}),
+        OWNED_COLUMNS,
+        notes_added=1,
+    ),
     # 1001 and 1002 change; then, as every run ends on the final state, every session is refreshed (SPEC §7)
-    "apply": Run(("apply",), NOTES_GROW, frozenset(range(FIRST_ROW, LAST_ROW + 1)), OWNED_COLUMNS, notes_added=2,
-                 dashboard=True),
-    "refresh": Run(("refresh",), frozenset({"Sessions", "Problems"}), frozenset(range(FIRST_ROW, LAST_ROW + 1)),
-                   SESSION_WRITTEN, dashboard=True),  # the change inputs are not refresh's to touch
+    "apply": Run(
+        ("apply",), NOTES_GROW, frozenset(range(FIRST_ROW, LAST_ROW + 1)), OWNED_COLUMNS, notes_added=2, dashboard=True
+    ),
+    "refresh": Run(
+        ("refresh",),
+        frozenset({"Sessions", "Problems"}),
+        frozenset(range(FIRST_ROW, LAST_ROW + 1)),
+        SESSION_WRITTEN,
+        dashboard=True,
+    ),  # the change inputs are not refresh's to touch
     "validate": Run(("validate",), frozenset({"Problems"})),  # Problems always changes: last week's row goes
 }
 
@@ -113,8 +129,13 @@ def rewritable(book: Path) -> dict[str, str]:
     """The members a run may rewrite, by what they are."""
     parts = sheet_parts(book)
     (notes_table,) = related(book, parts["Notes"], "table")
-    return {"Sessions": parts["Sessions"], "Notes": parts["Notes"], "Notes table": notes_table,
-            "defined names": "xl/workbook.xml", "Problems": parts["Problems"]}
+    return {
+        "Sessions": parts["Sessions"],
+        "Notes": parts["Notes"],
+        "Notes table": notes_table,
+        "defined names": "xl/workbook.xml",
+        "Problems": parts["Problems"],
+    }
 
 
 # --- raw sheet XML, split the way a reviewer reads it ----------------------------------------------------------------
@@ -140,7 +161,7 @@ def row_cells(row: str) -> dict[str, str]:
 
 
 def row_tag(row: str) -> str:
-    return row[:row.index(">") + 1]
+    return row[: row.index(">") + 1]
 
 
 def style(cell: str | None) -> str | None:
@@ -168,9 +189,11 @@ def check_untouched_members(book: Path, before: dict[str, bytes], after: dict[st
     changed = {name for name in before if after.get(name) != before[name]} - dashboard
     expected = {rewritable(book)[what] for what in run.rewrites}
     if run.dashboard:  # the Dashboard's drawing and charts are listed, and their styles appended: nothing else
+
         def others(types: bytes) -> str:
-            return re.sub(r'<Override PartName="/([^"]+)"[^>]*/>', lambda m: "" if m[1] in dashboard else m[0],
-                          types.decode())
+            return re.sub(
+                r'<Override PartName="/([^"]+)"[^>]*/>', lambda m: "" if m[1] in dashboard else m[0], types.decode()
+            )
 
         assert others(after["[Content_Types].xml"]) == others(before["[Content_Types].xml"])
         styles_only_grew(before["xl/styles.xml"], after["xl/styles.xml"])
@@ -183,8 +206,15 @@ def check_sessions(book: Path, before: bytes, after: bytes, run: Run) -> None:
     head_b, rows_b, tail_b = split_sheet(before)
     head_a, rows_a, tail_a = split_sheet(after)
     assert head_a == head_b, "what precedes the cells changed"  # dimension, panes, columns: all within bounds
-    for element in ("<legacyDrawing ", "<drawing ", "<extLst>", "<tableParts ", "<conditionalFormatting ",
-                    "<dataValidations ", "<ignoredErrors>"):
+    for element in (
+        "<legacyDrawing ",
+        "<drawing ",
+        "<extLst>",
+        "<tableParts ",
+        "<conditionalFormatting ",
+        "<dataValidations ",
+        "<ignoredErrors>",
+    ):
         assert element in tail_b
     assert tail_a == tail_b, "what follows the cells (drawings, comments, extLst, tables…) changed"
     assert rows_a.keys() == rows_b.keys()
@@ -214,7 +244,7 @@ def check_formulas_kept(after: bytes) -> None:
     xml = after.decode("utf-8")
     price, deposit, spill = col("Price"), col("Deposit"), SPILL_COLUMN
     expected = [
-        f"<c r=\"{price}3\" s=\"10\"><f>VLOOKUP({col('Package')}3,'Price List'!$A$2:$B$4,2,FALSE)</f><v>900</v></c>",
+        f'<c r="{price}3" s="10"><f>VLOOKUP({col("Package")}3,\'Price List\'!$A$2:$B$4,2,FALSE)</f><v>900</v></c>',
         f'<c r="{deposit}2" s="10"><f t="shared" ref="{deposit}2:{deposit}5" si="0">{price}2*0.3</f><v>75.0</v></c>',
         f'<c r="{deposit}4" s="10"><f t="shared" si="0"/><v>36.0</v></c>',
         f'<c r="{spill}2" s="10" cm="1"><f t="array" ref="{spill}2:{spill}5">_xlfn._xlws.SORT({price}2:{price}5)</f>'
@@ -276,8 +306,9 @@ def check_shared_formulas(xml: bytes) -> None:
     """Each cell that reuses a shared formula (si="n") still has the block's master, which holds the text."""
     text = xml.decode()
     masters = set(re.findall(r'<f t="shared" ref="[A-Z0-9:]+" si="(\d+)">[^<]+</f>', text))
-    orphans = [ref for ref, si in re.findall(r'<c r="([A-Z]+\d+)"[^>]*><f t="shared" si="(\d+)"/>', text)
-               if si not in masters]
+    orphans = [
+        ref for ref, si in re.findall(r'<c r="([A-Z]+\d+)"[^>]*><f t="shared" si="(\d+)"/>', text) if si not in masters
+    ]
     assert orphans == [], f"cells left with a shared formula whose master is gone: {orphans}"
 
 
@@ -346,8 +377,9 @@ def test_a_run_changes_only_what_sheetflow_owns(book, sheetflow, run):
 
 
 def test_change_writes_the_session_and_its_history(book, sheetflow):
-    assert sheetflow("change", book, "1003", "--to", "Order Delivered", "--note", "delivered, paid in full"
-                     ).exit_code == 0
+    assert (
+        sheetflow("change", book, "1003", "--to", "Order Delivered", "--note", "delivered, paid in full").exit_code == 0
+    )
     header, *rows = cells(book, "Sessions")
     cy = dict(zip(header, rows[2], strict=False))
     assert cy["Session ID"] == 1003 and cy["Status"] == "Order Delivered"
@@ -356,7 +388,10 @@ def test_change_writes_the_session_and_its_history(book, sheetflow):
     notes = records(book, "Notes")
     assert len(notes) == len(NOTES_HISTORY) + 1
     assert (notes[-1]["Session ID"], notes[-1]["To Status"], notes[-1]["Note"]) == (
-        1003, "Order Delivered", "delivered, paid in full")
+        1003,
+        "Order Delivered",
+        "delivered, paid in full",
+    )
 
 
 def test_apply_clears_the_inputs_it_applied_and_they_keep_their_look(book, sheetflow):
@@ -388,16 +423,22 @@ def test_macros_buttons_and_the_ribbon_survive_apply_on_xlsm(tmp_path, sheetflow
     assert f'<Override PartName="/xl/workbook.xml" ContentType="{MACRO_WORKBOOK_TYPE}"/>' in types
     assert '<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>' in types
     added = inserted_before(before["[Content_Types].xml"].decode(), types, "</Types>")  # the board's chart only
-    assert re.fullmatch(r'(?:<Override PartName="/xl/(?:charts/chart|drawings/drawing)\d+\.xml" ContentType="[^"]+'
-                        r'\.(?:chart|drawing)\+xml"/>)*', added), added
+    assert re.fullmatch(
+        r'(?:<Override PartName="/xl/(?:charts/chart|drawings/drawing)\d+\.xml" ContentType="[^"]+'
+        r'\.(?:chart|drawing)\+xml"/>)*',
+        added,
+    ), added
 
 
 def test_problems_get_links_and_the_sheet_keeps_its_formatting(book, sheetflow):
     """Di's session is already delivered yet asks for the next status: apply refuses it and links to the cell."""
     sessions = sheet_parts(book)["Sessions"]
     change_to = f"{col('Change To')}5"
-    edit_member(book, sessions, replace_once(f'<c r="{change_to}" s="8"/>',
-                                             f'<c r="{change_to}" s="8" t="inlineStr"><is><t>next</t></is></c>'))
+    edit_member(
+        book,
+        sessions,
+        replace_once(f'<c r="{change_to}" s="8"/>', f'<c r="{change_to}" s="8" t="inlineStr"><is><t>next</t></is></c>'),
+    )
     before = members(book)
 
     result = sheetflow("apply", book)
@@ -471,8 +512,11 @@ def test_cells_created_under_a_styled_header_do_not_look_like_headers(tmp_path, 
     assert sheetflow("change", book, "1", "--note", "first session booked").exit_code == 0
 
     files, parts = members(book), sheet_parts(book)
-    created = {f"{sheet}!{ref}": cell for sheet in ("Sessions", "Notes")
-               for ref, cell in row_cells(split_sheet(files[parts[sheet]])[1][2]).items()}
+    created = {
+        f"{sheet}!{ref}": cell
+        for sheet in ("Sessions", "Notes")
+        for ref, cell in row_cells(split_sheet(files[parts[sheet]])[1][2]).items()
+    }
     looks_like_header = sorted(ref for ref, cell in created.items() if style(cell) == header_style)
     assert looks_like_header == [], f"new data cells styled like the header row: {looks_like_header}"
 
@@ -481,7 +525,7 @@ def inserted_before(old: str, new: str, closing: str) -> str:
     """What `new` adds to `old` just before its `closing` tag; everything else must be the same text."""
     at = old.rindex(closing)
     assert new.startswith(old[:at]) and new.endswith(old[at:]), f"more than an insertion before {closing}"
-    return new[at:len(new) - len(old) + at]
+    return new[at : len(new) - len(old) + at]
 
 
 def test_missing_owned_sheets_are_only_added_to_the_package_lists(tmp_path, kind, sheetflow):
@@ -496,14 +540,28 @@ def test_missing_owned_sheets_are_only_added_to_the_package_lists(tmp_path, kind
     assert set(created) == {"Tasks", "Outbox", "Dashboard"}
     board = dashboard_parts(book) - set(created.values())  # apply ends with a refresh: the board draws its chart
     assert set(after) == set(before) | set(created.values()) | board
-    lists = {"[Content_Types].xml": ("</Types>", r'<Override PartName="/(xl/worksheets/sheet\d+\.xml)" '
-                                                 r'ContentType="[^"]+\.worksheet\+xml"/>'),
-             "xl/_rels/workbook.xml.rels": ("</Relationships>", r'<Relationship Id="rId\d+" Type="[^"]+/worksheet" '
-                                                                r'Target="(worksheets/sheet\d+\.xml)"/>'),
-             "xl/workbook.xml": ("</sheets>", r'<sheet name="(Tasks|Outbox|Dashboard)" sheetId="\d+" r:id="rId\d+"/>')}
+    lists = {
+        "[Content_Types].xml": (
+            "</Types>",
+            r'<Override PartName="/(xl/worksheets/sheet\d+\.xml)" '
+            r'ContentType="[^"]+\.worksheet\+xml"/>',
+        ),
+        "xl/_rels/workbook.xml.rels": (
+            "</Relationships>",
+            r'<Relationship Id="rId\d+" Type="[^"]+/worksheet" '
+            r'Target="(worksheets/sheet\d+\.xml)"/>',
+        ),
+        "xl/workbook.xml": ("</sheets>", r'<sheet name="(Tasks|Outbox|Dashboard)" sheetId="\d+" r:id="rId\d+"/>'),
+    }
     changed = {name for name in before if after[name] != before[name]}
-    assert changed <= {*lists, parts_before["Sessions"], parts_before["Notes"], parts_before["Problems"],
-                       *related(book, parts_before["Notes"], "table"), "xl/styles.xml"}  # the board's styles
+    assert changed <= {
+        *lists,
+        parts_before["Sessions"],
+        parts_before["Notes"],
+        parts_before["Problems"],
+        *related(book, parts_before["Notes"], "table"),
+        "xl/styles.xml",
+    }  # the board's styles
     if "xl/styles.xml" in changed:
         styles_only_grew(before["xl/styles.xml"], after["xl/styles.xml"])  # asserts as it compares
     for name, (closing, element) in lists.items():  # each list only gains its new sheets' entries, at its end
@@ -511,8 +569,9 @@ def test_missing_owned_sheets_are_only_added_to_the_package_lists(tmp_path, kind
         if name == "xl/workbook.xml":
             old = old.replace(f"Notes!$A$1:$J${NOTES_LAST_ROW}<", f"Notes!$A$1:$J${NOTES_LAST_ROW + 2}<")
         added = inserted_before(old, after[name].decode(), closing)
-        added = re.sub(r'<Override PartName="/xl/(?:charts/chart|drawings/drawing)\d+\.xml" ContentType="[^"]+"/>',
-                       "", added)
+        added = re.sub(
+            r'<Override PartName="/xl/(?:charts/chart|drawings/drawing)\d+\.xml" ContentType="[^"]+"/>', "", added
+        )
         assert re.fullmatch(f"(?:{element})+", added), added
         assert len(re.findall(element, added)) == 3
     types = after["[Content_Types].xml"].decode()
@@ -528,10 +587,25 @@ def test_the_result_opens_in_libreoffice(book, sheetflow, tmp_path_factory):
     profile = tmp_path_factory.getbasetemp() / "libreoffice-profile"  # shared: a new profile costs seconds
     out = book.parent / "converted"
     sessions_sheet = list(sheet_parts(book)).index("Sessions") + 1
-    for target in ("pdf", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,"
-                   f"{sessions_sheet}"):
-        done = subprocess.run(["soffice", "--headless", f"-env:UserInstallation={profile.as_uri()}", "--convert-to",
-                               target, "--outdir", str(out), str(book)], capture_output=True, text=True, timeout=120)
+    for target in (
+        "pdf",
+        f"csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,{sessions_sheet}",
+    ):
+        done = subprocess.run(
+            [
+                "soffice",
+                "--headless",
+                f"-env:UserInstallation={profile.as_uri()}",
+                "--convert-to",
+                target,
+                "--outdir",
+                str(out),
+                str(book),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0 and "Error" not in done.stderr, done.stderr
     assert (out / "studio.pdf").read_bytes().startswith(b"%PDF")
     sessions = (out / "studio-Sessions.csv").read_text(encoding="utf-8").splitlines()

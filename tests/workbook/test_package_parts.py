@@ -62,15 +62,21 @@ def test_strings_skipped_on_the_way_to_a_far_one_are_still_there_when_asked():
 
 @pytest.mark.parametrize("empty", ["<si/>", "<si><t/></si>"])  # <si/>: boundaries by regex; else split in C
 def test_one_string_out_of_a_skipped_piece_is_exactly_what_the_whole_table_says(empty):
-    kinds = ("<si><t>plain {i}</t></si>", '<si><t xml:space="preserve"> {i} </t></si>', empty,
-             "<si><r><rPr><b/></rPr><t>rich</t></r><r><t> {i}</t></r></si>", "<si><t>a &amp; b {i}</t></si>")
+    kinds = (
+        "<si><t>plain {i}</t></si>",
+        '<si><t xml:space="preserve"> {i} </t></si>',
+        empty,
+        "<si><r><rPr><b/></rPr><t>rich</t></r><r><t> {i}</t></r></si>",
+        "<si><t>a &amp; b {i}</t></si>",
+    )
     texts = "".join(kinds[i % len(kinds)].format(i=i) for i in range(120_000))
     part = {"xl/sharedStrings.xml": f'<sst xmlns="{MAIN}">{texts}</sst>'}
     whole = SharedStrings(zip_with(part), "xl/sharedStrings.xml").all()
     strings = SharedStrings(zip_with(part), "xl/sharedStrings.xml")
     assert strings.get(119_999) == whole[119_999]
-    assert [strings.get(i) for i in (0, 3, 4, 60_002, 60_003, 119_998)] == \
-        [whole[i] for i in (0, 3, 4, 60_002, 60_003, 119_998)]
+    assert [strings.get(i) for i in (0, 3, 4, 60_002, 60_003, 119_998)] == [
+        whole[i] for i in (0, 3, 4, 60_002, 60_003, 119_998)
+    ]
 
 
 ALTERNATE_STYLES = (

@@ -96,8 +96,6 @@ def cpython() -> Engine:
     return Engine("cpython", [sys.executable, str(HERE / "driver.py"), "--serve"])
 
 
-
-
 def masked(actions: list[dict[str, Any]]) -> str:
     """The actions as text, in their order (excel/buttons.py writes them in a stable one), with the clock's times
     (Logged At, the status line's minute, Message IDs) blanked."""
