@@ -24,12 +24,12 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 HARNESS = ROOT / "tests" / "excel" / "pyodide"
-sys.path.insert(0, str(ROOT / "tests" / "excel"))
+sys.path.insert(0, str(ROOT / "tests"))  # the helpers package
 sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # xlwings' remote engine, as in the tests
 
 from generate import generate  # noqa: E402
-from payloads import payload  # noqa: E402
+from helpers.payloads import payload  # noqa: E402
 
 from sheetflow.excel.lite import main_py  # noqa: E402
 

@@ -6,9 +6,9 @@ import datetime as dt
 import re
 
 import pytest
+from helpers.workbooks import LISTS, SESSION_HEADER, SETTINGS, STATUSES, session
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from workbooks import LISTS, SESSION_HEADER, SETTINGS, STATUSES, session
 
 from sheetflow.core import studio as core
 from sheetflow.core.problems import Severity

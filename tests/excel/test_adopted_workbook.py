@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import xlwings as xw
-from payloads import payload, played
-from workbooks import build
+from helpers.payloads import payload, played
+from helpers.workbooks import build
 
 TODAY = dt.date.today()  # the buttons run on the real today
 CLIENTS = [

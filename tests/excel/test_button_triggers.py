@@ -8,8 +8,8 @@ import datetime as dt
 
 import xlwings as xw
 from click.testing import CliRunner
-from payloads import _cell, payload, played
-from workbooks import records, session, studio
+from helpers.payloads import _cell, payload, played
+from helpers.workbooks import records, session, studio
 
 from sheetflow import excel
 from sheetflow.cli import main as cli

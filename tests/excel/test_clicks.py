@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import xlwings as xw
-from payloads import payload, played, replayed
+from helpers.payloads import payload, played, replayed
 
 from sheetflow import excel
 from sheetflow.core.schema import SHEET_BUTTONS

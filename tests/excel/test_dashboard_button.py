@@ -7,9 +7,9 @@ import datetime as dt
 import shutil
 
 import xlwings as xw
-from payloads import payload, played
-from test_report import make
-from workbooks import cells
+from helpers.payloads import payload, played
+from helpers.report_studio import make
+from helpers.workbooks import cells
 
 from sheetflow import excel
 from sheetflow.cli import main as cli

@@ -7,8 +7,8 @@ import datetime as dt
 import shutil
 
 import pytest
-from payloads import open_book, payload, played
-from workbooks import SESSION_HEADER, cells, session, studio
+from helpers.payloads import open_book, payload, played
+from helpers.workbooks import SESSION_HEADER, cells, session, studio
 
 from sheetflow import excel
 from sheetflow.cli import main as cli
@@ -111,7 +111,7 @@ def test_change_status_moves_the_selected_rows(tmp_path):
 
 
 def test_a_workbook_without_sessions_gets_an_alert_not_a_traceback(tmp_path):
-    from workbooks import SETTINGS, STATUSES, build
+    from helpers.workbooks import SETTINGS, STATUSES, build
 
     book = open_book(build(tmp_path / "s.xlsx", {"Settings": SETTINGS, "Statuses": STATUSES}), active="Settings")
     assert excel.refresh(book) is None

@@ -9,7 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from payloads import payload
+from helpers.payloads import payload
 
 RUNNER = textwrap.dedent("""
     import asyncio, json, os, sys, types

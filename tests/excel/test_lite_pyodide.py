@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from payloads import payload, played
+from helpers.payloads import payload, played
 
 from sheetflow.cli import main as cli
 

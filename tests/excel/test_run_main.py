@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 
-from payloads import payload, played
-from workbooks import records
+from helpers.payloads import payload, played
+from helpers.workbooks import records
 
 
 def load(path):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 
 from click.testing import CliRunner
-from payloads import payload, played
-from workbooks import STATUS_HEADER, cells, studio
+from helpers.payloads import payload, played
+from helpers.workbooks import STATUS_HEADER, cells, studio
 
 from sheetflow import excel
 from sheetflow.cli import main as cli

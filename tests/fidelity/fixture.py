@@ -19,7 +19,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import xlsxwriter
-from workbooks import LISTS, SESSION_HEADER, SETTINGS, STATUSES
+from helpers.workbooks import LISTS, SESSION_HEADER, SETTINGS, STATUSES
 
 from sheetflow.core.schema import NOTES, OUTBOX, PROBLEMS, SESSION_INPUTS, SESSION_WRITTEN, TASKS, TRIGGERS
 

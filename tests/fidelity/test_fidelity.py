@@ -37,8 +37,7 @@ from fixture import (
     replace_once,
     sheet_parts,
 )
-from python_calamine import CalamineWorkbook
-from workbooks import (
+from helpers.workbooks import (
     LISTS,
     SESSION_HEADER,
     SETTINGS,
@@ -49,6 +48,7 @@ from workbooks import (
     session,
     styles_only_grew,
 )
+from python_calamine import CalamineWorkbook
 
 from sheetflow.core.schema import NOTES, SESSION_WRITTEN
 

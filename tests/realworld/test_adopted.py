@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from helpers.own_workbook import by_openpyxl
 from python_calamine import CalamineWorkbook
-from test_init import by_openpyxl
 from writers import TODAY, sheetflow, soffice_convert_all
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from helpers.workbooks import session, studio
 from python_calamine import CalamineWorkbook
-from workbooks import session, studio
 from writers import (
     EPOCH_1904,
     MAIN_NS,

@@ -8,8 +8,8 @@ import zipfile
 from xml.etree import ElementTree
 
 import pytest
+from helpers.workbooks import session, studio
 from python_calamine import CalamineWorkbook
-from workbooks import session, studio
 
 from sheetflow.workbook import package as pkg
 from sheetflow.workbook.sharedstrings import SharedStrings

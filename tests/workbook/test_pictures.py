@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "pictures.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "pictures.py"
 RASTERISER = shutil.which("pdftoppm") or importlib.util.find_spec("pymupdf")
 
 

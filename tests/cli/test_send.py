@@ -22,7 +22,7 @@ import openpyxl
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from workbooks import SETTINGS, cells, records, studio
+from helpers.workbooks import SETTINGS, cells, records, studio
 
 from sheetflow.library import mail
 from sheetflow.library import send as outbox

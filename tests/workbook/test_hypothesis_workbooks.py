@@ -10,9 +10,9 @@ import tempfile
 from pathlib import Path
 
 from click.testing import CliRunner
+from helpers.workbooks import SESSION_HEADER, SETTINGS, STATUSES, build, cells
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from workbooks import SESSION_HEADER, SETTINGS, STATUSES, build, cells
 
 from sheetflow.cli import main
 

@@ -57,7 +57,7 @@ from sheetflow.core.schema import (
 from sheetflow.core.studio import Studio, apply_pending, load_studio, refresh, validate
 from sheetflow.core.tables import table_from_grid
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "workbook.xlsx"
+TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "workbook.xlsx"
 TODAY = dt.date(2026, 3, 11)  # a Wednesday
 
 

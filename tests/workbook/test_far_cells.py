@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from workbooks import cells, session, studio
+from helpers.workbooks import cells, session, studio
 
 from sheetflow.workbook import extent
 from sheetflow.workbook import package as pkg

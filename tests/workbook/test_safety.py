@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 from filelock import FileLock
-from workbooks import cells, records, session, studio
+from helpers.workbooks import cells, records, session, studio
 
 
 @pytest.fixture

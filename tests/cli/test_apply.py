@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from workbooks import records, session, studio
+from helpers.workbooks import records, session, studio
 
 MON_16 = dt.date(2026, 11, 16)
 

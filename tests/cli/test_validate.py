@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import openpyxl
 import pytest
-from workbooks import LISTS, SETTINGS, STATUS_HEADER, STATUSES, records, session, studio
+from helpers.workbooks import LISTS, SETTINGS, STATUS_HEADER, STATUSES, records, session, studio
 
 
 def statuses_with(*changes: tuple[int, str, object]) -> list[list[object]]:
@@ -146,7 +146,7 @@ def test_pending_changes_are_tried_without_being_applied(tmp_path, sheetflow):
 
 def test_missing_owned_sheets_and_columns_are_created(tmp_path, sheetflow):
     header = ["Session ID", "Status", "My Notes"]  # a minimal Sessions sheet with a user column
-    from workbooks import build
+    from helpers.workbooks import build
 
     book = build(
         tmp_path / "s.xlsx",
@@ -192,7 +192,7 @@ def test_missing_owned_sheets_and_columns_are_created(tmp_path, sheetflow):
     ],
 )
 def test_missing_required_sheet_or_column_is_exit_2_naming_it(tmp_path, sheetflow, sheets, message):
-    from workbooks import build
+    from helpers.workbooks import build
 
     book = build(tmp_path / "s.xlsx", sheets)
     before = book.read_bytes()

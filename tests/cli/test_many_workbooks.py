@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from workbooks import records, session, studio
+from helpers.workbooks import records, session, studio
 
 
 def branch(path, status_date):

@@ -7,7 +7,7 @@ import datetime as dt
 import re
 
 import openpyxl
-from workbooks import cells, records, session, studio
+from helpers.workbooks import cells, records, session, studio
 
 from sheetflow.core.schema import FIRED, TRIGGERS
 

@@ -7,7 +7,7 @@ import getpass
 
 import openpyxl
 from conftest import TODAY
-from workbooks import SETTINGS, STATUSES, cells, records, session, studio
+from helpers.workbooks import SETTINGS, STATUSES, cells, records, session, studio
 
 MON_16, FRI_20, MON_23 = dt.date(2026, 11, 16), dt.date(2026, 11, 20), dt.date(2026, 11, 23)
 

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 from conftest import TODAY
-from workbooks import records
+from helpers.workbooks import records
 
 
 def test_a_new_users_first_session(tmp_path, sheetflow):

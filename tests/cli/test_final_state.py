@@ -5,13 +5,10 @@ nothing dropped. Each behaviour on the command line (a workbook file) and on a b
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
 
 import pytest
-from workbooks import cells, records, session, studio
-
-sys.path.insert(0, str(Path(__file__).parent / "excel"))
+from helpers.workbooks import cells, records, session, studio
 
 MON_16 = dt.date(2026, 11, 16)
 SESSIONS = [
@@ -129,7 +126,7 @@ def test_change_of_one_session_keeps_the_other_sessions_problems(tmp_path, sheet
 def click():
     """Run one button on a workbook file's payload; returns (payload, actions, grids after them, outcome)."""
     xw = pytest.importorskip("xlwings")
-    from payloads import payload, played
+    from helpers.payloads import payload, played
 
     from sheetflow import excel
 
@@ -152,7 +149,7 @@ def _row(grids: dict, session_id: int) -> dict[str, object]:
 
 def _then_refresh_changes_nothing(click, path: Path, data: dict, actions: list) -> None:
     """The next Refresh click, on what this one left, writes only its status cell on Sessions."""
-    from payloads import replayed
+    from helpers.payloads import replayed
 
     _, again, _, _ = click(path, "refresh", data=replayed(data, actions))
     sessions = next(i for i, s in enumerate(data["sheets"]) if s["name"] == "Sessions")

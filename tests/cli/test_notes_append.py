@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import zipfile
 
-from workbooks import cells, session, studio
+from helpers.workbooks import cells, session, studio
 
 NOTES_HEADER = [
     "Logged At",

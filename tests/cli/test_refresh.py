@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import python_calamine
-from workbooks import STATUSES, records, session, studio
+from helpers.workbooks import STATUSES, records, session, studio
 
 WED_18, FRI_20, MON_23 = dt.date(2026, 11, 18), dt.date(2026, 11, 20), dt.date(2026, 11, 23)
 
@@ -70,7 +70,7 @@ def test_refresh_with_nothing_to_change_writes_no_session_cells(tmp_path, sheetf
 
 
 def test_a_weekend_work_week_counts_saturdays(tmp_path, sheetflow):
-    from workbooks import SETTINGS
+    from helpers.workbooks import SETTINGS
 
     settings = [[k, "Yes" if k == "Saturday" else v] for k, v in SETTINGS]
     book = studio(

@@ -17,155 +17,24 @@ from pathlib import Path
 
 import pytest
 import python_calamine
-from workbooks import SETTINGS, STATUS_HEADER, cells, dashboard_parts, session, studio, styles_only_grew
-
-from sheetflow.core.schema import OUTBOX, PROBLEMS, TASKS
-
-D = dt.date
-NOTES_HEADER = [
-    "Logged At",
-    "Session ID",
-    "Client",
-    "From Status",
-    "To Status",
-    "Date Completed",
-    "Due Date",
-    "Updated By",
-    "Source",
-    "Note",
-]
-HOLIDAY = D(2026, 11, 11)  # a Wednesday: never a business day, so stays across it are a day shorter
-RENAME_NOTE = 'status renamed from "Image Capture" to "Image Capture Pending"'
-
-
-def note(sid, to, day, due, frm=""):
-    return [dt.datetime.combine(day, dt.time(10)), sid, f"Client {sid}", frm or None, to, day, due, "Maya", "cli", None]
-
-
-# Oldest first, as Notes is appended. Before the rename, "Image Capture Pending" was called "Image Capture".
-# Session 9 is no longer on the Sessions sheet; "Gone Status" was deleted from Statuses.
-HISTORY = [
-    note(1, "Session Pending", D(2026, 11, 2), D(2026, 11, 2)),
-    note(1, "Image Capture", D(2026, 11, 4), D(2026, 11, 6)),
-    note(2, "Session Pending", D(2026, 11, 5), D(2026, 11, 5)),
-    note(1, "Retouch Pending", D(2026, 11, 6), D(2026, 11, 16)),
-    note(6, "Session Pending", D(2026, 11, 9), D(2026, 11, 9)),
-    note(1, "Order Delivered", D(2026, 11, 10), None),
-    note(2, "Image Capture", D(2026, 11, 12), D(2026, 11, 16)),
-    note(9, "Session Pending", D(2026, 11, 2), D(2026, 11, 2)),
-    note(9, "Old Step", D(2026, 11, 3), D(2026, 11, 4)),
-    note(9, "Gone Status", D(2026, 11, 5), None),
-    [
-        dt.datetime(2026, 11, 13, 9),
-        None,
-        None,
-        "Image Capture",
-        "Image Capture Pending",
-        None,
-        None,
-        "Maya",
-        "batch",
-        RENAME_NOTE,
-    ],
-    note(2, "Retouch Pending", D(2026, 11, 16), D(2026, 11, 23)),
-    note(6, "Image Capture Pending", D(2026, 11, 18), D(2026, 11, 20)),
-    note(3, "Session Pending", D(2026, 11, 19), D(2026, 11, 19)),
-    note(5, "Session Pending", D(2026, 11, 20), D(2026, 11, 20)),
-    note(5, "Image Capture Pending", D(2026, 11, 20), D(2026, 11, 24)),
-    note(3, "Image Capture Pending", D(2026, 11, 23), D(2026, 11, 25)),
-    note(5, "Retouch Pending", D(2026, 11, 24), D(2026, 12, 1)),
-    note(4, "Session Pending", D(2026, 11, 25), D(2026, 11, 25)),
-]
-# Each stay, by hand: business days d with entered < d <= left (Mon-Fri, 11 Nov a holiday); late = left after due.
-#   Session Pending: s1 2-Nov→4-Nov 2 late · s2 5→12 4 late · s9 2→3 1 late · s6 9→18 6 late · s5 20→20 0 on time
-#                    · s3 19→23 2 late                        → days 0 1 2 2 4 6: median 2.0, p90 5.0, late 5/6
-#   Image Capture Pending (renamed): s1 4→6 2 · s2 12→16 2 · s5 20→24 2, none late → 2.0, 2.0, 0%
-#   Retouch Pending: s1 6→10 2 on time                       → 1 stay, 2.0, 2.0, 0%
-#   Old Step (inactive, kept for its stay): s9 3→5 2 late    → 1 stay, 2.0, 2.0, 100%
-#   Still in their status (s2…s6 now, s9 in the deleted one): not passed through.
-SESSIONS = [
-    session(session_id=1, client="Client 1", status="Order Delivered", status_date=D(2026, 11, 10)),
-    session(
-        session_id=2, client="Client 2", status="Retouch Pending", status_date=D(2026, 11, 16), assigned_to="Priya"
-    ),  # due Mon 23: 2 days overdue
-    session(session_id=3, client="Client 3", status="Image Capture Pending", status_date=D(2026, 11, 23)),  # due 25
-    session(session_id=4, client="Client 4", status="Session Pending", status_date=D(2026, 11, 25)),  # due today
-    session(session_id=5, client="Client 5", status="Retouch Pending", status_date=D(2026, 11, 24)),  # due Dec 1
-    session(
-        session_id=6, client="Client 6", status="Image Capture Pending", status_date=D(2026, 11, 18), assigned_to="Jon"
-    ),  # due Fri 20: 3 days overdue
-]
-STATUSES = [
-    STATUS_HEADER,
-    ["", "Session Pending", 10, 0, "Yes", "", "Booking", "Maya", ""],
-    ["", "Image Capture Pending", 20, 2, "", "", "Capture", "Jon", ""],
-    ["", "Retouch Pending", 30, 5, "", "", "Editing", "Priya", ""],
-    ["", "Old Step", 35, 1, "", "", "Editing", "", "Yes"],
-    ["", "Order Delivered", 40, "", "", "Yes", "Delivery", "Maya", ""],
-]
-OWNED = {
-    "Notes": [NOTES_HEADER, *HISTORY],
-    "Tasks": [list(TASKS.columns)],
-    "Outbox": [list(OUTBOX.columns)],
-    "Problems": [list(PROBLEMS.columns)],
-    "Dashboard": [["Dashboard"]],
-}
-
-
-def make(tmp_path: Path, history=HISTORY) -> Path:
-    return studio(
-        tmp_path / "studio.xlsx",
-        SESSIONS,
-        statuses=STATUSES,
-        holidays=[[HOLIDAY, "Closed"]],
-        extra={**OWNED, "Notes": [NOTES_HEADER, *history]},
-        tables=("Notes",),
-    )
-
-
-def members(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as zf:
-        return {name: zf.read(name) for name in zf.namelist()}
-
-
-def table(grid: list[list], title: str, first_col: int = 0) -> list[list]:
-    """The rows of the Dashboard table under `title` (its header first), up to the first blank row."""
-    start = next(i for i, row in enumerate(grid) if len(row) > first_col and row[first_col] == title) + 1
-    rows = []
-    for row in grid[start:]:
-        if len(row) <= first_col or row[first_col] == "":
-            break
-        found = [None if v == "" else v for v in row[first_col : first_col + 7]]
-        rows.append(found + [None] * (7 - len(found)))
-    return rows
-
-
-BOARD_STAGES = [
-    ["Stage", "On track", "Due soon", "Overdue", "Completed", "Sessions", None],
-    ["Booking", 0, 1, 0, 0, 1, None],
-    ["Capture", 0, 1, 1, 0, 2, None],
-    ["Editing", 1, 0, 1, 0, 2, None],
-    ["Delivery", 0, 0, 0, 1, 1, None],
-]
-BOARD_STATUSES = [  # open statuses first (the inactive one with no session is left out), then the final one
-    ["Status", "On track", "Due soon", "Overdue", "Completed", "Sessions", "Stage"],
-    ["Session Pending", 0, 1, 0, None, 1, "Booking"],
-    ["Image Capture Pending", 0, 1, 1, None, 2, "Capture"],
-    ["Retouch Pending", 1, 0, 1, None, 2, "Editing"],
-    ["Order Delivered", None, None, None, 1, 1, "Delivery"],
-]
-OVERDUE = [
-    ["Client", "Days Overdue", "Due Date", "Session ID", "Assigned To", "Status", None],
-    ["Client 6", 3, D(2026, 11, 20), 6, "Jon", "Image Capture Pending", None],
-    ["Client 2", 2, D(2026, 11, 23), 2, "Priya", "Retouch Pending", None],
-]
-TIME_IN_STATUS = [
-    ["Status", "Typical Duration", "Median Days", "90th Percentile", "Passed Through", "Left Late", None],
-    ["Session Pending", 0, 2.0, 5.0, 6, 0.8333, None],
-    ["Image Capture Pending", 2, 2.0, 2.0, 3, 0.0, None],
-    ["Retouch Pending", 5, 2.0, 2.0, 1, 0.0, None],
-    ["Old Step", 1, 2.0, 2.0, 1, 1.0, None],
-]
+from helpers.report_studio import (
+    BOARD_STAGES,
+    BOARD_STATUSES,
+    HISTORY,
+    NOTES_HEADER,
+    OVERDUE,
+    OWNED,
+    RENAME_NOTE,
+    SESSIONS,
+    STATUSES,
+    TIME_IN_STATUS,
+    D,
+    make,
+    members,
+    note,
+    table,
+)
+from helpers.workbooks import SETTINGS, STATUS_HEADER, cells, dashboard_parts, session, studio, styles_only_grew
 
 
 def test_report_fills_the_board_and_the_time_in_status(tmp_path, sheetflow):

@@ -9,7 +9,7 @@ import zipfile
 
 import openpyxl
 import xlsxwriter
-from workbooks import LISTS, SETTINGS, STATUSES, cells, dashboard_parts, records, styles_only_grew
+from helpers.workbooks import LISTS, SETTINGS, STATUSES, cells, dashboard_parts, records, styles_only_grew
 
 from sheetflow.core.schema import SESSION_INPUTS, SESSION_WRITTEN
 

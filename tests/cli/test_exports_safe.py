@@ -13,9 +13,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlsxwriter
-from pdftext import pdf_text
+from helpers.pdftext import pdf_text
+from helpers.workbooks import LISTS, SESSION_HEADER, SETTINGS, STATUS_HEADER
 from python_calamine import CalamineWorkbook
-from workbooks import LISTS, SESSION_HEADER, SETTINGS, STATUS_HEADER
 
 from sheetflow.library import statuses as status_list
 

@@ -11,9 +11,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from test_report import HISTORY, NOTES_HEADER, TIME_IN_STATUS, make, table
-from test_row_limits import LAST, logged_at, notes_rows, put_sheet, sheet_xml, small_studio
-from workbooks import SETTINGS, cells, records
+from helpers.big_sheets import LAST, logged_at, notes_rows, put_sheet, sheet_xml, small_studio
+from helpers.report_studio import HISTORY, NOTES_HEADER, TIME_IN_STATUS, make, table
+from helpers.workbooks import SETTINGS, cells, records
 
 from sheetflow.workbook import package as pkg
 
@@ -144,8 +144,8 @@ def test_dates_are_read_as_the_studio_types_them(tmp_path, sheetflow):
     book = make(tmp_path)
     result = sheetflow("notes", "archive", book, "--before", "10/11/2026", "--dry-run")  # DMY: 10 November
     assert "would move 5 notes" in result.output
-    from test_report import OWNED, SESSIONS, STATUSES
-    from workbooks import studio
+    from helpers.report_studio import OWNED, SESSIONS, STATUSES
+    from helpers.workbooks import studio
 
     us = studio(
         tmp_path / "us.xlsx",

@@ -17,7 +17,7 @@ import pytest
 
 from sheetflow.cli.main import main
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 PROG = "sheetflow"
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from pdftext import page_count, pdf_text
-from workbooks import SETTINGS, STATUS_HEADER, STATUSES, cells, records, session, studio
+from helpers.pdftext import page_count, pdf_text
+from helpers.workbooks import SETTINGS, STATUS_HEADER, STATUSES, cells, records, session, studio
 
 from sheetflow.workbook.package import Package
 

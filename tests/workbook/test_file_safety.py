@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TODAY
-from workbooks import records, session, studio
+from helpers.workbooks import records, session, studio
 
 from sheetflow.workbook.backups import damaged, list_backups
 from sheetflow.workbook.replace import temp_prefix
@@ -24,7 +24,7 @@ ROOT = os.geteuid() == 0 if hasattr(os, "geteuid") else False
 needs_root = pytest.mark.skipif(
     not ROOT, reason="needs root: chown to other users, mount a tmpfs, run as another user (CI runs as root)"
 )
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NO_SPACE = "not enough space on the disk to save {name} — free some space and run again; nothing was changed"
 
 

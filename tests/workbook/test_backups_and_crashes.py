@@ -14,7 +14,7 @@ import time
 import zipfile
 
 from conftest import TODAY
-from workbooks import cells, records, session, studio
+from helpers.workbooks import cells, records, session, studio
 
 from sheetflow.workbook.backups import list_backups
 

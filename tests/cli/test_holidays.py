@@ -9,7 +9,7 @@ from pathlib import Path
 
 import holidays as public
 import openpyxl
-from workbooks import SETTINGS, build, cells, records, session, studio
+from helpers.workbooks import SETTINGS, build, cells, records, session, studio
 
 from sheetflow.workbook.package import Package
 
