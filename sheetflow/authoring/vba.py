@@ -12,7 +12,7 @@ import hashlib
 import re
 import struct
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -460,58 +460,121 @@ def _dir_modules(stream: bytes) -> tuple[int, list[tuple[str, str, int]]]:
 
 def read_compound_file(data: bytes) -> dict[str, bytes]:
     """Every stream of a compound file ([MS-CFB] version 3 or 4), by path ("VBA/dir"); ValueError when malformed."""
+    header = _read_header(data)
+    sectors = _Sectors(data, 1 << header.shift, _read_fat(data, header))
+    entries = _directory_entries(sectors.gather(header.directory_start))
+    mini_stream, mini_fat = _read_mini_stream(sectors, entries[0], header.mini_fat_start)
+
+    def read(entry: _DirectoryEntry) -> bytes:
+        """One stream's bytes, from this file's sectors or mini stream."""
+        return _read_stream(entry, header, sectors, mini_stream, mini_fat)
+
+    return _streams_by_path(entries, read)
+
+
+class _Header(NamedTuple):
+    """The fields of a compound file's header ([MS-CFB] 2.2) that reading it needs."""
+
+    shift: int  # sector size as a power of two: 9 (version 3) or 12 (version 4)
+    fat_count: int
+    directory_start: int
+    cutoff: int  # streams shorter than this live in the mini stream
+    mini_fat_start: int
+    difat_start: int
+    difat_count: int
+
+
+def _read_header(data: bytes) -> _Header:
+    """The header's fields, once its signature and sector sizes show a compound file this reader handles."""
     if len(data) < SECTOR or data[:8] != SIGNATURE:
         raise ValueError("not a compound file")
     shift, mini_shift = struct.unpack_from("<HH", data, 30)
     if shift not in (9, 12) or mini_shift != 6:
         raise ValueError("a compound file with unusual sector sizes")
-    size = 1 << shift
     fat_count, directory_start, _, cutoff, mini_fat_start, _, difat_start, difat_count = struct.unpack_from(
         "<IIIIIIII", data, 44
     )
+    return _Header(shift, fat_count, directory_start, cutoff, mini_fat_start, difat_start, difat_count)
 
-    def sector(number: int) -> bytes:
-        offset = (number + 1) * size
-        if offset >= len(data):
+
+@dataclass(frozen=True)
+class _Sectors:
+    """A compound file's sectors and the FAT that strings them into chains."""
+
+    data: bytes
+    size: int
+    fat: list[int]
+
+    def sector(self, number: int) -> bytes:
+        """Sector `number`: sector 0 follows the header, which fills the first sector-sized block."""
+        offset = (number + 1) * self.size
+        if offset >= len(self.data):
             raise ValueError(f"sector {number} lies outside the file")
-        return data[offset : offset + size]
+        return self.data[offset : offset + self.size]
 
-    difat = list(struct.unpack_from("<109I", data, 76))
-    next_difat = difat_start
-    for _ in range(difat_count):
-        entries = struct.unpack(f"<{size // 4}I", sector(next_difat))
+    def gather(self, start: int) -> bytes:
+        """The bytes of the FAT chain that begins at sector `start`."""
+        return b"".join(self.sector(n) for n in _follow_chain(start, self.fat))
+
+
+def _read_fat(data: bytes, header: _Header) -> list[int]:
+    """The FAT, from the sectors the DIFAT lists: 109 in the header, the rest in a chain of DIFAT sectors."""
+    sectors = _Sectors(data, 1 << header.shift, [])  # no FAT yet: the DIFAT names its sectors by number
+    per_sector = sectors.size // 4
+    difat = list(struct.unpack_from("<109I", sectors.data, 76))
+    next_difat = header.difat_start
+    for _ in range(header.difat_count):
+        entries = struct.unpack(f"<{per_sector}I", sectors.sector(next_difat))
         difat += entries[:-1]
         next_difat = entries[-1]
-    fat = [entry for number in difat[:fat_count] for entry in struct.unpack(f"<{size // 4}I", sector(number))]
+    return [
+        entry
+        for number in difat[: header.fat_count]
+        for entry in struct.unpack(f"<{per_sector}I", sectors.sector(number))
+    ]
 
-    def chain(start: int, table: list[int]) -> list[int]:
-        found = []
-        while start != ENDOFCHAIN:
-            if start >= len(table) or len(found) > len(table):
-                raise ValueError("a broken sector chain")
-            found.append(start)
-            start = table[start]
-        return found
 
-    directory = b"".join(sector(n) for n in chain(directory_start, fat))
-    entries = [
+def _directory_entries(directory: bytes) -> list[_DirectoryEntry]:
+    """The directory's 128-byte entries, the root first."""
+    return [
         _DirectoryEntry._make(struct.unpack_from(_ENTRY_LAYOUT, directory, at))
         for at in range(0, len(directory), _ENTRY_SIZE)
     ]
-    root = entries[0]
-    mini_stream = b"".join(sector(n) for n in chain(root.start, fat)) if root.start != ENDOFCHAIN else b""
-    mini_fat_data = b"".join(sector(n) for n in chain(mini_fat_start, fat)) if mini_fat_start != ENDOFCHAIN else b""
-    mini_fat = list(struct.unpack(f"<{len(mini_fat_data) // 4}I", mini_fat_data))
 
-    def read(entry: _DirectoryEntry) -> bytes:
-        length = entry.size & 0xFFFFFFFF if shift == 9 else entry.size  # version 3: the high half may be junk
-        if length == 0:
-            return b""
-        if length < cutoff:
-            blocks = chain(entry.start, mini_fat)
-            return b"".join(mini_stream[n * MINI_SECTOR : (n + 1) * MINI_SECTOR] for n in blocks)[:length]
-        return b"".join(sector(n) for n in chain(entry.start, fat))[:length]
 
+def _read_mini_stream(sectors: _Sectors, root: _DirectoryEntry, mini_fat_start: int) -> tuple[bytes, list[int]]:
+    """The mini stream (the root's chain) and the mini FAT, which together hold the streams under the cutoff."""
+    mini_stream = sectors.gather(root.start) if root.start != ENDOFCHAIN else b""
+    mini_fat_data = sectors.gather(mini_fat_start) if mini_fat_start != ENDOFCHAIN else b""
+    return mini_stream, list(struct.unpack(f"<{len(mini_fat_data) // 4}I", mini_fat_data))
+
+
+def _follow_chain(start: int, table: list[int]) -> list[int]:
+    """The sector numbers of the chain from `start` through `table`, refusing one that leaves it or loops."""
+    found = []
+    while start != ENDOFCHAIN:
+        if start >= len(table) or len(found) > len(table):
+            raise ValueError("a broken sector chain")
+        found.append(start)
+        start = table[start]
+    return found
+
+
+def _read_stream(
+    entry: _DirectoryEntry, header: _Header, sectors: _Sectors, mini_stream: bytes, mini_fat: list[int]
+) -> bytes:
+    """One stream's bytes: from the mini stream when shorter than the cutoff, else from whole sectors."""
+    length = entry.size & 0xFFFFFFFF if header.shift == 9 else entry.size  # version 3: the high half may be junk
+    if length == 0:
+        return b""
+    if length < header.cutoff:
+        blocks = _follow_chain(entry.start, mini_fat)
+        return b"".join(mini_stream[n * MINI_SECTOR : (n + 1) * MINI_SECTOR] for n in blocks)[:length]
+    return sectors.gather(entry.start)[:length]
+
+
+def _streams_by_path(entries: list[_DirectoryEntry], read: Callable[[_DirectoryEntry], bytes]) -> dict[str, bytes]:
+    """Walk the root's tree, keying each stream by its storage path; visiting an entry twice means a broken tree."""
     streams: dict[str, bytes] = {}
     visited: set[int] = set()
 
@@ -530,7 +593,7 @@ def read_compound_file(data: bytes) -> dict[str, bytes]:
         elif entry.kind == STORAGE:
             walk(entry.child, f"{folder}{name}/")
 
-    walk(root.child, "")
+    walk(entries[0].child, "")
     return streams
 
 
@@ -624,6 +687,27 @@ def _padded(data: bytes, size: int) -> bytes:
 
 def compound_file(streams: dict[str, bytes]) -> bytes:
     """A CFB version 3 file (512-byte sectors) holding `streams`, keyed by path ("VBA/dir"); storages are implied."""
+    root = _storage_tree(streams)
+    entries = _numbered(root)
+    for entry in entries:
+        if entry.children:
+            entry.child = _sibling_tree(list(entry.children.values()))
+    mini_stream, mini_fat = _fill_mini_stream(entries)
+    root.data = mini_stream
+    large = [e for e in entries if e.kind == STREAM and len(e.data) >= MINI_CUTOFF]
+    layout = _allocate_sectors(entries, mini_fat, large)
+    body = [
+        struct.pack(f"<{len(layout.fat)}I", *layout.fat),
+        _directory_sectors(entries),
+        struct.pack(f"<{layout.mini_fat_sectors * SECTOR // 4}I", *mini_fat, *[FREESECT] * (-len(mini_fat) % 128)),
+        _padded(mini_stream, SECTOR),
+    ]
+    body += [_padded(e.data, SECTOR) for e in large]
+    return _header(layout) + b"".join(body)
+
+
+def _storage_tree(streams: dict[str, bytes]) -> _Entry:
+    """The root entry with a storage for each folder of the paths and a stream for each path, refusing clashes."""
     root = _Entry("Root Entry", ROOT)
     for path, data in streams.items():
         *folders, name = path.split("/")
@@ -635,7 +719,11 @@ def compound_file(streams: dict[str, bytes]) -> bytes:
         if name in parent.children:
             raise ValueError(f"{path} is given twice")
         parent.children[name] = _Entry(name, STREAM, bytes(data))
+    return root
 
+
+def _numbered(root: _Entry) -> list[_Entry]:
+    """Every entry in directory order (each storage before its children, siblings sorted), its sid set to its place."""
     entries: list[_Entry] = []
 
     def number(entry: _Entry) -> None:
@@ -647,11 +735,11 @@ def compound_file(streams: dict[str, bytes]) -> bytes:
             number(child)
 
     number(root)
-    for entry in entries:
-        if entry.children:
-            entry.child = _sibling_tree(list(entry.children.values()))
+    return entries
 
-    # the mini stream and its mini FAT
+
+def _fill_mini_stream(entries: list[_Entry]) -> tuple[bytes, list[int]]:
+    """The mini stream and its mini FAT: short streams live in 64-byte mini sectors, each given its start."""
     small = [e for e in entries if e.kind == STREAM and 0 < len(e.data) < MINI_CUTOFF]
     mini_stream, mini_fat = bytearray(), []
     for entry in small:
@@ -659,18 +747,28 @@ def compound_file(streams: dict[str, bytes]) -> bytes:
         entry.start = len(mini_fat)
         mini_fat += _chain(entry.start, count)
         mini_stream += _padded(entry.data, MINI_SECTOR)
-    large = [e for e in entries if e.kind == STREAM and len(e.data) >= MINI_CUTOFF]
+    return bytes(mini_stream), mini_fat
 
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where a compound file's parts lie: its FAT, and the sectors the header points at."""
+
+    fat: list[int]
+    fat_sectors: int
+    directory_start: int
+    mini_fat_start: int
+    mini_fat_sectors: int
+
+
+def _allocate_sectors(entries: list[_Entry], mini_fat: list[int], large: list[_Entry]) -> _Layout:
+    """Lay out the FAT, directory, mini FAT, mini stream and large streams in that order, setting each start."""
+    root = entries[0]
     directory_sectors = -(-len(entries) * 128 // SECTOR)
     mini_fat_sectors = -(-len(mini_fat) * 4 // SECTOR)
-    mini_stream_sectors = -(-len(mini_stream) // SECTOR)
+    mini_stream_sectors = -(-len(root.data) // SECTOR)
     large_sectors = [-(-len(e.data) // SECTOR) for e in large]
-    others = directory_sectors + mini_fat_sectors + mini_stream_sectors + sum(large_sectors)
-    fat_sectors = 1
-    while fat_sectors * SECTOR // 4 < others + fat_sectors:
-        fat_sectors += 1
-    if fat_sectors > 109:
-        raise ValueError("the compound file is too large for a header-only DIFAT (about 7 MB)")
+    fat_sectors = _fat_sector_count(directory_sectors + mini_fat_sectors + mini_stream_sectors + sum(large_sectors))
 
     fat = [FATSECT] * fat_sectors
     directory_start = len(fat)
@@ -678,13 +776,26 @@ def compound_file(streams: dict[str, bytes]) -> bytes:
     mini_fat_start = len(fat) if mini_fat_sectors else ENDOFCHAIN
     fat += _chain(len(fat), mini_fat_sectors)
     root.start = len(fat) if mini_stream_sectors else ENDOFCHAIN
-    root.data = bytes(mini_stream)
     fat += _chain(len(fat), mini_stream_sectors)
     for entry, count in zip(large, large_sectors, strict=True):
         entry.start = len(fat)
         fat += _chain(len(fat), count)
     fat += [FREESECT] * (fat_sectors * SECTOR // 4 - len(fat))
+    return _Layout(fat, fat_sectors, directory_start, mini_fat_start, mini_fat_sectors)
 
+
+def _fat_sector_count(others: int) -> int:
+    """How many FAT sectors map `others` sectors and themselves; the header's DIFAT can list only 109 of them."""
+    fat_sectors = 1
+    while fat_sectors * SECTOR // 4 < others + fat_sectors:
+        fat_sectors += 1
+    if fat_sectors > 109:
+        raise ValueError("the compound file is too large for a header-only DIFAT (about 7 MB)")
+    return fat_sectors
+
+
+def _header(layout: _Layout) -> bytes:
+    """[MS-CFB] 2.2: the 512-byte version 3 header, its DIFAT listing every FAT sector."""
     header = bytearray(SIGNATURE + bytes(16))
     header += struct.pack(
         "<HHHHH6sIIIIIIIII",
@@ -695,17 +806,21 @@ def compound_file(streams: dict[str, bytes]) -> bytes:
         6,
         bytes(6),
         0,
-        fat_sectors,
-        directory_start,
+        layout.fat_sectors,
+        layout.directory_start,
         0,
         MINI_CUTOFF,
-        mini_fat_start,
-        mini_fat_sectors,
+        layout.mini_fat_start,
+        layout.mini_fat_sectors,
         ENDOFCHAIN,
         0,
     )
-    header += struct.pack("<109I", *(list(range(fat_sectors)) + [FREESECT] * (109 - fat_sectors)))
+    header += struct.pack("<109I", *(list(range(layout.fat_sectors)) + [FREESECT] * (109 - layout.fat_sectors)))
+    return bytes(header)
 
+
+def _directory_sectors(entries: list[_Entry]) -> bytes:
+    """The directory: one 128-byte entry per entry, padded with unused entries to whole sectors."""
     directory = bytearray()
     for entry in entries:
         encoded = _utf16(entry.name)
@@ -730,12 +845,4 @@ def compound_file(streams: dict[str, bytes]) -> bytes:
     unused = struct.pack("<64sHBBIII16sIQQIQ", b"", 0, 0, 0, NOSTREAM, NOSTREAM, NOSTREAM, bytes(16), 0, 0, 0, 0, 0)
     while len(directory) % SECTOR:
         directory += unused
-
-    body = [
-        struct.pack(f"<{len(fat)}I", *fat),
-        bytes(directory),
-        struct.pack(f"<{mini_fat_sectors * SECTOR // 4}I", *mini_fat, *[FREESECT] * (-len(mini_fat) % 128)),
-        _padded(bytes(mini_stream), SECTOR),
-    ]
-    body += [_padded(e.data, SECTOR) for e in large]
-    return bytes(header) + b"".join(body)
+    return bytes(directory)

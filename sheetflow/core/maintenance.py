@@ -368,47 +368,8 @@ def delete(studio: Studio, name: str, session_type: str = "") -> ListOutcome:
     """Clear a status's row on the Statuses sheet — refused while sessions or triggers use it, or while it is the
     cycle's Initial or Final status; an unused status that should stay in the history can be made inactive."""
     cycle, status = find_status(studio, name, session_type)
-    problems = []
-    where = _cell(studio, status, "Description")
-    in_it, heading = _sessions_using(studio, cycle, status)
-    users = in_it + [s for s in heading if s not in in_it]
-    if users:
-        detail = []
-        if in_it:
-            detail.append(f"{len(in_it)} in it")
-        if heading:
-            detail.append(f"{len(heading)} with it in Change To")
-        problems.append(
-            Problem(
-                STATUSES.name,
-                where,
-                f'"{status.description}" is used by {plural(len(users), "session")} '
-                f"({', '.join(detail)}: {_session_rows(studio, users)})",
-                "move those sessions to another status first, or make the status inactive instead "
-                f'(sheetflow statuses inactive "{status.description}")',
-            )
-        )
-    triggers = [t for t in _triggers_naming(studio, cycle, status) if not t.shared]
-    if triggers:
-        problems.append(
-            Problem(
-                STATUSES.name,
-                where,
-                f'"{status.description}" is named by {plural(len(triggers), "trigger")} '
-                f"({_rows_named(TRIGGERS.name, [t.row.number for t in triggers])})",
-                "point those triggers at another status, or clear them, first",
-            )
-        )
-    for role, word in ROLES.items():
-        if getattr(status, role):
-            problems.append(
-                Problem(
-                    STATUSES.name,
-                    _cell(studio, status, word),
-                    f'"{status.description}" is the {word} status of {cycle.label}',
-                    f"make another status {word} first (sheetflow statuses {role} NAME)",
-                )
-            )
+    problems = [p for p in (_used_by_sessions(studio, cycle, status), _named_by_triggers(studio, cycle, status)) if p]
+    problems += _roles_held(studio, cycle, status)
     if problems:
         return _refused(problems)
     changes = ChangeSet()
@@ -417,9 +378,67 @@ def delete(studio: Studio, name: str, session_type: str = "") -> ListOutcome:
         if table.has(column):
             changes.set(STATUSES.name, status.row, column, None)
     notes = [f"Statuses row {status.row} is now blank; delete the row in Excel if you like"]
+    own = _own_columns_kept(studio, status)
+    if own:
+        notes.append(f"your own columns on that row were left as they were: {_names(own, 'and')}")
+    return _done(changes, f'"{status.description}" deleted from {cycle.label}', notes=notes)
+
+
+def _used_by_sessions(studio: Studio, cycle: Cycle, status: Status) -> Problem | None:
+    """Sessions in the status or heading to it would point at nothing once it is gone."""
+    in_it, heading = _sessions_using(studio, cycle, status)
+    users = in_it + [s for s in heading if s not in in_it]
+    if not users:
+        return None
+    detail = []
+    if in_it:
+        detail.append(f"{len(in_it)} in it")
+    if heading:
+        detail.append(f"{len(heading)} with it in Change To")
+    return Problem(
+        STATUSES.name,
+        _cell(studio, status, "Description"),
+        f'"{status.description}" is used by {plural(len(users), "session")} '
+        f"({', '.join(detail)}: {_session_rows(studio, users)})",
+        "move those sessions to another status first, or make the status inactive instead "
+        f'(sheetflow statuses inactive "{status.description}")',
+    )
+
+
+def _named_by_triggers(studio: Studio, cycle: Cycle, status: Status) -> Problem | None:
+    """Triggers naming only this status would never fire again (one still matching another cycle is left be)."""
+    triggers = [t for t in _triggers_naming(studio, cycle, status) if not t.shared]
+    if not triggers:
+        return None
+    return Problem(
+        STATUSES.name,
+        _cell(studio, status, "Description"),
+        f'"{status.description}" is named by {plural(len(triggers), "trigger")} '
+        f"({_rows_named(TRIGGERS.name, [t.row.number for t in triggers])})",
+        "point those triggers at another status, or clear them, first",
+    )
+
+
+def _roles_held(studio: Studio, cycle: Cycle, status: Status) -> list[Problem]:
+    """A cycle always needs its Initial and Final status, so the one holding either role stays."""
+    return [
+        Problem(
+            STATUSES.name,
+            _cell(studio, status, word),
+            f'"{status.description}" is the {word} status of {cycle.label}',
+            f"make another status {word} first (sheetflow statuses {role} NAME)",
+        )
+        for role, word in ROLES.items()
+        if getattr(status, role)
+    ]
+
+
+def _own_columns_kept(studio: Studio, status: Status) -> list[str]:
+    """The studio's own (non-schema) columns with a value on the status's row: delete leaves them, and says so."""
+    table = _statuses_table(studio)
     row = _statuses_rows(studio).get(status.row)
     known = {normalize(column) for column in STATUSES.columns}
-    own = [
+    return [
         header
         for col, header in sorted(table.headers.items())
         if normalize(header) not in known
@@ -427,9 +446,6 @@ def delete(studio: Studio, name: str, session_type: str = "") -> ListOutcome:
         and col <= len(row.values)
         and not is_blank(row.values[col - 1])
     ]
-    if own:
-        notes.append(f"your own columns on that row were left as they were: {_names(own, 'and')}")
-    return _done(changes, f'"{status.description}" deleted from {cycle.label}', notes=notes)
 
 
 def rename(
@@ -443,27 +459,54 @@ def rename(
     cycle, status = find_status(studio, old, session_type)
     if new == status.description:
         return _done(ChangeSet(), f'"{status.description}" already has that name')
-    clash = cycle.find(new)
-    if clash is not None and clash is not status:
-        return _refused(
-            [
-                Problem(
-                    STATUSES.name,
-                    _cell(studio, clash, "Description"),
-                    f'"{clash.description}" is already a status of {cycle.label}',
-                    "pick another name, or rename or delete that status first",
-                )
-            ]
-        )
+    clash = _name_taken(studio, cycle, status, new)
+    if clash is not None:
+        return _refused([clash])
     changes = ChangeSet()
-    problems: list[Problem] = []
     changes.set(STATUSES.name, status.row, "Description", new)
+    in_it, heading = _rename_in_sessions(studio, cycle, status, new, changes)
+    problems: list[Problem] = []
+    renamed_triggers = _rename_in_triggers(studio, cycle, status, new, changes, problems)
+    problems += _same_name_elsewhere(studio, cycle, status, new)
+    note = _log_rename(studio, cycle, status, new, changes, now, by)
+    notes = [
+        f"updated the Status of {plural(len(in_it), 'session')}, the Change To of {len(heading)} and "
+        f"{plural(renamed_triggers, 'trigger')}; a new Notes row records the rename (older rows keep the old "
+        "name)"
+    ]
+    return _done(changes, note, problems, notes)
+
+
+def _name_taken(studio: Studio, cycle: Cycle, status: Status, new: str) -> Problem | None:
+    """Two statuses of one cycle can't share a name: sessions would not know which they are in."""
+    clash = cycle.find(new)
+    if clash is None or clash is status:
+        return None
+    return Problem(
+        STATUSES.name,
+        _cell(studio, clash, "Description"),
+        f'"{clash.description}" is already a status of {cycle.label}',
+        "pick another name, or rename or delete that status first",
+    )
+
+
+def _rename_in_sessions(
+    studio: Studio, cycle: Cycle, status: Status, new: str, changes: ChangeSet
+) -> tuple[list[Session], list[Session]]:
+    """Write the new name into the sessions' Status and Change To; return (sessions in it, sessions heading to it)."""
     in_it, heading = _sessions_using(studio, cycle, status)
     for session in in_it:
         changes.set(SESSIONS.name, session.row.number, "Status", new)
     for session in heading:
         changes.set(SESSIONS.name, session.row.number, "Change To", new)
-    renamed_triggers = 0
+    return in_it, heading
+
+
+def _rename_in_triggers(
+    studio: Studio, cycle: Cycle, status: Status, new: str, changes: ChangeSet, problems: list[Problem]
+) -> int:
+    """Rename the status in the triggers naming it, and count them; one shared with another cycle keeps the old name."""
+    renamed = 0
     for use in _triggers_naming(studio, cycle, status):
         if use.shared:
             problems.append(
@@ -479,20 +522,33 @@ def rename(
             )
             continue
         changes.set(TRIGGERS.name, use.row.number, "Status", new)
-        renamed_triggers += 1
-    if studio.workflow.by_type:
-        elsewhere = [c for c in studio.workflow.cycles.values() if c is not cycle and c.find(new)]
-        if elsewhere:
-            types = _names([c.session_type for c in elsewhere], "and")
-            problems.append(
-                Problem(
-                    STATUSES.name,
-                    _cell(studio, status, "Description"),
-                    f'"{new}" is also a status of the {types} cycle',
-                    'prefix descriptions per type, e.g. "W-Session Pending", so hubs sort well',
-                    Severity.WARNING,
-                )
-            )
+        renamed += 1
+    return renamed
+
+
+def _same_name_elsewhere(studio: Studio, cycle: Cycle, status: Status, new: str) -> list[Problem]:
+    """With statuses by type, a name another cycle also uses is allowed but warned about: hubs sort by name."""
+    if not studio.workflow.by_type:
+        return []
+    elsewhere = [c for c in studio.workflow.cycles.values() if c is not cycle and c.find(new)]
+    if not elsewhere:
+        return []
+    types = _names([c.session_type for c in elsewhere], "and")
+    return [
+        Problem(
+            STATUSES.name,
+            _cell(studio, status, "Description"),
+            f'"{new}" is also a status of the {types} cycle',
+            'prefix descriptions per type, e.g. "W-Session Pending", so hubs sort well',
+            Severity.WARNING,
+        )
+    ]
+
+
+def _log_rename(
+    studio: Studio, cycle: Cycle, status: Status, new: str, changes: ChangeSet, now: dt.datetime | None, by: str
+) -> str:
+    """Append the Notes row that records the rename, so the history reads across it; return its note."""
     note = f'status renamed from "{status.description}" to "{new}"'
     if studio.workflow.by_type:
         note += f" ({cycle.session_type} cycle)"
@@ -512,12 +568,7 @@ def rename(
             "Note": note,
         },
     )
-    notes = [
-        f"updated the Status of {plural(len(in_it), 'session')}, the Change To of {len(heading)} and "
-        f"{plural(renamed_triggers, 'trigger')}; a new Notes row records the rename (older rows keep the old "
-        "name)"
-    ]
-    return _done(changes, note, problems, notes)
+    return note
 
 
 def _ensure_notes(studio: Studio, changes: ChangeSet) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -171,7 +171,11 @@ def _choice(value: object, choices: tuple[str, ...]) -> str | None:
     return next((c for c in choices if c.casefold().replace(" ", "") == wanted), None)
 
 
+_Report = Callable[..., None]  # problem(column, message, fix, severity=ERROR): a problem at this row's cell
+
+
 def _read_row(row: Row, workflow: Workflow, lists: Lists) -> tuple[Trigger, list[Problem], list[Status]]:
+    """One Triggers row as a Trigger, with its problems (in column order) and the statuses it watches."""
     problems: list[Problem] = []
 
     def problem(column: str, message: str, fix: str, severity: Severity = Severity.ERROR) -> None:
@@ -183,6 +187,18 @@ def _read_row(row: Row, workflow: Workflow, lists: Lists) -> tuple[Trigger, list
         cells={c: row.cell(c) for c in ("Trigger", "Subject", "Message")},
     )
     label = f'trigger "{display(trigger.name)}"' if trigger.name else "this trigger"
+    _read_name_and_active(row, trigger, problem)
+    statuses = _statuses(row, trigger, workflow, lists, problem, label)
+    _read_basis_and_offset(row, trigger, problem, label)
+    _read_action(row, trigger, problem, label)
+    _read_assign_to(row, trigger, lists, problem)
+    _read_templates(row, trigger, problem)
+    _check_has_message(row, trigger, problems, problem, label)
+    return trigger, problems, statuses
+
+
+def _read_name_and_active(row: Row, trigger: Trigger, problem: _Report) -> None:
+    """A trigger needs a name, the key of its ledger rows; Active, when typed, must read as yes or no."""
     if not trigger.name:
         problem(
             "Trigger",
@@ -194,8 +210,9 @@ def _read_row(row: Row, workflow: Workflow, lists: Lists) -> tuple[Trigger, list
     except CellValueError as exc:
         problem("Active", f"Active: {exc.message}", exc.fix)
 
-    statuses = _statuses(row, trigger, workflow, lists, problem, label)
 
+def _read_basis_and_offset(row: Row, trigger: Trigger, problem: _Report, label: str) -> None:
+    """When the trigger falls due: a known Date Basis, moved by whole Offset Days within ten years."""
     basis = row.get("Date Basis")
     trigger.basis = _choice(basis, DATE_BASES) or ""
     if not trigger.basis:
@@ -214,12 +231,18 @@ def _read_row(row: Row, workflow: Workflow, lists: Lists) -> tuple[Trigger, list
     except CellValueError as exc:
         problem("Offset Days", exc.message, "type whole days before (negative, such as -7) or after the basis date")
 
+
+def _read_action(row: Row, trigger: Trigger, problem: _Report, label: str) -> None:
+    """What the trigger does: one of ACTIONS, matched ignoring case and spaces."""
     action = row.get("Action")
     trigger.action = _choice(action, ACTIONS) or ""
     if not trigger.action:
         what = f'Action "{display(action)}" is not known' if action is not None else f"{label} has no Action"
         problem("Action", what, "pick " + ", ".join(ACTIONS[:-1]) + " or " + ACTIONS[-1])
 
+
+def _read_assign_to(row: Row, trigger: Trigger, lists: Lists, problem: _Report) -> None:
+    """Who gets the task; someone missing from Lists is only a warning, since the task still works."""
     trigger.assign_to = read_text(row.get("Assign To"))
     if trigger.assign_to and lists.users and normalize(trigger.assign_to) not in {normalize(u) for u in lists.users}:
         problem(
@@ -229,6 +252,9 @@ def _read_row(row: Row, workflow: Workflow, lists: Lists) -> tuple[Trigger, list
             Severity.WARNING,
         )
 
+
+def _read_templates(row: Row, trigger: Trigger, problem: _Report) -> None:
+    """Compile Subject and Message, and render them on sample fields so a bad template fails here, not per session."""
     for column in ("Subject", "Message"):
         source = read_text(row.get(column))
         if not source:
@@ -240,6 +266,10 @@ def _read_row(row: Row, workflow: Workflow, lists: Lists) -> tuple[Trigger, list
             problem(column, f"{column}: {exc.message}", exc.fix)
             continue
         setattr(trigger, column.lower(), template)
+
+
+def _check_has_message(row: Row, trigger: Trigger, problems: list[Problem], problem: _Report, label: str) -> None:
+    """A trigger that sends a message needs one, unless its Message already has a problem of its own."""
     channel = next((a for a in (trigger.first, trigger.fallback) if a in MESSAGES), "")
     if channel and trigger.message is None and not any(p.cell == row.cell("Message") for p in problems):
         problem(
@@ -247,10 +277,11 @@ def _read_row(row: Row, workflow: Workflow, lists: Lists) -> tuple[Trigger, list
             f"{label} sends {'an' if channel in (EMAIL, SMS) else 'a'} {channel} but has no Message",
             "type the message, such as: Dear {{ client }}, see you on {{ session_date }}",
         )
-    return trigger, problems, statuses
 
 
-def _statuses(row: Row, trigger: Trigger, workflow: Workflow, lists: Lists, problem, label: str) -> list[Status]:
+def _statuses(
+    row: Row, trigger: Trigger, workflow: Workflow, lists: Lists, problem: _Report, label: str
+) -> list[Status]:
     """The statuses (one per cycle it applies to) a trigger watches."""
     trigger.session_type = read_text(row.get("Session Type"))
     trigger.status = read_text(row.get("Status"))
@@ -353,19 +384,58 @@ def _fire_one(
     fired: Fired,
     failures: dict[str, list],
 ) -> None:
+    """Fire one trigger for one session, unless it has fired, is not yet due, can't reach the client or won't render."""
+    due = _due(trigger, state, ledger, ctx)
+    if due is None:
+        return
+    key, basis, when = due
+    channel = _channel(trigger, state.session, fired)
+    if channel is None:
+        return
+    action, missing = channel
+    texts = _render(trigger, state, when, ctx, failures)
+    if texts is None:
+        return
+    number = ledger.next_number()
+    if action in (TASK, CALL):
+        generated = f"T-{number:06d}"
+        fired.tasks.append(_task_row(generated, trigger, state, action, missing, texts, when, ctx))
+    else:
+        generated = f"M-{number:06d}-{_fingerprint(ctx, key)}"
+        fired.messages.append(_message_row(generated, trigger, state.session, action, texts, when, ctx))
+    ledger.keys.add(key)
+    fired.ledger.append(
+        {
+            "Session ID": state.session.raw_id,
+            "Trigger": trigger.name,
+            "Basis Date": basis,
+            "Fired At": ctx.now,
+            "Generated": generated,
+        }
+    )
+
+
+def _due(
+    trigger: Trigger, state: SessionState, ledger: FiredLedger, ctx: FireContext
+) -> tuple[tuple[str, str, str], dt.date, dt.date] | None:
+    """The ledger key, basis date and trigger date of a firing that is due now; None when not (or no longer)."""
     basis = _basis(trigger, state)
     if basis is None:
-        return  # not yet: the first run that sees the basis date fires it
-    session = state.session
-    key = (session_key(session.session_id), trigger.key, basis.isoformat())
+        return None  # not yet: the first run that sees the basis date fires it
+    key = (session_key(state.session.session_id), trigger.key, basis.isoformat())
     if key in ledger.keys:
-        return
+        return None
     try:
         when = basis + dt.timedelta(days=trigger.offset)
     except OverflowError:
-        return
+        return None
     if trigger.first in MESSAGES and ctx.today < when:
-        return  # messages wait for their date; tasks are created at once, due on it
+        return None  # messages wait for their date; tasks are created at once, due on it
+    return key, basis, when
+
+
+def _channel(trigger: Trigger, session: Session, fired: Fired) -> tuple[str, str] | None:
+    """The action to take and the channel it replaces for want of an address ("" if none); None (warned) if stuck."""
     action, missing = trigger.first, ""
     if action in _ADDRESS and not _reachable(session, action):
         missing = action
@@ -381,8 +451,15 @@ def _fire_one(
                     Severity.WARNING,
                 )
             )
-            return
+            return None
         action = trigger.fallback
+    return action, missing
+
+
+def _render(
+    trigger: Trigger, state: SessionState, when: dt.date, ctx: FireContext, failures: dict[str, list]
+) -> dict[str, str] | None:
+    """Subject and Message rendered for this session; None when one fails, counted in `failures` by its cell."""
     fields = _fields(trigger, state, when, ctx)
     texts: dict[str, str] = {}
     for column in ("Subject", "Message"):
@@ -397,59 +474,66 @@ def _fire_one(
                 failures[cell][1] += 1
             else:
                 failures[cell] = [
-                    Problem(TRIGGERS.name, cell, f"{column}: session {session.session_id}: {exc.message}", exc.fix),
+                    Problem(
+                        TRIGGERS.name, cell, f"{column}: session {state.session.session_id}: {exc.message}", exc.fix
+                    ),
                     1,
                 ]
-            return
-    number = ledger.next_number()
-    late = YES if when < ctx.today else NO
-    client = session.client or None
-    if action in (TASK, CALL):
-        generated = f"T-{number:06d}"
-        task = texts.get("Subject") or texts.get("Message") or trigger.name
-        if missing:
-            task += f" — no {_ADDRESS[missing][1]} for the {missing}: call instead"
-        status = state.status
-        fired.tasks.append(
-            {
-                "Task ID": generated,
-                "Session ID": session.raw_id,
-                "Client": client,
-                "Action": action,
-                "Task": task,
-                "Due Date": when,
-                "Assigned To": trigger.assign_to or status.default_user or state.assigned_to or None,
-                "Trigger": trigger.name,
-                "Created": ctx.today,
-                "Late": late,
-            }
-        )
-    else:
-        generated = f"M-{number:06d}-{_fingerprint(ctx, key)}"
-        to = {EMAIL: session.email, SMS: session.phone}.get(action, session.client)
-        fired.messages.append(
-            {
-                "Message ID": generated,
-                "Session ID": session.raw_id,
-                "Client": client,
-                "Channel": action,
-                "To": to or None,
-                "Subject": None if action == SMS else (texts.get("Subject") or trigger.name),
-                "Body": texts.get("Message"),
-                "Created": ctx.today,
-                "Late": late,
-            }
-        )
-    ledger.keys.add(key)
-    fired.ledger.append(
-        {
-            "Session ID": session.raw_id,
-            "Trigger": trigger.name,
-            "Basis Date": basis,
-            "Fired At": ctx.now,
-            "Generated": generated,
-        }
-    )
+            return None
+    return texts
+
+
+def _task_row(
+    generated: str,
+    trigger: Trigger,
+    state: SessionState,
+    action: str,
+    missing: str,
+    texts: dict[str, str],
+    when: dt.date,
+    ctx: FireContext,
+) -> dict[str, object]:
+    """A Tasks row, due on the trigger date; a message that fell back to a call says why."""
+    session = state.session
+    task = texts.get("Subject") or texts.get("Message") or trigger.name
+    if missing:
+        task += f" — no {_ADDRESS[missing][1]} for the {missing}: call instead"
+    return {
+        "Task ID": generated,
+        "Session ID": session.raw_id,
+        "Client": session.client or None,
+        "Action": action,
+        "Task": task,
+        "Due Date": when,
+        "Assigned To": trigger.assign_to or state.status.default_user or state.assigned_to or None,
+        "Trigger": trigger.name,
+        "Created": ctx.today,
+        "Late": YES if when < ctx.today else NO,
+    }
+
+
+def _message_row(
+    generated: str,
+    trigger: Trigger,
+    session: Session,
+    action: str,
+    texts: dict[str, str],
+    when: dt.date,
+    ctx: FireContext,
+) -> dict[str, object]:
+    """An Outbox row, addressed through its channel; an SMS has no subject."""
+    to = {EMAIL: session.email, SMS: session.phone}.get(action, session.client)
+    return {
+        "Message ID": generated,
+        "Session ID": session.raw_id,
+        "Client": session.client or None,
+        "Channel": action,
+        "To": to or None,
+        "Subject": None if action == SMS else (texts.get("Subject") or trigger.name),
+        "Body": texts.get("Message"),
+        "Created": ctx.today,
+        "Late": YES if when < ctx.today else NO,
+    }
 
 
 def _reachable(session: Session, channel: str) -> bool:

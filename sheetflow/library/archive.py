@@ -379,7 +379,7 @@ def _forget(keep: Path | None) -> None:
 
 @contextlib.contextmanager
 def _no_cycle_collection() -> Iterator[None]:
-    """A million rows are millions of objects, none of them garbage (as in sheetflow.batch)."""
+    """A million rows are millions of objects, none of them garbage (as in sheetflow.library.runs)."""
     enabled = gc.isenabled()
     gc.disable()
     try:

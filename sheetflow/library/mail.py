@@ -284,76 +284,19 @@ def _connect(server: SmtpServer) -> smtplib.SMTP:
 def _deliver(smtp: smtplib.SMTP, server: SmtpServer, delivery: Delivery, studio: str, now: Clock) -> None:
     """One message, command by command, so that a failure before the end of the data (not sent) is told apart
     from one while waiting for the server's answer to it (unconfirmed)."""
-    email = delivery.email
-    try:
-        payload = build_message(email, server.sender, now(), studio).as_bytes(policy=SMTP_POLICY)
-    except (ValueError, TypeError, LookupError, MessageError) as exc:  # checked before the run: never expected here
-        delivery.error = f"not sent: the message could not be put together ({_describe(exc)})"
-        delivery.fix = MESSAGE_FIX
+    payload = _payload(server, delivery, studio, now)
+    if payload is None:
         return
     data_sent = False
     try:
-        code, reply = smtp.mail(sender_address(server.sender))
-        if code != 250:
-            return _refused(
-                smtp,
-                delivery,
-                "the server refused the sender",
-                code,
-                reply,
-                "check SMTP sender: it must be an address your mail account may send from",
-            )
-        accepted, refused = [], []
-        for address in email.to:
-            code, reply = smtp.rcpt(address)
-            if code in (250, 251):
-                accepted.append(address)
-            else:
-                refused.append(f"{address}: {_reply(code, reply)}")
-                if code == 421:
-                    break
-        if not accepted and code == 421:  # the server is closing: not the client's address, and no message after
-            return _refused(
-                smtp, delivery, "not sent: the server closed the connection", code, reply, "run sheetflow send again"
-            )
-        if not accepted:
-            return _refused(
-                smtp,
-                delivery,
-                f"the server refused {'; '.join(refused)}",
-                0,
-                b"",
-                "check the client's email address in To",
-            )
-        code, reply = smtp.docmd("DATA")
-        if code != 354:
-            return _refused(
-                smtp,
-                delivery,
-                "the server refused the message",
-                code,
-                reply,
-                "see the server's reply; run sheetflow send again once it is sorted",
-            )
+        refused = _open_data(smtp, server, delivery)
+        if refused is None:
+            return
         smtp.send(_dot_stuffed(payload))  # a failure here: the final "." never reached the server
         data_sent = True
         code, reply = smtp.getreply()
     except (OSError, smtplib.SMTPException, KeyboardInterrupt) as exc:
-        what = (
-            "stopped with Ctrl+C"
-            if isinstance(exc, KeyboardInterrupt)
-            else f"the connection to {server.where} broke ({_describe(exc)})"
-        )
-        if data_sent:
-            delivery.unconfirmed = True
-            delivery.error = f"{what} after the whole message was sent, before the server confirmed it"
-            delivery.fix = (
-                "check whether it arrived (your Sent folder, or ask the client) before sending it again "
-                "with sheetflow send --retry-unconfirmed"
-            )
-        else:
-            delivery.error, delivery.fix = f"not sent: {what}", "run sheetflow send again"
-        raise _Stop(what.split(" (")[0]) from None
+        raise _broken(server, delivery, exc, data_sent) from None
     if code != 250:
         return _refused(
             smtp,
@@ -367,6 +310,93 @@ def _deliver(smtp: smtplib.SMTP, server: SmtpServer, delivery: Delivery, studio:
     if refused:
         delivery.error = f"sent, but the server refused {'; '.join(refused)}"
         delivery.fix = "check those addresses in To and send them the message yourself"
+
+
+def _payload(server: SmtpServer, delivery: Delivery, studio: str, now: Clock) -> bytes | None:
+    """The message as SMTP bytes, or None (the delivery says why) when it can't be put together."""
+    try:
+        return build_message(delivery.email, server.sender, now(), studio).as_bytes(policy=SMTP_POLICY)
+    except (ValueError, TypeError, LookupError, MessageError) as exc:  # checked before the run: never expected here
+        delivery.error = f"not sent: the message could not be put together ({_describe(exc)})"
+        delivery.fix = MESSAGE_FIX
+        return None
+
+
+def _open_data(smtp: smtplib.SMTP, server: SmtpServer, delivery: Delivery) -> list[str] | None:
+    """MAIL, RCPT and DATA: the recipients the server refused, or None when it refused the message (recorded)."""
+    code, reply = smtp.mail(sender_address(server.sender))
+    if code != 250:
+        _refused(
+            smtp,
+            delivery,
+            "the server refused the sender",
+            code,
+            reply,
+            "check SMTP sender: it must be an address your mail account may send from",
+        )
+        return None
+    refused = _add_recipients(smtp, delivery)
+    if refused is None:
+        return None
+    code, reply = smtp.docmd("DATA")
+    if code != 354:
+        _refused(
+            smtp,
+            delivery,
+            "the server refused the message",
+            code,
+            reply,
+            "see the server's reply; run sheetflow send again once it is sorted",
+        )
+        return None
+    return refused
+
+
+def _add_recipients(smtp: smtplib.SMTP, delivery: Delivery) -> list[str] | None:
+    """RCPT for each address: those refused, with the server's replies, or None when it took none (recorded)."""
+    accepted, refused = [], []
+    code, reply = 0, b""  # with no address at all, nothing was refused by a closing server
+    for address in delivery.email.to:
+        code, reply = smtp.rcpt(address)
+        if code in (250, 251):
+            accepted.append(address)
+        else:
+            refused.append(f"{address}: {_reply(code, reply)}")
+            if code == 421:
+                break
+    if not accepted and code == 421:  # the server is closing: not the client's address, and no message after
+        _refused(smtp, delivery, "not sent: the server closed the connection", code, reply, "run sheetflow send again")
+        return None
+    if not accepted:
+        _refused(
+            smtp,
+            delivery,
+            f"the server refused {'; '.join(refused)}",
+            0,
+            b"",
+            "check the client's email address in To",
+        )
+        return None
+    return refused
+
+
+def _broken(server: SmtpServer, delivery: Delivery, exc: BaseException, data_sent: bool) -> _Stop:
+    """Record a lost connection or Ctrl+C: unconfirmed once the whole message was sent, else not sent."""
+    what = (
+        "stopped with Ctrl+C"
+        if isinstance(exc, KeyboardInterrupt)
+        else f"the connection to {server.where} broke ({_describe(exc)})"
+    )
+    if data_sent:
+        delivery.unconfirmed = True
+        delivery.error = f"{what} after the whole message was sent, before the server confirmed it"
+        delivery.fix = (
+            "check whether it arrived (your Sent folder, or ask the client) before sending it again "
+            "with sheetflow send --retry-unconfirmed"
+        )
+    else:
+        delivery.error, delivery.fix = f"not sent: {what}", "run sheetflow send again"
+    return _Stop(what.split(" (")[0])
 
 
 def _refused(smtp: smtplib.SMTP, delivery: Delivery, what: str, code: int, reply: bytes, fix: str) -> None:

@@ -269,12 +269,9 @@ def _read(
 
 
 def _plan(outbox: Table, studio: str, include_late: bool, retry_unconfirmed: bool) -> _Plan:
+    """Sort the Outbox's unsent rows: the emails to send now, and what stays behind and why."""
     plan = _Plan()
-    first_use: dict[str, int] = {}
-    for row in outbox.rows:
-        message_id = read_text(row.get("Message ID"))
-        if message_id and normalize(row.get("Channel")) in EMAIL_CHANNELS:
-            first_use.setdefault(message_id.casefold(), row.number)
+    first_use = _first_uses(outbox)
     for row in outbox.rows:
         if row.is_blank(OUTBOX.columns) or not is_blank(row.get("Sent At")):
             continue
@@ -282,86 +279,122 @@ def _plan(outbox: Table, studio: str, include_late: bool, retry_unconfirmed: boo
         if normalize(channel) not in EMAIL_CHANNELS:
             plan.others[one_line(channel) or "without a Channel"] += 1
             continue
-        error = read_text(row.get("Error"))
-        if error.casefold().startswith(ATTEMPT) and not retry_unconfirmed:
-            plan.waiting += 1
-            plan.problems.append(
-                Problem(
-                    OUTBOX.name,
-                    _error_cell(row),
-                    "an earlier run was sending this message to "
-                    f"{one_line(read_text(row.get('To')))} "
-                    "and stopped before the server's answer was recorded, so it is not sent again",
-                    "check whether it arrived (your Sent folder, or ask the client); then type its Sent At, or run "
-                    "sheetflow send --retry-unconfirmed to send it again",
-                    Severity.WARNING,
-                )
-            )
+        if _held_back(plan, row, include_late, retry_unconfirmed):
             continue
-        try:
-            late = read_bool(row.get("Late"))
-        except CellValueError as exc:
-            _cannot_send(plan, row, f"Late: {exc.message}", exc.fix)
-            continue
-        if late and not include_late:
-            plan.held_late += 1
-            continue
+        email = _email(plan, row, studio, first_use)
+        if email is not None:
+            plan.emails.append(email)
+    return plan
+
+
+def _first_uses(outbox: Table) -> dict[str, int]:
+    """Each Email row's Message ID (ignoring case) -> the first row that uses it: a later row would be a duplicate."""
+    first_use: dict[str, int] = {}
+    for row in outbox.rows:
         message_id = read_text(row.get("Message ID"))
-        if not message_id:
-            _cannot_send(
-                plan,
-                row,
-                "Message ID is blank",
-                "type an ID no other Outbox row uses, such as "
-                f"M-{row.number}: it keeps the message from being sent twice",
-            )
-            continue
-        if first_use.get(message_id.casefold(), row.number) != row.number:
-            _cannot_send(
-                plan,
-                row,
-                f'Message ID "{message_id}" is also used on row {first_use[message_id.casefold()]}',
-                "give each message its own Message ID",
-            )
-            continue
-        to = read_text(row.get("To"))
-        if not to:
-            _cannot_send(
-                plan,
-                row,
-                "To is blank",
-                "type the client's email address in To, then run sheetflow send again (or delete the row)",
-            )
-            continue
-        if has_line_break(to):
-            _cannot_send(
-                plan,
-                row,
-                f"To ({OUTBOX.name}!{row.cell('To')}) has a line break in it, and an address must be one line",
-                "type the client's email address on one line, like name@example.com (several separated by commas)",
-            )
-            continue
-        try:
-            addresses = recipients(to)
-        except ValueError as exc:
-            _cannot_send(
-                plan,
-                row,
-                f"To: {exc}",
-                "type the client's email address, like name@example.com (several separated by commas)",
-            )
-            continue
-        subject = one_line(read_text(row.get("Subject")))  # a line break typed in it (Alt+Enter) is joined
-        plan.emails.append(
-            Email(
-                key=row.number,
-                message_id=message_id_header(message_id, studio),
-                to=addresses,
-                subject=subject,
-                body=_body(row.get("Body")),
+        if message_id and normalize(row.get("Channel")) in EMAIL_CHANNELS:
+            first_use.setdefault(message_id.casefold(), row.number)
+    return first_use
+
+
+def _held_back(plan: _Plan, row: Row, include_late: bool, retry_unconfirmed: bool) -> bool:
+    """Whether the row stays behind, counted: an earlier attempt not confirmed, or Late (or a Late not yes or no)."""
+    error = read_text(row.get("Error"))
+    if error.casefold().startswith(ATTEMPT) and not retry_unconfirmed:
+        plan.waiting += 1
+        plan.problems.append(
+            Problem(
+                OUTBOX.name,
+                _error_cell(row),
+                "an earlier run was sending this message to "
+                f"{one_line(read_text(row.get('To')))} "
+                "and stopped before the server's answer was recorded, so it is not sent again",
+                "check whether it arrived (your Sent folder, or ask the client); then type its Sent At, or run "
+                "sheetflow send --retry-unconfirmed to send it again",
+                Severity.WARNING,
             )
         )
-    return plan
+        return True
+    try:
+        late = read_bool(row.get("Late"))
+    except CellValueError as exc:
+        _cannot_send(plan, row, f"Late: {exc.message}", exc.fix)
+        return True
+    if late and not include_late:
+        plan.held_late += 1
+        return True
+    return False
+
+
+def _email(plan: _Plan, row: Row, studio: str, first_use: Mapping[str, int]) -> Email | None:
+    """The row's message, or None when its Message ID or To keeps it from going (the row's Error says why)."""
+    message_id = _message_id(plan, row, first_use)
+    if not message_id:
+        return None
+    addresses = _addresses(plan, row)
+    if addresses is None:
+        return None
+    subject = one_line(read_text(row.get("Subject")))  # a line break typed in it (Alt+Enter) is joined
+    return Email(
+        key=row.number,
+        message_id=message_id_header(message_id, studio),
+        to=addresses,
+        subject=subject,
+        body=_body(row.get("Body")),
+    )
+
+
+def _message_id(plan: _Plan, row: Row, first_use: Mapping[str, int]) -> str:
+    """The row's Message ID, or "" when it is blank or an earlier row has it: it is what keeps a message single."""
+    message_id = read_text(row.get("Message ID"))
+    if not message_id:
+        _cannot_send(
+            plan,
+            row,
+            "Message ID is blank",
+            f"type an ID no other Outbox row uses, such as M-{row.number}: it keeps the message from being sent twice",
+        )
+        return ""
+    if first_use.get(message_id.casefold(), row.number) != row.number:
+        _cannot_send(
+            plan,
+            row,
+            f'Message ID "{message_id}" is also used on row {first_use[message_id.casefold()]}',
+            "give each message its own Message ID",
+        )
+        return ""
+    return message_id
+
+
+def _addresses(plan: _Plan, row: Row) -> tuple[str, ...] | None:
+    """The addresses in To, or None when it is blank, typed over two lines or not email addresses."""
+    to = read_text(row.get("To"))
+    if not to:
+        _cannot_send(
+            plan,
+            row,
+            "To is blank",
+            "type the client's email address in To, then run sheetflow send again (or delete the row)",
+        )
+        return None
+    if has_line_break(to):
+        _cannot_send(
+            plan,
+            row,
+            f"To ({OUTBOX.name}!{row.cell('To')}) has a line break in it, and an address must be one line",
+            "type the client's email address on one line, like name@example.com (several separated by commas)",
+        )
+        return None
+    try:
+        return recipients(to)
+    except ValueError as exc:
+        _cannot_send(
+            plan,
+            row,
+            f"To: {exc}",
+            "type the client's email address, like name@example.com (several separated by commas)",
+        )
+        return None
 
 
 def _body(value: object) -> str:
@@ -420,72 +453,13 @@ def _server(
     settings: Settings, problems: list[Problem], env: Mapping[str, str], timeout: float | None = None
 ) -> SmtpServer:
     """The SMTP server to use, or WorkbookError (exit 2) naming the setting to fix."""
-    found = {p.cell: p for p in problems}
-
-    def value(name: str, workbook: object) -> tuple[object, str]:
-        """The environment's value when set, else the workbook's, with where it came from."""
-        key = ENV_PREFIX + name.split()[-1].upper()
-        if env.get(key, "").strip():
-            return env[key].strip(), key
-        cell = settings.cells.get(name)
-        if cell in found:
-            raise WorkbookError(str(found[cell]))
-        return workbook, f"{SETTINGS.name}!{cell}" if cell else f'{SETTINGS.name} (no "{name}" row)'
-
-    def parsed(name: str, workbook: object, reader: Callable[[object], object]) -> object:
-        raw, where = value(name, workbook)
-        try:
-            return reader(raw)
-        except CellValueError as exc:
-            raise WorkbookError(f"{where}: {exc.message} — {exc.fix}") from None
-
-    host, where = value("SMTP host", settings.smtp_host)
-    if not host:
-        raise WorkbookError(
-            f"{where}: SMTP host is blank, so there is nowhere to send from — type your mail "
-            "provider's SMTP server (such as smtp.gmail.com), or set SHEETFLOW_SMTP_HOST"
-        )
-    if any(c.isspace() or not c.isprintable() for c in str(host)):
-        raise WorkbookError(
-            f'{where}: SMTP host "{one_line(str(host))}" has a space or a line break in it — type '
-            "only the server's name, such as smtp.gmail.com"
-        )
-    sender, where = value("SMTP sender", settings.smtp_sender)
-    if not sender:
-        raise WorkbookError(
-            f"{where}: SMTP sender is blank — type the address your emails come from (such as "
-            "hello@yourstudio.com, or Your Studio <hello@yourstudio.com>), or set "
-            "SHEETFLOW_SMTP_SENDER"
-        )
-    if not sender_address(str(sender)):
-        raise WorkbookError(
-            f'{where}: SMTP sender "{one_line(str(sender))}" is not an email address — type one like '
-            "hello@yourstudio.com, or Your Studio <hello@yourstudio.com>"
-        )
-    security = str(parsed("SMTP security", settings.smtp_security, read_smtp_security))
-    port = parsed("SMTP port", settings.smtp_port, read_smtp_port) or USUAL_PORTS[security]
-    user, where = value("SMTP user", settings.smtp_user)
-    if not str(user).isprintable():
-        raise WorkbookError(
-            f"{where}: SMTP user has a line break or a hidden character in it — type the user name "
-            "your mail provider gives (usually your email address) on one line"
-        )
-    # the sender's display name typed over two lines (Alt+Enter) is layout, not a second header: one line
-    host, sender, user = str(host), one_line(str(sender)), str(user)
-    password = env.get(ENV_PREFIX + "PASSWORD", "")
-    if password and not user:
-        raise WorkbookError(
-            "SHEETFLOW_SMTP_PASSWORD is set but SMTP user is blank — type the user name your mail "
-            "provider gives (usually your email address) in the SMTP user row on the Settings sheet"
-        )
-    if user and not password:
-        password = _keyring_password(user, host)
-    if user and not (user + password).isascii():  # the login (AUTH PLAIN, LOGIN) carries only plain characters
-        which = "SMTP user" if not user.isascii() else "the password"
-        raise WorkbookError(
-            f"{which} for {host} holds a character such as an accent that the mail login can't carry "
-            "— use plain letters, digits and signs there (your mail provider's app password works)"
-        )
+    source = _SmtpSource(settings, {p.cell: p for p in problems}, env)
+    host = _host(source)
+    sender = _sender(source)
+    security = str(source.parsed("SMTP security", settings.smtp_security, read_smtp_security))
+    port = source.parsed("SMTP port", settings.smtp_port, read_smtp_port) or USUAL_PORTS[security]
+    user = _user(source)
+    password = _password(env, user, host)
     server = SmtpServer(
         host=host,
         port=int(port),
@@ -501,6 +475,96 @@ def _server(
             "— set SMTP security to starttls or ssl, as your mail provider says"
         )
     return server
+
+
+@dataclass(frozen=True)
+class _SmtpSource:
+    """Where each SMTP setting comes from: the environment when set, else the Settings sheet."""
+
+    settings: Settings
+    problems: Mapping[str, Problem]  # Settings cell -> the problem met reading it
+    env: Mapping[str, str]
+
+    def value(self, name: str, workbook: object) -> tuple[object, str]:
+        """The environment's value when set, else the workbook's, with where it came from."""
+        key = ENV_PREFIX + name.split()[-1].upper()
+        if self.env.get(key, "").strip():
+            return self.env[key].strip(), key
+        cell = self.settings.cells.get(name)
+        if cell in self.problems:
+            raise WorkbookError(str(self.problems[cell]))
+        return workbook, f"{SETTINGS.name}!{cell}" if cell else f'{SETTINGS.name} (no "{name}" row)'
+
+    def parsed(self, name: str, workbook: object, reader: Callable[[object], object]) -> object:
+        """The value as `reader` reads it; one it can't read is a WorkbookError naming where it came from."""
+        raw, where = self.value(name, workbook)
+        try:
+            return reader(raw)
+        except CellValueError as exc:
+            raise WorkbookError(f"{where}: {exc.message} — {exc.fix}") from None
+
+
+def _host(source: _SmtpSource) -> str:
+    """The server's name: there must be one, and only a name (no space or line break)."""
+    host, where = source.value("SMTP host", source.settings.smtp_host)
+    if not host:
+        raise WorkbookError(
+            f"{where}: SMTP host is blank, so there is nowhere to send from — type your mail "
+            "provider's SMTP server (such as smtp.gmail.com), or set SHEETFLOW_SMTP_HOST"
+        )
+    if any(c.isspace() or not c.isprintable() for c in str(host)):
+        raise WorkbookError(
+            f'{where}: SMTP host "{one_line(str(host))}" has a space or a line break in it — type '
+            "only the server's name, such as smtp.gmail.com"
+        )
+    return str(host)
+
+
+def _sender(source: _SmtpSource) -> str:
+    """The From address, on one line: a display name typed over two lines (Alt+Enter) is layout, not a header."""
+    sender, where = source.value("SMTP sender", source.settings.smtp_sender)
+    if not sender:
+        raise WorkbookError(
+            f"{where}: SMTP sender is blank — type the address your emails come from (such as "
+            "hello@yourstudio.com, or Your Studio <hello@yourstudio.com>), or set "
+            "SHEETFLOW_SMTP_SENDER"
+        )
+    if not sender_address(str(sender)):
+        raise WorkbookError(
+            f'{where}: SMTP sender "{one_line(str(sender))}" is not an email address — type one like '
+            "hello@yourstudio.com, or Your Studio <hello@yourstudio.com>"
+        )
+    return one_line(str(sender))
+
+
+def _user(source: _SmtpSource) -> str:
+    """The login's user name ("" for none), which must be one printable line."""
+    user, where = source.value("SMTP user", source.settings.smtp_user)
+    if not str(user).isprintable():
+        raise WorkbookError(
+            f"{where}: SMTP user has a line break or a hidden character in it — type the user name "
+            "your mail provider gives (usually your email address) on one line"
+        )
+    return str(user)
+
+
+def _password(env: Mapping[str, str], user: str, host: str) -> str:
+    """The password, from the environment or else the system keyring, never the workbook; "" without a user."""
+    password = env.get(ENV_PREFIX + "PASSWORD", "")
+    if password and not user:
+        raise WorkbookError(
+            "SHEETFLOW_SMTP_PASSWORD is set but SMTP user is blank — type the user name your mail "
+            "provider gives (usually your email address) in the SMTP user row on the Settings sheet"
+        )
+    if user and not password:
+        password = _keyring_password(user, host)
+    if user and not (user + password).isascii():  # the login (AUTH PLAIN, LOGIN) carries only plain characters
+        which = "SMTP user" if not user.isascii() else "the password"
+        raise WorkbookError(
+            f"{which} for {host} holds a character such as an accent that the mail login can't carry "
+            "— use plain letters, digits and signs there (your mail provider's app password works)"
+        )
+    return password
 
 
 def _keyring_password(user: str, host: str) -> str:
