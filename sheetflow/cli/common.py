@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from ..core.cells import display
+from ..core.messages import format_date
 from ..core.problems import (  # the exit codes and their one mapping from failures, re-exported for the commands
     EXIT_BUSY,
     EXIT_OK,
@@ -22,6 +23,7 @@ from ..core.problems import (  # the exit codes and their one mapping from failu
     exit_code,
     expected_failure,
 )
+from ..core.schema import WEEKDAYS
 
 __all__ = [
     "EXIT_BUSY",
@@ -71,6 +73,8 @@ def report_outcome(path: Path, outcome, as_json: bool, note: str = "") -> None:
                             "session": a.session.session_id,
                             "from": a.from_status,
                             "to": a.to.description,
+                            "due_date": a.due_date.isoformat() if a.due_date else None,
+                            "assigned_to": a.assigned_to or None,
                             "row": a.session.row.number,
                         }
                         for a in outcome.applied
@@ -89,10 +93,24 @@ def report_outcome(path: Path, outcome, as_json: bool, note: str = "") -> None:
         click.echo(str(problem))
     for applied in outcome.applied:
         before = display(applied.from_status) if applied.from_status else "(no status)"  # one line, whatever was typed
-        click.echo(f"session {display(applied.session.session_id)}: {before} → {display(applied.to.description)}")
+        click.echo(
+            f"session {display(applied.session.session_id)}: {before} → {display(applied.to.description)}, "
+            f"{applied_after(applied)}"
+        )
     click.echo(f"{path.name}: {outcome.summary}" + (f" ({note})" if note else ""))
     for line in outcome.notes:
         click.echo(line)
+
+
+def day_words(day: dt.date, date_order: str) -> str:
+    """A date as the studio types it, with its weekday: 04/12/2026 (Fri)."""
+    return f"{format_date(day, date_order)} ({WEEKDAYS[day.weekday()][:3]})"
+
+
+def applied_after(applied) -> str:
+    """What a status change left: the due date and who the session is with."""
+    due = f"due {day_words(applied.due_date, applied.date_order)}" if applied.due_date else "no due date"
+    return f"{due}, " + (f"assigned to {display(applied.assigned_to)}" if applied.assigned_to else "assigned to no one")
 
 
 def progress(path: Path, as_json: bool) -> Callable[[str], None]:

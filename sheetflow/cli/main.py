@@ -11,10 +11,13 @@ from pathlib import Path
 import click
 
 from .. import __version__
+from ..core.cells import display
+from ..core.messages import format_date
 from .common import (
     EXIT_OK,
     EXIT_REJECTED,
     EXIT_USAGE,
+    day_words,
     fail,
     failing_cleanly,
     json_option,
@@ -111,6 +114,55 @@ def change(path: Path, session_id: str, to: str, date: str, due: str, by: str, n
         as_json,
         lambda: batch.change(path, session_id, today_of(today), to=to, date=date, due=due, by=by, note=note),
     )
+
+
+@main.command()
+@workbook_argument
+@click.argument("session_id")
+@today_option
+@json_option
+def history(path: Path, session_id: str, today, as_json: bool) -> None:
+    """Show one session's timeline from Notes: each status, when, how long against typical, who, and why."""
+    from dataclasses import asdict
+
+    from ..library import runs as batch
+
+    with failing_cleanly(path, as_json):
+        line = batch.history(path, session_id, today_of(today))
+    if as_json:
+        click.echo(json.dumps({"file": str(path), **asdict(line)}, default=str, ensure_ascii=False))
+        return
+    for text in history_lines(line):
+        click.echo(text)
+
+
+def history_lines(line) -> list[str]:
+    """The timeline for people: one line per status, dates as the studio types them, the current one last."""
+    client = f" ({display(line.client)})" if line.client else ""
+    moved = sum(1 for s in line.stays if s.note != "(not in Notes)")
+    lines = [f"session {display(line.session_id)}{client}: {moved} status change{'s' if moved != 1 else ''} in Notes"]
+    width = max((len(display(s.status)) for s in line.stays), default=0)
+    for stay in line.stays:
+        entered = day_words(stay.entered, line.date_order) if stay.entered else "(no date)"
+        typical = f" of {stay.typical_duration}" if stay.typical_duration is not None else ""
+        if stay.days is None:
+            days = "days unknown (a date is missing)"
+        else:
+            counted = stay.days if stay.typical_duration is None else stay.typical_duration
+            days = f"{stay.days}{typical} day{'s' if counted != 1 else ''}"
+        if stay.current:
+            days = f"since {format_date(stay.entered, line.date_order)}, {days}" if stay.entered else days
+        parts = [f"  {entered}  {display(stay.status):<{width}}  {days}"]
+        if stay.by:
+            parts.append(f"by {display(stay.by)}")
+        if stay.note:
+            parts.append(stay.note if stay.note == "(not in Notes)" else f'"{display(stay.note)}"')
+        if stay.current:
+            parts.append("(now)")
+        lines.append("  ".join(parts))
+    if not line.stays:
+        lines.append("  no status yet")
+    return lines
 
 
 @main.command()
@@ -281,11 +333,12 @@ def excel() -> None:
 @click.option("--force", is_flag=True, help="Replace the .py if it exists.")
 def runmain(path: Path, force: bool) -> None:
     """Write PATH's .py beside it, for the xlwings add-in's Run main button."""
-    from ..excel.run_main import importable_alternative, write_run_main
+    from ..excel.run_main import importable_alternative, sheets_problem, write_run_main
 
     message = write_run_main(path, force=force)
     click.echo(message)
-    sys.exit(EXIT_USAGE if not path.exists() or importable_alternative(path) else EXIT_OK)
+    refused = not path.exists() or importable_alternative(path) or sheets_problem(path)
+    sys.exit(EXIT_USAGE if refused else EXIT_OK)
 
 
 @excel.command()

@@ -11,6 +11,7 @@ from .cycle import Status
 from .problems import Problem
 from .schema import NEXT_WORD, NO, YES
 from .sessions import Session, flag_for
+from .suggest import did_you_mean
 
 
 @dataclass
@@ -42,6 +43,16 @@ class AppliedChange:
     to: Status
     updates: dict[str, object] = field(default_factory=dict)  # Sessions column -> new value
     note: dict[str, object] = field(default_factory=dict)  # Notes column -> value
+    date_order: str = "DMY"  # the studio's, for saying the due date as it types dates
+
+    @property
+    def due_date(self) -> dt.date | None:
+        due = self.updates.get("Due Date")
+        return due if isinstance(due, dt.date) else None
+
+    @property
+    def assigned_to(self) -> str:
+        return str(self.updates.get("Assigned To") or "")
 
 
 class ChangeRejected(Exception):
@@ -64,7 +75,12 @@ def target_status(session: Session, wanted: str, column: str) -> Status:
         target = cycle.find(wanted)
         if target is None:
             raise reject(
-                f'"{display(wanted)}" is not a status of {cycle.label}', "pick a status from the dropdown, or type next"
+                f'"{display(wanted)}" is not a status of {cycle.label}',
+                did_you_mean(
+                    wanted,
+                    (s.description for s in cycle.statuses if not s.inactive),
+                    "pick a status from the dropdown, or type next",
+                ),
             )
         if target.inactive:
             raise reject(f'"{target.description}" is inactive', "pick an active status, or make it active on Statuses")

@@ -47,8 +47,10 @@ def find_status(studio: Studio, name: str, session_type: str = "") -> tuple[Cycl
     found = [(cycle, status) for cycle in cycles if (status := cycle.find(name)) is not None]
     if not found:
         where = cycles[0].label if len(cycles) == 1 else "any cycle"
-        known = _names((s.description for c in cycles for s in c.statuses), "and")
-        raise WorkbookError(f'"{display(name)}" is not a status of {where} — the statuses are: {known}')
+        descriptions = [s.description for c in cycles for s in c.statuses]
+        known = _names(descriptions, "and")
+        are = "the only status is" if len(descriptions) == 1 else "the statuses are:"
+        raise WorkbookError(f'"{display(name)}" is not a status of {where} — {are} {known}')
     if len(found) > 1:
         types = [cycle.session_type for cycle, _ in found]
         raise WorkbookError(
@@ -89,6 +91,11 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}{'es' if word.endswith('s') else 's'}"
 
 
+def agree(n: int, one: str, many: str) -> str:
+    """The verb (or words) that go with a count: agree(1, "stays", "stay") — "1 session stays", "2 sessions stay"."""
+    return one if n == 1 else many
+
+
 def _statuses_table(studio: Studio) -> Table:
     return studio.tables[STATUSES.name]
 
@@ -123,9 +130,10 @@ def _scope(studio: Studio, session_type: str) -> list[Cycle]:
     if studio.workflow.by_type and session_type.strip():
         cycle = studio.workflow.cycle_for(session_type)
         if cycle is None:
+            types = [c.session_type for c in studio.workflow.cycles.values()]
+            are = "the only cycle is" if len(types) == 1 else "the cycles are:"
             raise WorkbookError(
-                f'no status cycle for session type "{display(session_type)}" — the cycles are: '
-                f"{_names((c.session_type for c in studio.workflow.cycles.values()), 'and')}"
+                f'no status cycle for session type "{display(session_type)}" — {are} {_names(types, "and")}'
             )
         return [cycle]
     return list(studio.workflow.cycles.values())
@@ -203,6 +211,8 @@ def renumber(studio: Studio, step: int = 10, session_type: str = "") -> ListOutc
     done = (
         f"renumbered {changed} of {plural(total, 'status')}"
         if changed
+        else f"the one status was already numbered {step}"
+        if total == 1
         else f"all {plural(total, 'status')} were already numbered {step}, {2 * step}, {3 * step} …"
     )
     return _done(changes, done, notes=left_out(studio))
@@ -346,7 +356,8 @@ def set_inactive(studio: Studio, name: str, inactive: bool = True, session_type:
         in_it, heading = _sessions_using(studio, cycle, status)
         if in_it:
             notes.append(
-                f"{plural(len(in_it), 'session')} still in it stay there until moved on "
+                f"{plural(len(in_it), 'session')} still in it {agree(len(in_it), 'stays', 'stay')} there until "
+                "moved on "
                 f"({_session_rows(studio, in_it)})"
             )
         if heading:
@@ -354,10 +365,11 @@ def set_inactive(studio: Studio, name: str, inactive: bool = True, session_type:
                 Problem(
                     STATUSES.name,
                     _cell(studio, status, "Inactive"),
-                    f'{plural(len(heading), "session")} have "{status.description}" in Change To '
+                    f"{plural(len(heading), 'session')} {agree(len(heading), 'has', 'have')} "
+                    f'"{status.description}" in Change To '
                     f"({_session_rows(studio, heading)}); an inactive "
                     "status is never a target, so apply will refuse those changes",
-                    "pick another status in their Change To",
+                    f"pick another status in {agree(len(heading), 'its', 'their')} Change To",
                     Severity.WARNING,
                 )
             )
@@ -380,7 +392,8 @@ def delete(studio: Studio, name: str, session_type: str = "") -> ListOutcome:
     notes = [f"Statuses row {status.row} is now blank; delete the row in Excel if you like"]
     own = _own_columns_kept(studio, status)
     if own:
-        notes.append(f"your own columns on that row were left as they were: {_names(own, 'and')}")
+        kept = agree(len(own), "column on that row was left as it was", "columns on that row were left as they were")
+        notes.append(f"your own {kept}: {_names(own, 'and')}")
     return _done(changes, f'"{status.description}" deleted from {cycle.label}', notes=notes)
 
 
@@ -514,7 +527,8 @@ def _rename_in_triggers(
                     TRIGGERS.name,
                     use.row.cell("Status"),
                     f'this trigger (every session type) names "{status.description}", still a status '
-                    f"of the {_names([c.session_type for c in use.shared], 'and')} cycle; the "
+                    f"of the {_names([c.session_type for c in use.shared], 'and')} "
+                    f"{agree(len(use.shared), 'cycle', 'cycles')}; the "
                     f'{cycle.session_type} status is now "{new}"',
                     f'add a {cycle.session_type} row for "{new}" if it should fire for those sessions too',
                     Severity.WARNING,

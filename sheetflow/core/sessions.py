@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from sys import intern
 
 from .calendar import BusinessCalendar
-from .cells import CellValueError, display, read_bool, read_date, read_text
+from .cells import CellValueError, display, normalize, read_bool, read_date, read_text
 from .cycle import Cycle, Status, Workflow
 from .problems import Problem, Severity
 from .schema import FLAG_DUE_SOON, FLAG_OVERDUE, SESSIONS
+from .suggest import did_you_mean
 from .tables import Row, Table
 
 DATE_COLUMNS = SESSIONS.dates  # declared with the Sessions columns in schema.py
@@ -60,26 +61,46 @@ def session_key(session_id: str) -> str:
 def flag_for(
     due: dt.date | None, is_final: bool, today: dt.date, calendar: BusinessCalendar, due_soon_days: int
 ) -> tuple[str | None, int | None]:
-    """SPEC §5: (Flag, Days Overdue). Overdue: due before today, not final; due soon: due within the window."""
+    """SPEC §5 on the studio's calendar: (Flag, Days Overdue), never "Overdue" with 0 days.
+
+    A due date on a closed day counts as due on the next business day (the work can only be done when the studio
+    is open, as a deadline that falls on a weekend moves to the Monday). A session not at its Final status is
+    Overdue once a business day after that day has come, today included, and Days Overdue counts those business
+    days (SPEC §3): due Saturday in a Tue–Sat week, Sunday and a closed Monday leave it Due soon, Tuesday makes it
+    1 day overdue. Otherwise it is Due soon when that day is no later than `due_soon_days` business days from
+    today (due today is due soon)."""
     if due is None or is_final:
         return None, None
+    if not calendar.is_business_day(due):
+        due = calendar.add_business_days(due, 1)
     if due < today:
-        return FLAG_OVERDUE, calendar.days_overdue(due, today)
+        days = calendar.days_overdue(due, today)
+        if days:
+            return FLAG_OVERDUE, days
     if due <= calendar.add_business_days(today, due_soon_days):
         return FLAG_DUE_SOON, None
     return None, None
 
 
 def read_sessions(
-    table: Table, workflow: Workflow, date_order: str, known_types: list[str], only: str | None = None
+    table: Table,
+    workflow: Workflow,
+    date_order: str,
+    known_types: list[str],
+    only: str | None = None,
+    known_users: list[str] = (),
+    duplicates: dict[str, list[int]] | None = None,
 ) -> tuple[list[Session], list[Problem]]:
     """Read every non-blank Sessions row; unreadable cells are reported and left as they are.
-    With `only`, just the rows of that Session ID (a one-session change needn't read a hundred thousand)."""
+    With `only`, just the rows of that Session ID (a one-session change needn't read a hundred thousand).
+    `duplicates` is filled with each Session ID used on more than one row: its key -> the rows' numbers."""
     wanted = session_key(only) if only is not None else None
     problems: list[Problem] = []
     sessions: list[Session] = []
     seen_ids: dict[str, Row] = {}
+    twice: dict[str, list[int]] = duplicates if duplicates is not None else {}
     type_keys = {t.casefold() for t in known_types}
+    people = _People(known_users)
     positions = [table.index(column) for column in SESSIONS.columns]  # looked up once, not per cell
     last = table.last_row
     # the hot loop (a million rows): blank rows and the Session ID here, the cells in _session, the cycle in
@@ -108,19 +129,25 @@ def read_sessions(
                 "give the session an ID, or clear the row",
             )
             continue
-        if session_id.casefold() in seen_ids:
-            _problem(
-                problems,
-                table,
-                row,
-                "Session ID",
-                f'Session ID "{session_id}" is also used on row {seen_ids[session_id.casefold()].number}',
-                "give every session its own ID",
-            )
+        key = session_key(session_id)
+        if key in seen_ids:
+            first = seen_ids[key]
+            for here, there in ((first, row.number), (row, first.number)):  # both cells: either may be the mistake
+                _problem(
+                    problems,
+                    table,
+                    here,
+                    "Session ID",
+                    f'Session ID "{session_id}" is also used on row {there}',
+                    "give every session its own ID",
+                )
+            twice.setdefault(key, [first.number]).append(row.number)
             continue
-        seen_ids[session_id.casefold()] = row
+        seen_ids[key] = row
         s = _session(row, session_id, dict(zip(SESSIONS.columns, raw, strict=True)), table, date_order, problems)
-        _place(s, workflow, type_keys, table, problems)
+        _place(s, workflow, type_keys, table, problems, known_types)
+        if people.names:
+            people.check(s, table, problems)
         sessions.append(s)
         row.values = ()  # everything needed is on the Session now
     table.last_row = max(table.last_row, last)  # a streamed sheet knew only its first rows
@@ -179,7 +206,14 @@ def _session(
     return s
 
 
-def _place(s: Session, workflow: Workflow, type_keys: set[str], table: Table, problems: list[Problem]) -> None:
+def _place(
+    s: Session,
+    workflow: Workflow,
+    type_keys: set[str],
+    table: Table,
+    problems: list[Problem],
+    known_types: list[str] = (),
+) -> None:
     """The session's cycle and status: a type missing from Lists is a warning, a status its cycle lacks an
     error (the Status cell is then left as it is)."""
     row = s.row
@@ -190,7 +224,11 @@ def _place(s: Session, workflow: Workflow, type_keys: set[str], table: Table, pr
             row,
             "Session Type",
             f'Session Type "{display(s.session_type)}" is not on the Lists sheet',
-            "pick a session type from the dropdown, or add it to the Session Type column of Lists",
+            did_you_mean(
+                s.session_type,
+                known_types,
+                "pick a session type from the dropdown, or add it to the Session Type column of Lists",
+            ),
             Severity.WARNING,
         )
     s.cycle = workflow.cycle_for(s.session_type)
@@ -202,7 +240,11 @@ def _place(s: Session, workflow: Workflow, type_keys: set[str], table: Table, pr
             row,
             "Session Type",
             f"{what}: no status cycle for it (statuses are by type)",
-            "pick a session type that has statuses on the Statuses sheet",
+            did_you_mean(
+                s.session_type,
+                (c.session_type for c in workflow.cycles.values()),
+                "pick a session type that has statuses on the Statuses sheet",
+            ),
         )
     if s.cycle is not None and s.status_text:
         s.status = s.cycle.find(s.status_text)
@@ -213,7 +255,11 @@ def _place(s: Session, workflow: Workflow, type_keys: set[str], table: Table, pr
                 row,
                 "Status",
                 f'Status "{display(s.status_text)}" is not a status of {s.cycle.label}',
-                "pick a status from the dropdown, or add it to the Statuses sheet",
+                did_you_mean(
+                    s.status_text,
+                    (status.description for status in s.cycle.statuses),
+                    "pick a status from the dropdown, or add it to the Statuses sheet",
+                ),
             )
             s.unreadable |= {"Status"}
         elif s.status.inactive:
@@ -226,3 +272,33 @@ def _place(s: Session, workflow: Workflow, type_keys: set[str], table: Table, pr
                 "the session may stay there; move it on when its work is done",
                 Severity.WARNING,
             )
+
+
+def unknown_user(name: str, users: list[str], where: str) -> tuple[str, str] | None:
+    """(message, fix) when `name` is not on the Lists sheet's User column (None when it is, or there is none)."""
+    if not name or not users or normalize(name) in {normalize(u) for u in users}:
+        return None
+    return (
+        f'{where} "{display(name)}" is not on the Users list (the User column of the Lists sheet)',
+        did_you_mean(name, users, "pick a user from the list, or add them to the User column of Lists"),
+    )
+
+
+class _People:
+    """The Users list, and each name already judged (the same few names on every row)."""
+
+    def __init__(self, names: list[str]):
+        self.names = list(names)
+        self._judged: dict[tuple[str, str], tuple[str, str] | None] = {}
+
+    def check(self, s: Session, table: Table, problems: list[Problem]) -> None:
+        """A warning at Assigned To and Changed By when they name someone not on the list."""
+        for column, name in (("Assigned To", s.assigned_to), ("Changed By", s.changed_by)):
+            if not name:
+                continue
+            key = (column, name)
+            if key not in self._judged:
+                self._judged[key] = unknown_user(name, self.names, column)
+            found = self._judged[key]
+            if found is not None:
+                _problem(problems, table, s.row, column, found[0], found[1], Severity.WARNING)

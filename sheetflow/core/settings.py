@@ -5,10 +5,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .cells import CellValueError, address, is_blank, normalize, read_bool, read_text, read_whole
+from .cells import CellValueError, address, display, is_blank, normalize, read_bool, read_text, read_whole
 from .problems import Problem, Severity
-from .schema import DATE_ORDERS, SETTING_DEFAULTS, SETTINGS, SMTP_SECURITY, WEEKDAYS
-from .tables import Table
+from .schema import (
+    COLUMN_SETTING_PREFIX,
+    DATE_ORDERS,
+    MAPPING_SETTINGS,
+    SETTING_DEFAULTS,
+    SETTINGS,
+    SMTP_SECURITY,
+    WEEKDAYS,
+)
+from .suggest import closest
+from .tables import Row, Table
 
 
 @dataclass
@@ -116,10 +125,32 @@ class _SettingValues:
                             Severity.WARNING,
                         )
                     )
+                else:
+                    found._misspelt(row)
                 continue
             found.values[name] = row.get("Value")
             found.cells[name] = address(row.number, value_col)
         return found
+
+    def _misspelt(self, row: Row) -> None:
+        """A row whose name is not a setting but is close to one (a typo, so the setting keeps its default): a
+        warning at its name, with the name it was most likely meant to be. Rows far from every name are the
+        studio's own (notes, headings) and are left alone."""
+        typed = read_text(row.get("Setting"))
+        if not typed or normalize(typed).startswith(normalize(COLUMN_SETTING_PREFIX)):
+            return  # `Column for …` rows are checked with the column mapping
+        meant = closest(typed, [*SETTING_DEFAULTS, *MAPPING_SETTINGS])
+        if meant is None:
+            return
+        self.problems.append(
+            Problem(
+                SETTINGS.name,
+                row.cell("Setting"),
+                f'Setting "{display(typed)}" is not a setting sheetflow knows, so its value is not used',
+                f'did you mean "{meant}"? Type the name exactly as it is, or clear the row',
+                Severity.WARNING,
+            )
+        )
 
     def where(self, name: str) -> str:
         return self.cells.get(name, "")

@@ -17,6 +17,7 @@ from .cells import CellValueError, address, read_date
 from .changes import AppliedChange, ChangeContext, ChangeRejected, StatusChange, plan_status_change
 from .cycle import Lists, Workflow, read_lists, read_workflow
 from .dashboard import BoardTally, Dashboard
+from .date_checks import date_problems
 from .limits import SheetFill, fill_warnings
 from .mapping import check_mapping, read_mapping
 from .outcome import ChangeSet, Outcome, applied_words, flag_words  # ChangeSet, Outcome: re-exported here too
@@ -41,7 +42,7 @@ from .schema import (
     TRIGGERS,
     YES,
 )
-from .sessions import Session, flag_for, read_sessions, session_key
+from .sessions import Session, flag_for, read_sessions, session_key, unknown_user
 from .settings import Settings, read_settings
 from .tables import Table, missing_table
 from .triggers import FireContext, FiredLedger, SessionState, TriggerSet, fire, read_ledger, read_triggers
@@ -59,16 +60,21 @@ class Studio:
     triggers: TriggerSet = field(default_factory=TriggerSet)
     fired: FiredLedger = field(default_factory=FiredLedger)  # what triggers have fired, from the hidden sheet
     partial: bool = False  # only one session was read (a one-session change): the others' problems are not known
+    duplicate_ids: dict[str, list[int]] = field(default_factory=dict)  # a Session ID's key -> the rows that use it
 
     def find_session(self, session_id: str) -> Session | None:
         wanted = session_key(session_id)
         return next((s for s in self.sessions if session_key(s.session_id) == wanted), None)
 
     def context(self, today: dt.date, now: dt.datetime | None = None) -> ChangeContext:
+        """The run's context. Without `now`, the time stamps (Notes' Logged At, the fired ledger's Fired At) are
+        the run's day — `--today` when given — at the current time of day: a replayed day reads as that day,
+        and the rows it logs keep their order and stay apart (at midnight they would all tie, and history and
+        time in status could not tell which came first)."""
         return ChangeContext(
             calendar=self.calendar,
             today=today,
-            now=now or dt.datetime.now().replace(microsecond=0),
+            now=now or dt.datetime.combine(today, dt.datetime.now().time().replace(microsecond=0)),
             due_soon_days=self.settings.due_soon_days,
             default_user=self.settings.current_user or operating_system_user(),
         )
@@ -102,6 +108,14 @@ def user_problems(settings: Settings) -> list[Problem]:
             Severity.WARNING,
         )
     ]
+
+
+def current_user_problems(settings: Settings, lists: Lists) -> list[Problem]:
+    """A Current user who is not on the Users list (Lists): a warning at the setting, changes go on."""
+    found = unknown_user(settings.current_user, lists.users, "Current user")
+    if found is None:
+        return []
+    return [Problem(SETTINGS.name, settings.cells.get("Current user", ""), *found, Severity.WARNING)]
 
 
 def check_required(tables: Mapping[str, Table]) -> None:
@@ -169,12 +183,21 @@ def load_studio(tables: Mapping[str, Table], only_session: str | None = None) ->
             holidays.add(day)
     calendar = BusinessCalendar(settings.workdays, frozenset(holidays))
     lists = read_lists(tables.get(LISTS.name) or missing_table(LISTS.name))
+    problems += current_user_problems(settings, lists)
     workflow, found = read_workflow(tables[STATUSES.name], settings.statuses_by_type, lists)
     problems += found
+    duplicate_ids: dict[str, list[int]] = {}
     sessions, found = read_sessions(
-        tables[SESSIONS.name], workflow, settings.date_order, lists.session_types, only=only_session
+        tables[SESSIONS.name],
+        workflow,
+        settings.date_order,
+        lists.session_types,
+        only=only_session,
+        known_users=lists.users,
+        duplicates=duplicate_ids,
     )
     problems += found
+    problems += date_problems(sessions, calendar, settings.date_order)
     triggers, found = read_triggers(tables.get(TRIGGERS.name) or missing_table(TRIGGERS.name), workflow, lists)
     problems += found
     fired = read_ledger(tables.get(FIRED.name) or missing_table(FIRED.name), settings.date_order)
@@ -190,6 +213,7 @@ def load_studio(tables: Mapping[str, Table], only_session: str | None = None) ->
         problems=problems,
         triggers=triggers,
         fired=fired,
+        duplicate_ids=duplicate_ids,
     )
 
 
@@ -372,14 +396,16 @@ def _apply_each(
     """Each session's change is all or nothing, and one refused does not stop the others."""
     changes = _structure(studio)
     ctx = studio.context(today, now)
-    applied, extra = [], []
+    applied, extra, warned = [], [], []
     for session, request in requests:
         try:
             done = plan_status_change(session, request, ctx)
         except ChangeRejected as rejected:
             extra.append(rejected.problem)
             continue
+        _said_as(done, studio)
         _record(changes, done, clear_inputs=clear_inputs)
+        warned += _unknown_changer(studio, done, request)
         applied.append(done)
     for done in applied:
         _carry(done, cleared=clear_inputs)
@@ -389,7 +415,7 @@ def _apply_each(
         command,
         studio,
         changes,
-        extra + found,
+        extra + warned + found,
         applied=applied,
         rejected=len(extra),
         tasks=tasks,
@@ -404,24 +430,53 @@ def change_session(
     """One session's status change, as the Status Change window does it."""
     changes = _structure(studio)
     session = studio.find_session(session_id)
+    sheet = studio.tables[SESSIONS.name].sheet
     if session is None:
+        raise LookupError(f'there is no session "{session_id}" on the {sheet} sheet — check its Session ID')
+    rows = studio.duplicate_ids.get(session_key(session_id))
+    if rows:
         raise LookupError(
-            f'there is no session "{session_id}" on the {studio.tables[SESSIONS.name].sheet} sheet — '
-            "check its Session ID"
+            f'Session ID "{session.session_id}" is used on {_listed([f"row {n}" for n in rows])} of the {sheet} '
+            "sheet, so sheetflow can't tell which session to change — give every session its own ID; nothing "
+            "was changed"
         )
     try:
         done = plan_status_change(session, request, studio.context(today, now))
     except ChangeRejected as rejected:
         return _finish("change", studio, changes, [rejected.problem], rejected=1, said=applied_words(0, 1))
+    _said_as(done, studio)
     _record(changes, done, clear_inputs=False)
     _carry(done, cleared=False)  # so Problems judges the session as the change left it
     tasks, messages, found = _fire_triggers(studio, changes, [_state_after(done)], today, now)
+    found = _unknown_changer(studio, done, request) + found
     outcome = _finish(
         "change", studio, changes, found, applied=[done], tasks=tasks, messages=messages, said=applied_words(1, 0)
     )
     if studio.partial:  # the other sessions were not read: their rows on Problems stay as the last run left them
         changes.problems = _unique(outcome.problems + _other_sessions_problems(studio, session))
     return outcome  # its problems (the summary, the exit code): this session's and the workbook's own
+
+
+def _said_as(done: AppliedChange, studio: Studio) -> None:
+    done.date_order = studio.settings.date_order  # the change's line says its due date as the studio types dates
+
+
+def _unknown_changer(studio: Studio, done: AppliedChange, request: StatusChange) -> list[Problem]:
+    """Who made the change (--by, Changed By), when not on the Users list: a warning at the Updated By cell it
+    was written to — the change still goes in."""
+    found = unknown_user(request.by, studio.lists.users, "Updated By")
+    if found is None:
+        return []
+    message, fix = found
+    return [
+        Problem(
+            done.session.row.table.sheet,
+            done.session.row.cell("Updated By"),
+            f"session {done.session.session_id}: {message}",
+            f"{fix} (the change was made all the same)",
+            Severity.WARNING,
+        )
+    ]
 
 
 def _other_sessions_problems(studio: Studio, session: Session) -> list[Problem]:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .run_main import importable_alternative, module_name
+from .run_main import importable_alternative, module_name, sheets_problem
 
 OK, PROBLEM, INFO = "ok", "problem", "info"
 ADDIN = "xlwings.xlam"
@@ -74,7 +74,7 @@ def _package_check(version: str | None) -> Check:
             "xlwings package",
             PROBLEM,
             "not installed in this Python",
-            f'run: "{sys.executable}" -m pip install "sheetflow[excel]"',
+            f'run: "{sys.executable}" -m pip install "xlwings>=0.33"',
         )
     return Check("xlwings package", OK, f"version {version}")
 
@@ -234,7 +234,8 @@ def _interpreter_check(topic: str, value: str) -> Check:
             topic,
             PROBLEM,
             f"{value} runs, but has no sheetflow installed",
-            f'install it there ("{value}" -m pip install "sheetflow[excel]") or set it to "{sys.executable}"',
+            f'install it there (in the sheetflow folder: "{value}" -m pip install ".[excel]") or set it to '
+            f'"{sys.executable}"',
         )
     return Check(topic, OK, f"{value} has sheetflow installed")
 
@@ -276,10 +277,19 @@ def _workbook_checks(path: Path, package_version: str | None) -> list[Check]:
             )
             for c in checks
         ]
+    checks.insert(0, _sheets_check(path))
     checks += _workbook_config_checks(path)
     if path.suffix.lower() == ".xlsm":
         checks += _macro_checks(path, data, package_version)
     return checks
+
+
+def _sheets_check(path: Path) -> Check:
+    """Settings, Statuses and Sessions, which every button works on, must be there."""
+    problem = sheets_problem(path)
+    if problem is not None:
+        return Check("workbook sheets", PROBLEM, *problem)
+    return Check("workbook sheets", OK, "Settings, Statuses and Sessions are there")
 
 
 def _run_main_checks(path: Path) -> list[Check]:

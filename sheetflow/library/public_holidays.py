@@ -4,7 +4,7 @@ core only sees (date, name) pairs, so it still runs where python-holidays is not
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from ..core.holiday_sheet import add_holidays
@@ -54,6 +54,66 @@ def public_holidays(country: str, region: str, years: Iterable[int]) -> list[tup
     return sorted(found.items())
 
 
+REGIONS_NAMED = 20  # up to this many regions are listed with their names; more, by their codes only
+
+
+def region_note(country: str, years: Iterable[int], found: Iterable[tuple[dt.date, str]]) -> str:
+    """When no region was given and the country's list changes with the region in those years: a note saying so,
+    naming a few of the holidays that differ and the regions to choose from ("" when no region changes it)."""
+    import holidays as calendars
+
+    code = country.strip().upper()
+    national = dict(found)
+    subdivisions = calendars.list_supported_countries().get(code, [])
+    extra: dict[str, set[str]] = {}  # holiday name -> the regions that have it on a day the whole country does not
+    fewer: dict[str, set[str]] = {}  # holiday name -> the regions that do not keep it
+    for subdivision in subdivisions:
+        try:
+            own = dict(calendars.country_holidays(code, subdiv=subdivision, years=sorted(set(years))))
+        except NotImplementedError:
+            continue
+        for day in own.keys() - national.keys():
+            extra.setdefault(own[day], set()).add(subdivision)
+        for day in national.keys() - own.keys():
+            fewer.setdefault(national[day], set()).add(subdivision)
+    if not extra and not fewer:
+        return ""
+    parts = [
+        f"note: {code} holidays depend on the region, and no region was given, so only the holidays of the whole "
+        "country were added"
+    ]
+    if extra:
+        parts.append(f" — left out: {_some(extra)}, which some regions have")
+    if fewer:
+        parts.append(f" — some regions don't keep {_some(fewer)}: delete its row if yours doesn't")
+    parts.append(
+        ". To get your region's holidays, run sheetflow holidays again with --region and your region's code, or "
+        f"type the code in Holiday region on the Settings sheet: {_regions(code, subdivisions)}"
+    )
+    return "".join(parts)
+
+
+def _some(holidays: Mapping[str, set[str]]) -> str:
+    """A few holiday names, those most regions share first."""
+    names = sorted(holidays, key=lambda name: (-len(holidays[name]), name))
+    return ", ".join(names[:3]) + (" and others" if len(names) > 3 else "")
+
+
+def _regions(code: str, subdivisions: Iterable[str]) -> str:
+    """The region codes, with their names while the list stays short."""
+    import holidays as calendars
+
+    codes = list(subdivisions)
+    if len(codes) > REGIONS_NAMED:
+        return ", ".join(codes)
+    names: dict[str, str] = {}
+    aliases = getattr(calendars.country_holidays(code), "subdivisions_aliases", {}) or {}
+    for name, subdivision in aliases.items():
+        if any(c.islower() for c in name):  # a name, not another code
+            names.setdefault(subdivision, name)
+    return ", ".join(f"{c} ({names[c]})" if c in names else c for c in codes)
+
+
 def fill(
     path: Path | str, country: str = "", region: str = "", years: Iterable[int] = (), today: dt.date | None = None
 ) -> ListOutcome:
@@ -86,7 +146,11 @@ def fill(
         except UnknownRegion as exc:
             raise WorkbookError(f"{region_from}: {exc}") from None
         label = f"{chosen.strip().upper()}{'-' + area.strip() if area.strip() else ''} {_span(years)}"
-        return add_holidays(studio, found, label)
+        outcome = add_holidays(studio, found, label)
+        note = "" if area.strip() else region_note(chosen, years, found)
+        if note:
+            outcome.notes.append(note)
+        return outcome
 
     return batch.run(path, operation)
 

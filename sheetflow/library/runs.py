@@ -154,6 +154,25 @@ def report(path: Path | str, today: dt.date, progress: Progress = _quiet) -> cor
     return run(path, lambda studio: rebuild(studio, today, Path(path)), progress=progress, whole=(NOTES.name,))
 
 
+def history(path: Path | str, session_id: str, today: dt.date):
+    """One session's timeline from the whole Notes history (`core.timeline`); read only, nothing is written. An
+    unknown Session ID is a WorkbookError naming the closest one."""
+    from ..core.schema import NOTES
+    from ..core.timeline import find, timeline
+
+    def look(studio: core.Studio):
+        try:
+            session = find(studio, session_id)
+        except LookupError as exc:
+            raise WorkbookError(str(exc.args[0])) from None
+        return timeline(studio, session, studio.tables.get(NOTES.name), today)
+
+    path = Path(path)
+    if not path.exists():
+        raise WorkbookError(f"{path} does not exist")
+    return read(path, look, whole=(NOTES.name,))
+
+
 def change(
     path: Path | str,
     session_id: str,

@@ -55,6 +55,7 @@ class SendOutcome(Outcome):
     held_late: int = 0
     waiting: int = 0  # rows with an unconfirmed attempt from an earlier run, not sent again
     left_for_studio: dict[str, int] = field(default_factory=dict)  # channel -> unsent rows sheetflow doesn't send
+    not_set_up: str = ""  # a dry run without working SMTP settings: what a real run would stop on
 
     def count(self, status: str) -> int:
         return sum(1 for m in self.messages if m["status"] == status)
@@ -65,6 +66,8 @@ class SendOutcome(Outcome):
             parts = [f"dry run: {_n(self.count('would send'), 'email')} would be sent"]
             if self.count("not sent"):
                 parts.append(f"{self.count('not sent')} could not be")
+            if self.not_set_up:
+                parts.append("sending is not set up yet (see below)")
         elif not self.messages:
             parts = ["nothing to send"]
         else:
@@ -87,6 +90,7 @@ class SendOutcome(Outcome):
         """Extra keys for --json."""
         return {
             "dry_run": self.dry_run,
+            "smtp_not_set_up": self.not_set_up,
             "messages": self.messages,
             "held_late": self.held_late,
             "waiting": self.waiting,
@@ -189,30 +193,51 @@ def _clock(today: dt.date | None) -> Clock:
 def _dry_run(
     tables: Mapping[str, Table], env: Mapping[str, str], include_late: bool, retry_unconfirmed: bool
 ) -> SendOutcome:
+    """What would be sent. SMTP settings that are missing or wrong don't stop it: the list still shows, and a note
+    says what a real run would stop on and how to set it up."""
     settings, settings_problems, outbox, plan = _read(tables, include_late, retry_unconfirmed)
-    server = _server(settings, settings_problems, env) if plan.emails else None
+    server, not_set_up = None, ""
+    if plan.emails:
+        try:
+            server = _server(settings, settings_problems, env)
+        except WorkbookError as exc:
+            not_set_up = str(exc)
     rows = {row.number: row for row in outbox.rows}
-    server = _check_messages(plan, rows, server, settings.studio, dt.datetime.now())
+    sender = server.sender if server else _TRIAL_SENDER
+    _check_messages(plan, rows, server, settings.studio, dt.datetime.now(), sender=sender)
     outcome = _outcome(plan)
     outcome.dry_run = True
+    outcome.not_set_up = not_set_up
     for email in plan.emails:
         outcome.messages.append(_message(email, "would send"))
         outcome.notes.append(f"Outbox row {email.key}: would send to {', '.join(email.to)}: {email.subject}")
-    if server is not None:
+    if server is not None and plan.emails:
         outcome.notes.append(f"through {server.where} ({server.security}) as {server.sender}")
+    if not_set_up:
+        outcome.notes.append(f"note: sending is not set up yet, so `sheetflow send` would stop here: {not_set_up}")
     return outcome
 
 
+_TRIAL_SENDER = "studio@example.com"  # the From a dry run builds its messages with while SMTP sender is not set
+
+
 def _check_messages(
-    plan: _Plan, rows: Mapping[int, Row], server: SmtpServer | None, studio: str, when: dt.datetime
+    plan: _Plan,
+    rows: Mapping[int, Row],
+    server: SmtpServer | None,
+    studio: str,
+    when: dt.datetime,
+    sender: str = "",
 ) -> SmtpServer | None:
     """Build every message before any row is marked: one that can't be built is its row's error (the others still
-    go), never a traceback with rows left "sending started". The server, or None when nothing is left to send."""
-    if server is None:
+    go), never a traceback with rows left "sending started". The server, or None when nothing is left to send.
+    A dry run without a server passes the `sender` to build them with."""
+    sender = server.sender if server is not None else sender
+    if not sender:
         return None
     ready = []
     for email in plan.emails:
-        problem = message_problem(email, server.sender, studio, when)
+        problem = message_problem(email, sender, studio, when)
         if problem:
             _cannot_send(plan, rows[email.key], problem, MESSAGE_FIX)
         else:

@@ -165,3 +165,43 @@ def test_the_templates_holidays_table_grows_and_nothing_else_changes(tmp_path, s
     assert ws.tables["HolidaysTable"].ref == f"A1:B{ws.max_row}"
     last = max(public.country_holidays("US", years=2027))  # 2027-12-31: New Year's Day 2028, observed
     assert ws.cell(ws.max_row, 1).is_date and ws.cell(ws.max_row, 1).value.date() == last
+
+
+def test_a_country_whose_holidays_depend_on_the_region_says_so_and_names_the_regions(tmp_path, sheetflow):
+    book = studio(tmp_path / "s.xlsx", [])
+    result = sheetflow("holidays", book, "--country", "GB", "--years", "2026")
+    assert result.exit_code == 0, result.output
+    assert dt.date(2026, 4, 6) not in dates_on(book)  # Easter Monday is England's, Wales' and Northern Ireland's
+    note = next(line for line in result.output.splitlines() if line.startswith("note:"))
+    assert note.startswith(
+        "note: GB holidays depend on the region, and no region was given, so only the holidays of the whole "
+        "country were added — left out: Easter Monday, Late Summer Bank Holiday"
+    )
+    assert "run sheetflow holidays again with --region and your region's code" in note
+    assert "Holiday region on the Settings sheet" in note
+    assert note.endswith("ENG (England), NIR (Northern Ireland), SCT (Scotland), WLS (Wales)")
+
+    england = sheetflow("holidays", book, "--country", "GB", "--region", "eng", "--years", "2026")
+    assert england.exit_code == 0 and "2 holidays added" in england.output
+    assert "note:" not in england.output
+    assert {dt.date(2026, 4, 6), dt.date(2026, 8, 31)} <= set(dates_on(book))
+
+
+def test_the_region_note_names_a_region_from_settings_and_the_holidays_some_regions_do_not_keep(tmp_path, sheetflow):
+    from_settings = studio(tmp_path / "s.xlsx", [], settings=with_settings(holiday_country="DE", holiday_region="BY"))
+    result = sheetflow("holidays", from_settings, "--years", "2026")
+    assert result.exit_code == 0 and "note:" not in result.output  # the region in Settings is used
+    assert dt.date(2026, 1, 6) in dates_on(from_settings)  # Epiphany, Bavaria's
+
+    us = studio(tmp_path / "us.xlsx", [])
+    result = sheetflow("holidays", us, "--country", "US", "--years", "2026")
+    assert "note: US holidays depend on the region" in result.output
+    assert "some regions don't keep Columbus Day" in result.output
+    assert ": AK, AL, AR," in result.output  # a long list by codes only
+
+
+def test_no_region_note_where_the_regions_all_keep_the_same_holidays(tmp_path, sheetflow):
+    for country in ("AT", "NL", "JP"):
+        book = studio(tmp_path / f"{country}.xlsx", [])
+        result = sheetflow("holidays", book, "--country", country, "--years", "2026")
+        assert result.exit_code == 0 and "note:" not in result.output, (country, result.output)

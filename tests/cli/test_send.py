@@ -283,6 +283,43 @@ def test_dry_run_lists_what_would_be_sent_and_changes_nothing(tmp_path, sheetflo
     ]
 
 
+def test_a_dry_run_works_before_smtp_is_set_up_and_says_so(tmp_path, sheetflow):
+    book = studio(
+        tmp_path / "studio.xlsx",
+        [],
+        settings=SETTINGS,  # no SMTP rows at all
+        extra={"Outbox": [OUTBOX_HEADER, outbox_row("M-1", "ann@example.com", "Reminder")]},
+        tables=("Outbox",),
+    )
+    before = book.read_bytes()
+    result = sheetflow("send", book, "--dry-run")
+    assert result.exit_code == 0, result.output  # as for any dry run: nothing that could not be sent
+    assert "Outbox row 2: would send to ann@example.com: Reminder" in result.output
+    assert "dry run: 1 email would be sent; sending is not set up yet (see below)" in result.output
+    assert (
+        'note: sending is not set up yet, so `sheetflow send` would stop here: Settings (no "SMTP host" row): '
+        "SMTP host is blank, so there is nowhere to send from"
+    ) in result.output
+    assert book.read_bytes() == before
+    as_json = json.loads(sheetflow("send", book, "--dry-run", "--json").output)
+    assert [m["status"] for m in as_json["messages"]] == ["would send"]
+    assert "SMTP host is blank" in as_json["smtp_not_set_up"]
+
+    real = sheetflow("send", book)  # the real run still refuses, with the same words
+    assert real.exit_code == 2 and "SMTP host is blank" in real.output
+    assert book.read_bytes() == before
+
+
+def test_a_dry_run_with_a_user_but_no_password_yet_still_lists(tmp_path, sheetflow, server):
+    mailbox, port = server
+    book = book_with(tmp_path, port, [outbox_row("M-1", "ann@example.com"), outbox_row("M-2", "nope")], user="me")
+    result = sheetflow("send", book, "--dry-run")
+    assert result.exit_code == 1  # the bad address, as with SMTP set up
+    assert "dry run: 1 email would be sent; 1 could not be; sending is not set up yet" in result.output
+    assert "there is no password for me@127.0.0.1" in result.output and "keyring set sheetflow" in result.output
+    assert mailbox.received == []
+
+
 def test_rows_without_a_usable_address_or_id_get_an_error_and_the_rest_go(tmp_path, sheetflow, server):
     mailbox, port = server
     book = book_with(

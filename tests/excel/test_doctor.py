@@ -44,6 +44,7 @@ def test_a_fresh_studio_workbook_passes(tmp_path, sheetflow):
     assert code == 0, lines
     run_main = line_about(lines, "Run main")
     assert run_main.startswith("ok") and "studio.py defines main()" in run_main
+    assert line_about(lines, "workbook sheets") == "ok      workbook sheets: Settings, Statuses and Sessions are there"
     assert line_about(lines, "xlwings package").endswith(importlib.metadata.version("xlwings"))
     assert "Python" in lines[0] and sys.executable in lines[0]
 
@@ -156,3 +157,36 @@ def test_xlwings_quickstart_workbooks_run_no_sheetflow_macro(tmp_path, sheetflow
     (tmp_path / "quick.py").write_text("def main():\n    pass\n")
     code, lines = doctor(sheetflow, path)
     assert "runs no sheetflow entry point" in line_about(lines, "macros")
+
+
+def test_a_workbook_without_sheetflows_sheets_is_a_problem_with_its_fix(tmp_path, sheetflow):
+    path = tmp_path / "bookings.xlsx"
+    with xlsxwriter.Workbook(path) as wb:
+        wb.add_worksheet("Clients").write_row(0, 0, ["Client", "Shoot Date"])
+    (tmp_path / "bookings.py").write_text("def main():\n    pass\n")
+    code, lines = doctor(sheetflow, path)
+    assert code == 1
+    assert line_about(lines, "workbook sheets") == (
+        "PROBLEM workbook sheets: bookings.xlsx has no Settings, Statuses or Sessions sheet, which sheetflow needs — "
+        "to use this workbook of your own, run `sheetflow init bookings.xlsx` (it adds what is missing and keeps your "
+        "sheets); to start a fresh studio workbook instead, run `sheetflow new bookings_new.xlsx`"
+    )
+    assert sheetflow("init", path, "--sessions", "Clients").exit_code == 0  # its own sheet, named in Settings
+    code, lines = doctor(sheetflow, path)
+    assert line_about(lines, "workbook sheets").startswith("ok"), lines
+    assert code == 0, lines
+
+
+def test_one_missing_sheet_is_named_alone_and_an_xlsm_says_it_as_a_problem(tmp_path, sheetflow):
+    path = tmp_path / "studio.xlsm"
+    assert sheetflow("new", path).exit_code == 0
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, keep_vba=True)
+    del book["Statuses"]
+    book.save(path)
+    code, lines = doctor(sheetflow, path)
+    assert code == 1
+    found = line_about(lines, "workbook sheets")
+    assert found.startswith("PROBLEM") and "studio.xlsm has no Statuses sheet, which sheetflow needs" in found
+    assert "`sheetflow new studio_new.xlsm`" in found

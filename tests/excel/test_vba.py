@@ -111,7 +111,7 @@ def test_the_module_source_is_what_the_buttons_need():
         assert f"\r\nPublic Sub {sub}()\r\n" in text
     assert "Application.Run \"'xlwings.xlam'!RunPython\", pythonCode" in text  # by name: no VBA reference needed
     assert "On Error GoTo AddinMissing" in text
-    assert "xlwings addin install" in text and 'pip install ""sheetflow[excel]""' in text
+    assert "xlwings addin install" in text and 'pip install ""C:\\path\\to\\sheetflow[excel]""' in text
     thisworkbook, sheet = vba.module_text(MODULES[0]), vba.module_text(MODULES[1])
     assert 'Attribute VB_Base = "0{00020819-0000-0000-C000-000000000046}"' in thisworkbook
     assert 'Attribute VB_Base = "0{00020820-0000-0000-C000-000000000046}"' in sheet
