@@ -85,6 +85,12 @@ TIMESTAMP_COLUMNS: dict[SheetSchema, tuple[str, ...]] = {
     schema: schema.timestamps for schema in ALL_SHEETS if schema.timestamps
 }
 WIDTHS = COLUMN_WIDTHS
+# Long texts wrap at their column's width, on screen and on paper, instead of running into the next column.
+WRAPPED_COLUMNS = frozenset(
+    {"Change Note", "Trigger", "Subject", "Message", "Note", "Task", "Body", "Error", "Problem", "How to fix"}
+)
+HEADER_ROW_HEIGHT = 30  # points: two lines of the bold 11-point header
+PRINT_FOOTER = "&CPage &P of &N"
 
 YES_NO = [YES, NO]
 DATE_BASES = list(TRIGGER_DATE_BASES)
@@ -186,6 +192,9 @@ class Formats:
     overdue_row: Format
     due_soon_row: Format
     overdue_flag: Format
+    header: Format
+    wrapped: Format
+    wrapped_text: Format
 
     @classmethod
     def add_to(cls, wb: Workbook) -> Formats:
@@ -200,10 +209,15 @@ class Formats:
             overdue_row=wb.add_format({"bg_color": "#FFC7CE"}),
             due_soon_row=wb.add_format({"bg_color": "#FFEB9C"}),
             overdue_flag=wb.add_format({"bold": True, "font_color": "#C00000"}),
+            header=wb.add_format({"bold": True, "text_wrap": True, "valign": "top"}),
+            wrapped=wb.add_format({"text_wrap": True, "valign": "top"}),
+            wrapped_text=wb.add_format({"num_format": TEXT_FORMAT, "text_wrap": True, "valign": "top"}),
         )
 
     def for_column(self, schema: SheetSchema, column: str) -> Format | None:
-        """The format of the column's kind, as its SheetSchema declares it."""
+        """The format of the column's kind, as its SheetSchema declares it; a long text's wraps."""
+        if column in WRAPPED_COLUMNS:
+            return self.wrapped_text if schema.number_format(column) == TEXT_FORMAT else self.wrapped
         return {
             DATE_FORMAT: self.date,
             TIMESTAMP_FORMAT: self.timestamp,
@@ -239,14 +253,26 @@ def _table_sheet(ws: Worksheet, schema: SheetSchema, rows: Sequence[Mapping[str,
         {
             "name": table_name(schema),
             "style": TABLE_STYLE,
-            "columns": [{"header": column} for column in schema.columns],
+            "columns": [{"header": column, "header_format": fmt.header} for column in schema.columns],
         },
     )
+    _header_row(ws)
+
+
+def _header_row(ws: Worksheet) -> None:
+    """The header row two lines tall and frozen, and the sheet's print setup."""
+    ws.set_row(0, HEADER_ROW_HEIGHT)
     ws.freeze_panes(1, 0)
-    # Printed, a sheet is as wide as the page: landscape, all columns on one page width, header on every page.
+    _print_setup(ws)
+
+
+def _print_setup(ws: Worksheet) -> None:
+    """Printed, a sheet is as wide as the page: landscape, all columns on one page width (as many pages down as
+    it takes), the header row on every page and the page numbers in the footer."""
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(0)
+    ws.set_footer(PRINT_FOOTER)
 
 
 def _dropdown(
@@ -330,7 +356,6 @@ FORM_BUTTONS = tuple((entry.vba_sub, entry.title, entry.cell) for entry in ENTRY
 
 def _form_buttons(ws: Worksheet) -> None:
     """The .xlsm's buttons: Excel form buttons assigned to the VBA project's Subs (RunPython through the add-in)."""
-    ws.set_row(0, 24)
     for macro, caption, cell in FORM_BUTTONS:
         row, column = xl_cell_to_rowcol(cell)
         ws.set_column(column, column, BUTTON_WIDTH_CHARS)
@@ -342,7 +367,6 @@ def _form_buttons(ws: Worksheet) -> None:
 def _lite_buttons(ws: Worksheet) -> None:
     """xlwings Lite's sheet buttons: a text box over each button cell whose hyperlink targets that cell; Lite
     runs the script bound to the shape's name (set by _name_buttons, as xlsxwriter names them "TextBox N")."""
-    ws.set_row(0, 24)
     for caption, cell in ((entry.title, entry.cell) for entry in ENTRY_POINTS if entry.lite_shape):
         row, column = xl_cell_to_rowcol(cell)
         ws.set_column(column, column, BUTTON_WIDTH_CHARS)
@@ -452,11 +476,12 @@ def _triggers(ws: Worksheet, rows: Sequence[Mapping[str, object]], fmt: Formats)
 
 
 def _problems(ws: Worksheet, fmt: Formats) -> None:
-    # No table and no autofilter: sheetflow rewrites this sheet on every run.
+    # No table and no autofilter: sheetflow rewrites this sheet on every run. Problem and How to fix wrap, so
+    # both are in view on a laptop's screen and the sheet prints one page wide.
     for c, column in enumerate(PROBLEMS.columns):
-        ws.set_column(c, c, column_width(PROBLEMS, column))
-        ws.write_string(0, c, column, fmt.bold)
-    ws.freeze_panes(1, 0)
+        ws.set_column(c, c, column_width(PROBLEMS, column), fmt.for_column(PROBLEMS, column))
+        ws.write_string(0, c, column, fmt.header)
+    _header_row(ws)
 
 
 def _dashboard(ws: Worksheet, fmt: Formats) -> None:
@@ -469,14 +494,15 @@ def _dashboard(ws: Worksheet, fmt: Formats) -> None:
         "status, overdue and due-soon counts, and the time spent in each status.",
         fmt.note,
     )
+    _print_setup(ws)
 
 
 def _fired(ws: Worksheet, fmt: Formats) -> None:
     """The fired ledger: sheetflow's record of what triggers have done, hidden from view."""
     for c, column in enumerate(FIRED.columns):
         ws.set_column(c, c, column_width(FIRED, column), fmt.for_column(FIRED, column))
-        ws.write_string(0, c, column, fmt.bold)
-    ws.freeze_panes(1, 0)
+        ws.write_string(0, c, column, fmt.header)
+    _header_row(ws)
     ws.hide()
 
 

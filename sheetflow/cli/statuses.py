@@ -88,12 +88,59 @@ def renumber(path: Path, step: int, session_type: str, today, as_json: bool) -> 
 @statuses.command()
 @workbook_argument
 @name_argument
+@click.option(
+    "--after",
+    required=True,
+    metavar="STATUS",
+    help="The status the new one comes after in its cycle (it gets a sort order between theirs).",
+)
+@click.option(
+    "--duration",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Typical Duration: the business days the step takes, 0 or more (default: blank, no due date).",
+)
+@click.option("--stage", default="", help="Stage, one of the Lists sheet's stages.")
+@click.option("--user", default="", help="Default User, one of the Lists sheet's users.")
+@click.option("--initial", "role", flag_value="initial", help="Make it the Initial status (the previous one is unset).")
+@click.option("--final", "role", flag_value="final", help="Make it the Final status (the previous one is unset).")
+@click.option("--inactive", is_flag=True, help="Add it as inactive: kept in the list but never offered as next status.")
+@type_option
+@today_option
+@json_option
+def add(
+    path: Path,
+    name: str,
+    after: str,
+    duration: int | None,
+    stage: str,
+    user: str,
+    role: str | None,
+    inactive: bool,
+    session_type: str,
+    today,
+    as_json: bool,
+) -> None:
+    """Add a status after another; its row goes after that status's row, and the cycle is renumbered 10, 20, 30 …
+    when there is no sort order free between them."""
+    from ..library import statuses as status_list
+
+    run(
+        path,
+        as_json,
+        lambda: status_list.add(path, name, after, duration, stage, user, session_type, role or "", inactive),
+    )
+
+
+@statuses.command()
+@workbook_argument
+@name_argument
 @click.argument("direction", type=click.Choice(["up", "down"], case_sensitive=False))
 @type_option
 @today_option
 @json_option
 def move(path: Path, name: str, direction: str, session_type: str, today, as_json: bool) -> None:
-    """Move a status up or down its cycle (it swaps sort orders with its neighbour)."""
+    """Move a status up or down its cycle (it swaps sort orders and rows with its neighbour)."""
     from ..library import statuses as status_list
 
     run(path, as_json, lambda: status_list.move(path, name, direction.lower(), session_type))
@@ -123,7 +170,7 @@ ONE_STATUS_COMMANDS: tuple[tuple[str, str, Callable[[Path, str, str], object]], 
     ),
     (
         "delete",
-        "Delete a status (its row on Statuses is cleared) — refused while sessions or triggers use it.",
+        "Delete a status (its row goes, the rows below move up) — refused while sessions or triggers use it.",
         lambda path, name, kind: _status_list().delete(path, name, kind),
     ),
 )

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .cells import address, display, is_blank, normalize, read_text
+from .cells import CellValueError, address, display, is_blank, normalize, read_text, read_whole
 from .cycle import Cycle, Status
 from .problems import Problem, Severity, WorkbookError
 from .schema import NO, NOTES, SESSIONS, STATUSES, TRIGGERS, YES
@@ -215,11 +215,13 @@ def renumber(studio: Studio, step: int = 10, session_type: str = "") -> ListOutc
         if total == 1
         else f"all {plural(total, 'status')} were already numbered {step}, {2 * step}, {3 * step} …"
     )
+    tidy(studio, changes)
     return _done(changes, done, notes=left_out(studio))
 
 
 def move(studio: Studio, name: str, direction: str, session_type: str = "") -> ListOutcome:
-    """Move Up / Move Down: the status swaps sort orders with its neighbour in its cycle (rows stay where they are)."""
+    """Move Up / Move Down: the status swaps sort orders with its neighbour in its cycle, and the two rows swap
+    places on the sheet."""
     if direction not in DIRECTIONS:
         raise WorkbookError(f'move a status "up" or "down", not "{display(direction)}"')
     cycle, status = find_status(studio, name, session_type)
@@ -268,6 +270,7 @@ def move(studio: Studio, name: str, direction: str, session_type: str = "") -> L
     changes = ChangeSet()
     changes.set(STATUSES.name, status.row, "Sort Order", other.sort_order)
     changes.set(STATUSES.name, other.row, "Sort Order", status.sort_order)
+    tidy(studio, changes)
     where = "before" if direction == "up" else "after"
     return _done(
         changes,
@@ -377,23 +380,20 @@ def set_inactive(studio: Studio, name: str, inactive: bool = True, session_type:
 
 
 def delete(studio: Studio, name: str, session_type: str = "") -> ListOutcome:
-    """Clear a status's row on the Statuses sheet — refused while sessions or triggers use it, or while it is the
-    cycle's Initial or Final status; an unused status that should stay in the history can be made inactive."""
+    """Take a status's row out of the Statuses sheet (the rows below move up) — refused while sessions or triggers
+    use it, or while it is the cycle's Initial or Final status; an unused status that should stay in the history
+    can be made inactive."""
     cycle, status = find_status(studio, name, session_type)
     problems = [p for p in (_used_by_sessions(studio, cycle, status), _named_by_triggers(studio, cycle, status)) if p]
     problems += _roles_held(studio, cycle, status)
     if problems:
         return _refused(problems)
     changes = ChangeSet()
-    table = _statuses_table(studio)
-    for column in STATUSES.columns:
-        if table.has(column):
-            changes.set(STATUSES.name, status.row, column, None)
-    notes = [f"Statuses row {status.row} is now blank; delete the row in Excel if you like"]
+    tidy(studio, changes, removed=status.row)
+    notes = ["the rows below it moved up"]
     own = _own_columns_kept(studio, status)
     if own:
-        kept = agree(len(own), "column on that row was left as it was", "columns on that row were left as they were")
-        notes.append(f"your own {kept}: {_names(own, 'and')}")
+        notes.append(f"your own {agree(len(own), 'column', 'columns')} on that row went with it: {_names(own, 'and')}")
     return _done(changes, f'"{status.description}" deleted from {cycle.label}', notes=notes)
 
 
@@ -447,7 +447,7 @@ def _roles_held(studio: Studio, cycle: Cycle, status: Status) -> list[Problem]:
 
 
 def _own_columns_kept(studio: Studio, status: Status) -> list[str]:
-    """The studio's own (non-schema) columns with a value on the status's row: delete leaves them, and says so."""
+    """The studio's own (non-schema) columns with a value on the status's row: delete takes them too, and says so."""
     table = _statuses_table(studio)
     row = _statuses_rows(studio).get(status.row)
     known = {normalize(column) for column in STATUSES.columns}
@@ -616,3 +616,201 @@ def listed_row(studio: Studio, status: Status) -> dict[str, object]:
         "Default User": status.default_user,
         "Inactive": YES if status.inactive else NO,
     }
+
+
+# -- adding a status -------------------------------------------------------------------------------------------
+
+
+def add(
+    studio: Studio,
+    name: str,
+    after: str,
+    duration: int | None = None,
+    stage: str = "",
+    user: str = "",
+    session_type: str = "",
+    role: str = "",
+    inactive: bool = False,
+) -> ListOutcome:
+    """Add a status right after another in its cycle: a sort order between theirs (the cycle renumbered 10, 20,
+    30 … when there is no whole number between), its row placed after that status's row."""
+    name = name.strip()
+    if not name:
+        raise WorkbookError('the new status\'s name is blank — type a description such as "Album Design"')
+    if duration is not None and duration < 0:
+        raise WorkbookError(f"the typical duration is the business days the step takes: 0 or more, not {duration}")
+    if role and role not in ROLES:
+        raise WorkbookError(f'a status can be made "initial" or "final", not "{display(role)}"')
+    if role and inactive:
+        raise WorkbookError(f"the {ROLES[role]} status must be active — leave out --inactive, or --{role}")
+    cycle, before = find_status(studio, after, session_type)
+    problems = _add_problems(studio, cycle, name, stage, user)
+    if problems:
+        return _refused(problems)
+    changes = ChangeSet()
+    at = cycle.statuses.index(before)
+    following = cycle.statuses[at + 1] if at + 1 < len(cycle.statuses) else None
+    sort_order = _between(before, following)
+    notes = []
+    if sort_order is None:  # no room: the cycle becomes 10, 20, 30 …, the new status after `before`
+        order = [*cycle.statuses[: at + 1], None, *cycle.statuses[at + 1 :]]
+        for position, status in enumerate(order, start=1):
+            if status is None:
+                sort_order = 10 * position
+            elif status.sort_order != 10 * position:
+                changes.set(STATUSES.name, status.row, "Sort Order", 10 * position)
+        notes.append(
+            f'there was no sort order free after "{before.description}", so {cycle.label} was renumbered 10, 20, 30 …'
+        )
+    table = _statuses_table(studio)
+    values: dict[str, object] = {
+        "Session Type": cycle.session_type if studio.workflow.by_type else None,
+        "Description": name,
+        "Sort Order": sort_order,
+        "Typical Duration": duration,
+        "Stage": stage.strip() or None,
+        "Default User": user.strip() or None,
+    }
+    flags = {"Initial": role == "initial", "Final": role == "final", "Inactive": inactive}
+    for column, on in flags.items():
+        values[column] = YES if on else (NO if table.has(column) else None)
+    _with_columns(studio, changes, [c for c, v in values.items() if v is not None])
+    if role:
+        word = ROLES[role]
+        for previous in cycle.statuses:
+            if getattr(previous, role):
+                changes.set(STATUSES.name, previous.row, word, NO)
+                notes.append(f'"{previous.description}" is no longer the {word} status')
+    done = f'"{name}" added to {cycle.label} after "{before.description}" (Sort Order {sort_order})'
+    tidy(studio, changes, added=(before.row, {c: v for c, v in values.items() if v is not None}))
+    return _done(changes, done, notes=notes + left_out(studio))
+
+
+def _add_problems(studio: Studio, cycle: Cycle, name: str, stage: str, user: str) -> list[Problem]:
+    """What would make the new row wrong: a name the cycle has, a stage or user not on the Lists sheet."""
+    problems = []
+    clash = cycle.find(name)
+    if clash is not None:
+        problems.append(
+            Problem(
+                STATUSES.name,
+                _cell(studio, clash, "Description"),
+                f'"{clash.description}" is already a status of {cycle.label}',
+                "pick another name for the new status",
+            )
+        )
+    for column, value, known, fix in (
+        ("Stage", stage, studio.lists.stages, "add it to the Stage column of the Lists sheet first, or pick"),
+        ("Default User", user, studio.lists.users, "add them to the User column of the Lists sheet first, or pick"),
+    ):
+        value = value.strip()
+        if value and known and normalize(value) not in {normalize(k) for k in known}:
+            problems.append(
+                Problem(
+                    STATUSES.name,
+                    _statuses_table(studio).header_cell(column),
+                    f'{column} "{display(value)}" is not on the Lists sheet',
+                    f"{fix} one of {_names(known)}",
+                )
+            )
+    return problems
+
+
+def _between(before: Status, following: Status | None) -> int | None:
+    """A whole sort order after `before` and before `following` (10 more at the end), or None: no room."""
+    if before.sort_order is None:
+        return None
+    if following is None:
+        return before.sort_order + 10
+    if following.sort_order is None or following.sort_order - before.sort_order < 2:
+        return None
+    return (before.sort_order + following.sort_order) // 2
+
+
+# -- the rows in sort order ------------------------------------------------------------------------------------
+
+
+def _sort_key(value: object) -> float | None:
+    try:
+        number = read_whole(value, "Sort Order")
+    except CellValueError:
+        return None
+    return None if number is None else float(number)
+
+
+def tidy(
+    studio: Studio,
+    changes: ChangeSet,
+    removed: int | None = None,
+    added: tuple[int, dict[str, object]] | None = None,
+) -> None:
+    """Rewrite the Statuses rows so each cycle reads in sort order on the sheet, with no blank rows between them.
+
+    The cell writes already in `changes` for Statuses are taken in first (a new sort order, a flag); `removed` is
+    a row to leave out, `added` a new row's values to place after a row. Each cycle keeps the rows it had on the
+    sheet, in its own sort order (ties by row); rows in no cycle keep their place; blank rows close up and the rows
+    left over at the end are blanked. Every column with a header moves with its row, the studio's own too; only
+    cells whose value changes are written."""
+    table = _statuses_table(studio)
+    pending = changes.cells.pop(STATUSES.name, {})
+    names = {col: header for col, header in table.headers.items()}
+    for column in changes.new_columns.get(STATUSES.name, []):
+        names[table.column_of(column)] = column
+    names.update({table.column_of(c): c for c in STATUSES.columns if table.has(c)})  # sheetflow's (aliased) names
+
+    def record(row: Row) -> dict[int, object]:
+        values = _raw(row, names)
+        for column, value in pending.get(row.number, {}).items():
+            values[table.column_of(column)] = value
+        return values
+
+    sheet_rows = list(table.rows)
+    current = {row.number: _raw(row, names) for row in sheet_rows}
+    items: list[tuple[int | None, dict[int, object]]] = []  # (row it came from, its values), in sheet order
+    for row in sheet_rows:
+        if row.number != removed and any(not is_blank(v) for v in record(row).values()):
+            items.append((row.number, record(row)))
+        if added is not None and row.number == added[0]:
+            items.append((None, {table.column_of(c): v for c, v in added[1].items()}))
+    cycle_of = {s.row: cycle for cycle in studio.workflow.cycles.values() for s in cycle.statuses}
+    sort_col = table.column_of("Sort Order")
+    added_cycle = cycle_of.get(added[0]) if added else None
+    for cycle in studio.workflow.cycles.values():
+        slots = [i for i, (origin, _) in enumerate(items) if (cycle_of.get(origin) if origin else added_cycle) is cycle]
+        members = [items[i] for i in slots]
+        members.sort(
+            key=lambda item: (
+                (key := _sort_key(item[1].get(sort_col))) is None,
+                key or 0,
+                item[0] if item[0] is not None else added[0] + 0.5,  # type: ignore[index]
+            )
+        )
+        for i, item in zip(slots, members, strict=True):
+            items[i] = item
+    first = table.header_row + 1
+    last = max(table.last_row, table.header_row)
+    for offset, (_, values) in enumerate(items):
+        target = first + offset
+        if target > last:
+            changes.append(STATUSES.name, {names[c]: v for c, v in values.items() if not is_blank(v)})
+            continue
+        was = current.get(target, {})
+        for col, value in values.items():
+            if not _same(was.get(col), value):
+                changes.set(STATUSES.name, target, names[col], value)
+    for target in range(first + len(items), last + 1):
+        for col, value in current.get(target, {}).items():
+            if value is not None:  # an empty text too: the row is left with nothing in it
+                changes.set(STATUSES.name, target, names[col], None)
+
+
+def _raw(row: Row, names: dict[int, str]) -> dict[int, object]:
+    return {col: (row.values[col - 1] if col <= len(row.values) else None) for col in names}
+
+
+def _same(old: object, new: object) -> bool:
+    if is_blank(old) and is_blank(new):
+        return True
+    if type(old) is not type(new) and not (isinstance(old, (int, float)) and isinstance(new, (int, float))):
+        return False
+    return old == new and not (isinstance(old, bool) ^ isinstance(new, bool))

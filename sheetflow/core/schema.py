@@ -179,70 +179,76 @@ ALL_SHEETS = (SETTINGS, HOLIDAYS, LISTS, STATUSES, SESSIONS, NOTES, TRIGGERS, TA
 REQUIRED_SHEETS = (SETTINGS, STATUSES, SESSIONS)
 OWNED_SHEETS = tuple(schema for schema in ALL_SHEETS if schema.owned)
 
-# Column widths in the template, in characters, by column name on whichever sheet; a date column is DATE_WIDTH wide
-# and a column not named here a little wider than its header.
+# Column widths in the template, in characters, by column name on whichever sheet; a date column is DATE_WIDTH wide,
+# a timestamp column TIMESTAMP_WIDTH, and a column not named here a little wider than its header. Headers wrap onto
+# two lines, so each width fits the longer line of its header in bold with the table's filter button beside it,
+# and the usual content (the longest status, a trigger's name); long texts wrap at their width.
 COLUMN_WIDTHS: dict[str, float] = {
     "Session ID": 11,
     "Client": 22,
     "Email": 26,
     "Phone": 15,
     "Session Type": 14,
-    "Status": 24,
+    "Status": 28,
     "Manual Due": 11,
     "Assigned To": 13,
     "Updated By": 13,
     "Flag": 10,
-    "Days Overdue": 9,
-    "Change To": 24,
+    "Days Overdue": 10,
+    "Change To": 28,
     "Changed By": 13,
     "Change Note": 30,
     "Description": 28,
     "Sort Order": 10,
-    "Typical Duration": 10,
-    "Initial": 8,
+    "Typical Duration": 11,
+    "Initial": 10,
     "Final": 8,
     "Stage": 12,
     "Default User": 13,
-    "Inactive": 9,
+    "Inactive": 11,
     "Setting": 26,
     "Value": 24,
     "User": 13,
     "Name": 30,
-    "Trigger": 24,
+    "Trigger": 30,
     "Date Basis": 16,
     "Offset Days": 9,
     "Action": 13,
     "Assign To": 13,
-    "Subject": 30,
+    "Subject": 40,
     "Message": 50,
-    "Active": 8,
+    "Active": 9,
     "Logged At": 17,
-    "From Status": 24,
-    "To Status": 24,
+    "From Status": 28,
+    "To Status": 28,
     "Source": 9,
     "Note": 40,
     "Task ID": 9,
-    "Task": 40,
+    "Task": 50,
     "Late": 7,
     "Done": 7,
     "Message ID": 11,
-    "Channel": 9,
+    "Channel": 10,
     "To": 26,
     "Body": 50,
     "Sent At": 17,
     "Error": 40,
-    "Severity": 10,
+    "Severity": 11,
     "Where": 16,
-    "Problem": 70,
-    "How to fix": 60,
+    "Problem": 50,
+    "How to fix": 50,
 }
 DATE_WIDTH = 12
+TIMESTAMP_WIDTH = 17
 
 
 def column_width(schema: SheetSchema, column: str) -> float:
-    """A column's width in the template: a date column's, the one named above, or its header's and a little."""
+    """A column's width in the template: a date or timestamp column's, the one named above, or its header's and a
+    little."""
     if column in schema.dates:
         return DATE_WIDTH
+    if column in schema.timestamps:
+        return TIMESTAMP_WIDTH
     return COLUMN_WIDTHS.get(column, max(10, len(column) + 3))
 
 

@@ -30,6 +30,23 @@ def renumber(path: Path | str, step: int = 10, session_type: str = "") -> mainte
     return batch.run(path, lambda studio: maintenance.renumber(studio, step, session_type))
 
 
+def add(
+    path: Path | str,
+    name: str,
+    after: str,
+    duration: int | None = None,
+    stage: str = "",
+    user: str = "",
+    session_type: str = "",
+    role: str = "",
+    inactive: bool = False,
+) -> maintenance.ListOutcome:
+    """Add a status after another in its cycle (see maintenance.add)."""
+    return batch.run(
+        path, lambda studio: maintenance.add(studio, name, after, duration, stage, user, session_type, role, inactive)
+    )
+
+
 def move(path: Path | str, name: str, direction: str, session_type: str = "") -> maintenance.ListOutcome:
     return batch.run(path, lambda studio: maintenance.move(studio, name, direction, session_type))
 

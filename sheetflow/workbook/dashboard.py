@@ -163,6 +163,7 @@ def sheet_xml(
         f"<cols>{cols}</cols><sheetData>{body}</sheetData>"
         '<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>'
         '<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
+        "<headerFooter><oddFooter>&amp;CPage &amp;P of &amp;N</oddFooter></headerFooter>"
         f"{drawing}</worksheet>"
     )
 

@@ -162,7 +162,8 @@ def test_sheets_in_order_with_their_columns_openpyxl(template: openpyxl.Workbook
             assert header(ws) == list(schema.columns), schema.name
     problems = template[PROBLEMS.name]
     assert all(cell.font.bold for cell in problems[1])
-    assert [round(column_width(problems, c)) for c in (1, 2, 3, 4)] == [11, 17, 71, 61]  # + xlsxwriter's padding
+    # Problem and How to fix wrap at 50, so How to fix is in view (+ xlsxwriter's padding).
+    assert [round(column_width(problems, c)) for c in (1, 2, 3, 4)] == [12, 17, 51, 51]
 
 
 def test_settings_rows_hold_the_defaults(template: openpyxl.Workbook) -> None:

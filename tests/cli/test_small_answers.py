@@ -48,7 +48,7 @@ def test_deleting_a_status_names_one_own_column_in_the_singular(tmp_path, sheetf
     book = studio(tmp_path / "s.xlsx", [], statuses=rows)
     result = sheetflow("statuses", "delete", book, "Old Step")
     assert result.exit_code == 0, result.output
-    assert 'your own column on that row was left as it was: "Our note"' in result.output
+    assert 'your own column on that row went with it: "Our note"' in result.output
 
 
 def test_a_single_status_or_cycle_is_named_as_the_only_one(tmp_path, sheetflow):

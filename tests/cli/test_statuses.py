@@ -114,7 +114,9 @@ def test_renumber_gives_each_cycle_gaps_and_keeps_its_order(tmp_path, sheetflow)
     assert sort_orders(book, "Wedding") == {"W-Booked": 10, "W-Album": 20, "W-Delivered": 30}
     ws = openpyxl.load_workbook(book)["Statuses"]
     assert all(ws.cell(r, 3).data_type == "n" for r in range(2, 9))  # numbers, the text "12" included
-    assert [r[2] for r in cells(book, "Statuses")[1:]] == [10.0, 10.0, 30.0, 20.0, 20.0, 30.0, 40.0]
+    # each cycle keeps the rows it had, now in its sort order: P-Shoot moved up above P-Retouch
+    assert [r[2] for r in cells(book, "Statuses")[1:]] == [10.0, 10.0, 20.0, 30.0, 20.0, 30.0, 40.0]
+    assert [r[1] for r in cells(book, "Statuses")[1:5]] == ["P-Booked", "W-Booked", "P-Shoot", "P-Retouch"]
     assert sheetflow("validate", book).exit_code == 0
 
 
@@ -292,17 +294,17 @@ def test_delete_is_refused_for_the_initial_or_final_status(tmp_path, sheetflow):
     assert result.exit_code == 1 and "Statuses!F6: error" in result.output
 
 
-def test_delete_clears_that_row_only_and_keeps_the_studios_own_columns(tmp_path, sheetflow):
+def test_delete_takes_that_row_out_and_the_rows_below_move_up_with_the_studios_own_columns(tmp_path, sheetflow):
     rows = [[*r, "Our note" if i == 0 else ("kept" if r[1] == "Old Step" else "")] for i, r in enumerate(STATUSES)]
     book = studio(tmp_path / "s.xlsx", [session(session_id=1, status="Session Pending")], statuses=rows)
     before_parts = parts(book)
     before = cells(book, "Statuses")
     result = sheetflow("statuses", "delete", book, "old step")
     assert result.exit_code == 0, result.output
-    assert "Statuses row 5 is now blank" in result.output and "Our note" in result.output
+    assert "the rows below it moved up" in result.output
+    assert 'your own column on that row went with it: "Our note"' in result.output
     after = cells(book, "Statuses")
-    assert after[4][:9] == [""] * 9 and after[4][9] == "kept"
-    assert [r for i, r in enumerate(after) if i != 4] == [r for i, r in enumerate(before) if i != 4]
+    assert after == [*before[:4], before[5]]  # Order Delivered (row 6) is now row 5; row 6 is left empty
     assert changed_parts(before_parts, book) == {part_of(book, "Statuses")}
     assert sheetflow("validate", book).exit_code == 0
 

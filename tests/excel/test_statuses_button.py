@@ -32,5 +32,5 @@ def test_renumber_button_matches_the_command_line(tmp_path):
     outcome = excel.renumber_statuses(book)
     assert outcome is not None and outcome.summary.startswith("renumbered 4 of 4 statuses")
     by_button = [row[2] for row in played(book, data)["Statuses"][1:5]]
-    assert by_button == [10, 30, 20, 40]
+    assert by_button == [10, 20, 30, 40]  # the rows in sort order: Shoot moved up above Edit
     assert by_button == [int(row[2]) for row in cells(on_file, "Statuses")[1:5]]
