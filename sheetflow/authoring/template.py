@@ -199,9 +199,10 @@ class Formats:
     @classmethod
     def add_to(cls, wb: Workbook) -> Formats:
         return cls(
-            date=wb.add_format({"num_format": DATE_FORMAT}),
-            timestamp=wb.add_format({"num_format": TIMESTAMP_FORMAT}),
-            whole=wb.add_format({"num_format": WHOLE_NUMBER_FORMAT}),
+            # dates and counts centred: right-aligned beside a left-aligned text they read as one ("2026-12-01P-…")
+            date=wb.add_format({"num_format": DATE_FORMAT, "align": "center"}),
+            timestamp=wb.add_format({"num_format": TIMESTAMP_FORMAT, "align": "center"}),
+            whole=wb.add_format({"num_format": WHOLE_NUMBER_FORMAT, "align": "center"}),
             text=wb.add_format({"num_format": TEXT_FORMAT}),
             bold=wb.add_format({"bold": True}),
             title=wb.add_format({"bold": True, "font_size": 16}),
