@@ -8,6 +8,7 @@ names forward."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from . import studio as core
@@ -54,10 +55,13 @@ def find(studio: core.Studio, session_id: str) -> Session:
     raise LookupError(f'there is no session "{session_id}" on the {sheet} sheet — {hint}')
 
 
-def timeline(studio: core.Studio, session: Session, notes: Table | None, today: dt.date) -> Timeline:
-    """The session's stays in the order its Notes rows were logged, then the status it is in now."""
+def timeline(
+    studio: core.Studio, session: Session, notes: Table | None, today: dt.date, archives: Sequence[Table] = ()
+) -> Timeline:
+    """The session's stays in the order its Notes rows were logged (the archived rows first, as they were moved
+    out of Notes oldest first), then the status it is in now."""
     line = Timeline(session.session_id, session.client, session.status_text, today, studio.settings.date_order)
-    stays = _entered(studio, session, notes)
+    stays = [stay for table in (*archives, notes) for stay in _entered(studio, session, table)]
     cycle = session.cycle
     for stay in stays:
         status = cycle.find(stay.status) if cycle is not None else None

@@ -165,11 +165,14 @@ def history(path: Path | str, session_id: str, today: dt.date):
             session = find(studio, session_id)
         except LookupError as exc:
             raise WorkbookError(str(exc.args[0])) from None
-        return timeline(studio, session, studio.tables.get(NOTES.name), today)
+        return timeline(studio, session, studio.tables.get(NOTES.name), today, [t for _, t in archives])
 
     path = Path(path)
     if not path.exists():
         raise WorkbookError(f"{path} does not exist")
+    from .archive import read_archives
+
+    archives = read_archives(path)  # the Notes rows `notes archive` moved out: the history goes on from them
     return read(path, look, whole=(NOTES.name,))
 
 

@@ -94,3 +94,16 @@ def test_history_writes_nothing(tmp_path, sheetflow):
     before = book.read_bytes()
     assert sheetflow("history", book, "1004", today=WED_25).exit_code == 0
     assert book.read_bytes() == before
+
+
+def test_history_goes_on_from_the_notes_archive_beside_the_workbook(tmp_path, sheetflow):
+    """After `notes archive`, the rows moved out still make the session's timeline: the same answer as before."""
+    book = two_changes(tmp_path, sheetflow)
+    before = sheetflow("history", book, "1004", today=WED_25)
+    assert before.exit_code == 0, before.output
+    archived = sheetflow("notes", "archive", book, "--before", "2026-11-19", today=WED_25)
+    assert archived.exit_code == 0, archived.output
+    assert len(records(book, "Notes")) == 2  # the rows of the 18th went; the 20th's and the archive's note stay
+    after = sheetflow("history", book, "1004", today=WED_25)
+    assert after.exit_code == 0, after.output
+    assert after.output == before.output
