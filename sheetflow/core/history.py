@@ -221,15 +221,16 @@ def _changes(sources: Sequence[Table], date_order: str) -> tuple[list[_Change], 
                             key,
                             name,
                             position,
-                            _day(completed, date_order, notes.date1904),
-                            _day(due, date_order, notes.date1904),
+                            notes_day(completed, date_order, notes.date1904),
+                            notes_day(due, date_order, notes.date1904),
                         )
                     )
             position += 1
     return changes, renames
 
 
-def _day(value: object, date_order: str, date1904: bool) -> dt.date | None:
+def notes_day(value: object, date_order: str, date1904: bool) -> dt.date | None:
+    """A Notes date cell as a day (None when it is not a date: that stay can't be measured)."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from . import studio as core
 from .cells import normalize, read_text
-from .history import RENAMED, _day
+from .history import RENAMED, notes_day
 from .sessions import Session, session_key
 from .suggest import closest
 from .tables import Table
@@ -106,7 +106,7 @@ def _entered(studio: core.Studio, session: Session, notes: Table | None) -> list
         stays.append(
             Stay(
                 status,
-                _day(row.get("Date Completed"), order, date1904),
+                notes_day(row.get("Date Completed"), order, date1904),
                 by=read_text(row.get("Updated By")),
                 note=read_text(row.get("Note")),
                 source=read_text(row.get("Source")),

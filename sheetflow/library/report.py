@@ -13,7 +13,6 @@ takes a while to load).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,16 +22,13 @@ import pandas as pd
 
 from ..core import studio as core
 from ..core.calendar import BusinessCalendar
-from ..core.cells import CellValueError, normalize, read_date, read_text
+from ..core.cells import normalize, read_text
 from ..core.cycle import ONE_CYCLE, Status
 from ..core.dashboard import StatusTime, TimeInStatus
-from ..core.history import ReportOutcome
+from ..core.history import COLUMNS, RENAMED, ReportOutcome, _statuses_in_order, notes_day
 from ..core.schema import NOTES
 from ..core.sessions import session_key
 from ..core.tables import Table
-
-RENAMED = re.compile(r'^\s*status renamed from "(.*)" to "(.*)"(?: \((.*) cycle\))?\s*$', re.I | re.S)
-COLUMNS = ("Session ID", "To Status", "Date Completed", "Due Date", "Note")
 
 
 @dataclass
@@ -92,15 +88,6 @@ def time_in_status(
     return history
 
 
-def _statuses_in_order(studio: core.Studio) -> list[tuple[str, Status]]:
-    """(cycle key, status): every cycle's open statuses by sort order, then the final ones (as on the board)."""
-    open_ones, final_ones = [], []
-    for key, cycle in studio.workflow.cycles.items():
-        for status in cycle.statuses:
-            (final_ones if status.final else open_ones).append((key, status))
-    return open_ones + final_ones
-
-
 def _shown(status: Status, group: pd.DataFrame | None) -> bool:
     """A status with stays is shown; without, only an active one that sessions could still leave."""
     return group is not None or not (status.final or status.inactive)
@@ -156,8 +143,8 @@ def _history_frame(sources: Sequence[Table], date_order: str) -> tuple[pd.DataFr
             continue
         sessions.append(key)
         targets.append(name)
-        entered.append(completed if type(completed) is dt.date else _day(completed, date_order, notes.date1904))
-        dues.append(due if type(due) is dt.date else _day(due, date_order, notes.date1904))
+        entered.append(completed if type(completed) is dt.date else notes_day(completed, date_order, notes.date1904))
+        dues.append(due if type(due) is dt.date else notes_day(due, date_order, notes.date1904))
         positions.append(position)
     frame = pd.DataFrame(
         {
@@ -169,17 +156,6 @@ def _history_frame(sources: Sequence[Table], date_order: str) -> tuple[pd.DataFr
         }
     )
     return frame, renames
-
-
-def _day(value: object, date_order: str, date1904: bool) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return read_date(value, date_order, date1904)
-    except CellValueError:  # a hand-typed history cell that isn't a date: that stay can't be measured
-        return None
 
 
 def _apply_renames(frame: pd.DataFrame, renames: list[Rename], by_type: bool) -> None:
