@@ -34,6 +34,7 @@ from ..core.schema import (
     ENTRY_POINTS,
     FIRED,
     FLAG_OVERDUE,
+    HOLD_WORD,
     HOLIDAYS,
     LISTS,
     NEXT_WORD,
@@ -41,6 +42,7 @@ from ..core.schema import (
     NOTES,
     OUTBOX,
     PROBLEMS,
+    RESUME_WORD,
     SESSIONS,
     SETTING_DEFAULTS,
     SETTINGS,
@@ -89,8 +91,12 @@ WIDTHS = COLUMN_WIDTHS
 WRAPPED_COLUMNS = frozenset(
     {"Change Note", "Trigger", "Subject", "Message", "Note", "Task", "Body", "Error", "Problem", "How to fix"}
 )
+# Identifiers read as names, left-aligned beside the client's, whether typed as 1004 or S-1004.
+ID_COLUMNS = frozenset({"Session ID", "Task ID", "Message ID"})
 HEADER_ROW_HEIGHT = 30  # points: two lines of the bold 11-point header
 PRINT_FOOTER = "&CPage &P of &N"
+PRINTED_SESSIONS_UP_TO = "Days Overdue"  # the last Sessions column on paper
+MAX_SHEET_ROWS = 1_048_576
 
 YES_NO = [YES, NO]
 DATE_BASES = list(TRIGGER_DATE_BASES)
@@ -144,12 +150,21 @@ def _workday_intl(start: str, days: str) -> str:
     return f"IFERROR(_xlfn.WORKDAY.INTL({args}),WORKDAY.INTL({args}))"
 
 
+def _is_yes(value: str) -> str:
+    """A Yes/No setting as sheetflow reads it (Yes, Y, True, 1, x), FALSE when the Settings row is missing."""
+    upper = f"UPPER({value})"
+    return "IFERROR(OR(" + ",".join(f'{upper}="{word}"' for word in ("YES", "Y", "TRUE", "1", "X")) + "),FALSE)"
+
+
 DEFINED_NAMES: dict[str, str] = {
     "StatusNames": _column_ref(STATUSES, "Description"),
+    "StatusTypes": _column_ref(STATUSES, "Session Type"),
+    "StatusesByType": _is_yes(_setting_value("Statuses by type")),
     "StatusFinal": _column_ref(STATUSES, "Final"),
     "SessionTypes": _column_ref(LISTS, "Session Type"),
     "Stages": _column_ref(LISTS, "Stage"),
     "Users": _column_ref(LISTS, "User"),
+    "Reasons": _column_ref(LISTS, "Reason"),
     "HolidayDates": _column_ref(HOLIDAYS, "Date"),
     "SettingNames": _column_ref(SETTINGS, "Setting"),
     "SettingValues": _column_ref(SETTINGS, "Value"),
@@ -160,21 +175,44 @@ DEFINED_NAMES: dict[str, str] = {
 }
 
 
+def status_choices(row: int = 2) -> str:
+    """What the Status and Change To dropdowns offer a session: with Statuses by type, its own type's statuses — the
+    rows of its cycle, which the Statuses sheet keeps together and in sort order (core/maintenance.tidy) — else,
+    or for a type with no statuses, every status."""
+    session_type = f"${letter(SESSIONS, 'Session Type')}{row}"
+    count = f"COUNTIF(StatusTypes,{session_type})"
+    first = f"MATCH({session_type},StatusTypes,0)"
+    return (
+        f'IF(AND(StatusesByType,{session_type}<>"",{count}>0),'
+        f"OFFSET(INDEX(StatusNames,1),{first}-1,0,{count},1),StatusNames)"
+    )
+
+
+def sessions_print_area() -> str:
+    """Session ID … Days Overdue, whole columns spelt out with their rows ($A$1:$N$1048576, which Excel shows as
+    $A:$N; openpyxl reads only this form back)."""
+    return f"{SESSIONS.name}!$A$1:${letter(SESSIONS, PRINTED_SESSIONS_UP_TO)}${MAX_SHEET_ROWS}"
+
+
 def _not_final(row: int) -> str:
     status = f"${letter(SESSIONS, 'Status')}{row}"
     return f'COUNTIFS(StatusNames,{status},StatusFinal,"{YES}")=0'
 
 
+def _not_held(row: int) -> str:
+    return f'${letter(SESSIONS, "Held Since")}{row}=""'  # on hold: its clock is stopped, never coloured late
+
+
 def overdue_formula(row: int = 2) -> str:
-    """Overdue (SPEC §5): a due date before today, and the status is not a Final one."""
+    """Overdue (SPEC §5): a due date before today, the status is not a Final one, and it is not on hold."""
     due = f"${letter(SESSIONS, 'Due Date')}{row}"
-    return f"AND(ISNUMBER({due}),{due}<TODAY(),{_not_final(row)})"
+    return f"AND(ISNUMBER({due}),{due}<TODAY(),{_not_final(row)},{_not_held(row)})"
 
 
 def due_soon_formula(row: int = 2) -> str:
-    """Due soon (SPEC §5): today <= due date <= WORKDAY.INTL(today, Due soon), and not Final."""
+    """Due soon (SPEC §5): today <= due date <= WORKDAY.INTL(today, Due soon), not Final, not on hold."""
     due = f"${letter(SESSIONS, 'Due Date')}{row}"
-    return f"AND(ISNUMBER({due}),{due}>=TODAY(),{due}<=DueSoonUntil,{_not_final(row)})"
+    return f"AND(ISNUMBER({due}),{due}>=TODAY(),{due}<=DueSoonUntil,{_not_final(row)},{_not_held(row)})"
 
 
 # --- Building ---------------------------------------------------------------------------------------------------
@@ -195,15 +233,18 @@ class Formats:
     header: Format
     wrapped: Format
     wrapped_text: Format
+    plain: Format
+    identifier: Format
 
     @classmethod
     def add_to(cls, wb: Workbook) -> Formats:
+        top = {"valign": "top"}  # every data cell at the top: a wrapped text beside them starts on the same line
         return cls(
             # dates and counts centred: right-aligned beside a left-aligned text they read as one ("2026-12-01P-…")
-            date=wb.add_format({"num_format": DATE_FORMAT, "align": "center"}),
-            timestamp=wb.add_format({"num_format": TIMESTAMP_FORMAT, "align": "center"}),
-            whole=wb.add_format({"num_format": WHOLE_NUMBER_FORMAT, "align": "center"}),
-            text=wb.add_format({"num_format": TEXT_FORMAT}),
+            date=wb.add_format({"num_format": DATE_FORMAT, "align": "center", **top}),
+            timestamp=wb.add_format({"num_format": TIMESTAMP_FORMAT, "align": "center", **top}),
+            whole=wb.add_format({"num_format": WHOLE_NUMBER_FORMAT, "align": "center", **top}),
+            text=wb.add_format({"num_format": TEXT_FORMAT, **top}),
             bold=wb.add_format({"bold": True}),
             title=wb.add_format({"bold": True, "font_size": 16}),
             note=wb.add_format({"italic": True, "font_color": "#595959"}),
@@ -213,18 +254,23 @@ class Formats:
             header=wb.add_format({"bold": True, "text_wrap": True, "valign": "top"}),
             wrapped=wb.add_format({"text_wrap": True, "valign": "top"}),
             wrapped_text=wb.add_format({"num_format": TEXT_FORMAT, "text_wrap": True, "valign": "top"}),
+            plain=wb.add_format(top),
+            # an ID is a name for the session, read beside the client's: left-aligned like text, 1004 or S-1004
+            identifier=wb.add_format({"align": "left", **top}),
         )
 
     def for_column(self, schema: SheetSchema, column: str) -> Format | None:
         """The format of the column's kind, as its SheetSchema declares it; a long text's wraps."""
         if column in WRAPPED_COLUMNS:
             return self.wrapped_text if schema.number_format(column) == TEXT_FORMAT else self.wrapped
+        if column in ID_COLUMNS:
+            return self.identifier
         return {
             DATE_FORMAT: self.date,
             TIMESTAMP_FORMAT: self.timestamp,
             WHOLE_NUMBER_FORMAT: self.whole,
             TEXT_FORMAT: self.text,
-        }.get(schema.number_format(column) or "")
+        }.get(schema.number_format(column) or "", self.plain)
 
 
 def _write(ws: Worksheet, row: int, column: int, value: object, fmt: Format | None) -> None:
@@ -315,12 +361,23 @@ def _user_dropdown(ws: Worksheet, schema: SheetSchema, column: str) -> None:
 def _sessions(ws: Worksheet, rows: Sequence[Mapping[str, object]], fmt: Formats) -> None:
     _table_sheet(ws, SESSIONS, rows, fmt)
     ws.freeze_panes(1, 2)  # Session ID and Client stay in view
+    # Printed, Sessions is the work list: Session ID … Days Overdue (its print area, see sessions_print_area), 14
+    # columns that read at a normal size one page wide on A4 or Letter landscape. The change inputs are left off:
+    # apply clears them, so on paper they are blank columns that would shrink everything else to fit 19 across.
+    ws.set_margins(left=0.25, right=0.25)  # Excel's "Narrow": the 14 columns print a size larger
     status_message = "Not one of the descriptions on the Statuses sheet."
-    _dropdown(ws, SESSIONS, "Status", "=StatusNames", message=status_message)
+    choices = "=" + status_choices()  # by type: the session's own cycle
+    _dropdown(ws, SESSIONS, "Status", choices, message=status_message)
     _dropdown(
-        ws, SESSIONS, "Change To", "=StatusNames", message=f"{status_message} Type {NEXT_WORD} for the next status."
+        ws,
+        SESSIONS,
+        "Change To",
+        choices,
+        message=f"{status_message} Type {NEXT_WORD} for the next status, {HOLD_WORD} to stop its clock, "
+        f"{RESUME_WORD} to start it again.",
     )
     _dropdown(ws, SESSIONS, "Session Type", "=SessionTypes", message="Not one of the session types on the Lists sheet.")
+    _dropdown(ws, SESSIONS, "Reason", "=Reasons", message="Not one of the reasons on the Lists sheet; it is kept too.")
     for column in ("Assigned To", "Updated By", "Changed By"):
         _user_dropdown(ws, SESSIONS, column)
     _yes_no(ws, SESSIONS, "Manual Due")
@@ -539,6 +596,7 @@ def build_workbook(target: Target, *, sample: bool = False, today: dt.date | Non
     _fired(sheets[FIRED.name], fmt)
     for name, formula in DEFINED_NAMES.items():
         wb.define_name(name, "=" + formula)
+    wb.define_name(f"{SESSIONS.name}!_xlnm.Print_Area", "=" + sessions_print_area())
     if macros:
         from .vba import sheetflow_project
 
@@ -596,6 +654,8 @@ WEDDING_CYCLE = (
 )
 INACTIVE_SAMPLE_STATUS = "W-Engagement Shoot Pending"
 SAMPLE_TYPES = {"Portrait": PORTRAIT_CYCLE, "Wedding": WEDDING_CYCLE}
+# Why sessions move or wait (Spectra's Session Status Results): the Reason dropdown's list.
+SAMPLE_REASONS = ("Waiting on client", "Waiting on payment", "Client asked for changes", "Reshoot needed")
 SAMPLE_PREFIX = "P-"  # the portrait cycle's, so hubs sort well beside the wedding cycle
 
 
@@ -703,8 +763,8 @@ def sample_studio(today: dt.date) -> SampleStudio:
     stages = ("Booking", "Capture", "Editing", "Sales", "Delivery")
     users = ("Maya", "Jon", "Priya")
     lists: Rows = [
-        {"Session Type": session_type, "Stage": stage, "User": user}
-        for session_type, stage, user in zip_longest(SAMPLE_TYPES, stages, users)
+        {"Session Type": session_type, "Stage": stage, "User": user, "Reason": reason}
+        for session_type, stage, user, reason in zip_longest(SAMPLE_TYPES, stages, users, SAMPLE_REASONS)
     ]
     statuses: Rows = []
     by_name: dict[str, tuple[int | None, str]] = {}
@@ -769,7 +829,9 @@ def _sample_history(
         wobble = (session_id * 7 + len(entered) * 5) % 5 - 1 + (2 if stage == "Editing" else 0)
         entered.insert(0, calendar.add_business_days(entered[0], -max(0, (duration or 0) + wobble)))
     rows: Rows = []
-    for i, ((description, duration, _, _), day) in enumerate(zip(steps, entered, strict=True)):
+    assignee = None
+    for i, ((description, duration, _, default_user), day) in enumerate(zip(steps, entered, strict=True)):
+        assignee = default_user or assignee  # sheetflow's rule: the status's default user, else whoever had it
         rows.append(
             {
                 "Logged At": dt.datetime.combine(day, dt.time(9)) + dt.timedelta(minutes=session_id % 7 * 37 + i),
@@ -781,6 +843,7 @@ def _sample_history(
                 "Due Date": calendar.add_business_days(day, duration) if duration is not None else None,
                 "Updated By": steps[i - 1][3] if i else "Maya",
                 "Source": "button",
+                "Assigned To": assignee,
             }
         )
     return rows

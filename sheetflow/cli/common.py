@@ -23,7 +23,7 @@ from ..core.problems import (  # the exit codes and their one mapping from failu
     exit_code,
     expected_failure,
 )
-from ..core.schema import WEEKDAYS
+from ..core.schema import HOLD_WORD, RESUME_WORD, WEEKDAYS
 
 __all__ = [
     "EXIT_BUSY",
@@ -93,10 +93,11 @@ def report_outcome(path: Path, outcome, as_json: bool, note: str = "") -> None:
         click.echo(str(problem))
     for applied in outcome.applied:
         before = display(applied.from_status) if applied.from_status else "(no status)"  # one line, whatever was typed
-        click.echo(
-            f"session {display(applied.session.session_id)}: {before} → {display(applied.to.description)}, "
-            f"{applied_after(applied)}"
-        )
+        moved = {
+            HOLD_WORD: f"on hold in {display(applied.to.description)}",
+            RESUME_WORD: f"resumed in {display(applied.to.description)}",
+        }.get(applied.kind, f"{before} → {display(applied.to.description)}")
+        click.echo(f"session {display(applied.session.session_id)}: {moved}, {applied_after(applied)}")
     click.echo(f"{path.name}: {outcome.summary}" + (f" ({note})" if note else ""))
     for line in outcome.notes:
         click.echo(line)

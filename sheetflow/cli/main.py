@@ -13,6 +13,7 @@ import click
 from .. import __version__
 from ..core.cells import display
 from ..core.messages import format_date
+from .calendar import calendar
 from .common import (
     EXIT_OK,
     EXIT_REJECTED,
@@ -28,6 +29,7 @@ from .common import (
     workbook_argument,
 )
 from .report import report
+from .schedule import nightly, schedule
 from .statuses import holidays, statuses
 
 
@@ -103,16 +105,22 @@ def validate(path: Path, today, as_json: bool) -> None:
 @click.option("--due", default="", help="Due date set by hand (default: from the status's typical duration).")
 @click.option("--by", default="", help="Who made the change (default: Current user in Settings).")
 @click.option("--note", default="", help="A note for the history.")
+@click.option("--reason", default="", help="Why: one of the Reason column's entries on the Lists sheet.")
 @today_option
 @json_option
-def change(path: Path, session_id: str, to: str, date: str, due: str, by: str, note: str, today, as_json: bool) -> None:
-    """Change one session's status, as the Status Change window does."""
+def change(
+    path: Path, session_id: str, to: str, date: str, due: str, by: str, note: str, reason: str, today, as_json: bool
+) -> None:
+    """Change one session's status, as the Status Change window does; --to hold (with a reason) or --to resume
+    stops or restarts its clock."""
     from ..library import runs as batch
 
     run(
         path,
         as_json,
-        lambda: batch.change(path, session_id, today_of(today), to=to, date=date, due=due, by=by, note=note),
+        lambda: batch.change(
+            path, session_id, today_of(today), to=to, date=date, due=due, by=by, note=note, reason=reason
+        ),
     )
 
 
@@ -160,6 +168,14 @@ def history_lines(line) -> list[str]:
         if stay.current:
             parts.append("(now)")
         lines.append("  ".join(parts))
+        for pause in stay.pauses:  # a hold or a resume, under the stay it paused
+            day = day_words(pause.day, line.date_order) if pause.day else "(no date)"
+            said = [f"    {day}  {display(pause.note)}"]
+            if pause.reason and pause.reason.casefold() not in pause.note.casefold():
+                said.append(f"({display(pause.reason)})")
+            if pause.by:
+                said.append(f"by {display(pause.by)}")
+            lines.append("  ".join(said))
     if not line.stays:
         lines.append("  no status yet")
     return lines
@@ -381,7 +397,7 @@ def doctor(path: Path | None, as_json: bool) -> None:
     sys.exit(EXIT_REJECTED if any(c.state == PROBLEM for c in checks) else EXIT_OK)
 
 
-for command in (statuses, holidays, report):
+for command in (statuses, holidays, report, schedule, nightly, calendar):
     main.add_command(command)
 
 

@@ -146,6 +146,28 @@ def move(path: Path, name: str, direction: str, session_type: str, today, as_jso
     run(path, as_json, lambda: status_list.move(path, name, direction.lower(), session_type))
 
 
+@statuses.command("hide-inactive")
+@workbook_argument
+@today_option
+@json_option
+def hide_inactive(path: Path, today, as_json: bool) -> None:
+    """Hide the inactive statuses on the Statuses sheet: a filter on its Inactive column (show-inactive clears it)."""
+    from ..library import statuses as status_list
+
+    run(path, as_json, lambda: status_list.hide_inactive(path, hide=True))
+
+
+@statuses.command("show-inactive")
+@workbook_argument
+@today_option
+@json_option
+def show_inactive(path: Path, today, as_json: bool) -> None:
+    """Show every status on the Statuses sheet again: the filter hide-inactive set is cleared."""
+    from ..library import statuses as status_list
+
+    run(path, as_json, lambda: status_list.hide_inactive(path, hide=False))
+
+
 # The operations on one named status: (command, what it does, the status_list call with (path, name, type)).
 ONE_STATUS_COMMANDS: tuple[tuple[str, str, Callable[[Path, str, str], object]], ...] = (
     (

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .cells import CellValueError, address, display, normalize, read_bool, read_text, read_whole
-from .problems import Problem, Severity
-from .schema import STATUSES
+from .problems import Problem, Severity, count_errors
+from .schema import SETTINGS, STATUSES
 from .tables import Row, Table
 
 ONE_CYCLE = ""  # the cycle key when statuses are not by type
@@ -96,6 +96,9 @@ class Lists:
 class Workflow:
     by_type: bool
     cycles: dict[str, Cycle] = field(default_factory=dict)
+    # Statuses by type was just switched on over statuses that have no session type: the problems this causes on
+    # every session and trigger are folded under the one at the Settings cell (fold_switch)
+    switched_on: bool = False
 
     def cycle_for(self, session_type: object) -> Cycle | None:
         return self.cycles.get(normalize(session_type) if self.by_type else ONE_CYCLE)
@@ -114,8 +117,71 @@ def read_lists(table: Table) -> Lists:
     return lists
 
 
-def read_workflow(table: Table, by_type: bool, lists: Lists) -> tuple[Workflow, list[Problem]]:
-    """Read the Statuses sheet and check it against SPEC §2; every problem names its cell."""
+def read_workflow(table: Table, by_type: bool, lists: Lists, by_type_cell: str = "") -> tuple[Workflow, list[Problem]]:
+    """Read the Statuses sheet and check it against SPEC §2; every problem names its cell. A sheet that reads as
+    the other side of Settings' Statuses by type (at `by_type_cell`) is one problem there, saying the switch is
+    the cause, with the rows' own problems as that side finds them."""
+    workflow, problems = _read_workflow(table, by_type, lists)
+    if by_type:
+        typed = [row for row in table.rows if read_text(row.get("Description")) and read_text(row.get("Session Type"))]
+        described = [row for row in table.rows if read_text(row.get("Description"))]
+        if described and not typed:
+            _, as_one = _read_workflow(table, False, lists)
+            workflow.switched_on = True
+            return workflow, [_switched_on(by_type_cell, len(described)), *as_one]
+        return workflow, problems
+    per_type, found = _read_workflow(table, True, lists)
+    if len(per_type.cycles) > 1 and count_errors(found) < count_errors(problems):
+        return workflow, [_switched_off(by_type_cell, per_type, problems), *found]
+    return workflow, problems
+
+
+BY_TYPE_SETTING = "Statuses by type"
+_BY_TYPE_FOLDED = "(statuses are by type)"  # how the sessions' and triggers' "no cycle for this type" problems end
+
+
+def _switched_off(cell: str, per_type: Workflow, as_one: list[Problem]) -> Problem:
+    """Statuses by type set to No over statuses kept per type: the cycles run together into one."""
+    types = [c.session_type for c in per_type.cycles.values()]
+    clashes = count_errors(as_one)
+    return Problem(
+        SETTINGS.name,
+        cell,
+        f"{BY_TYPE_SETTING} is No, but the Statuses sheet holds a cycle for each session type "
+        f"({_and(types)}); read as one cycle they clash ({clashes} errors: Initial and Final statuses, sort "
+        "orders and names found twice); switching it off did this (the manuals warn: once statuses are by type, "
+        "keep it so)",
+        f"set {BY_TYPE_SETTING} back to Yes; or, for one cycle for every session, keep one type's statuses, "
+        "delete the others' and clear their Session Type",
+    )
+
+
+def _switched_on(cell: str, statuses: int) -> Problem:
+    """Statuses by type set to Yes over statuses that have no session type: no session has a cycle."""
+    return Problem(
+        SETTINGS.name,
+        cell,
+        f"{BY_TYPE_SETTING} is Yes, but none of the {statuses} statuses on the Statuses sheet has a Session Type, "
+        "so no session or trigger has a cycle (their rows are not listed one by one); switching it on did this "
+        "(the manuals advise deciding once and sticking to it)",
+        f"set {BY_TYPE_SETTING} back to No; or give each status the Session Type of its cycle, with an Initial "
+        "and a Final status for each type",
+    )
+
+
+def fold_switch(workflow: Workflow, problems: list[Problem]) -> list[Problem]:
+    """With Statuses by type just switched on over untyped statuses, every session and trigger lacks a cycle: that
+    is said once, at the Settings cell, instead of at each of their rows."""
+    if not workflow.switched_on:
+        return problems
+    return [p for p in problems if not p.message.endswith(_BY_TYPE_FOLDED)]
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _read_workflow(table: Table, by_type: bool, lists: Lists) -> tuple[Workflow, list[Problem]]:
     problems: list[Problem] = []
     workflow = Workflow(by_type=by_type)
 
@@ -151,6 +217,7 @@ def read_workflow(table: Table, by_type: bool, lists: Lists) -> tuple[Workflow, 
         _check_cycle(cycle, table, problems)
     if by_type:
         _check_shared_descriptions(workflow, table, problems)
+        _check_blocks(workflow, table, problems)
     if not workflow.cycles:
         problems.append(
             Problem(
@@ -284,6 +351,27 @@ def _check_shared_descriptions(workflow: Workflow, table: Table, problems: list[
                     address(status.row, table.column_of("Description")),
                     f'"{status.description}" is also a status of another cycle',
                     'prefix descriptions per type, e.g. "W-Session Pending", so hubs sort well',
+                    Severity.WARNING,
+                )
+            )
+
+
+def _check_blocks(workflow: Workflow, table: Table, problems: list[Problem]) -> None:
+    """Statuses by type: a session's Status and Change To dropdowns offer its cycle's block of rows, from the first
+    to the last; another cycle's status inside that block would be offered too."""
+    owner = {s.row: cycle for cycle in workflow.cycles.values() for s in cycle.statuses}
+    for cycle in workflow.cycles.values():
+        rows = sorted(s.row for s in cycle.statuses)
+        inside = [r for r in range(rows[0], rows[-1] + 1) if r in owner and owner[r] is not cycle]
+        if inside:
+            problems.append(
+                Problem(
+                    STATUSES.name,
+                    address(inside[0], table.column_of("Session Type")),
+                    f"the {cycle.session_type} statuses are not in one block of rows (row {inside[0]} is a "
+                    f"{owner[inside[0]].session_type} status between them), so the Status dropdown of "
+                    f"{cycle.session_type} sessions offers other statuses too",
+                    "run sheetflow statuses renumber: it keeps the order and puts each cycle's rows together",
                     Severity.WARNING,
                 )
             )

@@ -5,10 +5,11 @@ Pure Python, like the rest of the core. The board is tallied during refresh (no 
 status comes from `sheetflow.library.report`, which reads the Notes history with pandas.
 
 The sheet is two blocks side by side, at fixed places: the board in columns A:H (refresh keeps it current), the
-time in status in columns J:P (only `report` and the Dashboard button read Notes to rebuild it). Each block has its
-title on row 1, its key figures on rows 2-3, its chart over rows 5-22 and its tables from row 24 down. When a
-refresh keeps the time in status, the Excel button simply leaves J:P alone; the file writer, which lays the sheet
-out whole, reads the block back from the sheet (`read_history`: a few dozen cells, never Notes).
+time in status in columns J:P, per status and then per person (only `report` and the Dashboard button read Notes to
+rebuild it). Each block has its title on row 1, its key figures on rows 2-3, its chart over rows 5-22 and its
+tables from row 24 down. When a refresh keeps the time in status, the Excel button simply leaves J:P alone; the file
+writer, which lays the sheet out whole, reads the block back from the sheet (`read_history`: a few dozen cells,
+never Notes).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 
 from .cells import EXCEL_EPOCH, column_letter, normalize
 from .cycle import Lists, Status, Workflow
-from .schema import FLAG_DUE_SOON, FLAG_OVERDUE
+from .schema import FLAG_DUE_SOON, FLAG_ON_HOLD, FLAG_OVERDUE
 from .sessions import Session
 
 NO_STAGE = "(no stage)"
@@ -31,28 +32,31 @@ NO_STATUS = "(no known status)"
 
 @dataclass
 class Counts:
-    """Sessions = on track + due soon + overdue (the open ones) + completed (in a Final status)."""
+    """Sessions = on track + due soon + overdue + on hold (the open ones) + completed (in a Final status)."""
 
     sessions: int = 0
     overdue: int = 0
     due_soon: int = 0
     completed: int = 0
+    on_hold: int = 0  # its clock stopped (Change To = hold): neither on track nor overdue
 
     @property
     def on_track(self) -> int:
-        return self.sessions - self.completed - self.overdue - self.due_soon
+        return self.sessions - self.completed - self.overdue - self.due_soon - self.on_hold
 
-    def add(self, overdue: bool, due_soon: bool, completed: bool) -> None:
+    def add(self, overdue: bool, due_soon: bool, completed: bool, on_hold: bool = False) -> None:
         self.sessions += 1
         self.overdue += overdue
         self.due_soon += due_soon
         self.completed += completed
+        self.on_hold += on_hold
 
     def add_counts(self, other: Counts) -> None:
         self.sessions += other.sessions
         self.overdue += other.overdue
         self.due_soon += other.due_soon
         self.completed += other.completed
+        self.on_hold += other.on_hold
 
 
 @dataclass
@@ -78,6 +82,18 @@ class OverdueLine:
     assigned_to: str
 
 
+@dataclass
+class HoldLine:
+    """The sessions on hold in one status for one reason."""
+
+    status: str
+    reason: str  # NO_REASON when none was given
+    sessions: int = 0
+    cycle: str = ""  # the session type, when statuses are by type
+
+
+NO_REASON = "(no reason given)"
+
 # A board is read at a glance: past this many, the list says how many more and where to find them.
 OVERDUE_LISTED = 200
 
@@ -92,6 +108,7 @@ class Board:
     overdue: list[OverdueLine] = field(default_factory=list)  # the most overdue, at most OVERDUE_LISTED
     by_type: bool = False
     overdue_not_listed: int = 0  # overdue sessions beyond the list (the board's counts include them)
+    holds: list[HoldLine] = field(default_factory=list)  # the sessions on hold, by status (workflow order) and reason
 
     @property
     def open_lines(self) -> list[StatusLine]:
@@ -118,11 +135,39 @@ class StatusTime:
     left_late: float | None = None  # share (0..1) of those with a due date that left after it
 
 
+UNASSIGNED = "(unassigned)"
+BY_DEFAULT_USER = " (default user)"
+
+
+@dataclass
+class PersonTime:
+    """How long the sessions assigned to one person stayed in one status: a stay is theirs when the session was
+    assigned to them as it entered the status."""
+
+    person: str  # "" when no one was
+    status: str
+    cycle: str = ""
+    typical_duration: int | None = None
+    stays: int = 0
+    median: float | None = None
+    left_late: float | None = None  # share (0..1) of those with a due date that left after it
+    by_default_user: bool = False  # Notes did not say who: the status's Default User (sheetflow assigns them)
+    late: int | None = None  # stays that left late; None when read back from the sheet, which shows the share
+
+    @property
+    def label(self) -> str:
+        """The name as the Dashboard shows it, saying how it is known."""
+        if not self.person:
+            return UNASSIGNED
+        return self.person + BY_DEFAULT_USER if self.by_default_user else self.person
+
+
 @dataclass
 class TimeInStatus:
     as_of: dt.date
     changes_read: int = 0  # Notes rows that were status changes of a session
     statuses: list[StatusTime] = field(default_factory=list)
+    per_person: list[PersonTime] | None = None  # None: a Dashboard laid out before sheetflow had this section
 
     @property
     def passages(self) -> int:
@@ -148,6 +193,7 @@ class BoardTally:
         self.lines: dict[int, StatusLine] = {}  # by id() of the Status: two cycles may share a description
         self.unknown = StatusLine(status=NO_STATUS, stage=NO_STAGE)
         self.overdue: list[OverdueLine] = []
+        self.holds: dict[tuple[int, str], HoldLine] = {}  # (id() of the Status, normalized reason) -> its line
 
     def add(self, session: Session, due: dt.date | None, flag: str | None, days_overdue: int | None) -> None:
         status: Status | None = session.status
@@ -160,7 +206,14 @@ class BoardTally:
                 line = self.lines[id(status)] = StatusLine(
                     status=status.description, stage=status.stage or NO_STAGE, cycle=cycle, final=status.final
                 )
-        line.add(flag == FLAG_OVERDUE, flag == FLAG_DUE_SOON, bool(status and status.final))
+        held = flag == FLAG_ON_HOLD
+        line.add(flag == FLAG_OVERDUE, flag == FLAG_DUE_SOON, bool(status and status.final), held)
+        if held:
+            reason = session.reason or NO_REASON
+            hold = self.holds.get((id(status), normalize(reason)))
+            if hold is None:
+                hold = self.holds[(id(status), normalize(reason))] = HoldLine(line.status, reason, cycle=line.cycle)
+            hold.sessions += 1
         if flag == FLAG_OVERDUE and due is not None:
             self.overdue.append(
                 OverdueLine(
@@ -201,7 +254,19 @@ class BoardTally:
             overdue=overdue,
             by_type=self.workflow.by_type,
             overdue_not_listed=len(self.overdue) - len(overdue),
+            holds=self._holds_in_order(),
         )
+
+    def _holds_in_order(self) -> list[HoldLine]:
+        """The holds in workflow order; within a status, the most common reason first."""
+        by_status: dict[int, list[HoldLine]] = {}
+        for (status_id, _), hold in self.holds.items():
+            by_status.setdefault(status_id, []).append(hold)
+        holds: list[HoldLine] = []
+        for status in self.workflow.all_statuses():
+            for hold in sorted(by_status.get(id(status), ()), key=lambda h: (-h.sessions, normalize(h.reason))):
+                holds.append(hold)
+        return holds
 
 
 # --- where everything stands on the sheet ----------------------------------------------------------------------------
@@ -221,7 +286,7 @@ WIDTHS = {
     8: 12,
     9: 3,
     10: 30,
-    11: 16,
+    11: 24,  # Typical Duration, and the per-person table's Status
     12: 14,
     13: 16,
     14: 15,
@@ -236,7 +301,8 @@ NUMBER_FORMATS = {DATE: "yyyy-mm-dd", COUNT: "#,##0_ ", DECIMAL: "0.0_ ", PERCEN
 BOARD_TITLE = "Sessions board"
 HISTORY_TITLE = "Time in status"
 # Each chart's categories and series are the first columns of its table, side by side: one range is its source.
-COUNT_HEADER = ("On track", "Due soon", "Overdue", "Completed", "Sessions")
+COUNT_HEADER = ("On track", "Due soon", "Overdue", "On hold", "Completed", "Sessions")
+HOLDS_TITLE = "Sessions on hold, by reason"
 HISTORY_HEADER = (
     "Status",
     "Typical Duration",
@@ -248,6 +314,12 @@ HISTORY_HEADER = (
 )
 NO_HISTORY_YET = (
     "Run `sheetflow report` (or the Dashboard button) to read the Notes history: how long sessions stay in each status."
+)
+PER_PERSON_TITLE = "Time in status per person"
+PER_PERSON_HEADER = ("Person", "Status", "Stays", "Median Days", "Typical Duration", "Left Late", "Cycle")
+NO_STAYS_YET = "No stays measured yet: a stay counts once the session has left the status."
+BY_DEFAULT_USER_NOTE = (  # short enough to stay within J:P
+    "(default user): older Notes rows don't name who had the session: the status's Default User, else the one before."
 )
 
 
@@ -356,14 +428,24 @@ def _board_area(board: Board) -> tuple[Area, Chart]:
     row += 1
     area.put(row, a, "Sessions per status", HEADER)
     header_row = row + 1
-    area.line(header_row, ("Status", *COUNT_HEADER, "Stage", "Cycle" if board.by_type else ""), HEADER)
+    # the board is eight columns wide (A:H, the time in status from J): a cycle shares the stage's column
+    area.line(header_row, ("Status", *COUNT_HEADER, "Cycle / Stage" if board.by_type else "Stage"), HEADER)
     row = header_row + 1
     for line in board.statuses:
-        area.line(row, (line.status, *_counts(line), line.stage, line.cycle), (None, *counts, None, None))
+        where = f"{line.cycle} / {line.stage}" if board.by_type and line.cycle else line.stage
+        area.line(row, (line.status, *_counts(line), where), (None, *counts, None))
         row += 1
     open_lines = board.open_lines
     rows = (header_row + 1, header_row + max(len(open_lines), 1))  # the open statuses come first
     row += 1
+    if board.holds:
+        area.put(row, a, HOLDS_TITLE, HEADER)
+        area.line(row + 1, ("Status", "Reason", "Sessions", "Cycle" if board.by_type else ""), HEADER)
+        row += 2
+        for hold in board.holds:
+            area.line(row, (hold.status, hold.reason, hold.sessions, hold.cycle), (None, None, COUNT, None))
+            row += 1
+        row += 1
     area.put(row, a, "Overdue sessions", HEADER)
     area.line(row + 1, ("Client", "Days Overdue", "Due Date", "Session ID", "Assigned To", "Status"), HEADER)
     row += 2
@@ -393,6 +475,7 @@ def _board_area(board: Board) -> tuple[Area, Chart]:
             (1, "On track", "on_track", "5B9BD5"),
             (2, "Due soon", "due_soon", "FFC000"),
             (3, "Overdue", "overdue", "C00000"),
+            (4, "On hold", "on_hold", "A5A5A5"),
         )
     ]
     chart = Chart(
@@ -410,12 +493,12 @@ def _board_area(board: Board) -> tuple[Area, Chart]:
 
 
 def _counts(counts: Counts) -> tuple[int | None, ...]:
-    """On track, due soon, overdue, completed, sessions; a final status's line has nothing open to count."""
+    """On track, due soon, overdue, on hold, completed, sessions; a final status's line has nothing open to count."""
     if isinstance(counts, StatusLine) and counts.final:
-        return None, None, None, counts.completed, counts.sessions
+        return None, None, None, None, counts.completed, counts.sessions
     if isinstance(counts, StatusLine):
-        return counts.on_track, counts.due_soon, counts.overdue, None, counts.sessions
-    return counts.on_track, counts.due_soon, counts.overdue, counts.completed, counts.sessions
+        return counts.on_track, counts.due_soon, counts.overdue, counts.on_hold, None, counts.sessions
+    return counts.on_track, counts.due_soon, counts.overdue, counts.on_hold, counts.completed, counts.sessions
 
 
 def _history_area(history: TimeInStatus | None) -> tuple[Area, Chart | None]:
@@ -446,6 +529,7 @@ def _history_area(history: TimeInStatus | None) -> tuple[Area, Chart | None]:
             (None, COUNT, DECIMAL, DECIMAL, COUNT, PERCENT, None),
         )
         row += 1
+    _per_person_table(area, history, row + 1)
     if not history.statuses:
         return area, None
     rows = (header_row + 1, row - 1)
@@ -471,6 +555,30 @@ def _history_area(history: TimeInStatus | None) -> tuple[Area, Chart | None]:
         major_unit=_unit(max((v for s in series for v in s.values if v is not None), default=0)),
     )
     return area, chart
+
+
+def _per_person_table(area: Area, history: TimeInStatus, row: int) -> None:
+    """Below the statuses, one blank row between: each person's stays per status, the people with the most late
+    stays first (history.per_person is in that order)."""
+    if history.per_person is None:
+        return
+    a = area.first_col
+    area.put(row, a, PER_PERSON_TITLE, HEADER)
+    if not history.per_person:
+        area.put(row + 1, a, NO_STAYS_YET, NOTE)
+        return
+    by_type = any(line.cycle for line in history.per_person)
+    area.line(row + 1, PER_PERSON_HEADER if by_type else PER_PERSON_HEADER[:-1], HEADER)
+    row += 2
+    for line in history.per_person:
+        area.line(
+            row,
+            (line.label, line.status, line.stays, line.median, line.typical_duration, line.left_late, line.cycle),
+            (None, None, COUNT, DECIMAL, COUNT, PERCENT, None),
+        )
+        row += 1
+    if any(line.by_default_user for line in history.per_person):
+        area.put(row + 1, a, BY_DEFAULT_USER_NOTE, NOTE)
 
 
 def _unit(largest: float) -> float | None:
@@ -508,7 +616,30 @@ def read_history(grid: list[list[object]]) -> TimeInStatus | None:
             )
         )
         row += 1
+    if normalize(at(row + 1, a)) == normalize(PER_PERSON_TITLE):
+        history.per_person = []  # the title with no header under it: no stays yet
+        if normalize(at(row + 2, a)) == "person":
+            row += 3
+            while (label := at(row, a)) is not None:
+                history.per_person.append(_person_read_back(str(label), [at(row, a + i) for i in range(1, 7)]))
+                row += 1
     return history
+
+
+def _person_read_back(label: str, values: list[object]) -> PersonTime:
+    status, stays, median, typical, left_late, cycle = values
+    by_default = label.endswith(BY_DEFAULT_USER)
+    person = "" if label == UNASSIGNED else label[: -len(BY_DEFAULT_USER)] if by_default else label
+    return PersonTime(
+        person=person,
+        status=str(status or ""),
+        cycle=str(cycle or ""),
+        typical_duration=_as_int(typical),
+        stays=_as_int(stays) or 0,
+        median=_as_float(median),
+        left_late=_as_float(left_late),
+        by_default_user=by_default,
+    )
 
 
 def _as_date(value: object) -> dt.date | None:

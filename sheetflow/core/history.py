@@ -1,7 +1,8 @@
 """Time in status in pure Python: the figures `sheetflow.library.report` works out with pandas, for where pandas is
 not at hand (the xlwings Lite bundle, whose Dashboard button runs this). The rules are report.py's, row for row: a
 session entered a status on the Date Completed of a Notes row whose To Status names it and left it on the Date
-Completed of its next Notes row; rename rows carry older rows' names forward."""
+Completed of its next Notes row; rename rows carry older rows' names forward. A stay is the person's the session
+was assigned to as it entered (the Notes row's Assigned To; for older rows without one, see `_owners`)."""
 
 from __future__ import annotations
 
@@ -15,14 +16,16 @@ from itertools import pairwise
 from . import studio as core
 from .calendar import BusinessCalendar
 from .cells import CellValueError, normalize, read_date, read_text
+from .changes import HOLD_NOTE, RESUME_NOTE
 from .cycle import ONE_CYCLE, Status
-from .dashboard import Dashboard, StatusTime, TimeInStatus
+from .dashboard import Dashboard, PersonTime, StatusTime, TimeInStatus
 from .schema import NOTES
 from .sessions import session_key
 from .tables import Table
 
 RENAMED = re.compile(r'^\s*status renamed from "(.*)" to "(.*)"(?: \((.*) cycle\))?\s*$', re.I | re.S)
-COLUMNS = ("Session ID", "To Status", "Date Completed", "Due Date", "Note")
+# Read by header; a column a Notes sheet (or an archive) doesn't have reads as blank.
+COLUMNS = ("Session ID", "To Status", "Date Completed", "Due Date", "Note", "Assigned To", "From Status")
 
 
 @dataclass
@@ -35,6 +38,9 @@ class _Change:
     entered: dt.date | None
     due: dt.date | None
     cycle: str | None = None
+    assigned: str = ""  # the Notes row's Assigned To (a People key), "" when it says no one or has no such column
+    owner: str = ""  # whose the stay is (a People key), "" no one's
+    by_default: bool = False  # the owner comes from the Default User, Notes not saying
 
 
 @dataclass
@@ -44,6 +50,30 @@ class _Stay:
     days: int
     late: bool
     has_due: bool
+    owner: str = ""
+    by_default: bool = False
+
+
+class People:
+    """Who stays belong to: names matched as everywhere (case and extra spaces aside), shown as the Lists sheet
+    spells them, else as Notes first did. Both time-in-status paths read names through one of these."""
+
+    def __init__(self, users: Sequence[str]):
+        self.names = {normalize(user): " ".join(user.split()) for user in users if normalize(user)}
+        self._keys: dict[object, str] = {}
+
+    def key(self, value: object) -> str:
+        """The name's key ("" for a blank cell), remembered with its spelling (values recur row after row)."""
+        key = self._keys.get(value)
+        if key is None:
+            text = " ".join(read_text(value).split())
+            key = self._keys[value] = normalize(text)
+            if key:
+                self.names.setdefault(key, text)
+        return key
+
+    def name(self, key: str) -> str:
+        return self.names.get(key, key)
 
 
 @dataclass
@@ -105,7 +135,8 @@ def rebuild(studio: core.Studio, today: dt.date, workbook: object = None) -> Rep
 
 
 def highlights(history: TimeInStatus) -> list[str]:
-    """One line for people: how much history was read, and the statuses whose median stay exceeds typical."""
+    """A few lines for people: how much history was read, the statuses whose median stay exceeds typical, and who
+    had the most stays that left late."""
     lines = [f"time in status: {history.changes_read} status changes read, {history.passages} stays measured"]
     slow = [
         s
@@ -118,14 +149,47 @@ def highlights(history: TimeInStatus) -> list[str]:
             "slower than typical (median vs typical business days): "
             + ", ".join(f"{s.status} {s.median:g} vs {s.typical_duration}" for s in slow[:5])
         )
+    most = _most_late(history.per_person or [])
+    if most:
+        lines.append(most)
     return lines
+
+
+def _most_late(per_person: list[PersonTime]) -> str | None:
+    """The person (someone, not "unassigned") with the most stays that left late, and the status most of them were
+    in; None when no one's stay left late."""
+    late: dict[str, int] = {}
+    stays: dict[str, int] = {}
+    assumed: dict[str, int] = {}
+    where: dict[tuple[str, str, str], int] = {}  # (person, status, cycle): late stays, whoever said it was theirs
+    for line in per_person:
+        if line.person:
+            left = line.late or 0
+            late[line.person] = late.get(line.person, 0) + left
+            stays[line.person] = stays.get(line.person, 0) + line.stays
+            assumed[line.person] = assumed.get(line.person, 0) + (left if line.by_default_user else 0)
+            where[(line.person, line.status, line.cycle)] = where.get((line.person, line.status, line.cycle), 0) + left
+    if not late or max(late.values()) == 0:
+        return None
+    person = min(late, key=lambda p: (-late[p], -stays[p], p.casefold()))
+    (_, status, cycle), most = max(
+        ((place, n) for place, n in where.items() if place[0] == person), key=lambda item: item[1]
+    )  # the first of equals: per_person lists a person's statuses in workflow order
+    text = (
+        f"most stays left late: {person}, {late[person]} of {stays[person]} "
+        f"({most} in {status}{f', {cycle} cycle' if cycle else ''})"
+    )
+    if assumed[person]:
+        share = "all" if assumed[person] == late[person] else f"{assumed[person]} of them"
+        text += f"; {share} by the status's Default User, as older Notes rows don't say who had the session"
+    return text
 
 
 def time_in_status(
     studio: core.Studio, notes: Table | None, today: dt.date, archives: Sequence[Table] = ()
 ) -> TimeInStatus:
     """One StatusTime per status, in workflow order, from the Notes rows (after the archived ones)."""
-    history = TimeInStatus(as_of=today)
+    history = TimeInStatus(as_of=today, per_person=[])
     statuses = _statuses_in_order(studio)
     sources = [
         t for t in (*archives, notes) if t is not None and t.exists and t.has("To Status") and t.has("Session ID")
@@ -133,7 +197,8 @@ def time_in_status(
     if not sources:
         history.statuses = [_line(studio, status, key, None) for key, status in statuses if _shown(status, None)]
         return history
-    changes, renames = _changes(sources, studio.settings.date_order)
+    people = People(studio.lists.users)
+    changes, renames = _changes(sources, studio.settings.date_order, people)
     history.changes_read = len(changes)
     _session_cycles(studio, changes)
     for position, old, new, cycle in renames:
@@ -145,15 +210,105 @@ def time_in_status(
                     change.cycle = cycle
                 change.status = new
     _fill_cycles(studio, changes)
+    _owners(studio, changes, people)
     groups: dict[tuple[str, str], list[_Stay]] = {}
+    by_person: dict[tuple[str, bool, str, str], list[_Stay]] = {}
     for stay in _stays(changes, studio.calendar):
         groups.setdefault((stay.cycle, stay.status), []).append(stay)
+        by_person.setdefault((stay.owner, stay.by_default, stay.cycle, stay.status), []).append(stay)
     history.statuses = [
         _line(studio, status, key, groups.get((key, status.key)))
         for key, status in statuses
         if _shown(status, groups.get((key, status.key)))
     ]
+    history.per_person = per_person(studio, people, {key: _figures(group) for key, group in by_person.items()})
     return history
+
+
+# (stays, median business days, share left late, stays left late) of one person in one status
+Figures = tuple[int, float, float | None, int]
+
+
+def _figures(group: list[_Stay]) -> Figures:
+    with_due = [stay for stay in group if stay.has_due]
+    left_late = round(sum(stay.late for stay in with_due) / len(with_due), 4) if with_due else None
+    median = round(_quantile(sorted(stay.days for stay in group), 0.5), 1)
+    return len(group), median, left_late, sum(stay.late for stay in group)
+
+
+def per_person(
+    studio: core.Studio, people: People, figures: dict[tuple[str, bool, str, str], Figures]
+) -> list[PersonTime]:
+    """The per-person lines from each (owner, by default user, cycle, status)'s figures, as both paths order them:
+    the people with the most stays that left late first (then the most stays, then by name), stays no one was
+    assigned to last; each person's statuses in workflow order, what Notes said before what the Default User stands
+    for. A status no longer on Statuses is left out, as the status table leaves it, so each status's stays add up."""
+    place = {(key, status.key): (i, key, status) for i, (key, status) in enumerate(_statuses_in_order(studio))}
+    kept = [(key, figure) for key, figure in figures.items() if (key[2], key[3]) in place]
+    late: dict[str, int] = {}
+    stays: dict[str, int] = {}
+    for (owner, *_), (count, _, _, left) in kept:
+        late[owner] = late.get(owner, 0) + left
+        stays[owner] = stays.get(owner, 0) + count
+
+    def order(item: tuple[tuple[str, bool, str, str], Figures]) -> tuple:
+        (owner, by_default, cycle, status), _ = item
+        return (
+            owner == "",
+            -late[owner],
+            -stays[owner],
+            people.name(owner).casefold(),
+            owner,
+            place[(cycle, status)][0],
+            by_default,
+        )
+
+    lines = []
+    for (owner, by_default, cycle, status_key), (count, median, left_late, left) in sorted(kept, key=order):
+        _, key, status = place[(cycle, status_key)]
+        lines.append(
+            PersonTime(
+                person=people.name(owner),
+                status=status.description,
+                cycle=studio.workflow.cycles[key].session_type if studio.workflow.by_type else "",
+                typical_duration=status.typical_duration,
+                stays=int(count),
+                median=float(median),
+                left_late=None if left_late is None else float(left_late),
+                by_default_user=bool(by_default) and bool(owner),
+                late=int(left),
+            )
+        )
+    return lines
+
+
+def default_users(studio: core.Studio, people: People) -> dict[tuple[str, str], str]:
+    """Each status's Default User (a People key), by (cycle, status): whom sheetflow assigns a session entering it."""
+    return {
+        (key, status.key): people.key(status.default_user)
+        for key, cycle in studio.workflow.cycles.items()
+        for status in cycle.statuses
+        if status.default_user
+    }
+
+
+def _owners(studio: core.Studio, changes: list[_Change], people: People) -> None:
+    """Whose each stay is. A Notes row's Assigned To says it (who had the session after the change). Rows from
+    before Notes had that column don't: sheetflow then assigned the new status's Default User, else kept whoever
+    had the session, so that is replayed from today's Statuses and marked as such — not the Updated By (who made
+    the change) nor the session's Assigned To now (who has its current status). A blank Assigned To after one
+    that said someone was written by sheetflow: no one was assigned."""
+    defaults = default_users(studio, people)
+    told: set[str] = set()
+    last: dict[str, str] = {}
+    for change in changes:  # in Notes order
+        if change.assigned:
+            change.owner = change.assigned
+            told.add(change.session)
+        elif change.session not in told:
+            change.owner = defaults.get((change.cycle, change.status)) or last.get(change.session, "")
+            change.by_default = bool(change.owner)
+        last[change.session] = change.owner
 
 
 def _statuses_in_order(studio: core.Studio) -> list[tuple[str, Status]]:
@@ -191,19 +346,24 @@ def _quantile(ordered: list[int], q: float) -> float:
     return float(ordered[low] + (ordered[high] - ordered[low]) * (at - low))
 
 
-def _changes(sources: Sequence[Table], date_order: str) -> tuple[list[_Change], list[tuple[int, str, str, str | None]]]:
-    """The Notes rows that moved a session (one pass; each id and status normalized once) and the renames."""
+def _changes(
+    sources: Sequence[Table], date_order: str, people: People
+) -> tuple[list[_Change], list[tuple[int, str, str, str | None]]]:
+    """The Notes rows that moved a session (one pass; each id, status and name normalized once) and the renames."""
     changes: list[_Change] = []
     renames: list[tuple[int, str, str, str | None]] = []
     keys: dict[object, str] = {}
     names: dict[object, str] = {}
+    latest: dict[str, _Change] = {}  # each session's last change so far
     position = 0
     for notes in sources:
         index = [notes.index(c) for c in COLUMNS]
         for row in notes.rows:
             values = row.values
             width = len(values)
-            sid, to, completed, due, note = (values[i - 1] if i is not None and i <= width else None for i in index)
+            sid, to, completed, due, note, assigned, came_from = (
+                values[i - 1] if i is not None and i <= width else None for i in index
+            )
             key = keys.get(sid)
             if key is None:
                 key = keys[sid] = session_key(read_text(sid))
@@ -215,18 +375,33 @@ def _changes(sources: Sequence[Table], date_order: str) -> tuple[list[_Change], 
                 name = names.get(to)
                 if name is None:
                     name = names[to] = normalize(read_text(to))
-                if name:
-                    changes.append(
-                        _Change(
-                            key,
-                            name,
-                            position,
-                            notes_day(completed, date_order, notes.date1904),
-                            notes_day(due, date_order, notes.date1904),
-                        )
+                clock = clock_row(note, came_from, name) if name else None
+                if clock == RESUMED and key in latest:  # the due date the clock restarted with
+                    latest[key].due = notes_day(due, date_order, notes.date1904)
+                elif name and clock is None:
+                    latest[key] = _Change(
+                        key,
+                        name,
+                        position,
+                        notes_day(completed, date_order, notes.date1904),
+                        notes_day(due, date_order, notes.date1904),
+                        assigned=people.key(assigned),
                     )
+                    changes.append(latest[key])
             position += 1
     return changes, renames
+
+
+HELD, RESUMED = "hold", "resume"
+
+
+def clock_row(note: object, came_from: object, status: str) -> str | None:
+    """HELD or RESUMED for a Notes row that put a session on hold or resumed it (From Status = To Status, the Note
+    saying so), else None: such a row keeps the session in its status, so it neither ends a stay nor starts one."""
+    if not isinstance(note, str) or normalize(read_text(came_from)) != status:
+        return None
+    text = note.strip()
+    return HELD if HOLD_NOTE.match(text) else RESUMED if RESUME_NOTE.match(text) else None
 
 
 def notes_day(value: object, date_order: str, date1904: bool) -> dt.date | None:
@@ -284,6 +459,8 @@ def _stays(changes: list[_Change], calendar: BusinessCalendar) -> list[_Stay]:
                     calendar.business_days_between(change.entered, left),
                     change.due is not None and left > change.due,
                     change.due is not None,
+                    change.owner,
+                    change.by_default,
                 )
             )
     return stays

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .cells import CellValueError, address, display, is_blank, normalize, read_text, read_whole
+from .cells import CellValueError, address, display, is_blank, normalize, read_bool, read_text, read_whole
 from .cycle import Cycle, Status
 from .problems import Problem, Severity, WorkbookError
 from .schema import NO, NOTES, SESSIONS, STATUSES, TRIGGERS, YES
@@ -747,10 +747,11 @@ def tidy(
     """Rewrite the Statuses rows so each cycle reads in sort order on the sheet, with no blank rows between them.
 
     The cell writes already in `changes` for Statuses are taken in first (a new sort order, a flag); `removed` is
-    a row to leave out, `added` a new row's values to place after a row. Each cycle keeps the rows it had on the
-    sheet, in its own sort order (ties by row); rows in no cycle keep their place; blank rows close up and the rows
-    left over at the end are blanked. Every column with a header moves with its row, the studio's own too; only
-    cells whose value changes are written."""
+    a row to leave out, `added` a new row's values to place after a row. Each cycle reads in its own sort order
+    (ties by row): in the rows it had on the sheet, or with statuses by type in one block of rows per cycle (what
+    the Sessions dropdowns of a type's statuses read), the cycles in the order the sheet first names them; rows in
+    no cycle keep their place; blank rows close up and the rows left over at the end are blanked. Every column
+    with a header moves with its row, the studio's own too; only cells whose value changes are written."""
     table = _statuses_table(studio)
     pending = changes.cells.pop(STATUSES.name, {})
     names = {col: header for col, header in table.headers.items()}
@@ -775,18 +776,35 @@ def tidy(
     cycle_of = {s.row: cycle for cycle in studio.workflow.cycles.values() for s in cycle.statuses}
     sort_col = table.column_of("Sort Order")
     added_cycle = cycle_of.get(added[0]) if added else None
-    for cycle in studio.workflow.cycles.values():
-        slots = [i for i, (origin, _) in enumerate(items) if (cycle_of.get(origin) if origin else added_cycle) is cycle]
-        members = [items[i] for i in slots]
-        members.sort(
+
+    def in_order(members: list[tuple[int | None, dict[int, object]]]) -> list[tuple[int | None, dict[int, object]]]:
+        return sorted(
+            members,
             key=lambda item: (
                 (key := _sort_key(item[1].get(sort_col))) is None,
                 key or 0,
                 item[0] if item[0] is not None else added[0] + 0.5,  # type: ignore[index]
-            )
+            ),
         )
-        for i, item in zip(slots, members, strict=True):
+
+    def cycle_at(i: int) -> Cycle | None:
+        origin = items[i][0]
+        return cycle_of.get(origin) if origin else added_cycle
+
+    if studio.workflow.by_type:  # each cycle's rows together, the cycles as the sheet first names them
+        slots = [i for i in range(len(items)) if cycle_at(i) is not None]
+        ordered = [
+            item
+            for cycle in studio.workflow.cycles.values()
+            for item in in_order([items[i] for i in slots if cycle_at(i) is cycle])
+        ]
+        for i, item in zip(slots, ordered, strict=True):
             items[i] = item
+    else:
+        for cycle in studio.workflow.cycles.values():
+            slots = [i for i in range(len(items)) if cycle_at(i) is cycle]
+            for i, item in zip(slots, in_order([items[i] for i in slots]), strict=True):
+                items[i] = item
     first = table.header_row + 1
     last = max(table.last_row, table.header_row)
     for offset, (_, values) in enumerate(items):
@@ -814,3 +832,72 @@ def _same(old: object, new: object) -> bool:
     if type(old) is not type(new) and not (isinstance(old, (int, float)) and isinstance(new, (int, float))):
         return False
     return old == new and not (isinstance(old, bool) ^ isinstance(new, bool))
+
+
+# -- Hide Inactive ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InactiveRows:
+    """The Statuses rows Hide Inactive hides, and what the others' Inactive cells show (what the filter keeps)."""
+
+    rows: list[int]
+    names: list[str]
+    shown: frozenset[str]  # the Inactive cells' texts of the rows that stay ("" for a blank cell)
+
+
+def _shown_text(value: object) -> str:
+    """A cell's value as Excel shows it, which is what an autoFilter's values are compared with."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def inactive_rows(table: Table) -> InactiveRows:
+    """The rows whose Inactive reads Yes (Y, True, 1, x); a row with an unreadable Inactive stays in view."""
+    rows, names, shown = [], [], set()
+    for row in table.rows:
+        if row.is_blank(STATUSES.columns):
+            continue
+        value = row.get("Inactive")
+        try:
+            inactive = read_bool(value)
+        except CellValueError:
+            inactive = False
+        if inactive:
+            rows.append(row.number)
+            names.append(read_text(row.get("Description")) or f"row {row.number}")
+        else:
+            shown.add(_shown_text(value))
+    return InactiveRows(rows, names, frozenset(shown or {""}))
+
+
+def inactive_filter_outcome(
+    found: InactiveRows, hide: bool, rows_hidden: bool, filtered: bool, undo: str = "Show all statuses"
+) -> ListOutcome:
+    """What Hide Inactive (or Show all) says it did: which rows it hid, or why it could not."""
+    sheet = STATUSES.name
+    if not rows_hidden:
+        how = "untick Yes in the filter on the Inactive header" if hide else "clear the filter on the Inactive header"
+        done = (
+            f"this Excel can't {'hide' if hide else 'show'} rows from Python: {how}, or run "
+            f"sheetflow statuses {'hide-inactive' if hide else 'show-inactive'} on the saved file"
+        )
+        return _done(ChangeSet(), done)
+    filter_words = ", a filter on Inactive showing only the active ones" if filtered else ""
+    if not hide:
+        done = f"every status shows on the {sheet} sheet again" + (
+            " (the filter on Inactive is cleared)" if filtered else ""
+        )
+    elif not found.rows:
+        done = f"no status is inactive, so every row of the {sheet} sheet shows{filter_words}"
+    else:
+        done = (
+            f"hid {plural(len(found.rows), 'inactive status')} on the {sheet} sheet "
+            f"({_names(found.names, 'and')}){filter_words}; {undo} brings them back"
+        )
+    return _done(ChangeSet(), done)

@@ -60,7 +60,7 @@ class SheetSchema:
 
 SETTINGS = SheetSchema("Settings", ("Setting", "Value"), required=("Setting", "Value"))
 HOLIDAYS = SheetSchema("Holidays", ("Date", "Name"), dates=("Date",))
-LISTS = SheetSchema("Lists", ("Session Type", "Stage", "User"))
+LISTS = SheetSchema("Lists", ("Session Type", "Stage", "User", "Reason"))
 STATUSES = SheetSchema(
     "Statuses",
     (
@@ -88,13 +88,26 @@ SESSION_WRITTEN = (
     "Flag",
     "Days Overdue",
 )
-SESSION_INPUTS = ("Change To", "Date Completed", "New Due Date", "Changed By", "Change Note")
+SESSION_INPUTS = ("Change To", "Date Completed", "New Due Date", "Changed By", "Change Note", "Reason")
+# Written by a hold (Change To = hold): the day the session went on hold, blank when it is not (kept after the
+# inputs, so workbooks made before holds gain it at the right end, as the template has it).
+SESSION_HOLD = ("Held Since",)
 SESSIONS = SheetSchema(
     "Sessions",
-    ("Session ID", "Client", "Email", "Phone", "Session Type", "Session Date", *SESSION_WRITTEN, *SESSION_INPUTS),
+    (
+        "Session ID",
+        "Client",
+        "Email",
+        "Phone",
+        "Session Type",
+        "Session Date",
+        *SESSION_WRITTEN,
+        *SESSION_INPUTS,
+        *SESSION_HOLD,
+    ),
     required=("Session ID", "Status"),
-    added_when_missing=(*SESSION_WRITTEN, *SESSION_INPUTS),
-    dates=("Session Date", "Status Date", "Due Date", "Date Completed", "New Due Date"),
+    added_when_missing=(*SESSION_WRITTEN, *SESSION_INPUTS, *SESSION_HOLD),
+    dates=("Session Date", "Status Date", "Due Date", "Date Completed", "New Due Date", "Held Since"),
     whole_numbers=("Days Overdue",),
     texts=("Phone",),
 )
@@ -111,6 +124,8 @@ NOTES = SheetSchema(
         "Updated By",
         "Source",
         "Note",
+        "Reason",  # why the session moved (or waits): the Lists' reasons
+        "Assigned To",  # who has the session after the change
     ),
     owned=True,
     append_only=True,
@@ -198,6 +213,7 @@ COLUMN_WIDTHS: dict[str, float] = {
     "Change To": 28,
     "Changed By": 13,
     "Change Note": 30,
+    "Reason": 24,
     "Description": 28,
     "Sort Order": 10,
     "Typical Duration": 11,
@@ -269,7 +285,14 @@ SETTING_DEFAULTS: dict[str, object] = {
     "SMTP sender": "",
     "SMTP security": "starttls",
     "SMTP user": "",
+    # The studio's calendar (`sheetflow calendar`): the zone of its times (IANA name; blank: the computer's), and
+    # the .ics file every refresh keeps current beside the workbook (blank: none).
+    "Time zone": "",
+    "Calendar file": "",
+    # Written by the nightly run (`sheetflow schedule`): when it last refreshed, and any run it missed and why.
+    "Last refresh": "",
 }
+LAST_REFRESH_SETTING = "Last refresh"
 DATE_ORDERS = ("DMY", "MDY", "YMD")
 SMTP_SECURITY = ("none", "starttls", "ssl")
 
@@ -328,6 +351,22 @@ ENTRY_POINTS = (
     EntryPoint("change_status", "Change status", "Y1", vba_sub="ChangeStatus"),
     EntryPoint("main", "Run main"),
     EntryPoint("renumber_statuses", "Renumber statuses"),
+    EntryPoint(
+        "hide_inactive_statuses",
+        "Hide inactive statuses",
+        "Z1",
+        "btnHideInactive",
+        "HideInactive",
+        "Hide the inactive statuses on the Statuses sheet (Show all statuses brings them back).",
+    ),
+    EntryPoint(
+        "show_inactive_statuses",
+        "Show all statuses",
+        "AA1",
+        "btnShowInactive",
+        "ShowInactive",
+        "Show the inactive statuses on the Statuses sheet again.",
+    ),
 )
 # Lite's sheet buttons as (entry point, shape name, caption, cell): a view of the table above.
 SHEET_BUTTONS = tuple(
@@ -337,6 +376,9 @@ SHEET_BUTTONS = tuple(
 # Values sheetflow writes.
 FLAG_OVERDUE = "Overdue"
 FLAG_DUE_SOON = "Due soon"
+FLAG_ON_HOLD = "On hold"  # a held session: its clock is stopped, never overdue
 YES, NO = "Yes", "No"
 NEXT_WORD = "next"
+# Change To words besides `next`: keep the session in its status and stop its clock, or start it again.
+HOLD_WORD, RESUME_WORD = "hold", "resume"
 SOURCES = ("button", "batch", "cli")

@@ -10,7 +10,7 @@ from .calendar import BusinessCalendar
 from .cells import CellValueError, display, normalize, read_bool, read_date, read_text
 from .cycle import Cycle, Status, Workflow
 from .problems import Problem, Severity
-from .schema import FLAG_DUE_SOON, FLAG_OVERDUE, SESSIONS
+from .schema import FLAG_DUE_SOON, FLAG_ON_HOLD, FLAG_OVERDUE, SESSIONS
 from .suggest import did_you_mean
 from .tables import Row, Table
 
@@ -37,6 +37,8 @@ class Session:
     new_due_date: dt.date | None = None
     changed_by: str = ""
     change_note: str = ""
+    reason: str = ""  # why it moves, or, while on hold, why it waits (the Lists' Reason column)
+    held_since: dt.date | None = None  # the day it went on hold; None when it is not on hold
     cycle: Cycle | None = None
     status: Status | None = None
     unreadable: frozenset[str] = frozenset()  # columns whose cell could not be read (shared when none)
@@ -51,6 +53,10 @@ class Session:
     def has_pending_change(self) -> bool:
         return bool(self.change_to)
 
+    @property
+    def on_hold(self) -> bool:
+        return self.held_since is not None
+
 
 def session_key(session_id: str) -> str:
     """How Session IDs are matched: case ignored, and 1001.0 (a number typed as text) is 1001."""
@@ -59,9 +65,15 @@ def session_key(session_id: str) -> str:
 
 
 def flag_for(
-    due: dt.date | None, is_final: bool, today: dt.date, calendar: BusinessCalendar, due_soon_days: int
+    due: dt.date | None,
+    is_final: bool,
+    today: dt.date,
+    calendar: BusinessCalendar,
+    due_soon_days: int,
+    held: bool = False,
 ) -> tuple[str | None, int | None]:
-    """SPEC §5 on the studio's calendar: (Flag, Days Overdue), never "Overdue" with 0 days.
+    """SPEC §5 on the studio's calendar: (Flag, Days Overdue), never "Overdue" with 0 days; a session on hold
+    (not at its Final status) is "On hold", with no Days Overdue: its clock is stopped.
 
     A due date on a closed day counts as due on the next business day (the work can only be done when the studio
     is open, as a deadline that falls on a weekend moves to the Monday). A session not at its Final status is
@@ -69,7 +81,11 @@ def flag_for(
     days (SPEC §3): due Saturday in a Tue–Sat week, Sunday and a closed Monday leave it Due soon, Tuesday makes it
     1 day overdue. Otherwise it is Due soon when that day is no later than `due_soon_days` business days from
     today (due today is due soon)."""
-    if due is None or is_final:
+    if is_final:
+        return None, None
+    if held:
+        return FLAG_ON_HOLD, None
+    if due is None:
         return None, None
     if not calendar.is_business_day(due):
         due = calendar.add_business_days(due, 1)
@@ -90,6 +106,7 @@ def read_sessions(
     only: str | None = None,
     known_users: list[str] = (),
     duplicates: dict[str, list[int]] | None = None,
+    known_reasons: list[str] = (),
 ) -> tuple[list[Session], list[Problem]]:
     """Read every non-blank Sessions row; unreadable cells are reported and left as they are.
     With `only`, just the rows of that Session ID (a one-session change needn't read a hundred thousand).
@@ -101,6 +118,7 @@ def read_sessions(
     twice: dict[str, list[int]] = duplicates if duplicates is not None else {}
     type_keys = {t.casefold() for t in known_types}
     people = _People(known_users)
+    reasons = _Reasons(known_reasons)
     positions = [table.index(column) for column in SESSIONS.columns]  # looked up once, not per cell
     last = table.last_row
     # the hot loop (a million rows): blank rows and the Session ID here, the cells in _session, the cycle in
@@ -148,6 +166,8 @@ def read_sessions(
         _place(s, workflow, type_keys, table, problems, known_types)
         if people.names:
             people.check(s, table, problems)
+        if s.reason and reasons.names:
+            reasons.check(s, table, problems)
         sessions.append(s)
         row.values = ()  # everything needed is on the Session now
     table.last_row = max(table.last_row, last)  # a streamed sheet knew only its first rows
@@ -183,6 +203,7 @@ def _session(
     s.change_to = intern(read_text(rec["Change To"]))
     s.changed_by = intern(read_text(rec["Changed By"]))
     s.change_note = read_text(rec["Change Note"])
+    s.reason = intern(read_text(rec["Reason"]))
     raw_id = rec["Session ID"]
     s.raw_id = int(raw_id) if isinstance(raw_id, float) and raw_id.is_integer() else raw_id
     s.raw_status = intern(rec["Status"]) if type(rec["Status"]) is str else rec["Status"]
@@ -302,3 +323,31 @@ class _People:
             found = self._judged[key]
             if found is not None:
                 _problem(problems, table, s.row, column, found[0], found[1], Severity.WARNING)
+
+
+def unknown_reason(reason: str, reasons: list[str]) -> tuple[str, str] | None:
+    """(message, fix) when `reason` is not on the Lists sheet's Reason column (None when it is, or there is none)."""
+    if not reason or not reasons or normalize(reason) in {normalize(r) for r in reasons}:
+        return None
+    return (
+        f'Reason "{display(reason)}" is not on the Reasons list (the Reason column of the Lists sheet)',
+        did_you_mean(reason, reasons, "pick a reason from the dropdown, or add it to the Reason column of Lists"),
+    )
+
+
+class _Reasons:
+    """The Reasons list, and each reason already judged (the same few on every row)."""
+
+    def __init__(self, names: list[str]):
+        self.names = list(names)
+        self._judged: dict[str, tuple[str, str] | None] = {}
+
+    def check(self, s: Session, table: Table, problems: list[Problem]) -> None:
+        """A warning at Reason when it is not on the list: the change still goes in, with the reason as typed."""
+        if s.reason not in self._judged:
+            self._judged[s.reason] = unknown_reason(s.reason, self.names)
+        found = self._judged[s.reason]
+        if found is not None:
+            _problem(
+                problems, table, s.row, "Reason", f"session {s.session_id}: {found[0]}", found[1], Severity.WARNING
+            )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from .calendar_settings import read_calendar_file, read_time_zone
 from .cells import CellValueError, address, display, is_blank, normalize, read_bool, read_text, read_whole
 from .problems import Problem, Severity
 from .schema import (
@@ -18,6 +20,9 @@ from .schema import (
 )
 from .suggest import closest
 from .tables import Row, Table
+
+if TYPE_CHECKING:
+    from .outcome import ChangeSet
 
 
 @dataclass
@@ -35,6 +40,8 @@ class Settings:
     smtp_sender: str = ""
     smtp_security: str = "starttls"
     smtp_user: str = ""
+    time_zone: str = ""  # IANA name of the studio's calendar times; "": the computer's
+    calendar_file: str = ""  # the .ics every refresh keeps beside the workbook; "": none
     password_cells: list[str] = field(default_factory=list)  # Value cells of rows that hold a password
     cells: dict[str, str] = field(default_factory=dict)  # setting -> address of its Value cell
 
@@ -87,6 +94,8 @@ def read_settings(table: Table) -> tuple[Settings, list[Problem]]:
     for name, reader, attribute in (
         ("SMTP port", read_smtp_port, "smtp_port"),
         ("SMTP security", read_smtp_security, "smtp_security"),
+        ("Time zone", read_time_zone, "time_zone"),
+        ("Calendar file", read_calendar_file, "calendar_file"),
     ):
         try:
             setattr(settings, attribute, reader(found.values.get(name)))
@@ -172,6 +181,16 @@ class _SettingValues:
         except CellValueError as exc:
             self.problem(name, f"{name}: {exc.message}", exc.fix)
             return default
+
+
+def write_setting(table: Table, changes: ChangeSet, name: str, value: object) -> None:
+    """One Settings value in a run's own write: its row's Value cell, or a new row below the others when the
+    sheet has none yet (a workbook made before the setting existed)."""
+    for row in table.rows:
+        if normalize(row.get("Setting")) == normalize(name):
+            changes.set(table.sheet, row.number, "Value", value)
+            return
+    changes.append(table.sheet, {"Setting": name, "Value": value})
 
 
 def _work_week(found: _SettingValues) -> frozenset[int]:

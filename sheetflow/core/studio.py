@@ -13,13 +13,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .calendar import BusinessCalendar
-from .cells import CellValueError, address, read_date
-from .changes import AppliedChange, ChangeContext, ChangeRejected, StatusChange, plan_status_change
-from .cycle import Lists, Workflow, read_lists, read_workflow
+from .cells import CellValueError, address, normalize, read_date, read_text
+from .changes import (
+    HOLD_WORD,
+    RESUME_WORD,
+    AppliedChange,
+    ChangeContext,
+    ChangeRejected,
+    StatusChange,
+    plan_status_change,
+)
+from .cycle import BY_TYPE_SETTING, Lists, Workflow, fold_switch, read_lists, read_workflow
 from .dashboard import BoardTally, Dashboard
 from .date_checks import date_problems
 from .limits import SheetFill, fill_warnings
 from .mapping import check_mapping, read_mapping
+from .messages import format_date
 from .outcome import ChangeSet, Outcome, applied_words, flag_words  # ChangeSet, Outcome: re-exported here too
 from .problems import Problem, Severity, WorkbookError
 from .schema import (
@@ -42,7 +51,7 @@ from .schema import (
     TRIGGERS,
     YES,
 )
-from .sessions import Session, flag_for, read_sessions, session_key, unknown_user
+from .sessions import Session, flag_for, read_sessions, session_key, unknown_reason, unknown_user
 from .settings import Settings, read_settings
 from .tables import Table, missing_table
 from .triggers import FireContext, FiredLedger, SessionState, TriggerSet, fire, read_ledger, read_triggers
@@ -61,6 +70,9 @@ class Studio:
     fired: FiredLedger = field(default_factory=FiredLedger)  # what triggers have fired, from the hidden sheet
     partial: bool = False  # only one session was read (a one-session change): the others' problems are not known
     duplicate_ids: dict[str, list[int]] = field(default_factory=dict)  # a Session ID's key -> the rows that use it
+    reasons: list[str] = field(default_factory=list)  # the Lists sheet's Reason column
+    dates_found: list[Problem] = field(default_factory=list)  # the read's date warnings (date_checks)
+    carried: list[Session] = field(default_factory=list)  # sessions this run changed: their dates checked again
 
     def find_session(self, session_id: str) -> Session | None:
         wanted = session_key(session_id)
@@ -77,6 +89,8 @@ class Studio:
             now=now or dt.datetime.combine(today, dt.datetime.now().time().replace(microsecond=0)),
             due_soon_days=self.settings.due_soon_days,
             default_user=self.settings.current_user or operating_system_user(),
+            reasons=tuple(self.reasons),
+            date_order=self.settings.date_order,
         )
 
 
@@ -183,8 +197,11 @@ def load_studio(tables: Mapping[str, Table], only_session: str | None = None) ->
             holidays.add(day)
     calendar = BusinessCalendar(settings.workdays, frozenset(holidays))
     lists = read_lists(tables.get(LISTS.name) or missing_table(LISTS.name))
+    reasons = read_reasons(tables.get(LISTS.name) or missing_table(LISTS.name))
     problems += current_user_problems(settings, lists)
-    workflow, found = read_workflow(tables[STATUSES.name], settings.statuses_by_type, lists)
+    workflow, found = read_workflow(
+        tables[STATUSES.name], settings.statuses_by_type, lists, settings.cells.get(BY_TYPE_SETTING, "")
+    )
     problems += found
     duplicate_ids: dict[str, list[int]] = {}
     sessions, found = read_sessions(
@@ -195,13 +212,16 @@ def load_studio(tables: Mapping[str, Table], only_session: str | None = None) ->
         only=only_session,
         known_users=lists.users,
         duplicates=duplicate_ids,
+        known_reasons=reasons,
     )
     problems += found
-    problems += date_problems(sessions, calendar, settings.date_order)
+    dates_found = date_problems(sessions, calendar, settings.date_order)
+    problems += dates_found
     triggers, found = read_triggers(tables.get(TRIGGERS.name) or missing_table(TRIGGERS.name), workflow, lists)
     problems += found
     fired = read_ledger(tables.get(FIRED.name) or missing_table(FIRED.name), settings.date_order)
     problems += [p for table in tables.values() for p in table.notices]  # after the rows were read: streamed ones too
+    problems = fold_switch(workflow, problems)
     return Studio(
         partial=only_session is not None,
         tables=tables,
@@ -214,7 +234,19 @@ def load_studio(tables: Mapping[str, Table], only_session: str | None = None) ->
         triggers=triggers,
         fired=fired,
         duplicate_ids=duplicate_ids,
+        reasons=reasons,
+        dates_found=dates_found,
     )
+
+
+def read_reasons(table: Table) -> list[str]:
+    """The Lists sheet's Reason column (why sessions move or wait), each once; none on a sheet made before it."""
+    reasons: list[str] = []
+    for row in table.rows:
+        text = read_text(row.get("Reason"))
+        if text and normalize(text) not in {normalize(r) for r in reasons}:
+            reasons.append(text)
+    return reasons
 
 
 def _structure(studio: Studio) -> ChangeSet:
@@ -284,6 +316,16 @@ def _still_true(studio: Studio, changes: ChangeSet) -> list[Problem]:
         return list(studio.problems)
     sessions = studio.tables[SESSIONS.name]
     kept = studio.problems
+    rechecked: list[Problem] = []
+    if studio.carried:  # the changed sessions' dates as the run left them: the read's warnings were about before
+        stale = {
+            (sessions.sheet, s.row.cell(column))
+            for s in studio.carried
+            for column in ("Due Date", "Date Completed", "New Due Date")
+        }
+        dated = {id(p) for p in studio.dates_found if (p.sheet, p.cell) in stale}
+        kept = [p for p in kept if id(p) not in dated]
+        rechecked = date_problems(_unique_sessions(studio.carried), studio.calendar, studio.settings.date_order)
     if any(p.sheet == sessions.sheet and p.cell for p in kept):
         written = {address(row, sessions.column_of(column)) for row, columns in rows.items() for column in columns}
         kept = [p for p in kept if p.sheet != sessions.sheet or p.cell not in written]
@@ -300,7 +342,11 @@ def _still_true(studio: Studio, changes: ChangeSet) -> list[Problem]:
                     Severity.WARNING,
                 )
             )
-    return kept
+    return kept + rechecked
+
+
+def _unique_sessions(sessions: list[Session]) -> list[Session]:
+    return list({id(s): s for s in sessions}.values())
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:
@@ -320,17 +366,18 @@ def _pending_change(session: Session) -> StatusChange:
         due=session.new_due_date,
         by=session.changed_by,
         note=session.change_note,
+        reason=session.reason,
         source="batch",
     )
 
 
 def _record(changes: ChangeSet, applied: AppliedChange, clear_inputs: bool) -> None:
     row = applied.session.row.number
-    for column, value in applied.updates.items():
-        changes.set(SESSIONS.name, row, column, value)
     if clear_inputs:
         for column in SESSION_INPUTS:
             changes.set(SESSIONS.name, row, column, None)
+    for column, value in applied.updates.items():  # after the inputs: a hold keeps its Reason on the row
+        changes.set(SESSIONS.name, row, column, value)
     changes.append(NOTES.name, applied.note)
 
 
@@ -405,11 +452,12 @@ def _apply_each(
             continue
         _said_as(done, studio)
         _record(changes, done, clear_inputs=clear_inputs)
-        warned += _unknown_changer(studio, done, request)
+        warned += _unknown_changer(studio, done, request) + _unknown_reason(studio, done)
         applied.append(done)
     for done in applied:
-        _carry(done, cleared=clear_inputs)
-    watched = [_state_after(done) for done in applied if studio.triggers.of(done.to)]
+        _carry(done, studio, cleared=clear_inputs)
+    # a hold or a resume is no status change: the status's change triggers don't fire again
+    watched = [_state_after(done) for done in applied if not done.kind and studio.triggers.of(done.to)]
     tasks, messages, found = _fire_triggers(studio, changes, watched, today, now)
     return _finish(
         command,
@@ -421,7 +469,30 @@ def _apply_each(
         tasks=tasks,
         messages=messages,
         said=applied_words(len(applied), len(extra)),
+        notes=[line for done in applied if (line := _hold_words(done, studio))],
     )
+
+
+def _hold_words(done: AppliedChange, studio: Studio) -> str:
+    """What a hold, a resume or a change that ended a hold did, in a line for the studio owner ("" for others)."""
+    order = studio.settings.date_order
+    who = f"session {done.session.session_id}"
+    left = "" if done.days_left is None else f", {done.days_left} business day{'' if done.days_left == 1 else 's'}"
+    if done.kind == HOLD_WORD:
+        why = f" ({done.note['Reason']})" if done.note.get("Reason") else ""
+        held = done.updates["Held Since"]
+        return (
+            f"{who} is on hold in {done.to.description} since {format_date(held, order)}{why}{left} left"
+            " — its clock is stopped until Change To says resume (or a status)"
+        )
+    if done.kind == RESUME_WORD:
+        due = f", due {format_date(done.due_date, order)}" if done.due_date else ""
+        return f"{who} resumed in {done.to.description}{left} left{due}"
+    if done.held_since is not None:
+        return (
+            f"{who}: the hold since {format_date(done.held_since, order)} ended with the move to {done.to.description}"
+        )
+    return ""
 
 
 def change_session(
@@ -446,11 +517,20 @@ def change_session(
         return _finish("change", studio, changes, [rejected.problem], rejected=1, said=applied_words(0, 1))
     _said_as(done, studio)
     _record(changes, done, clear_inputs=False)
-    _carry(done, cleared=False)  # so Problems judges the session as the change left it
-    tasks, messages, found = _fire_triggers(studio, changes, [_state_after(done)], today, now)
-    found = _unknown_changer(studio, done, request) + found
+    _carry(done, studio, cleared=False)  # so Problems judges the session as the change left it
+    states = [] if done.kind else [_state_after(done)]  # a hold or a resume fires no status-change trigger
+    tasks, messages, found = _fire_triggers(studio, changes, states, today, now)
+    found = _unknown_changer(studio, done, request) + _unknown_reason(studio, done) + found
     outcome = _finish(
-        "change", studio, changes, found, applied=[done], tasks=tasks, messages=messages, said=applied_words(1, 0)
+        "change",
+        studio,
+        changes,
+        found,
+        applied=[done],
+        tasks=tasks,
+        messages=messages,
+        said=applied_words(1, 0),
+        notes=[line for line in [_hold_words(done, studio)] if line],
     )
     if studio.partial:  # the other sessions were not read: their rows on Problems stay as the last run left them
         changes.problems = _unique(outcome.problems + _other_sessions_problems(studio, session))
@@ -474,6 +554,24 @@ def _unknown_changer(studio: Studio, done: AppliedChange, request: StatusChange)
             done.session.row.cell("Updated By"),
             f"session {done.session.session_id}: {message}",
             f"{fix} (the change was made all the same)",
+            Severity.WARNING,
+        )
+    ]
+
+
+def _unknown_reason(studio: Studio, done: AppliedChange) -> list[Problem]:
+    """A change's reason that is not on the Reasons list: a warning at the Reason cell (the reason goes into Notes
+    as typed, and the cell is cleared), naming the closest reason on the list."""
+    found = unknown_reason(str(done.note.get("Reason") or ""), studio.reasons)
+    if found is None:
+        return []
+    message, fix = found
+    return [
+        Problem(
+            done.session.row.table.sheet,
+            done.session.row.cell("Reason"),
+            f"session {done.session.session_id}: {message}",
+            f"{fix} (the change was made, and Notes has the reason as typed)",
             Severity.WARNING,
         )
     ]
@@ -551,7 +649,8 @@ def refresh(studio: Studio, today: dt.date, now: dt.datetime | None = None, fire
                 updates["Manual Due"] = NO
         elif "Due Date" in session.unreadable:
             due = None
-        flag, days = flag_for(due, bool(status and status.final), today, calendar, soon)
+        held = session.held_since is not None and status is not None
+        flag, days = flag_for(due, bool(status and status.final), today, calendar, soon, held=held)
         overdue += flag == FLAG_OVERDUE
         due_soon += flag == FLAG_DUE_SOON
         board.add(session, due, flag, days)
@@ -562,7 +661,10 @@ def refresh(studio: Studio, today: dt.date, now: dt.datetime | None = None, fire
         for column, value in updates.items():
             changes.set(SESSIONS.name, row.number, column, value)
         if watched_statuses and id(status) in watched_statuses:
-            watched.append(SessionState(session, status, session.status_date, due, session.assigned_to))
+            # while on hold, nothing is due: its due-date triggers (overdue tasks, chasers) wait for the resume
+            watched.append(
+                SessionState(session, status, session.status_date, None if held else due, session.assigned_to)
+            )
         if session.change_to:
             try:
                 plan_status_change(session, _pending_change(session), ctx)
@@ -622,14 +724,19 @@ def _settled(
         tasks=done.tasks + refreshed.tasks,
         messages=done.messages + refreshed.messages,
         said=done.said + (refreshed.said if say_flags else []),
+        notes=done.notes + refreshed.notes,
     )
 
 
-def _carry(done: AppliedChange, cleared: bool = True) -> None:
+def _carry(done: AppliedChange, studio: Studio, cleared: bool = True) -> None:
     """The session as the applied change left it (its inputs `cleared` or kept), so what follows judges the new
-    state: the refresh after it, and Problems."""
+    state: the refresh after it, and Problems (its dates are checked again)."""
     session, updates = done.session, done.updates
+    studio.carried.append(session)
     session.unreadable = session.unreadable - set(updates)  # those cells now hold what sheetflow wrote
+    if cleared:
+        session.unreadable = session.unreadable - set(SESSION_INPUTS)
+    session.held_since = updates.get("Held Since", session.held_since)
     session.status = done.to
     session.raw_status = updates.get("Status", done.to.description)
     session.status_date = updates.get("Status Date", session.status_date)
@@ -642,3 +749,7 @@ def _carry(done: AppliedChange, cleared: bool = True) -> None:
     session.raw_days_overdue = updates.get("Days Overdue", session.raw_days_overdue)
     if cleared:
         session.change_to = ""
+        session.date_completed = session.new_due_date = None
+        session.changed_by = session.change_note = ""
+    if cleared or "Reason" in updates:
+        session.reason = str(updates.get("Reason") or "")

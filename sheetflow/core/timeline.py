@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from . import studio as core
 from .cells import normalize, read_text
+from .changes import HOLD_NOTE, RESUME_NOTE
 from .history import RENAMED, notes_day
 from .sessions import Session, session_key
 from .suggest import closest
@@ -32,6 +33,17 @@ class Stay:
     source: str = ""
     current: bool = False
     left: dt.date | None = None
+    pauses: list[Pause] = field(default_factory=list)  # holds and resumes while it stayed (its clock ran on)
+
+
+@dataclass
+class Pause:
+    """A hold or a resume logged while the session stayed in one status: not a stay of its own."""
+
+    day: dt.date | None
+    note: str
+    by: str = ""
+    reason: str = ""
 
 
 @dataclass
@@ -103,12 +115,22 @@ def _entered(studio: core.Studio, session: Session, notes: Table | None) -> list
         status = read_text(row.get("To Status"))
         if key != wanted or not status:
             continue
+        note = read_text(row.get("Note"))
+        if (
+            stays
+            and normalize(stays[-1].status) == normalize(status)
+            and (HOLD_NOTE.match(note) or RESUME_NOTE.match(note))
+        ):
+            day = notes_day(row.get("Date Completed"), order, date1904)
+            by, reason = read_text(row.get("Updated By")), read_text(row.get("Reason"))
+            stays[-1].pauses.append(Pause(day, note, by, reason))
+            continue
         stays.append(
             Stay(
                 status,
                 notes_day(row.get("Date Completed"), order, date1904),
                 by=read_text(row.get("Updated By")),
-                note=read_text(row.get("Note")),
+                note=note,
                 source=read_text(row.get("Source")),
             )
         )

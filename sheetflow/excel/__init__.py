@@ -8,9 +8,11 @@ from .buttons import (
     apply_changes,
     change_status,
     dashboard,
+    hide_inactive_statuses,
     main,
     refresh,
     renumber_statuses,
+    show_inactive_statuses,
     validate,
 )
 
@@ -21,8 +23,10 @@ __all__ = [
     "apply_changes",
     "change_status",
     "dashboard",
+    "hide_inactive_statuses",
     "main",
     "refresh",
     "renumber_statuses",
+    "show_inactive_statuses",
     "validate",
 ]

@@ -31,7 +31,7 @@ from ..core.dashboard import (
 )
 from ..core.mapping import SessionsMapping, read_mapping
 from ..core.problems import Problem, WorkbookError
-from ..core.schema import ALL_SHEETS, DASHBOARD, ENTRY_POINTS, NOTES, PROBLEMS, SESSIONS, SETTINGS
+from ..core.schema import ALL_SHEETS, DASHBOARD, ENTRY_POINTS, NOTES, PROBLEMS, SESSIONS, SETTINGS, STATUSES, TASKS
 from ..core.tables import HEADER_SEARCH_ROWS, Row, Table, missing_table, shown_name, table_from_grid
 
 STATUS_NAME = "sheetflowStatus"  # a workbook name for the summary cell; else the cell right of Sessions' headers
@@ -628,8 +628,23 @@ def apply_changes(book: Any = None) -> core.Outcome | None:
 
 
 def refresh(book: Any = None) -> core.Outcome | None:
-    """Recompute due dates, Flag and Days Overdue."""
-    return _run(book, TITLE_OF["refresh"], lambda studio, today: core.refresh(studio, today))
+    """Recompute due dates, Flag and Days Overdue; and the studio's calendar beside the workbook when Settings
+    names a Calendar file and the workbook is a file on this computer (desktop Excel; Lite writes no files)."""
+    book, wanted = _book(book), []
+
+    def operation(studio: core.Studio, today: dt.date) -> core.Outcome:
+        wanted.append(studio.settings.calendar_file)
+        return core.refresh(studio, today)
+
+    outcome = _run(book, TITLE_OF["refresh"], operation)
+    saved = _local_file(book)
+    if outcome is not None and any(wanted) and saved is not None:
+        from ..library.calendar_feed import keep_beside  # desktop Python only: icalendar is not in Lite's bundle
+
+        for line in keep_beside(saved, lambda: ExcelWorkbook(book).read(whole=(TASKS.name,)), dt.date.today()):
+            if "not updated" in line:
+                _alert(book, f"Refresh: {line}")
+    return outcome
 
 
 def validate(book: Any = None) -> core.Outcome | None:
@@ -692,6 +707,50 @@ def renumber_statuses(book: Any = None) -> core.Outcome | None:
     return _run(book, TITLE_OF["renumber_statuses"], lambda studio, today: renumber(studio))
 
 
+def hide_inactive_statuses(book: Any = None) -> core.Outcome | None:
+    """Hide the inactive statuses' rows on the Statuses sheet (the status list's Hide Inactive)."""
+    return _inactive_rows_shown(_book(book), "hide_inactive_statuses", hide=True)
+
+
+def show_inactive_statuses(book: Any = None) -> core.Outcome | None:
+    """Show every row of the Statuses sheet again."""
+    return _inactive_rows_shown(_book(book), "show_inactive_statuses", hide=False)
+
+
+def _inactive_rows_shown(book: Any, entry: str, hide: bool) -> core.Outcome | None:
+    """Rows hidden (or shown) through the engine, where it can hide rows; where it can't, the status text says so
+    and how to do it by hand. (Excel's own filter state can't be set through xlwings: rows are hidden, not filtered.)"""
+    from ..core.maintenance import inactive_filter_outcome, inactive_rows
+
+    def operation(studio: core.Studio, today: dt.date) -> core.Outcome:
+        table = studio.tables[STATUSES.name]
+        found = inactive_rows(table)
+        first, last = table.header_row + 1, max(table.last_row, table.header_row + 1)
+        try:
+            sheet = book.sheets[table.sheet]
+            sheet.range((first, 1), (last, 1)).rows.hidden = False
+            if hide:
+                for top, bottom in _runs(found.rows):
+                    sheet.range((top, 1), (bottom, 1)).rows.hidden = True
+            could = True
+        except Exception:  # an engine (or xlwings) that can't hide rows
+            could = False
+        return inactive_filter_outcome(found, hide, rows_hidden=could, filtered=False)
+
+    return _run(book, TITLE_OF[entry], operation)
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Row numbers as runs of neighbours (first, last): one write per run."""
+    runs: list[tuple[int, int]] = []
+    for row in sorted(rows):
+        if runs and runs[-1][1] == row - 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs
+
+
 def _selected_rows(book: Any) -> tuple[str, list[int]]:
     """The selection's sheet and rows (none when there is no selection)."""
     try:
@@ -712,6 +771,8 @@ __all__ = [
     "dashboard",
     "main",
     "renumber_statuses",
+    "hide_inactive_statuses",
+    "show_inactive_statuses",
     "ExcelWorkbook",
     "Row",
 ]

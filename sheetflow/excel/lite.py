@@ -28,9 +28,10 @@ BUTTONS = {
 
 HEADER = '''"""sheetflow {version} for xlwings Lite, made by `sheetflow excel lite`: paste it whole into main.py.
 
-The buttons on the Sessions sheet run these scripts: Apply changes, Refresh, Validate; Dashboard runs from Lite's
-script list. They work on the open workbook; what they find is on the Problems sheet and in the status cell next to
-the Sessions headers. Running an edited main.py again replaces the sheetflow it loaded before.
+The buttons on the Sessions sheet run these scripts: Apply changes, Refresh, Validate, Hide inactive statuses and
+Show all statuses; Dashboard runs from Lite's script list. They work on the open workbook; what they find is on the
+Problems sheet and in the status cell next to the Sessions headers. Running an edited main.py again replaces the
+sheetflow it loaded before.
 """
 
 import importlib.abc

@@ -6,8 +6,9 @@ A session entered a status on the Date Completed of a Notes row whose To Status 
 Date Completed of its next Notes row; a session still in a status has not passed through it. Rows that record a
 rename (`status renamed from "X" to "Y"`, written by `sheetflow statuses rename`) carry older rows' names forward
 to the new ones. Notes rows moved to an archive beside the workbook (`sheetflow notes archive`) are read before the
-Notes sheet's, so archiving changes no figure. Only `report` and the Dashboard button import this module (pandas
-takes a while to load).
+Notes sheet's, so archiving changes no figure. The same figures per person: a stay is the person's the session was
+assigned to as it entered (core/history's `_owners` says how older Notes rows without an Assigned To are read).
+Only `report` and the Dashboard button import this module (pandas takes a while to load).
 """
 
 from __future__ import annotations
@@ -25,7 +26,19 @@ from ..core.calendar import BusinessCalendar
 from ..core.cells import normalize, read_text
 from ..core.cycle import ONE_CYCLE, Status
 from ..core.dashboard import StatusTime, TimeInStatus
-from ..core.history import COLUMNS, RENAMED, ReportOutcome, _statuses_in_order, notes_day
+from ..core.history import (
+    COLUMNS,
+    RENAMED,
+    RESUMED,
+    Figures,
+    People,
+    ReportOutcome,
+    _statuses_in_order,
+    clock_row,
+    default_users,
+    notes_day,
+    per_person,
+)
 from ..core.schema import NOTES
 from ..core.sessions import session_key
 from ..core.tables import Table
@@ -64,7 +77,7 @@ def time_in_status(
 ) -> TimeInStatus:
     """Aggregate the Notes rows (read whole), after the archived ones, into one StatusTime per status, in workflow
     order."""
-    history = TimeInStatus(as_of=today)
+    history = TimeInStatus(as_of=today, per_person=[])
     statuses = _statuses_in_order(studio)
     sources = [
         t for t in (*archives, notes) if t is not None and t.exists and t.has("To Status") and t.has("Session ID")
@@ -72,11 +85,13 @@ def time_in_status(
     if not sources:
         history.statuses = [_line(studio, status, key, None) for key, status in statuses if _shown(status, None)]
         return history
-    frame, renames = _history_frame(sources, studio.settings.date_order)
+    people = People(studio.lists.users)
+    frame, renames = _history_frame(sources, studio.settings.date_order, people)
     history.changes_read = len(frame)
     frame["cycle"] = _session_cycles(studio, frame)
     _apply_renames(frame, renames, studio.workflow.by_type)
     frame["cycle"] = _fill_cycles(studio, frame)
+    _owners(studio, frame, people)
     stays = _stays(frame, studio.calendar)
     groups = {key: group for key, group in stays.groupby(["cycle", "status"], sort=False)} if len(stays) else {}
     lines = []
@@ -85,7 +100,34 @@ def time_in_status(
         if _shown(status, group):
             lines.append(_line(studio, status, key, group))
     history.statuses = lines
+    by_person = stays.groupby(["owner", "by_default", "cycle", "status"], sort=False) if len(stays) else ()
+    history.per_person = per_person(studio, people, {key: _figures(group) for key, group in by_person})
     return history
+
+
+def _figures(group: pd.DataFrame) -> Figures:
+    with_due = group["has_due"]
+    left_late = round(float(group.loc[with_due, "late"].mean()), 4) if with_due.any() else None
+    return int(len(group)), round(float(group["days"].median()), 1), left_late, int(group["late"].sum())
+
+
+def _owners(studio: core.Studio, frame: pd.DataFrame, people: People) -> None:
+    """Whose each stay is, by core/history's `_owners` rules: the row's Assigned To; before a session's first row
+    that has one, the status's Default User, else whoever the row before gave it to (carried forward); after it, a
+    blank is no one."""
+    defaults = pd.DataFrame(
+        [(cycle, status, user) for (cycle, status), user in default_users(studio, people).items()],
+        columns=["cycle", "status", "user"],
+        dtype="object",
+    )
+    sessions = frame["session"]
+    told = frame["assigned"] != ""
+    told_before = told.groupby(sessions, sort=False).cummax()  # this row or an earlier one of its session
+    default = frame[["cycle", "status"]].astype("object").merge(defaults, how="left", on=["cycle", "status"])["user"]
+    default.index = frame.index  # a left merge keeps the rows' order
+    guessed = default.astype("object").where(~told_before).groupby(sessions, sort=False).ffill()
+    frame["owner"] = frame["assigned"].where(told, guessed.where(~told_before, "").fillna(""))
+    frame["by_default"] = ~told_before & (frame["owner"] != "")
 
 
 def _shown(status: Status, group: pd.DataFrame | None) -> bool:
@@ -108,10 +150,11 @@ def _line(studio: core.Studio, status: Status, key: str, group: pd.DataFrame | N
     return line
 
 
-def _history_frame(sources: Sequence[Table], date_order: str) -> tuple[pd.DataFrame, list[Rename]]:
+def _history_frame(sources: Sequence[Table], date_order: str, people: People) -> tuple[pd.DataFrame, list[Rename]]:
     """The Notes rows as columns (one pass over rows that may number a million; archives first, as one history);
-    renames apart. The same few statuses and each session's id recur row after row: each is normalized once."""
+    renames apart. The same few statuses, names and each session's id recur row after row: each is normalized once."""
     sessions: list[str] = []
+    assignees: list[str] = []
     targets: list[str] = []
     entered: list[object] = []
     dues: list[object] = []
@@ -119,6 +162,7 @@ def _history_frame(sources: Sequence[Table], date_order: str) -> tuple[pd.DataFr
     renames: list[Rename] = []
     keys: dict[object, str] = {}
     names: dict[object, str] = {}
+    latest: dict[str, int] = {}  # each session's last change so far, by its place in the lists
     rows = ((notes, row) for notes in sources for row in notes.rows)
     index: list[int | None] = []
     table: Table | None = None
@@ -127,7 +171,9 @@ def _history_frame(sources: Sequence[Table], date_order: str) -> tuple[pd.DataFr
             table, index = notes, [notes.index(c) for c in COLUMNS]
         values = row.values
         width = len(values)
-        sid, to, completed, due, note = (values[i - 1] if i is not None and i <= width else None for i in index)
+        sid, to, completed, due, note, assigned, came_from = (
+            values[i - 1] if i is not None and i <= width else None for i in index
+        )
         key = keys.get(sid)
         if key is None:
             key = keys[sid] = session_key(read_text(sid))
@@ -141,11 +187,18 @@ def _history_frame(sources: Sequence[Table], date_order: str) -> tuple[pd.DataFr
             name = names[to] = normalize(read_text(to))
         if not name:
             continue
+        clock = clock_row(note, came_from, name)
+        if clock is not None:  # a hold or a resume: the session stays where it was
+            if clock == RESUMED and key in latest:  # the due date the clock restarted with
+                dues[latest[key]] = due if type(due) is dt.date else notes_day(due, date_order, notes.date1904)
+            continue
+        latest[key] = len(sessions)
         sessions.append(key)
         targets.append(name)
         entered.append(completed if type(completed) is dt.date else notes_day(completed, date_order, notes.date1904))
         dues.append(due if type(due) is dt.date else notes_day(due, date_order, notes.date1904))
         positions.append(position)
+        assignees.append(people.key(assigned))
     frame = pd.DataFrame(
         {
             "session": sessions,
@@ -153,6 +206,7 @@ def _history_frame(sources: Sequence[Table], date_order: str) -> tuple[pd.DataFr
             "position": np.asarray(positions, dtype=np.int64),
             "entered": pd.to_datetime(pd.Series(entered, dtype="object")),
             "due": pd.to_datetime(pd.Series(dues, dtype="object")),
+            "assigned": pd.Series(assignees, dtype="object"),
         }
     )
     return frame, renames
@@ -196,15 +250,18 @@ def _fill_cycles(studio: core.Studio, frame: pd.DataFrame) -> pd.Series:
     return filled
 
 
+STAY_COLUMNS = ["cycle", "status", "days", "late", "has_due", "owner", "by_default"]
+
+
 def _stays(frame: pd.DataFrame, calendar: BusinessCalendar) -> pd.DataFrame:
     """One row per completed stay: its status, business days spent, and whether it left after its due date."""
     if frame.empty:
-        return pd.DataFrame(columns=["cycle", "status", "days", "late", "has_due"])
+        return pd.DataFrame(columns=STAY_COLUMNS)
     frame = frame.sort_values(["session", "position"], kind="stable")
     frame["left"] = frame.groupby("session", sort=False)["entered"].shift(-1)
     stays = frame[frame["left"].notna() & frame["entered"].notna() & frame["cycle"].notna()].copy()
     if stays.empty:
-        return pd.DataFrame(columns=["cycle", "status", "days", "late", "has_due"])
+        return pd.DataFrame(columns=STAY_COLUMNS)
     weekmask = "".join("1" if day in calendar.workdays else "0" for day in range(7))
     holidays = np.array(sorted(calendar.holidays), dtype="datetime64[D]")
     start = stays["entered"].to_numpy(dtype="datetime64[D]") + np.timedelta64(1, "D")
@@ -214,4 +271,4 @@ def _stays(frame: pd.DataFrame, calendar: BusinessCalendar) -> pd.DataFrame:
     stays["days"] = np.maximum(days, 0)
     stays["has_due"] = stays["due"].notna()
     stays["late"] = stays["has_due"] & (stays["left"] > stays["due"])
-    return stays[["cycle", "status", "days", "late", "has_due"]]
+    return stays[STAY_COLUMNS]

@@ -142,8 +142,29 @@ def apply(path: Path | str, today: dt.date, progress: Progress = _quiet) -> core
     return run(path, lambda studio: core.apply_pending(studio, today), progress=progress)
 
 
-def refresh(path: Path | str, today: dt.date, progress: Progress = _quiet) -> core.Outcome:
-    return run(path, lambda studio: core.refresh(studio, today), progress=progress)
+def refresh(
+    path: Path | str,
+    today: dt.date,
+    progress: Progress = _quiet,
+    settings: Callable[[core.Outcome], dict[str, object]] | None = None,
+) -> core.Outcome:
+    """Recompute every session; `settings` words Settings values from the outcome (the nightly run's Last
+    refresh), written in the same one write."""
+
+    def operation(studio: core.Studio) -> core.Outcome:
+        from ..core.schema import SETTINGS
+        from ..core.settings import write_setting
+
+        outcome = core.refresh(studio, today)
+        for name, value in (settings(outcome) if settings else {}).items():
+            write_setting(studio.tables[SETTINGS.name], outcome.changes, name, value)
+        return outcome
+
+    outcome = run(path, operation, progress=progress)
+    from .calendar_feed import after_refresh
+
+    outcome.notes += after_refresh(path, today)  # the studio's calendar beside it, when Settings names its file
+    return outcome
 
 
 def report(path: Path | str, today: dt.date, progress: Progress = _quiet) -> core.Outcome:
@@ -185,8 +206,10 @@ def change(
     due: str = "",
     by: str = "",
     note: str = "",
+    reason: str = "",
 ) -> core.Outcome:
-    """One session's status change; dates typed as the studio types them (ISO or its date order)."""
+    """One session's status change (or hold, or resume); dates typed as the studio types them (ISO or its date
+    order)."""
 
     def operation(studio: core.Studio) -> core.Outcome:
         order = studio.settings.date_order
@@ -195,7 +218,9 @@ def change(
             hand_due = read_date(due, order) if due else None
         except CellValueError as exc:
             raise WorkbookError(f"{exc.message} — {exc.fix}") from None
-        request = StatusChange(to=to, date_completed=completed, due=hand_due, by=by, note=note, source="cli")
+        request = StatusChange(
+            to=to, date_completed=completed, due=hand_due, by=by, note=note, reason=reason, source="cli"
+        )
         try:
             return core.change_session(studio, session_id, request, today)
         except LookupError as exc:

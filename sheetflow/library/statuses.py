@@ -7,6 +7,7 @@ import datetime as dt
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,8 +27,56 @@ _SOFFICE_ELSEWHERE = (
 )
 
 
+def _listed(path: Path | str, operation: Callable[[Studio], maintenance.ListOutcome]) -> maintenance.ListOutcome:
+    """A status-list change through the batch runner; with its notes of the tables that took in rows typed below
+    them (the write grows them), and the Hide Inactive filter applied again to the rows as they now read."""
+    outcome = batch.run(path, operation)  # the write says which tables took in rows typed below them
+    if STATUSES.name in outcome.changes.cells or STATUSES.name in outcome.changes.appends:
+        outcome.notes += _filter_again(Path(path))
+    return outcome
+
+
+def _filter_again(path: Path) -> list[str]:
+    """Rows moved under a Hide Inactive filter: it is applied again, so the hidden rows are the inactive ones."""
+    from ..workbook.file import WorkbookFile, exclusive
+    from ..workbook.listobjects import is_filtered, write_inactive_filter
+
+    with exclusive(path):
+        statuses = WorkbookFile(path).read(sheets=[STATUSES.name])[STATUSES.name]
+        if not is_filtered(path, statuses):
+            return []
+        found = maintenance.inactive_rows(statuses)
+        write_inactive_filter(path, statuses, found.rows, found.shown, hide=True, keep_backup=False)
+    return ["the filter hiding inactive statuses was applied again to the rows as they now read"]
+
+
+def hide_inactive(path: Path | str, hide: bool = True) -> maintenance.ListOutcome:
+    """Hide Inactive on the sheet: a filter on the Statuses table's Inactive column and the inactive statuses'
+    rows hidden (hide=False clears the filter and shows every row). One read and one write, nothing else changed."""
+    from ..workbook.file import WorkbookFile, exclusive
+    from ..workbook.listobjects import write_inactive_filter
+
+    path = Path(path)
+    if not path.exists():
+        raise WorkbookError(f"{path} does not exist")
+    with exclusive(path):
+        statuses = WorkbookFile(path).read(sheets=[STATUSES.name])[STATUSES.name]
+        if not statuses.exists:
+            raise WorkbookError(f"{path.name} has no Statuses sheet — run sheetflow init on it first")
+        found = maintenance.inactive_rows(statuses)
+        done = write_inactive_filter(path, statuses, found.rows, found.shown, hide)
+    outcome = maintenance.inactive_filter_outcome(
+        found, hide, rows_hidden=True, filtered=done.has_table, undo="sheetflow statuses show-inactive"
+    )
+    if not done.has_table:
+        outcome.notes.append(
+            "the Statuses sheet has no Excel table, so no filter button shows this: only the rows are hidden"
+        )
+    return outcome
+
+
 def renumber(path: Path | str, step: int = 10, session_type: str = "") -> maintenance.ListOutcome:
-    return batch.run(path, lambda studio: maintenance.renumber(studio, step, session_type))
+    return _listed(path, lambda studio: maintenance.renumber(studio, step, session_type))
 
 
 def add(
@@ -42,25 +91,25 @@ def add(
     inactive: bool = False,
 ) -> maintenance.ListOutcome:
     """Add a status after another in its cycle (see maintenance.add)."""
-    return batch.run(
+    return _listed(
         path, lambda studio: maintenance.add(studio, name, after, duration, stage, user, session_type, role, inactive)
     )
 
 
 def move(path: Path | str, name: str, direction: str, session_type: str = "") -> maintenance.ListOutcome:
-    return batch.run(path, lambda studio: maintenance.move(studio, name, direction, session_type))
+    return _listed(path, lambda studio: maintenance.move(studio, name, direction, session_type))
 
 
 def set_role(path: Path | str, name: str, role: str, session_type: str = "") -> maintenance.ListOutcome:
-    return batch.run(path, lambda studio: maintenance.set_role(studio, name, role, session_type))
+    return _listed(path, lambda studio: maintenance.set_role(studio, name, role, session_type))
 
 
 def set_inactive(path: Path | str, name: str, inactive: bool = True, session_type: str = "") -> maintenance.ListOutcome:
-    return batch.run(path, lambda studio: maintenance.set_inactive(studio, name, inactive, session_type))
+    return _listed(path, lambda studio: maintenance.set_inactive(studio, name, inactive, session_type))
 
 
 def delete(path: Path | str, name: str, session_type: str = "") -> maintenance.ListOutcome:
-    return batch.run(path, lambda studio: maintenance.delete(studio, name, session_type))
+    return _listed(path, lambda studio: maintenance.delete(studio, name, session_type))
 
 
 def rename(
@@ -72,7 +121,7 @@ def rename(
         context = studio.context(today or dt.date.today())
         return maintenance.rename(studio, old, new, session_type, now=context.now, by=context.default_user)
 
-    return batch.run(path, operation)
+    return _listed(path, operation)
 
 
 # -- reading the list, export and print ------------------------------------------------------------------------

@@ -37,8 +37,10 @@ class WorkbookFile:
     def write(self, changes: ChangeSet) -> list[str]:
         """Patch the package into a temporary file beside the real workbook (through symlinks), check it, keep the
         previous version, then replace the workbook in one step with its owner, group and mode: a crash at any
-        moment leaves the old file or the new one. Returns what to tell the studio (an owner that changed)."""
+        moment leaves the old file or the new one. Returns what to tell the studio (a table grown over rows typed below
+        it, an owner that changed)."""
         written: list[str] = []
+        told: list[str] = []
 
         def fill(tmp: Path) -> None:
             with (
@@ -46,11 +48,14 @@ class WorkbookFile:
                 open_zip(self.path) as src,
                 zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as dst,
             ):
-                written.extend(PackageWriter(src, dst, self.tables, changes, self.strings).write())
+                writer = PackageWriter(src, dst, self.tables, changes, self.strings)
+                written.extend(writer.write())
+                told[:] = writer.told  # a retried fill says it once
 
-        return replace_file(
+        said = replace_file(
             self.path, fill, check=lambda tmp: _check(tmp, written, self.path), backup=keep_previous_version
         )
+        return told + said
 
 
 FULL_CHECK_BYTES = 32 << 20

@@ -18,6 +18,7 @@ from ..core.problems import Problem
 from ..core.schema import ALL_SHEETS, DASHBOARD, NOTES, PROBLEMS
 from ..core.studio import ChangeSet
 from ..core.tables import Table
+from . import listobjects
 from . import package as pkg
 from .dashboard import install as install_dashboard
 from .reader import head_grid
@@ -44,6 +45,7 @@ class PackageWriter:
         self.added: dict[str, bytes] = {}
         self.appended: dict[str, tuple[str, list[dict[str, object]]]] = {}  # part -> rows placed by a guess
         self.removed: set[str] = set()  # members left out of the new package (the old Dashboard's charts)
+        self.told: list[str] = []  # what the run says of the write itself (the tables grown over typed rows)
         self.types_part = pkg.member(src, "[Content_Types].xml") or "[Content_Types].xml"
         styles_part = self.package.styles_part
         self.styles = pkg.Styles(
@@ -213,6 +215,11 @@ class PackageWriter:
             for column in columns:
                 patch.set(row, table.column_of(column), column)
             self._grow_tables_right(sheet, table, columns)
+        # the tables feeding the dropdowns take in the rows typed right below them (before appends grow them more)
+        grown = listobjects.rows_below(self.package, self.part, self.tables)
+        for growth, xml in grown:
+            self.replaced[growth.part] = xml
+        self.told += [str(growth.note()) for growth, _ in grown]  # said by the run, as on the Problems sheet
         for sheet in changes.new_sheets:
             if sheet != PROBLEMS.name and not (sheet == DASHBOARD.name and changes.dashboard is not None):
                 self.add_sheet(sheet, changes.appends.get(sheet, []))
@@ -221,8 +228,9 @@ class PackageWriter:
                 self._append(sheet, rows)
         if changes.dashboard is not None:  # before Problems: new sheets come in the template's order
             install_dashboard(self, changes.dashboard, create=DASHBOARD.name in changes.new_sheets)
-        if changes.problems is not None:
-            self._problems(changes.problems, create=PROBLEMS.name in changes.new_sheets)
+        if changes.problems is not None:  # with a note of each table grown, the rows it took in named
+            noted = changes.problems + [growth.note() for growth, _ in grown]
+            self._problems(noted, create=PROBLEMS.name in changes.new_sheets)
 
     def _append(self, sheet: str, rows: list[dict[str, object]], known_last: int | None = None) -> None:
         """Rows go below the last used row. The sheet's own <dimension> usually says which that is; the

@@ -166,3 +166,98 @@ def test_libreoffice_prints_every_sheet_one_page_wide(tmp_path: Path, sample_pat
     # (or printed portrait and long) would take more.
     assert pages == len(visible), f"{pages} pages for {len(visible)} sheets"
     assert boxes and all(x1 - x0 > y1 - y0 for x0, y0, x1, y1 in boxes), "every page landscape"
+
+
+def column_alignment(ws: Worksheet, column: int):
+    dimension = next(d for d in ws.column_dimensions.values() if d.min and d.min <= column <= d.max)
+    return dimension.alignment
+
+
+def test_session_ids_read_left_aligned_beside_the_client(sample: openpyxl.Workbook) -> None:
+    for sheet in ("Sessions", "Notes", "Tasks", "Outbox"):
+        ws = sample[sheet]
+        c = {cell.value: cell.column for cell in header_cells(ws)}["Session ID"]
+        assert column_alignment(ws, c).horizontal == "left", sheet  # new rows too
+        written = [cell for (cell,) in ws.iter_rows(min_row=2, min_col=c, max_col=c) if cell.value is not None]
+        assert all(cell.alignment.horizontal == "left" for cell in written), sheet
+    assert sample["Sessions"]["A2"].value == 1001  # still a number: only how it sits changed
+
+
+def test_every_data_cell_sits_at_the_top_like_the_wrapped_ones(sample: openpyxl.Workbook) -> None:
+    off = []
+    for ws in sample.worksheets:
+        if ws.title == DASHBOARD.name:
+            continue
+        for cell in header_cells(ws):
+            if column_alignment(ws, cell.column).vertical != "top":
+                off.append(f"{ws.title} {cell.value} (new cells)")
+        for row in ws.iter_rows(min_row=2):
+            off += [f"{ws.title}!{c.coordinate}" for c in row if c.value is not None and c.alignment.vertical != "top"]
+    assert not off, off[:10]
+
+
+def test_sessions_prints_the_work_list_without_the_change_inputs(sample: openpyxl.Workbook) -> None:
+    last = openpyxl.utils.get_column_letter(SESSIONS.columns.index("Days Overdue") + 1)
+    assert sample["Sessions"].print_area == f"'Sessions'!$A$1:${last}$1048576"  # Excel shows it as $A:$N
+    margins = sample["Sessions"].page_margins
+    assert margins.left == margins.right == 0.25  # Excel's Narrow
+
+
+def test_libreoffice_prints_sessions_up_to_days_overdue(tmp_path: Path, sample_path: Path) -> None:
+    if SOFFICE is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    from helpers.pdftext import pdf_text
+
+    wb = openpyxl.load_workbook(sample_path)
+    for ws in wb.worksheets[1:]:
+        ws.sheet_state = "hidden"  # Sessions alone: its PDF is its page
+    alone = tmp_path / "sessions.xlsx"
+    wb.save(alone)
+    out = tmp_path / "out"
+    subprocess.run(
+        [
+            SOFFICE,
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out),
+            str(alone),
+        ],
+        capture_output=True,
+        timeout=240,
+        check=False,
+    )
+    text = " ".join(pdf_text((out / "sessions.pdf").read_bytes()))
+    assert "Days" in text and "Overdue" in text and "Emma Thompson" in text
+    assert "Change To" not in text and "Change Note" not in text
+
+
+def test_dates_in_task_texts_follow_the_settings_date_order(tmp_path: Path) -> None:
+    """A Tasks text says the session's due date as the studio writes dates (Settings' Date order), whatever the
+    Due Date column's own ISO format: the sample's "Retouching for … was due 20/11/2026" in DMY."""
+    from sheetflow.core.messages import format_date
+
+    for order in ("DMY", "MDY", "YMD"):
+        book = tmp_path / f"{order}.xlsx"
+        assert CliRunner().invoke(cli, ["new", str(book), "--sample", "--today", "2026-11-25"]).exit_code == 0
+        wb = openpyxl.load_workbook(book)
+        next(row for row in wb["Settings"].iter_rows() if row[0].value == "Date order")[1].value = order
+        for sheet in ("Tasks", "_sheetflow_fired"):  # `new --sample` fired the triggers already: fire them again
+            wb[sheet].delete_rows(2, wb[sheet].max_row)
+        wb.save(book)
+        assert CliRunner().invoke(cli, ["refresh", str(book), "--today", "2026-11-25"]).exit_code == 0
+        wb = openpyxl.load_workbook(book)
+        sessions = {row["Session ID"]: row for row in _records(wb["Sessions"])}
+        overdue = [row for row in _records(wb["Tasks"]) if "retouch overdue" in (row["Trigger"] or "")]
+        assert overdue
+        for task in overdue:
+            due = sessions[task["Session ID"]]["Due Date"].date()
+            assert f"was due {format_date(due, order)}:" in task["Task"], (order, task["Task"])
+
+
+def _records(ws: Worksheet) -> list[dict]:
+    header = [cell.value for cell in ws[1]]
+    return [dict(zip(header, row, strict=False)) for row in ws.iter_rows(min_row=2, values_only=True) if row[0]]

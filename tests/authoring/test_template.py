@@ -31,6 +31,7 @@ from sheetflow.authoring.template import (
     due_soon_formula,
     letter,
     overdue_formula,
+    status_choices,
     table_name,
 )
 from sheetflow.core.cells import column_letter
@@ -176,7 +177,7 @@ def test_settings_rows_hold_the_defaults(template: openpyxl.Workbook) -> None:
 
 
 def test_tables_on_the_data_sheets_only(template: openpyxl.Workbook, sample: openpyxl.Workbook) -> None:
-    assert sample[SESSIONS.name].tables[table_name(SESSIONS)].ref == f"A1:{letter(SESSIONS, 'Change Note')}13"
+    assert sample[SESSIONS.name].tables[table_name(SESSIONS)].ref == f"A1:{letter(SESSIONS, 'Held Since')}13"
     assert template[SETTINGS.name].tables[table_name(SETTINGS)].ref == f"A1:B{1 + len(SETTING_DEFAULTS)}"
     for workbook in (template, sample):
         for schema in TABLE_SHEETS:
@@ -222,14 +223,16 @@ def data_rows(schema: SheetSchema, column: str) -> str:
 
 def test_sessions_dropdowns(template: openpyxl.Workbook) -> None:
     found = validations(template[SESSIONS.name])
-    assert found[data_rows(SESSIONS, "Status")][:2] == ("list", "StatusNames")
+    # by type, the session's own cycle; else every status (tests/authoring/test_dropdowns_by_type.py)
+    assert found[data_rows(SESSIONS, "Status")][:2] == ("list", status_choices(2))
     change_to = found[data_rows(SESSIONS, "Change To")]
-    assert change_to[:2] == ("list", "StatusNames")
+    assert change_to[:2] == ("list", status_choices(2))
     assert change_to[2] != "stop"  # "next" is not in the list but is a valid Change To
     assert found[data_rows(SESSIONS, "Session Type")][:2] == ("list", "SessionTypes")
     for column in ("Assigned To", "Updated By", "Changed By"):
         assert found[data_rows(SESSIONS, column)] == ("list", "Users", "information")
     assert found[data_rows(SESSIONS, "Manual Due")][:2] == ("list", '"Yes,No"')
+    assert found[data_rows(SESSIONS, "Reason")][:2] == ("list", "Reasons")  # the Lists' Reason column
     assert not any(ref.endswith("1") and ":" not in ref for ref in found)  # never on the header row
 
 
@@ -271,9 +274,9 @@ def test_row_colours_come_from_the_dates(template: openpyxl.Workbook) -> None:
     assert overdue.type == due_soon.type == "expression"
     assert overdue.formula == [overdue_formula(2)]
     assert due_soon.formula == [due_soon_formula(2)]
-    due, status = letter(SESSIONS, "Due Date"), letter(SESSIONS, "Status")
-    assert overdue.formula[0] == (
-        f'AND(ISNUMBER(${due}2),${due}2<TODAY(),COUNTIFS(StatusNames,${status}2,StatusFinal,"Yes")=0)'
+    due, status, held = letter(SESSIONS, "Due Date"), letter(SESSIONS, "Status"), letter(SESSIONS, "Held Since")
+    assert overdue.formula[0] == (  # a session on hold is never coloured late: its clock is stopped
+        f'AND(ISNUMBER(${due}2),${due}2<TODAY(),COUNTIFS(StatusNames,${status}2,StatusFinal,"Yes")=0,${held}2="")'
     )
     assert f"${due}2<=DueSoonUntil" in due_soon.formula[0]
     assert overdue.dxf.fill.bgColor.rgb.endswith("FFC7CE")  # light red

@@ -85,4 +85,4 @@ def test_a_notes_sheet_without_even_a_header(tmp_path, sheetflow):
     book = studio(tmp_path / "s.xlsx", [session(session_id=1, status="Session Pending")], extra={"Notes": []})
     assert sheetflow("change", book, "1").exit_code == 0
     notes = used_notes(book)
-    assert notes[0] == NOTES_HEADER and notes[1][8] == "cli" and len(notes) == 2
+    assert notes[0] == [*NOTES_HEADER, "Reason", "Assigned To"] and notes[1][8] == "cli" and len(notes) == 2

@@ -208,7 +208,7 @@ def test_the_way_out_of_a_full_notes_sheet(tmp_path, sheetflow):
     with zipfile.ZipFile(book) as zf:
         xml = zf.read(pkg.Package.open(zf).sheet("Notes").part)
     last = LAST - 1 - moved + 1 + 2  # what stayed, the archive's own note, the two changes
-    assert f'<dimension ref="A1:J{last}"/>'.encode() in xml
+    assert f'<dimension ref="A1:L{last}"/>'.encode() in xml  # J, and the Reason and Assigned To it gained
     second = xml[xml.index(b'<row r="2" ') :][:120]  # the first note that stayed, moved up to row 2
     assert float(second.split(b"<v>")[1].split(b"</v>")[0]) == pytest.approx(serial(logged_at(moved + 2)))
     assert b"Client 2" in xml[xml.rindex(f'<row r="{last}"'.encode()) :]

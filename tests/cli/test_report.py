@@ -20,6 +20,7 @@ import python_calamine
 from helpers.report_studio import (
     BOARD_STAGES,
     BOARD_STATUSES,
+    BOARD_WIDTH,
     HISTORY,
     NOTES_HEADER,
     OVERDUE,
@@ -36,6 +37,8 @@ from helpers.report_studio import (
 )
 from helpers.workbooks import SETTINGS, STATUS_HEADER, cells, dashboard_parts, session, studio, styles_only_grew
 
+from sheetflow.core.schema import NOTES
+
 
 def test_report_fills_the_board_and_the_time_in_status(tmp_path, sheetflow):
     book = make(tmp_path)
@@ -45,10 +48,11 @@ def test_report_fills_the_board_and_the_time_in_status(tmp_path, sheetflow):
     assert "time in status: 18 status changes read, 11 stays measured" in result.output
     grid = cells(book, "Dashboard")
     assert grid[0][0] == "Sessions board" and grid[0][9] == "Time in status"
-    assert grid[2][:6] == [D(2026, 11, 25), 1, 2, 2, 1, 6]  # as of; on track, due soon, overdue, completed, all
+    # as of; on track, due soon, overdue, on hold, completed, all
+    assert grid[2][:7] == [D(2026, 11, 25), 1, 2, 2, 0, 1, 6]
     assert grid[2][9:12] == [D(2026, 11, 25), 18, 11]  # as of; status changes read, stays measured
     assert table(grid, "Sessions per stage") == BOARD_STAGES
-    assert table(grid, "Sessions per status") == BOARD_STATUSES
+    assert table(grid, "Sessions per status", width=BOARD_WIDTH) == BOARD_STATUSES
     assert table(grid, "Overdue sessions") == OVERDUE
     assert table(grid, "Business days spent in each status (from the Notes history)", 9) == TIME_IN_STATUS
 
@@ -58,7 +62,7 @@ def test_json_carries_every_figure(tmp_path, sheetflow):
     data = json.loads(sheetflow("report", book, "--json").output)
     board, history = data["dashboard"]["board"], data["dashboard"]["time_in_status"]
     assert data["command"] == "report" and data["errors"] == 0
-    assert board["totals"] == {"sessions": 6, "overdue": 2, "due_soon": 2, "completed": 1, "on_track": 1}
+    assert board["totals"] == {"sessions": 6, "overdue": 2, "due_soon": 2, "completed": 1, "on_hold": 0, "on_track": 1}
     assert [(o["session_id"], o["days_overdue"], o["assigned_to"]) for o in board["overdue"]] == [
         (6, 3, "Jon"),
         (2, 2, "Priya"),
@@ -135,7 +139,7 @@ def test_native_charts_point_at_the_dashboard_ranges_with_their_values_cached(tm
     assert sheetflow("report", book).exit_code == 0
     charts = chart_xml(book)
     board = charts["Open sessions per status"]
-    # the status table's header is row 32; its open statuses rows 33-35; On track, Due soon, Overdue in B, C, D
+    # the status table's header is row 32; its open statuses rows 33-35; On track, Due soon, Overdue, On hold in B-E
     assert re.findall(r"<c:f>([^<]*)</c:f>", board) == [
         "Dashboard!$B$32",
         "Dashboard!$A$33:$A$35",
@@ -146,10 +150,18 @@ def test_native_charts_point_at_the_dashboard_ranges_with_their_values_cached(tm
         "Dashboard!$D$32",
         "Dashboard!$A$33:$A$35",
         "Dashboard!$D$33:$D$35",
+        "Dashboard!$E$32",
+        "Dashboard!$A$33:$A$35",
+        "Dashboard!$E$33:$E$35",
     ]
     assert '<c:grouping val="stacked"/>' in board
     cached = re.findall(r"<c:numCache>.*?</c:numCache>", board)
-    assert [re.findall(r"<c:v>([^<]*)</c:v>", c) for c in cached] == [["0", "0", "1"], ["1", "1", "0"], ["0", "1", "1"]]
+    assert [re.findall(r"<c:v>([^<]*)</c:v>", c) for c in cached] == [
+        ["0", "0", "1"],
+        ["1", "1", "0"],
+        ["0", "1", "1"],
+        ["0", "0", "0"],
+    ]
     assert re.findall(
         r"<c:v>([^<]*)</c:v>", re.search(r"<c:strCache>.*?</c:strCache>", re.search(r"<c:cat>.*?</c:cat>", board)[0])[0]
     ) == ["Session Pending", "Image Capture Pending", "Retouch Pending"]
@@ -166,7 +178,7 @@ def test_native_charts_point_at_the_dashboard_ranges_with_their_values_cached(tm
 
 
 def test_report_changes_only_the_dashboard_sessions_and_problems(tmp_path, sheetflow):
-    book = make(tmp_path)
+    book = make(tmp_path, notes_header=list(NOTES.columns))  # a Notes sheet with every column sheetflow writes
     before = members(book)
     sheets = {
         name: f"xl/worksheets/sheet{i}.xml"
@@ -207,8 +219,17 @@ def test_refresh_updates_the_board_and_keeps_the_time_in_status_without_reading_
     assert sheetflow("refresh", book, today=D(2026, 11, 26)).exit_code == 0
     assert "Notes" not in read
     grid = cells(book, "Dashboard")
-    assert grid[2][:6] == [D(2026, 11, 26), 2, 0, 3, 1, 6]  # Thursday: session 4 is overdue now, 3 moved on
-    assert table(grid, "Sessions per status")[3] == ["Retouch Pending", 2, 0, 1, None, 3, "Editing"]
+    assert grid[2][:7] == [D(2026, 11, 26), 2, 0, 3, 0, 1, 6]  # Thursday: session 4 is overdue now, 3 moved on
+    assert table(grid, "Sessions per status", width=BOARD_WIDTH)[3] == [
+        "Retouch Pending",
+        2,
+        0,
+        1,
+        0,
+        None,
+        3,
+        "Editing",
+    ]
     assert [row[9:16] for row in grid][:40] == history_before[:40]  # the history block as it was, still 18 rows read
     charts_after = chart_xml(book)
     assert (
@@ -222,7 +243,7 @@ def test_refresh_before_any_report_draws_the_board_and_says_how_to_get_the_histo
     book = make(tmp_path)
     assert sheetflow("refresh", book).exit_code == 0
     grid = cells(book, "Dashboard")
-    assert table(grid, "Sessions per status") == BOARD_STATUSES
+    assert table(grid, "Sessions per status", width=BOARD_WIDTH) == BOARD_STATUSES
     assert grid[1][9].startswith("Run `sheetflow report`")
     assert list(chart_xml(book)) == ["Open sessions per status"]
 

@@ -89,7 +89,7 @@ def test_add_refuses_a_name_its_cycle_has_and_unknown_lists(tmp_path, sheetflow)
     assert book.read_bytes() == before
 
 
-def test_add_by_type_goes_into_that_cycle_and_keeps_the_other_cycles_rows(tmp_path, sheetflow):
+def test_add_by_type_goes_into_that_cycle_and_brings_each_cycles_rows_together(tmp_path, sheetflow):
     rows = [
         STATUS_HEADER,
         ["Portrait", "P-Booked", 10, 0, "Yes", "", "", "", ""],
@@ -101,11 +101,12 @@ def test_add_by_type_goes_into_that_cycle_and_keeps_the_other_cycles_rows(tmp_pa
     result = sheetflow("statuses", "add", book, "W-Album", "--after", "W-Booked", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["errors"] == 0
+    # one block of rows per cycle, in the order the sheet first named them: the Sessions dropdowns of a type read it
     assert [(r[0], r[1], r[2]) for r in cells(book, "Statuses")[1:]] == [
         ("Portrait", "P-Booked", 10.0),
+        ("Portrait", "P-Done", 20.0),
         ("Wedding", "W-Booked", 10.0),
         ("Wedding", "W-Album", 15.0),
-        ("Portrait", "P-Done", 20.0),
         ("Wedding", "W-Done", 20.0),
     ]
 

@@ -114,9 +114,9 @@ def test_renumber_gives_each_cycle_gaps_and_keeps_its_order(tmp_path, sheetflow)
     assert sort_orders(book, "Wedding") == {"W-Booked": 10, "W-Album": 20, "W-Delivered": 30}
     ws = openpyxl.load_workbook(book)["Statuses"]
     assert all(ws.cell(r, 3).data_type == "n" for r in range(2, 9))  # numbers, the text "12" included
-    # each cycle keeps the rows it had, now in its sort order: P-Shoot moved up above P-Retouch
-    assert [r[2] for r in cells(book, "Statuses")[1:]] == [10.0, 10.0, 20.0, 30.0, 20.0, 30.0, 40.0]
-    assert [r[1] for r in cells(book, "Statuses")[1:5]] == ["P-Booked", "W-Booked", "P-Shoot", "P-Retouch"]
+    # by type, each cycle's rows come together (what the Sessions dropdowns of one type read), in sort order
+    assert [r[2] for r in cells(book, "Statuses")[1:]] == [10.0, 20.0, 30.0, 40.0, 10.0, 20.0, 30.0]
+    assert [r[1] for r in cells(book, "Statuses")[1:5]] == ["P-Booked", "P-Shoot", "P-Retouch", "P-Delivered"]
     assert sheetflow("validate", book).exit_code == 0
 
 

@@ -177,6 +177,8 @@ def test_missing_owned_sheets_and_columns_are_created(tmp_path, sheetflow):
         "New Due Date",
         "Changed By",
         "Change Note",
+        "Reason",
+        "Held Since",
     ]
     assert wb["Sessions"]["C2"].value == "keep me"
 

@@ -16,10 +16,11 @@ import xlwings as xw
 from helpers.payloads import payload, played, replayed
 
 from sheetflow import excel
+from sheetflow.core.cells import column_index
 from sheetflow.core.schema import SHEET_BUTTONS
 
 ROOT = Path(__file__).parents[2]
-STATUS_CELL = (0, 20)  # U1 (0-based, as actions count): two columns right of the template's 19 headers
+STATUS_CELL = (0, 27)  # AB1 (0-based, as actions count): two right of the 21 headers is W1, under a button
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def buttons() -> set[tuple[int, int]]:
     from sheetflow.authoring.template import FORM_BUTTONS
 
     cells = {cell for *_, cell in SHEET_BUTTONS} | {cell for *_, cell in FORM_BUTTONS}
-    return {(int(c[1:]) - 1, ord(c[0]) - 65) for c in cells}
+    return {(int(c.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) - 1, column_index(c.rstrip("0123456789")) - 1) for c in cells}
 
 
 def test_the_status_cell_avoids_every_button_the_template_draws():
@@ -89,30 +90,30 @@ def test_ten_clicks_in_a_row_keep_one_status_cell_beside_the_headers(sample):
             excel.TITLES[["apply_changes", "refresh", "validate", "dashboard", "change_status", "main"].index(script)]
         )
         assert not any(header[c] for r, c in buttons() if c < len(header)), (number, header)
-    assert len([v for v in header if v]) == 19 + 1  # the headers and the one status text
+    assert len([v for v in header if v]) == 21 + 1  # the headers and the one status text
 
 
 def test_a_status_left_under_a_button_is_cleared(sample):
-    """What the second and third click of an older sheetflow did: a status text in W1, under Refresh."""
+    """What clicks of an older sheetflow did: status texts in W1 and X1, under Refresh and Validate."""
     data = payload(sample)
     header = data["sheets"][sessions_index(data)]["values"][0]
-    header += [""] * (23 - len(header))
-    header[20] = header[22] = "Refresh 2026-11-30 09:15: 3 overdue, 4 due soon; 0 errors, 0 warnings"
+    header += [""] * (24 - len(header))
+    header[22] = header[23] = "Refresh 2026-11-30 09:15: 3 overdue, 4 due soon; 0 errors, 0 warnings"
     actions, outcome = click(data, "refresh")
     assert outcome is not None  # no "this column header is used twice"
-    assert sorted(header_writes(data, actions)) == [STATUS_CELL, (0, 22)]
+    assert sorted(header_writes(data, actions)) == [(0, 22), (0, 23), STATUS_CELL]
     shown = replayed(data, actions)["sheets"][sessions_index(data)]["values"][0]
-    assert shown[22] == "" and shown[20].startswith("Refresh ")
+    assert shown[22] == shown[23] == "" and shown[STATUS_CELL[1]].startswith("Refresh ")
 
 
 def test_with_a_column_more_the_status_cell_goes_right_of_the_buttons(sample):
-    """20 headers put the status cell on V1, under Apply changes: it moves past the last button (Y1) instead."""
+    """22 headers put the status cell on X1, under Validate: it moves past the last button (AA1) instead."""
     data = payload(sample)
     values = data["sheets"][sessions_index(data)]["values"]
     for r, row in enumerate(values):
-        row.append("Album" if r == 0 else "")  # T1
+        row.append("Album" if r == 0 else "")  # V1
     actions, outcome = click(data, "validate")
-    assert outcome is not None and header_writes(data, actions) == [(0, 25)]  # Z1
+    assert outcome is not None and header_writes(data, actions) == [(0, 27)]  # AB1
 
 
 def test_the_same_click_sends_the_same_actions_in_any_process(sample, tmp_path):
@@ -156,8 +157,8 @@ def test_sessions_below_the_excel_table_are_read_and_the_table_grows(sample, mon
     must not hide them, and it grows to cover them."""
     data = payload(sample)
     sessions = data["sheets"][sessions_index(data)]
-    assert sessions["tables"][0]["range_address"] == "A1:S13"
-    sessions["tables"][0]["range_address"] = "A1:S4"  # both pending sessions (rows 5 and 10) lie below it
+    assert sessions["tables"][0]["range_address"] == "A1:U13"
+    sessions["tables"][0]["range_address"] = "A1:U4"  # both pending sessions (rows 5 and 10) lie below it
 
     def no_used_range(self):
         raise NotImplementedError("not in xlwings Lite")
@@ -168,7 +169,7 @@ def test_sessions_below_the_excel_table_are_read_and_the_table_grows(sample, mon
     assert outcome is not None and len(outcome.applied) == 2 and outcome.errors == 0
     actions = book.json()["actions"]
     resized = [a["args"] for a in actions if a["func"] == "resizeTable" and a["sheet_position"] == 0]
-    assert resized == [[0, "$A$1:$S$13"]]
+    assert resized == [[0, "$A$1:$U$13"]]
     grids = played(book, data)
     assert sum(1 for row in grids["Sessions"][1:] if row[0] not in ("", None)) == 12
     assert not [a for a in actions if a["func"] == "setValues" and a["sheet_position"] == 0 and a["start_row"] > 12]

@@ -62,7 +62,7 @@ def test_the_dashboard_button_writes_what_report_writes_and_adds_native_charts(t
     assert len(writes) == 1  # both blocks in one write
     charts = {a["args"][0]: a["args"][1:4] for a in actions if a["func"] == "addChart"}
     assert charts == {
-        "Open sessions per status": ["BarStacked", "Dashboard", "$A$32:$D$35"],
+        "Open sessions per status": ["BarStacked", "Dashboard", "$A$32:$E$35"],
         "Time in status": ["BarClustered", "Dashboard", "$J$25:$M$29"],
     }
 

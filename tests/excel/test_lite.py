@@ -61,6 +61,8 @@ def test_the_lite_scripts_apply_changes_from_the_bundled_core(tmp_path, sheetflo
         "refresh": "[btnRefresh]Sessions!W1",
         "validate": "[btnValidate]Sessions!X1",
         "dashboard": None,
+        "hide_inactive_statuses": "[btnHideInactive]Sessions!Z1",
+        "show_inactive_statuses": "[btnShowInactive]Sessions!AA1",
     }  # Dashboard: Lite's script list
     writes = [a for a in result["actions"] if a["func"] == "setValues"]
     assert any("button" in str(a["values"]) for a in writes)  # the Notes rows, Source = button

@@ -21,13 +21,26 @@ from xml.etree import ElementTree
 import xlsxwriter
 from helpers.workbooks import LISTS, SESSION_HEADER, SETTINGS, STATUSES
 
-from sheetflow.core.schema import NOTES, OUTBOX, PROBLEMS, SESSION_INPUTS, SESSION_WRITTEN, TASKS, TRIGGERS
+from sheetflow.core.schema import (
+    NOTES,
+    OUTBOX,
+    PROBLEMS,
+    SESSION_HOLD,
+    SESSION_INPUTS,
+    SESSION_WRITTEN,
+    TASKS,
+    TRIGGERS,
+)
+from sheetflow.core.schema import (
+    SESSIONS as SESSIONS_SCHEMA,
+)
 
 # --- the studio's data --------------------------------------------------------------------------------------------
 
 USER_COLUMNS = ["Package", "Price", "Deposit", "Score", "Remark", "Trend"]  # the studio's own, inside the table
-SESSIONS_HEADER = [*SESSION_HEADER, *USER_COLUMNS]
-OWNED_COLUMNS = (*SESSION_WRITTEN, *SESSION_INPUTS)
+# every column sheetflow has (a workbook of today: no run adds one), then the studio's own
+SESSIONS_HEADER = [*SESSION_HEADER, *SESSIONS_SCHEMA.columns[len(SESSION_HEADER) :], *USER_COLUMNS]
+OWNED_COLUMNS = (*SESSION_WRITTEN, *SESSION_INPUTS, *SESSION_HOLD)
 # "Sorted prices", a dynamic array one empty column right of the table (a spill cannot live inside a table)
 SPILL_COLUMN = xlsxwriter.utility.xl_col_to_name(len(SESSIONS_HEADER) + 1)
 
@@ -296,7 +309,7 @@ def build_rich_workbook(path: Path, macro_enabled: bool, complete: bool = True, 
         prices.write_row(r, 0, [package, price], f.money)
     prices.protect("studio")
     wb.define_name("Packages", "=Lookups!$A$2:$A$4")
-    wb.define_name("NotesLog", f"=Notes!$A$1:$J${NOTES_LAST_ROW}")
+    wb.define_name("NotesLog", f"=Notes!$A$1:$L${NOTES_LAST_ROW}")
     wb.define_name("SessionIDs", f"=Sessions!$A${FIRST_ROW}:$A${LAST_ROW}")
     wb.close()
 
@@ -352,6 +365,8 @@ def _sessions_sheet(wb: xlsxwriter.Workbook, f: _Formats, owned_formulas: bool) 
         "New Due Date": f.input_date,
         "Changed By": f.inputs,
         "Change Note": f.inputs,
+        "Reason": f.inputs,
+        "Held Since": f.date,
         "Session Date": f.date,
         "Price": f.money,
         "Deposit": f.money,
@@ -681,9 +696,9 @@ def planted_items(path: Path, macro_enabled: bool) -> dict[str, bool]:
         "Sessions is an Excel table": any('name="SessionsTable"' in t for t in sessions_tables)
         and "<tableParts " in sessions,
         "Notes table, print area and a defined name over its rows": any(
-            f'ref="A1:J{NOTES_LAST_ROW}"' in t for t in notes_tables
+            f'ref="A1:L{NOTES_LAST_ROW}"' in t for t in notes_tables
         )
-        and f"Notes!$A$1:$J${NOTES_LAST_ROW}</definedName>" in workbook
+        and f"Notes!$A$1:$L${NOTES_LAST_ROW}</definedName>" in workbook
         and "_xlnm.Print_Area" in workbook,
         "hidden sheet": 'state="hidden"' in sheet_tags.get("Lookups", ""),
         "protected sheet": "<sheetProtection " in text(parts["Price List"]),

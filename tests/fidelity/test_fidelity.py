@@ -262,8 +262,8 @@ def check_notes(before: bytes, after: bytes, added: int) -> None:
     head_b, rows_b, tail_b = split_sheet(before)
     head_a, rows_a, tail_a = split_sheet(after)
     new_last = NOTES_LAST_ROW + added
-    assert head_a == head_b.replace(f'<dimension ref="A1:J{NOTES_LAST_ROW}"/>', f'<dimension ref="A1:J{new_last}"/>')
-    assert f'<dimension ref="A1:J{new_last}"/>' in head_a
+    assert head_a == head_b.replace(f'<dimension ref="A1:L{NOTES_LAST_ROW}"/>', f'<dimension ref="A1:L{new_last}"/>')
+    assert f'<dimension ref="A1:L{new_last}"/>' in head_a
     assert tail_a == tail_b
     assert list(rows_a) == [*rows_b, *range(NOTES_LAST_ROW + 1, new_last + 1)]
     for number, row in rows_b.items():
@@ -278,12 +278,12 @@ def check_notes(before: bytes, after: bytes, added: int) -> None:
 
 def check_grown_parts(book: Path, before: dict[str, bytes], after: dict[str, bytes], added: int) -> None:
     """The Notes table (and its autofilter) and the names over the Notes rows grew; nothing else in those parts."""
-    old_ref, new_ref = f"A1:J{NOTES_LAST_ROW}", f"A1:J{NOTES_LAST_ROW + added}"
+    old_ref, new_ref = f"A1:L{NOTES_LAST_ROW}", f"A1:L{NOTES_LAST_ROW + added}"
     (table,) = related(book, sheet_parts(book)["Notes"], "table")
     old_table = before[table].decode()
     assert old_table.count(f'ref="{old_ref}"') == 2  # the table and its autoFilter
     assert after[table].decode() == old_table.replace(f'ref="{old_ref}"', f'ref="{new_ref}"')
-    old_names = f"Notes!$A$1:$J${NOTES_LAST_ROW}<", f"Notes!$A$1:$J${NOTES_LAST_ROW + added}<"
+    old_names = f"Notes!$A$1:$L${NOTES_LAST_ROW}<", f"Notes!$A$1:$L${NOTES_LAST_ROW + added}<"
     workbook = before["xl/workbook.xml"].decode()
     assert workbook.count(old_names[0]) == 2  # NotesLog and the Notes print area
     assert after["xl/workbook.xml"].decode() == workbook.replace(*old_names)
@@ -567,7 +567,7 @@ def test_missing_owned_sheets_are_only_added_to_the_package_lists(tmp_path, kind
     for name, (closing, element) in lists.items():  # each list only gains its new sheets' entries, at its end
         old = before[name].decode()
         if name == "xl/workbook.xml":
-            old = old.replace(f"Notes!$A$1:$J${NOTES_LAST_ROW}<", f"Notes!$A$1:$J${NOTES_LAST_ROW + 2}<")
+            old = old.replace(f"Notes!$A$1:$L${NOTES_LAST_ROW}<", f"Notes!$A$1:$L${NOTES_LAST_ROW + 2}<")
         added = inserted_before(old, after[name].decode(), closing)
         added = re.sub(
             r'<Override PartName="/xl/(?:charts/chart|drawings/drawing)\d+\.xml" ContentType="[^"]+"/>', "", added

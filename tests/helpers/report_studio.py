@@ -101,13 +101,13 @@ OWNED = {
 }
 
 
-def make(tmp_path: Path, history=HISTORY) -> Path:
+def make(tmp_path: Path, history=HISTORY, notes_header=NOTES_HEADER) -> Path:
     return studio(
         tmp_path / "studio.xlsx",
         SESSIONS,
         statuses=STATUSES,
         holidays=[[HOLIDAY, "Closed"]],
-        extra={**OWNED, "Notes": [NOTES_HEADER, *history]},
+        extra={**OWNED, "Notes": [notes_header, *history]},
         tables=("Notes",),
     )
 
@@ -117,32 +117,33 @@ def members(path: Path) -> dict[str, bytes]:
         return {name: zf.read(name) for name in zf.namelist()}
 
 
-def table(grid: list[list], title: str, first_col: int = 0) -> list[list]:
-    """The rows of the Dashboard table under `title` (its header first), up to the first blank row."""
+def table(grid: list[list], title: str, first_col: int = 0, width: int = 7) -> list[list]:
+    """The rows of the Dashboard table under `title` (its header first), up to the first blank row, `width` wide."""
     start = next(i for i, row in enumerate(grid) if len(row) > first_col and row[first_col] == title) + 1
     rows = []
     for row in grid[start:]:
         if len(row) <= first_col or row[first_col] == "":
             break
-        found = [None if v == "" else v for v in row[first_col : first_col + 7]]
-        rows.append(found + [None] * (7 - len(found)))
+        found = [None if v == "" else v for v in row[first_col : first_col + width]]
+        rows.append(found + [None] * (width - len(found)))
     return rows
 
 
 BOARD_STAGES = [
-    ["Stage", "On track", "Due soon", "Overdue", "Completed", "Sessions", None],
-    ["Booking", 0, 1, 0, 0, 1, None],
-    ["Capture", 0, 1, 1, 0, 2, None],
-    ["Editing", 1, 0, 1, 0, 2, None],
-    ["Delivery", 0, 0, 0, 1, 1, None],
+    ["Stage", "On track", "Due soon", "Overdue", "On hold", "Completed", "Sessions"],
+    ["Booking", 0, 1, 0, 0, 0, 1],
+    ["Capture", 0, 1, 1, 0, 0, 2],
+    ["Editing", 1, 0, 1, 0, 0, 2],
+    ["Delivery", 0, 0, 0, 0, 1, 1],
 ]
 BOARD_STATUSES = [  # open statuses first (the inactive one with no session is left out), then the final one
-    ["Status", "On track", "Due soon", "Overdue", "Completed", "Sessions", "Stage"],
-    ["Session Pending", 0, 1, 0, None, 1, "Booking"],
-    ["Image Capture Pending", 0, 1, 1, None, 2, "Capture"],
-    ["Retouch Pending", 1, 0, 1, None, 2, "Editing"],
-    ["Order Delivered", None, None, None, 1, 1, "Delivery"],
+    ["Status", "On track", "Due soon", "Overdue", "On hold", "Completed", "Sessions", "Stage"],
+    ["Session Pending", 0, 1, 0, 0, None, 1, "Booking"],
+    ["Image Capture Pending", 0, 1, 1, 0, None, 2, "Capture"],
+    ["Retouch Pending", 1, 0, 1, 0, None, 2, "Editing"],
+    ["Order Delivered", None, None, None, None, 1, 1, "Delivery"],
 ]
+BOARD_WIDTH = 8  # the board's columns, A:H
 OVERDUE = [
     ["Client", "Days Overdue", "Due Date", "Session ID", "Assigned To", "Status", None],
     ["Client 6", 3, D(2026, 11, 20), 6, "Jon", "Image Capture Pending", None],

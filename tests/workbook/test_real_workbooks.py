@@ -11,7 +11,7 @@ import openpyxl
 import xlsxwriter
 from helpers.workbooks import LISTS, SETTINGS, STATUSES, cells, dashboard_parts, records, styles_only_grew
 
-from sheetflow.core.schema import SESSION_INPUTS, SESSION_WRITTEN
+from sheetflow.core.schema import SESSION_HOLD, SESSION_INPUTS, SESSION_WRITTEN
 
 USER_HEADER = ["Photographer", "Price", "Status", "Client", "Session ID", "Deposit x2", "Status Date", "Change To"]
 
@@ -88,7 +88,7 @@ def test_another_tools_workbook_works_and_keeps_its_extras(tmp_path, sheetflow):
     grid = cells(book, "Sessions")
     header = grid[2]
     assert header[:8] == USER_HEADER
-    owned = [*SESSION_WRITTEN, *SESSION_INPUTS]
+    owned = [*SESSION_WRITTEN, *SESSION_INPUTS, *SESSION_HOLD]
     assert header[8:] == [c for c in owned if c not in USER_HEADER]  # owned columns added at the right end
     rows = {str(r[4]).removesuffix(".0"): dict(zip(header, r, strict=False)) for r in grid[3:] if r[4]}
     assert rows["1001"]["Status"] == "Image Capture Pending"

@@ -29,7 +29,8 @@ from helpers.big_sheets import (
 )
 from helpers.workbooks import SESSION_HEADER, cells, session, studio
 
-from sheetflow.core.schema import FIRED, TASKS
+from sheetflow.core.cells import column_letter
+from sheetflow.core.schema import FIRED, NOTES, TASKS
 from sheetflow.workbook import package as pkg
 
 
@@ -63,7 +64,7 @@ def test_the_one_row_that_still_fits_goes_on_the_last_row(tmp_path, full_notes_x
     assert result.exit_code == 0, result.output
     with zipfile.ZipFile(book) as zf:
         xml = zf.read(pkg.Package.open(zf).sheet("Notes").part)
-    assert b'<dimension ref="A1:J1048576"/>' in xml
+    assert f'<dimension ref="A1:{column_letter(len(NOTES.columns))}1048576"/>'.encode() in xml  # every Notes column
     assert xml[xml.rindex(b"<row ") :].startswith(b'<row r="1048576">') and b"Client 1" in xml[-2000:]
     assert sheetflow("change", book, "2").exit_code == 2  # and now Notes is full
 
@@ -137,8 +138,8 @@ def test_new_sessions_columns_never_go_past_xfd(tmp_path, sheetflow):
     result = sheetflow("refresh", book)
     assert result.exit_code == 2
     assert (
-        "Sessions has headers up to column XFD, and the 2 columns sheetflow adds right of them (Flag, Days "
-        "Overdue) would go past column XFD, the last Excel has"
+        "Sessions has headers up to column XFD, and the 4 columns sheetflow adds right of them (Flag, Days "
+        "Overdue, Reason, Held Since) would go past column XFD, the last Excel has"
     ) in result.output
     assert digest(book) == before
 
