@@ -843,10 +843,20 @@ def _sample_history(
                 "Due Date": calendar.add_business_days(day, duration) if duration is not None else None,
                 "Updated By": steps[i - 1][3] if i else "Maya",
                 "Source": "button",
+                "Reason": SAMPLE_MOVE_REASONS.get((session_id, steps[i - 1][0])) if i else None,
                 "Assigned To": assignee,
             }
         )
     return rows
+
+
+# Why a few sample sessions moved on (session, the status it left), so the Dashboard's reasons have a story too.
+SAMPLE_MOVE_REASONS = {
+    (1003, "P-Image Capture Pending"): "Reshoot needed",
+    (1005, "P-Sales Presentation Pending"): "Client asked for changes",
+    (1006, "P-Sales Presentation Pending"): "Client asked for changes",
+    (1011, "W-Album Design Pending"): "Client asked for changes",
+}
 
 
 # Trigger, Session Type, Status, Date Basis, Offset Days, Action, Assign To, Subject, Message, Active.

@@ -5,11 +5,11 @@ Pure Python, like the rest of the core. The board is tallied during refresh (no 
 status comes from `sheetflow.library.report`, which reads the Notes history with pandas.
 
 The sheet is two blocks side by side, at fixed places: the board in columns A:H (refresh keeps it current), the
-time in status in columns J:P, per status and then per person (only `report` and the Dashboard button read Notes to
-rebuild it). Each block has its title on row 1, its key figures on rows 2-3, its chart over rows 5-22 and its
-tables from row 24 down. When a refresh keeps the time in status, the Excel button simply leaves J:P alone; the file
-writer, which lays the sheet out whole, reads the block back from the sheet (`read_history`: a few dozen cells,
-never Notes).
+time in status in columns J:P: per status, the reasons sessions moved on or waited per status, and per person
+(only `report` and the Dashboard button read Notes to rebuild it). Each block has its title on row 1, its key figures
+on rows 2-3, its chart over rows 5-22 and its tables from row 24 down. When a refresh keeps the time in status, the
+Excel button simply leaves J:P alone; the file writer, which lays the sheet out whole, reads the block back from the
+sheet (`read_history`: a few dozen cells, never Notes).
 """
 
 from __future__ import annotations
@@ -135,6 +135,22 @@ class StatusTime:
     left_late: float | None = None  # share (0..1) of those with a due date that left after it
 
 
+@dataclass
+class ReasonLine:
+    """Why sessions left one status, or waited in it: its moves on and holds that Notes records with one reason."""
+
+    status: str  # the status a move left (its From Status), or the one a hold kept the session in
+    reason: str  # NO_REASON for those with none
+    moved_on: int = 0
+    held: int = 0
+    share: float | None = None  # of all the status's moves on and holds (0..1)
+    cycle: str = ""
+
+    @property
+    def times(self) -> int:
+        return self.moved_on + self.held
+
+
 UNASSIGNED = "(unassigned)"
 BY_DEFAULT_USER = " (default user)"
 
@@ -168,6 +184,8 @@ class TimeInStatus:
     changes_read: int = 0  # Notes rows that were status changes of a session
     statuses: list[StatusTime] = field(default_factory=list)
     per_person: list[PersonTime] | None = None  # None: a Dashboard laid out before sheetflow had this section
+    # None: Notes has no Reason column (or the Dashboard shows no reasons); [] none recorded yet (nor shown)
+    reasons: list[ReasonLine] | None = None
 
     @property
     def passages(self) -> int:
@@ -315,6 +333,8 @@ HISTORY_HEADER = (
 NO_HISTORY_YET = (
     "Run `sheetflow report` (or the Dashboard button) to read the Notes history: how long sessions stay in each status."
 )
+REASONS_TITLE = "Why sessions moved on or waited, per status (the Reasons in Notes)"
+REASONS_HEADER = ("Status", "Reason", "Times Given", "Moved On", "Held", "Share", "Cycle")
 PER_PERSON_TITLE = "Time in status per person"
 PER_PERSON_HEADER = ("Person", "Status", "Stays", "Median Days", "Typical Duration", "Left Late", "Cycle")
 NO_STAYS_YET = "No stays measured yet: a stay counts once the session has left the status."
@@ -529,7 +549,7 @@ def _history_area(history: TimeInStatus | None) -> tuple[Area, Chart | None]:
             (None, COUNT, DECIMAL, DECIMAL, COUNT, PERCENT, None),
         )
         row += 1
-    _per_person_table(area, history, row + 1)
+    _per_person_table(area, history, _reasons_table(area, history, row) + 1)
     if not history.statuses:
         return area, None
     rows = (header_row + 1, row - 1)
@@ -557,9 +577,31 @@ def _history_area(history: TimeInStatus | None) -> tuple[Area, Chart | None]:
     return area, chart
 
 
+def _reasons_table(area: Area, history: TimeInStatus, row: int) -> int:
+    """Below the statuses (`row` is the blank row after them): each status's reasons, statuses in workflow order,
+    the most frequent reason first. Returns the blank row after the table (`row` itself when there is none: no
+    reason recorded yet, so a studio that doesn't use reasons sees no empty table)."""
+    if not history.reasons:
+        return row
+    a = area.first_col
+    row += 1
+    area.put(row, a, REASONS_TITLE, HEADER)
+    by_type = any(line.cycle for line in history.reasons)
+    area.line(row + 1, REASONS_HEADER if by_type else REASONS_HEADER[:-1], HEADER)
+    row += 2
+    for line in history.reasons:
+        area.line(
+            row,
+            (line.status, line.reason, line.times, line.moved_on, line.held, line.share, line.cycle),
+            (None, None, COUNT, COUNT, COUNT, PERCENT, None),
+        )
+        row += 1
+    return row
+
+
 def _per_person_table(area: Area, history: TimeInStatus, row: int) -> None:
-    """Below the statuses, one blank row between: each person's stays per status, the people with the most late
-    stays first (history.per_person is in that order)."""
+    """Below the statuses (and the reasons, when shown), one blank row between: each person's stays per status, the
+    people with the most late stays first (history.per_person is in that order)."""
     if history.per_person is None:
         return
     a = area.first_col
@@ -616,6 +658,12 @@ def read_history(grid: list[list[object]]) -> TimeInStatus | None:
             )
         )
         row += 1
+    if normalize(at(row + 1, a)) == normalize(REASONS_TITLE) and normalize(at(row + 2, a)) == "status":
+        history.reasons = []
+        row += 3
+        while (name := at(row, a)) is not None:
+            history.reasons.append(_reason_read_back(str(name), [at(row, a + i) for i in range(1, 7)]))
+            row += 1
     if normalize(at(row + 1, a)) == normalize(PER_PERSON_TITLE):
         history.per_person = []  # the title with no header under it: no stays yet
         if normalize(at(row + 2, a)) == "person":
@@ -624,6 +672,18 @@ def read_history(grid: list[list[object]]) -> TimeInStatus | None:
                 history.per_person.append(_person_read_back(str(label), [at(row, a + i) for i in range(1, 7)]))
                 row += 1
     return history
+
+
+def _reason_read_back(status: str, values: list[object]) -> ReasonLine:
+    reason, _, moved_on, held, share, cycle = values  # Times Given is Moved On + Held
+    return ReasonLine(
+        status=status,
+        reason=str(reason or ""),
+        moved_on=_as_int(moved_on) or 0,
+        held=_as_int(held) or 0,
+        share=_as_float(share),
+        cycle=str(cycle or ""),
+    )
 
 
 def _person_read_back(label: str, values: list[object]) -> PersonTime:

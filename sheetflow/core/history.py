@@ -2,7 +2,9 @@
 not at hand (the xlwings Lite bundle, whose Dashboard button runs this). The rules are report.py's, row for row: a
 session entered a status on the Date Completed of a Notes row whose To Status names it and left it on the Date
 Completed of its next Notes row; rename rows carry older rows' names forward. A stay is the person's the session
-was assigned to as it entered (the Notes row's Assigned To; for older rows without one, see `_owners`)."""
+was assigned to as it entered (the Notes row's Assigned To; for older rows without one, see `_owners`). Each move on
+(counted under the status it left, its From Status) and each hold (under the status it keeps) is counted under its
+Reason; a resume is neither (it repeats the hold's reason, which was counted once)."""
 
 from __future__ import annotations
 
@@ -18,14 +20,14 @@ from .calendar import BusinessCalendar
 from .cells import CellValueError, normalize, read_date, read_text
 from .changes import HOLD_NOTE, RESUME_NOTE
 from .cycle import ONE_CYCLE, Status
-from .dashboard import Dashboard, PersonTime, StatusTime, TimeInStatus
+from .dashboard import NO_REASON, Dashboard, PersonTime, ReasonLine, StatusTime, TimeInStatus
 from .schema import NOTES
 from .sessions import session_key
 from .tables import Table
 
 RENAMED = re.compile(r'^\s*status renamed from "(.*)" to "(.*)"(?: \((.*) cycle\))?\s*$', re.I | re.S)
 # Read by header; a column a Notes sheet (or an archive) doesn't have reads as blank.
-COLUMNS = ("Session ID", "To Status", "Date Completed", "Due Date", "Note", "Assigned To", "From Status")
+COLUMNS = ("Session ID", "To Status", "Date Completed", "Due Date", "Note", "Assigned To", "From Status", "Reason")
 
 
 @dataclass
@@ -38,9 +40,21 @@ class _Change:
     entered: dt.date | None
     due: dt.date | None
     cycle: str | None = None
-    assigned: str = ""  # the Notes row's Assigned To (a People key), "" when it says no one or has no such column
-    owner: str = ""  # whose the stay is (a People key), "" no one's
+    assigned: str = ""  # the Notes row's Assigned To (a Names key), "" when it says no one or has no such column
+    owner: str = ""  # whose the stay is (a Names key), "" no one's
     by_default: bool = False  # the owner comes from the Default User, Notes not saying
+
+
+@dataclass
+class _Move:
+    """One Notes row that moved a session on from a status, or held it there, with its reason."""
+
+    session: str
+    status: str  # the status it left (From Status), or the one it waits in (a hold)
+    position: int
+    reason: str  # a Names key, "" none given
+    held: bool
+    cycle: str | None = None
 
 
 @dataclass
@@ -54,12 +68,12 @@ class _Stay:
     by_default: bool = False
 
 
-class People:
-    """Who stays belong to: names matched as everywhere (case and extra spaces aside), shown as the Lists sheet
-    spells them, else as Notes first did. Both time-in-status paths read names through one of these."""
+class Names:
+    """Who stays belong to, and the reasons: names matched as everywhere (case and extra spaces aside), shown as the
+    Lists sheet spells them, else as Notes first did. Both time-in-status paths read names through these."""
 
-    def __init__(self, users: Sequence[str]):
-        self.names = {normalize(user): " ".join(user.split()) for user in users if normalize(user)}
+    def __init__(self, listed: Sequence[str]):
+        self.names = {normalize(name): " ".join(name.split()) for name in listed if normalize(name)}
         self._keys: dict[object, str] = {}
 
     def key(self, value: object) -> str:
@@ -135,8 +149,8 @@ def rebuild(studio: core.Studio, today: dt.date, workbook: object = None) -> Rep
 
 
 def highlights(history: TimeInStatus) -> list[str]:
-    """A few lines for people: how much history was read, the statuses whose median stay exceeds typical, and who
-    had the most stays that left late."""
+    """A few lines for people: how much history was read, the statuses whose median stay exceeds typical, who had
+    the most stays that left late, and the status where one reason stands out."""
     lines = [f"time in status: {history.changes_read} status changes read, {history.passages} stays measured"]
     slow = [
         s
@@ -152,7 +166,33 @@ def highlights(history: TimeInStatus) -> list[str]:
     most = _most_late(history.per_person or [])
     if most:
         lines.append(most)
+    standing_out = _reason_standing_out(history.reasons or [])
+    if standing_out:
+        lines.append(standing_out)
     return lines
+
+
+def _reason_standing_out(reasons: list[ReasonLine]) -> str | None:
+    """The reason given for most of one status's moves on and holds (at least two, more than half of them), where it
+    is given most often; None when no reason stands out so."""
+    totals: dict[tuple[str, str], int] = {}
+    holds: dict[tuple[str, str], int] = {}
+    for line in reasons:
+        place = (line.cycle, line.status)
+        totals[place] = totals.get(place, 0) + line.times
+        holds[place] = holds.get(place, 0) + line.held
+    found = [
+        line
+        for line in reasons
+        if line.reason != NO_REASON and line.times >= 2 and 2 * line.times > totals[(line.cycle, line.status)]
+    ]
+    if not found:
+        return None
+    line = max(found, key=lambda line: line.times)  # the first of equals: reasons lists statuses in workflow order
+    place = (line.cycle, line.status)
+    where = f"{line.status}{f', {line.cycle} cycle' if line.cycle else ''}"
+    what = "moves on and holds" if holds[place] else "moves on"
+    return f'reason "{line.reason}" stands out in {where}: {line.times} of its {totals[place]} {what}'
 
 
 def _most_late(per_person: list[PersonTime]) -> str | None:
@@ -197,19 +237,13 @@ def time_in_status(
     if not sources:
         history.statuses = [_line(studio, status, key, None) for key, status in statuses if _shown(status, None)]
         return history
-    people = People(studio.lists.users)
-    changes, renames = _changes(sources, studio.settings.date_order, people)
+    people, reasons = Names(studio.lists.users), Names(studio.reasons)
+    changes, moves, renames = _changes(sources, studio.settings.date_order, people, reasons)
     history.changes_read = len(changes)
-    _session_cycles(studio, changes)
-    for position, old, new, cycle in renames:
-        for change in changes:
-            if change.position < position and change.status == old:
-                if studio.workflow.by_type and cycle is not None:
-                    if change.cycle is not None and change.cycle != cycle:
-                        continue
-                    change.cycle = cycle
-                change.status = new
-    _fill_cycles(studio, changes)
+    for rows in (changes, moves):
+        _session_cycles(studio, rows)
+        _renamed(rows, renames, studio.workflow.by_type)
+        _fill_cycles(studio, rows)
     _owners(studio, changes, people)
     groups: dict[tuple[str, str], list[_Stay]] = {}
     by_person: dict[tuple[str, bool, str, str], list[_Stay]] = {}
@@ -222,7 +256,59 @@ def time_in_status(
         if _shown(status, groups.get((key, status.key)))
     ]
     history.per_person = per_person(studio, people, {key: _figures(group) for key, group in by_person.items()})
+    if any(source.has("Reason") for source in sources):
+        counts: dict[tuple[str, str, str], tuple[int, int]] = {}
+        for move in moves:
+            if move.cycle is not None:
+                moved, held = counts.get((move.cycle, move.status, move.reason), (0, 0))
+                counts[(move.cycle, move.status, move.reason)] = (moved + (not move.held), held + move.held)
+        history.reasons = reasons_per_status(studio, reasons, counts)
     return history
+
+
+def _renamed(rows: Sequence[_Change | _Move], renames: list[tuple[int, str, str, str | None]], by_type: bool) -> None:
+    """Rows before a rename that name the old status take the new name (so a later rename of that name carries them
+    on too); a by-type rename touches only rows of its cycle, or of no known cycle (which then join it)."""
+    for position, old, new, cycle in renames:
+        for row in rows:
+            if row.position < position and row.status == old:
+                if by_type and cycle is not None:
+                    if row.cycle is not None and row.cycle != cycle:
+                        continue
+                    row.cycle = cycle
+                row.status = new
+
+
+def reasons_per_status(
+    studio: core.Studio, reasons: Names, counts: dict[tuple[str, str, str], tuple[int, int]]
+) -> list[ReasonLine]:
+    """The reason lines from each (cycle, status, reason)'s (moves on, holds), as both paths order them: statuses in
+    workflow order, each only when some move on or hold there gave a reason; its reasons the most frequent first,
+    those given none last, each with its share of the status's moves on and holds. A status no longer on Statuses
+    is left out, as the status table leaves it."""
+    by_status: dict[tuple[str, str], dict[str, tuple[int, int]]] = {}
+    for (cycle, status, reason), figures in counts.items():
+        by_status.setdefault((cycle, status), {})[reason] = figures
+    lines = []
+    for key, status in _statuses_in_order(studio):
+        found = by_status.get((key, status.key), {})
+        if not any(found):
+            continue
+        total = sum(moved + held for moved, held in found.values())
+        cycle = studio.workflow.cycles[key].session_type if studio.workflow.by_type else ""
+        for reason in sorted(found, key=lambda r: (r == "", -sum(found[r]), reasons.name(r).casefold(), r)):
+            moved, held = found[reason]
+            lines.append(
+                ReasonLine(
+                    status=status.description,
+                    reason=reasons.name(reason) if reason else NO_REASON,
+                    moved_on=int(moved),
+                    held=int(held),
+                    share=round((moved + held) / total, 4),
+                    cycle=cycle,
+                )
+            )
+    return lines
 
 
 # (stays, median business days, share left late, stays left late) of one person in one status
@@ -237,7 +323,7 @@ def _figures(group: list[_Stay]) -> Figures:
 
 
 def per_person(
-    studio: core.Studio, people: People, figures: dict[tuple[str, bool, str, str], Figures]
+    studio: core.Studio, people: Names, figures: dict[tuple[str, bool, str, str], Figures]
 ) -> list[PersonTime]:
     """The per-person lines from each (owner, by default user, cycle, status)'s figures, as both paths order them:
     the people with the most stays that left late first (then the most stays, then by name), stays no one was
@@ -282,8 +368,8 @@ def per_person(
     return lines
 
 
-def default_users(studio: core.Studio, people: People) -> dict[tuple[str, str], str]:
-    """Each status's Default User (a People key), by (cycle, status): whom sheetflow assigns a session entering it."""
+def default_users(studio: core.Studio, people: Names) -> dict[tuple[str, str], str]:
+    """Each status's Default User (a Names key), by (cycle, status): whom sheetflow assigns a session entering it."""
     return {
         (key, status.key): people.key(status.default_user)
         for key, cycle in studio.workflow.cycles.items()
@@ -292,7 +378,7 @@ def default_users(studio: core.Studio, people: People) -> dict[tuple[str, str], 
     }
 
 
-def _owners(studio: core.Studio, changes: list[_Change], people: People) -> None:
+def _owners(studio: core.Studio, changes: list[_Change], people: Names) -> None:
     """Whose each stay is. A Notes row's Assigned To says it (who had the session after the change). Rows from
     before Notes had that column don't: sheetflow then assigned the new status's Default User, else kept whoever
     had the session, so that is replayed from today's Statuses and marked as such — not the Updated By (who made
@@ -347,10 +433,12 @@ def _quantile(ordered: list[int], q: float) -> float:
 
 
 def _changes(
-    sources: Sequence[Table], date_order: str, people: People
-) -> tuple[list[_Change], list[tuple[int, str, str, str | None]]]:
-    """The Notes rows that moved a session (one pass; each id, status and name normalized once) and the renames."""
+    sources: Sequence[Table], date_order: str, people: Names, reasons: Names
+) -> tuple[list[_Change], list[_Move], list[tuple[int, str, str, str | None]]]:
+    """The Notes rows that moved a session (one pass; each id, status and name normalized once), the moves on and
+    holds with their reasons, and the renames."""
     changes: list[_Change] = []
+    moves: list[_Move] = []
     renames: list[tuple[int, str, str, str | None]] = []
     keys: dict[object, str] = {}
     names: dict[object, str] = {}
@@ -361,7 +449,7 @@ def _changes(
         for row in notes.rows:
             values = row.values
             width = len(values)
-            sid, to, completed, due, note, assigned, came_from = (
+            sid, to, completed, due, note, assigned, came_from, reason = (
                 values[i - 1] if i is not None and i <= width else None for i in index
             )
             key = keys.get(sid)
@@ -376,9 +464,16 @@ def _changes(
                 if name is None:
                     name = names[to] = normalize(read_text(to))
                 clock = clock_row(note, came_from, name) if name else None
-                if clock == RESUMED and key in latest:  # the due date the clock restarted with
+                if clock == HELD:
+                    moves.append(_Move(key, name, position, reasons.key(reason), held=True))
+                elif clock == RESUMED and key in latest:  # the due date the clock restarted with
                     latest[key].due = notes_day(due, date_order, notes.date1904)
                 elif name and clock is None:
+                    left = names.get(came_from)
+                    if left is None:
+                        left = names[came_from] = normalize(read_text(came_from))
+                    if left:
+                        moves.append(_Move(key, left, position, reasons.key(reason), held=False))
                     latest[key] = _Change(
                         key,
                         name,
@@ -389,7 +484,7 @@ def _changes(
                     )
                     changes.append(latest[key])
             position += 1
-    return changes, renames
+    return changes, moves, renames
 
 
 HELD, RESUMED = "hold", "resume"

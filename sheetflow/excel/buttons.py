@@ -606,10 +606,23 @@ def _click(
     except Exception as exc:  # a button must never show a Python traceback
         _alert(book, f"{title} stopped unexpectedly ({type(exc).__name__}: {exc}). Nothing more was changed.")
         return None
-    excel.show(f"{title} {dt.datetime.now():%Y-%m-%d %H:%M}: {outcome.summary}")
+    excel.show(f"{title} {dt.datetime.now():%Y-%m-%d %H:%M}: {outcome.summary}{_told(outcome)}")
     if outcome.errors:
         _alert(book, f"{title}: {outcome.summary}. See the Problems sheet.")
     return outcome
+
+
+TOLD_NOTES = 3  # the notes a status text spells out; the rest are counted (Notes has them all)
+
+
+def _told(outcome: core.Outcome) -> str:
+    """What the changes a click applied did beyond the count (a hold, a resume: the lines the command line prints
+    after its summary), for the status text; "" for clicks that applied none."""
+    if not getattr(outcome, "applied", None) or not outcome.notes:
+        return ""
+    lines = [line[:1].upper() + line[1:] for line in outcome.notes[:TOLD_NOTES]]
+    more = len(outcome.notes) - TOLD_NOTES
+    return ". " + ". ".join(lines) + (f". And {more} more like these: see the Notes sheet" if more > 0 else "")
 
 
 def _alert(book: Any, message: str) -> None:

@@ -21,7 +21,7 @@ from ..core.agenda import DUE, SESSION, Agenda, Entry, agenda, session_times
 from ..core.cells import normalize
 from ..core.problems import WorkbookError
 from ..core.schema import SESSIONS, SETTINGS, TASKS
-from ..core.settings import Settings, read_settings
+from ..core.settings import Settings
 from ..core.tables import Table
 from ..workbook.file import WorkbookFile
 from ..workbook.replace import real_path
@@ -81,12 +81,10 @@ def calendar(
 
 
 def after_refresh(path: Path | str, today: dt.date) -> list[str]:
-    """After a refresh: when Settings names a Calendar file, bring it up to date beside the workbook (only
-    rewritten when it changed). Returns what to tell the studio; a calendar that can't be written never undoes
-    the refresh, it is said."""
+    """After a refresh of a studio whose Settings name a Calendar file: bring it up to date beside the workbook
+    (only rewritten when it changed). Returns what to tell the studio; a calendar that can't be written never
+    undoes the refresh, it is said."""
     path = Path(path)
-    if not _settings(path).calendar_file:
-        return []
     return keep_beside(path, lambda: WorkbookFile(path).read(whole=(TASKS.name,)), today)
 
 
@@ -122,13 +120,6 @@ def default_target(workbook: Path, settings: Settings, user: str = "") -> Path:
         return whole
     name = re.sub(r"[^\w.-]+", "-", user.strip()).strip("-.") or "user"
     return whole.with_name(f"{whole.stem}-{name}{whole.suffix}")
-
-
-def _settings(path: Path) -> Settings:
-    """Only the Settings sheet: whether this studio keeps a calendar at all, before reading the rest."""
-    from ..workbook.reader import read_tables
-
-    return read_settings(read_tables(path, sheets=(SETTINGS.name,))[SETTINGS.name])[0]
 
 
 def _agenda(path: Path, today: dt.date, user: str) -> tuple[core.Studio, Agenda]:

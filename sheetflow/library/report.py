@@ -7,7 +7,8 @@ Date Completed of its next Notes row; a session still in a status has not passed
 rename (`status renamed from "X" to "Y"`, written by `sheetflow statuses rename`) carry older rows' names forward
 to the new ones. Notes rows moved to an archive beside the workbook (`sheetflow notes archive`) are read before the
 Notes sheet's, so archiving changes no figure. The same figures per person: a stay is the person's the session was
-assigned to as it entered (core/history's `_owners` says how older Notes rows without an Assigned To are read).
+assigned to as it entered (core/history's `_owners` says how older Notes rows without an Assigned To are read). And
+the reasons: each move on counted under the status it left, each hold under the status it keeps, by its Reason.
 Only `report` and the Dashboard button import this module (pandas takes a while to load).
 """
 
@@ -28,16 +29,18 @@ from ..core.cycle import ONE_CYCLE, Status
 from ..core.dashboard import StatusTime, TimeInStatus
 from ..core.history import (
     COLUMNS,
+    HELD,
     RENAMED,
     RESUMED,
     Figures,
-    People,
+    Names,
     ReportOutcome,
     _statuses_in_order,
     clock_row,
     default_users,
     notes_day,
     per_person,
+    reasons_per_status,
 )
 from ..core.schema import NOTES
 from ..core.sessions import session_key
@@ -85,12 +88,13 @@ def time_in_status(
     if not sources:
         history.statuses = [_line(studio, status, key, None) for key, status in statuses if _shown(status, None)]
         return history
-    people = People(studio.lists.users)
-    frame, renames = _history_frame(sources, studio.settings.date_order, people)
+    people, reasons = Names(studio.lists.users), Names(studio.reasons)
+    frame, moves, renames = _history_frame(sources, studio.settings.date_order, people, reasons)
     history.changes_read = len(frame)
-    frame["cycle"] = _session_cycles(studio, frame)
-    _apply_renames(frame, renames, studio.workflow.by_type)
-    frame["cycle"] = _fill_cycles(studio, frame)
+    for rows in (frame, moves):
+        rows["cycle"] = _session_cycles(studio, rows)
+        _apply_renames(rows, renames, studio.workflow.by_type)
+        rows["cycle"] = _fill_cycles(studio, rows)
     _owners(studio, frame, people)
     stays = _stays(frame, studio.calendar)
     groups = {key: group for key, group in stays.groupby(["cycle", "status"], sort=False)} if len(stays) else {}
@@ -102,7 +106,18 @@ def time_in_status(
     history.statuses = lines
     by_person = stays.groupby(["owner", "by_default", "cycle", "status"], sort=False) if len(stays) else ()
     history.per_person = per_person(studio, people, {key: _figures(group) for key, group in by_person})
+    if any(source.has("Reason") for source in sources):
+        history.reasons = reasons_per_status(studio, reasons, _reason_counts(moves))
     return history
+
+
+def _reason_counts(moves: pd.DataFrame) -> dict[tuple[str, str, str], tuple[int, int]]:
+    """(moves on, holds) per (cycle, status, reason); moves of no known cycle are left out, as stays are."""
+    known = moves[moves["cycle"].notna()]
+    if known.empty:
+        return {}
+    counted = known.groupby(["cycle", "status", "reason"], sort=False)["held"].agg(["size", "sum"])
+    return {key: (int(size - held), int(held)) for key, size, held in counted.itertuples(name=None)}
 
 
 def _figures(group: pd.DataFrame) -> Figures:
@@ -111,7 +126,7 @@ def _figures(group: pd.DataFrame) -> Figures:
     return int(len(group)), round(float(group["days"].median()), 1), left_late, int(group["late"].sum())
 
 
-def _owners(studio: core.Studio, frame: pd.DataFrame, people: People) -> None:
+def _owners(studio: core.Studio, frame: pd.DataFrame, people: Names) -> None:
     """Whose each stay is, by core/history's `_owners` rules: the row's Assigned To; before a session's first row
     that has one, the status's Default User, else whoever the row before gave it to (carried forward); after it, a
     blank is no one."""
@@ -150,9 +165,12 @@ def _line(studio: core.Studio, status: Status, key: str, group: pd.DataFrame | N
     return line
 
 
-def _history_frame(sources: Sequence[Table], date_order: str, people: People) -> tuple[pd.DataFrame, list[Rename]]:
-    """The Notes rows as columns (one pass over rows that may number a million; archives first, as one history);
-    renames apart. The same few statuses, names and each session's id recur row after row: each is normalized once."""
+def _history_frame(
+    sources: Sequence[Table], date_order: str, people: Names, reasons: Names
+) -> tuple[pd.DataFrame, pd.DataFrame, list[Rename]]:
+    """The Notes rows as columns (one pass over rows that may number a million; archives first, as one history),
+    the moves on and holds with their reasons, renames apart. The same few statuses, names and each session's id
+    recur row after row: each is normalized once."""
     sessions: list[str] = []
     assignees: list[str] = []
     targets: list[str] = []
@@ -163,6 +181,7 @@ def _history_frame(sources: Sequence[Table], date_order: str, people: People) ->
     keys: dict[object, str] = {}
     names: dict[object, str] = {}
     latest: dict[str, int] = {}  # each session's last change so far, by its place in the lists
+    moved: dict[str, list] = {"session": [], "status": [], "position": [], "reason": [], "held": []}
     rows = ((notes, row) for notes in sources for row in notes.rows)
     index: list[int | None] = []
     table: Table | None = None
@@ -171,7 +190,7 @@ def _history_frame(sources: Sequence[Table], date_order: str, people: People) ->
             table, index = notes, [notes.index(c) for c in COLUMNS]
         values = row.values
         width = len(values)
-        sid, to, completed, due, note, assigned, came_from = (
+        sid, to, completed, due, note, assigned, came_from, reason = (
             values[i - 1] if i is not None and i <= width else None for i in index
         )
         key = keys.get(sid)
@@ -188,6 +207,17 @@ def _history_frame(sources: Sequence[Table], date_order: str, people: People) ->
         if not name:
             continue
         clock = clock_row(note, came_from, name)
+        if clock == HELD:
+            left = name
+        elif clock is None:
+            left = names.get(came_from)
+            if left is None:
+                left = names[came_from] = normalize(read_text(came_from))
+        else:
+            left = ""
+        if left:  # a move on from a status, or a hold in it: counted under its reason
+            for column, value in zip(moved, (key, left, position, reasons.key(reason), clock == HELD), strict=True):
+                moved[column].append(value)
         if clock is not None:  # a hold or a resume: the session stays where it was
             if clock == RESUMED and key in latest:  # the due date the clock restarted with
                 dues[latest[key]] = due if type(due) is dt.date else notes_day(due, date_order, notes.date1904)
@@ -209,7 +239,16 @@ def _history_frame(sources: Sequence[Table], date_order: str, people: People) ->
             "assigned": pd.Series(assignees, dtype="object"),
         }
     )
-    return frame, renames
+    moves = pd.DataFrame(
+        {
+            "session": pd.Series(moved["session"], dtype="object"),
+            "status": pd.Series(moved["status"], dtype="object"),
+            "position": np.asarray(moved["position"], dtype=np.int64),
+            "reason": pd.Series(moved["reason"], dtype="object"),
+            "held": np.asarray(moved["held"], dtype=bool),
+        }
+    )
+    return frame, moves, renames
 
 
 def _apply_renames(frame: pd.DataFrame, renames: list[Rename], by_type: bool) -> None:

@@ -151,19 +151,24 @@ def refresh(
     """Recompute every session; `settings` words Settings values from the outcome (the nightly run's Last
     refresh), written in the same one write."""
 
+    keeps_calendar = False
+
     def operation(studio: core.Studio) -> core.Outcome:
         from ..core.schema import SETTINGS
         from ..core.settings import write_setting
 
+        nonlocal keeps_calendar
+        keeps_calendar = bool(studio.settings.calendar_file)
         outcome = core.refresh(studio, today)
         for name, value in (settings(outcome) if settings else {}).items():
             write_setting(studio.tables[SETTINGS.name], outcome.changes, name, value)
         return outcome
 
     outcome = run(path, operation, progress=progress)
-    from .calendar_feed import after_refresh
+    if keeps_calendar:  # the studio's calendar beside it, when Settings names its file
+        from .calendar_feed import after_refresh
 
-    outcome.notes += after_refresh(path, today)  # the studio's calendar beside it, when Settings names its file
+        outcome.notes += after_refresh(path, today)
     return outcome
 
 

@@ -8,7 +8,7 @@ import shutil
 
 import xlwings as xw
 from helpers.payloads import payload, played
-from helpers.report_studio import make
+from helpers.report_studio import REASONS_TABLE, REASONS_TITLE, make, make_with_reasons, table
 from helpers.workbooks import cells
 
 from sheetflow import excel
@@ -112,3 +112,28 @@ def test_the_dashboard_button_reads_the_notes_archive_beside_a_saved_workbook(tm
 
     assert excel.dashboard(book) is not None
     assert comparable(played(book, data)["Dashboard"], slice(9, 16)) == before
+
+
+def test_the_dashboard_button_shows_why_sessions_moved_on_as_report_does(tmp_path):
+    """The reasons per status, from the Notes the button reads whole: the report's cells, in the same one write; the
+    Refresh button then leaves them as they are."""
+    book_path = make_with_reasons(tmp_path)
+    by_file = report_on_file(book_path, tmp_path)
+    data = with_charts(payload(book_path))
+    book = xw.Book(json=data)
+
+    outcome = excel.dashboard(book)
+
+    assert outcome is not None and outcome.errors == 0
+    shown = played(book, data)["Dashboard"]
+    assert comparable(shown, slice(0, 16)) == comparable(by_file, slice(0, 16))
+    assert table(shown, REASONS_TITLE, 9)[1:] == [
+        [float(v) if isinstance(v, int) else v for v in row] for row in REASONS_TABLE[1:]
+    ]
+    assert max(len(row) for row in shown) <= 16  # within A:P, the one page wide the sheet prints
+
+    reported = tmp_path / "cli.xlsx"
+    data = payload(reported)
+    book = xw.Book(json=data)
+    assert excel.refresh(book) is not None
+    assert comparable(played(book, data)["Dashboard"], slice(9, 16)) == comparable(by_file, slice(9, 16))

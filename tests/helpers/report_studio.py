@@ -156,3 +156,103 @@ TIME_IN_STATUS = [
     ["Retouch Pending", 5, 2.0, 2.0, 1, 0.0, None],
     ["Old Step", 1, 2.0, 2.0, 1, 1.0, None],
 ]
+
+
+# --- the reasons sessions moved on or waited (Notes' Reason column) --------------------------------------------------
+
+REASONS_NOTES_HEADER = NOTES_HEADER + ["Reason", "Assigned To"]
+REASONS_LIST = ["Waiting on client", "Waiting on payment", "Client asked for changes", "Reshoot needed"]
+LISTS_WITH_REASONS = [
+    ["Session Type", "Stage", "User", "Reason"],
+    *(
+        [session_type, stage, user, reason]
+        for session_type, stage, user, reason in zip(
+            ["Portrait", "Wedding", "", ""],
+            ["Booking", "Capture", "Editing", "Delivery"],
+            ["Maya", "Jon", "Priya", ""],
+            REASONS_LIST,
+            strict=True,
+        )
+    ),
+]
+REASONS_TITLE = "Why sessions moved on or waited, per status (the Reasons in Notes)"
+
+
+def moved(sid, frm, to, day, due, reason=None):
+    """A Notes row of a move from `frm` (None: the session had no status yet) to `to`, with its Reason."""
+    return [*note(sid, to, day, due, frm or ""), reason, None]
+
+
+def held(sid, status, day, due, reason=None):
+    """A hold's Notes row: From Status = To Status, the Note saying so."""
+    row = moved(sid, status, status, day, due, reason)
+    row[9] = "on hold, 1 business day left"
+    return row
+
+
+def resumed(sid, status, day, due, reason=None):
+    """A resume's Notes row (it repeats the hold's reason: the Sessions row kept it while the session waited)."""
+    row = moved(sid, status, status, day, due, reason)
+    row[9] = "resumed after 2 business days on hold, 1 business day left"
+    return row
+
+
+WAITING, PAYMENT, CHANGES = "Waiting on client", "Waiting on payment", "Client asked for changes"
+# Mon-Fri, 11 Nov a holiday; "Image Capture Pending" was called "Image Capture" before the rename row.
+REASONS_HISTORY = [
+    moved(1, None, "Session Pending", D(2026, 11, 2), D(2026, 11, 2)),
+    moved(9, None, "Session Pending", D(2026, 11, 2), D(2026, 11, 2)),
+    moved(2, None, "Session Pending", D(2026, 11, 3), D(2026, 11, 3)),
+    moved(9, "Session Pending", "Gone Status", D(2026, 11, 3), None, WAITING),  # s9 is no longer on Sessions
+    moved(1, "Session Pending", "Image Capture", D(2026, 11, 4), D(2026, 11, 6), WAITING),
+    moved(2, "Session Pending", "Image Capture", D(2026, 11, 5), D(2026, 11, 9), PAYMENT),
+    held(1, "Image Capture", D(2026, 11, 5), D(2026, 11, 6), WAITING),
+    moved(9, "Gone Status", "Session Pending", D(2026, 11, 5), D(2026, 11, 5), "Reshoot needed"),  # deleted: not shown
+    resumed(1, "Image Capture", D(2026, 11, 9), D(2026, 11, 10), WAITING),  # not counted again
+    moved(1, "Image Capture", "Retouch Pending", D(2026, 11, 10), D(2026, 11, 17), " WAITING on client "),
+    [dt.datetime(2026, 11, 13, 9), None, None, "Image Capture", "Image Capture Pending", None, None, "Maya", "batch"]
+    + [RENAME_NOTE, None, None],
+    moved(2, "Image Capture Pending", "Retouch Pending", D(2026, 11, 16), D(2026, 11, 23)),
+    moved(3, None, "Session Pending", D(2026, 11, 16), D(2026, 11, 16)),
+    moved(3, "Session Pending", "Image Capture Pending", D(2026, 11, 17), D(2026, 11, 19)),
+    held(3, "Image Capture Pending", D(2026, 11, 18), D(2026, 11, 19)),  # a hold with no reason
+    moved(4, None, "Session Pending", D(2026, 11, 18), D(2026, 11, 18)),
+    moved(5, None, "Session Pending", D(2026, 11, 18), D(2026, 11, 18)),
+    held(4, "Session Pending", D(2026, 11, 19), D(2026, 11, 18), PAYMENT),
+    moved(5, "Session Pending", "Image Capture Pending", D(2026, 11, 19), D(2026, 11, 23), "Rescheduled by client"),
+    moved(3, "Image Capture Pending", "Retouch Pending", D(2026, 11, 23), D(2026, 11, 30), CHANGES),  # ends the hold
+]
+REASONS_SESSIONS = [
+    session(session_id=1, client="Client 1", status="Retouch Pending", status_date=D(2026, 11, 10)),
+    session(session_id=2, client="Client 2", status="Retouch Pending", status_date=D(2026, 11, 16)),
+    session(session_id=3, client="Client 3", status="Retouch Pending", status_date=D(2026, 11, 23)),
+    session(session_id=4, client="Client 4", status="Session Pending", status_date=D(2026, 11, 18)),
+    session(session_id=5, client="Client 5", status="Image Capture Pending", status_date=D(2026, 11, 19)),
+]
+# Status, Reason, Times Given (Moved On + Held), Moved On, Held, Share: each status's moves on (under the status
+# left) and holds.
+#   Session Pending: moved on s1 client, s2 payment, s3 none, s5 rescheduled, s9 client; held s4 payment → 6
+#   Image Capture Pending (renamed): moved on s1 client, s2 none, s3 changes; held s1 client, s3 none → 5
+#   Retouch Pending: nothing left it, nothing held there → not listed; Gone Status: not on Statuses
+REASONS_TABLE = [
+    ["Status", "Reason", "Times Given", "Moved On", "Held", "Share", None],
+    ["Session Pending", WAITING, 2, 2, 0, 0.3333, None],
+    ["Session Pending", PAYMENT, 2, 1, 1, 0.3333, None],
+    ["Session Pending", "Rescheduled by client", 1, 1, 0, 0.1667, None],  # not on Lists: as Notes has it
+    ["Session Pending", "(no reason given)", 1, 1, 0, 0.1667, None],  # always last
+    ["Image Capture Pending", WAITING, 2, 1, 1, 0.4, None],  # " WAITING on client " spelt as Lists has it
+    ["Image Capture Pending", CHANGES, 1, 1, 0, 0.2, None],
+    ["Image Capture Pending", "(no reason given)", 2, 1, 1, 0.4, None],
+]
+
+
+def make_with_reasons(tmp_path: Path, history=REASONS_HISTORY, sessions=REASONS_SESSIONS, **kwargs) -> Path:
+    """The report studio with a Reasons list and a Notes history that records reasons, holds and resumes."""
+    return studio(
+        tmp_path / "studio.xlsx",
+        sessions,
+        statuses=kwargs.pop("statuses", STATUSES),
+        holidays=[[HOLIDAY, "Closed"]],
+        extra={**OWNED, "Lists": LISTS_WITH_REASONS, "Notes": [REASONS_NOTES_HEADER, *history]},
+        **kwargs,
+    )

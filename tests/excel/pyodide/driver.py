@@ -4,8 +4,8 @@ runner.mjs) and on CPython (`python driver.py --serve`), so both engines see the
 
 Requests and answers are JSON, one per line: {"op": "load", "source": TEXT} executes main.py;
 {"op": "run", "script": NAME, "payload": TEXT} runs a script of main.py (or "module:function" for any function
-that takes the book, such as sheetflow.excel:change_status); {"op": "eval", "code": TEXT} runs code and answers
-its `result` variable."""
+that takes the book, such as sheetflow.excel:change_status), with "today": "YYYY-MM-DD" to click on that day (as
+`--today` runs the command line); {"op": "eval", "code": TEXT} runs code and answers its `result` variable."""
 
 from __future__ import annotations
 
@@ -35,16 +35,54 @@ def _load(source: str) -> dict[str, Any]:
     return {"meta": custom_scripts_meta(module), "finders": finders}
 
 
-async def _run(script: str, payload: str) -> dict[str, Any]:
+class _Pinned(type):
+    """The pinned clock's classes answer isinstance as the real date and datetime do."""
+
+    def __instancecheck__(cls, value: Any) -> bool:
+        return isinstance(value, cls.__mro__[1])
+
+
+@contextlib.contextmanager
+def _clock(today: str | None):
+    """The buttons' day pinned to `today` while one click runs (they read it with dt.date.today() and stamp the
+    status text with dt.datetime.now()); the real clock otherwise."""
+    buttons = sys.modules.get("sheetflow.excel.buttons")
+    if not today or buttons is None:
+        yield
+        return
+    real = buttons.dt
+    day = real.date.fromisoformat(today)
+
+    class date(real.date, metaclass=_Pinned):
+        @classmethod
+        def today(cls) -> Any:
+            return day
+
+    class datetime(real.datetime, metaclass=_Pinned):
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:
+            return real.datetime.combine(day, real.datetime.now(tz).time())
+
+    pinned = types.ModuleType("datetime")
+    pinned.__dict__.update({**vars(real), "date": date, "datetime": datetime})
+    buttons.dt = pinned
+    try:
+        yield
+    finally:
+        buttons.dt = real
+
+
+async def _run(script: str, payload: str, today: str | None = None) -> dict[str, Any]:
     """One click: the payload becomes a book, the script runs, the queued actions are what goes back to Excel."""
     started = time.perf_counter()
     book = xw.Book(json=json.loads(payload))
     converted = time.perf_counter()
-    if ":" in script:
-        module, name = script.split(":")
-        getattr(sys.modules[module], name)(book)
-    else:
-        book = await custom_scripts_call(sys.modules["main"], script, typehint_to_value={xw.Book: book})
+    with _clock(today):
+        if ":" in script:
+            module, name = script.split(":")
+            getattr(sys.modules[module], name)(book)
+        else:
+            book = await custom_scripts_call(sys.modules["main"], script, typehint_to_value={xw.Book: book})
     done = time.perf_counter()
     actions = book.json()["actions"]
     return {"actions": actions, "seconds": done - converted, "convert_seconds": converted - started}
@@ -60,7 +98,7 @@ async def handle(line: str) -> str:
             if request["op"] == "load":
                 answer: dict[str, Any] = _load(request["source"])
             elif request["op"] == "run":
-                answer = await _run(request["script"], request["payload"])
+                answer = await _run(request["script"], request["payload"], request.get("today"))
             elif request["op"] == "eval":
                 namespace: dict[str, Any] = {}
                 exec(compile(request["code"], "<eval>", "exec"), namespace)

@@ -65,9 +65,11 @@ class Engine:
         self.loaded = source
         return answer
 
-    def run(self, script: str, payload: str) -> dict[str, Any]:
-        """One click of `script` on the payload (JSON text): its actions and its seconds."""
-        return self.ask({"op": "run", "script": script, "payload": payload})
+    def run(self, script: str, payload: str, today: str | None = None) -> dict[str, Any]:
+        """One click of `script` on the payload (JSON text), on the day `today` (YYYY-MM-DD) when given: its
+        actions and its seconds."""
+        request = {"op": "run", "script": script, "payload": payload}
+        return self.ask({**request, "today": today} if today else request)
 
     def eval(self, code: str) -> Any:
         """Run Python in the engine; answers its `result` variable."""
