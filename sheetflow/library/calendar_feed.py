@@ -3,7 +3,8 @@
 The file it replaces is its memory: an entry whose content is unchanged keeps its SEQUENCE, DTSTAMP and
 LAST-MODIFIED, a changed one gets the next SEQUENCE and new stamps, so an unchanged studio gives the same bytes and
 the file is not rewritten at all (a calendar app or a sync client sees nothing new), and a changed entry is one
-a subscribed calendar updates.
+a subscribed calendar updates. Each entry carries its own digest, so an unchanged entry's text is kept as it is
+and only the changed ones are written again: one change in a big studio does not cost the whole file.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,7 +31,10 @@ PRODID = "-//sheetflow//The studio's calendar//EN"
 STAMPS = ("DTSTAMP", "SEQUENCE", "LAST-MODIFIED")  # what says when an entry changed, not what it is
 REFRESH_EVERY = dt.timedelta(hours=1)  # how often a subscribed calendar is asked to fetch the file again
 FINGERPRINT = "X-SHEETFLOW-DIGEST"  # the calendar's content digest (x-prop), so an unchanged one is told at once
-RENDERING = 1  # raise it when the way entries are written changes
+RENDERING = 2  # raise it when the way entries are written changes
+ENTRY_DIGEST = "X-SHEETFLOW-ENTRY"  # each entry's digest (x-prop) and a check of its text: kept as is when unchanged
+UNCHECKED = "0" * 16  # the check's place while the entry's text is written
+BEGIN, END = b"BEGIN:VCALENDAR\r\n", b"END:VCALENDAR\r\n"
 
 
 @dataclass
@@ -156,14 +160,34 @@ def zone_of(name: str) -> ZoneInfo:
 
 def update(target: Path, found: Agenda, now: dt.datetime) -> bool:
     """Bring the calendar file up to date; True when it was rewritten. The digest of what it says, kept in the
-    file, tells an unchanged calendar without reading the file through (a big studio's takes seconds)."""
-    digest = fingerprint(found)
+    file, tells an unchanged calendar without reading the file through; a changed one keeps the text of every
+    entry that did not change, so only the changed ones are written again (a big studio's whole file takes
+    seconds)."""
+    digests = entry_digests(found)
+    digest = fingerprint(found, digests)
     if recorded_fingerprint(target) == digest:
         return False
-    return put(target, render(found, now, previous_entries(target), digest))
+    try:
+        before = target.read_bytes()
+    except OSError:
+        before = b""  # not there yet
+    return put(target, render(found, now, before, digest, digests))
 
 
-def fingerprint(found: Agenda) -> str:
+def entry_digests(found: Agenda) -> list[str]:
+    """Each entry's digest: what it says and how this module writes it (RENDERING; the zone, for an entry at a time
+    of day), so an entry whose digest is unchanged needs no writing again."""
+    import hashlib
+
+    zone = zone_of(found.time_zone).key
+    digests = []
+    for entry in found.entries:
+        said = (RENDERING, zone if entry.time is not None else "", _shown(entry))
+        digests.append(hashlib.sha256(repr(said).encode()).hexdigest()[:32])
+    return digests
+
+
+def fingerprint(found: Agenda, digests: list[str] | None = None) -> str:
     """A digest of everything the file says but its stamps: the entries, the zone, the studio, and how they are
     written (this module's RENDERING and the icalendar version), so a new way of writing rewrites the file once."""
     import hashlib
@@ -173,16 +197,19 @@ def fingerprint(found: Agenda) -> str:
     digest = hashlib.sha256(
         repr((RENDERING, icalendar_version, found.studio, zone_of(found.time_zone).key)).encode("utf-8")
     )
-    for entry in found.entries:
-        digest.update(repr(astuple(entry)).encode("utf-8"))
+    digest.update("".join(entry_digests(found) if digests is None else digests).encode("ascii"))
     return digest.hexdigest()[:32]  # one unfolded line (RFC 5545 folds lines past 75 octets)
 
 
 def recorded_fingerprint(target: Path) -> str | None:
-    """The digest a calendar file sheetflow wrote records among its first lines (None: absent, or not one)."""
+    """The digest a calendar file sheetflow wrote records among its first lines (None: absent, not one, or cut
+    short: a file whose end is lost is written again even when nothing changed)."""
     try:
         with target.open("rb") as file:
             head = file.read(4096)
+            file.seek(max(file.seek(0, 2) - len(END), 0))
+            if file.read() != END:
+                return None
     except OSError:
         return None
     for line in head.split(b"\r\n"):
@@ -193,13 +220,34 @@ def recorded_fingerprint(target: Path) -> str | None:
     return None
 
 
-def render(found: Agenda, now: dt.datetime, previous: dict[str, object] | None = None, digest: str = "") -> bytes:
-    """The calendar as RFC 5545 text; each entry's stamps come from `previous` (UID -> component of the file it
-    replaces) when its content is the same, else SEQUENCE goes up and the stamps are `now`."""
+def render(
+    found: Agenda, now: dt.datetime, before: bytes = b"", digest: str = "", digests: list[str] | None = None
+) -> bytes:
+    """The calendar as RFC 5545 text. `before` is the file it replaces: an entry written there with the same
+    digest keeps its text as it is; any other entry is written by icalendar, with the stamps of its previous
+    version (same UID) when its content is the same, else the next SEQUENCE and `now`."""
+    zone = zone_of(found.time_zone)
+    digests = entry_digests(found) if digests is None else digests
+    written = written_entries(before) if before else Written({}, [])
+    previous: dict[str, object] | None = None
+    if written is None:  # not a calendar sheetflow wrote, or damaged: read through by icalendar, as it can
+        written, previous = Written({}, []), previous_entries(before)
+    blocks = []
+    for entry, entry_digest in zip(found.entries, digests, strict=True):
+        block = written.kept.get(entry_digest)
+        if block is None:
+            if previous is None:  # read once, and only what could not be kept: few entries after one change
+                previous = written.previous_versions(set(digests))
+            block = _entry_text(entry, entry_digest, zone, previous.get(entry.uid), now)
+        blocks.append(block)
+    head = _head(found, zone, digest or fingerprint(found, digests))
+    return b"".join([head, _zone_rules(found, zone), *blocks, END])
+
+
+def _head(found: Agenda, zone: ZoneInfo, digest: str) -> bytes:
+    """The calendar's own properties, its BEGIN:VCALENDAR line first; END:VCALENDAR last (after the entries)."""
     from icalendar import Calendar, vDuration
 
-    previous = previous or {}
-    zone = zone_of(found.time_zone)
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -210,17 +258,103 @@ def render(found: Agenda, now: dt.datetime, previous: dict[str, object] | None =
     cal.add("x-wr-timezone", zone.key)
     cal.add("refresh-interval", REFRESH_EVERY, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", vDuration(REFRESH_EVERY))
-    cal.add(FINGERPRINT, digest or fingerprint(found))
-    timed_years = []
-    for entry in found.entries:
-        component = _component(entry, zone)
-        _stamp(component, previous.get(entry.uid), now)
-        cal.add_component(component)
-        if entry.time is not None and entry.day is not None:
-            timed_years.append(entry.day.year)
-    if timed_years:  # the zone's rules for the years its events fall in, so any app places them alike
-        cal.add_missing_timezones(dt.date(min(timed_years) - 1, 1, 1), dt.date(max(timed_years) + 2, 1, 1))
-    return cal.to_ical()
+    cal.add(FINGERPRINT, digest)
+    text = cal.to_ical()
+    assert text.endswith(END), text[-40:]
+    return text[: -len(END)]
+
+
+def _zone_rules(found: Agenda, zone: ZoneInfo) -> bytes:
+    """The VTIMEZONE icalendar adds for the zone the timed events use, for the years they fall in, so any app
+    places them alike; none when no event has a time of day."""
+    from icalendar import Calendar, Event
+
+    timed = [entry for entry in found.entries if entry.time is not None and entry.day is not None]
+    if not timed:
+        return b""
+    probe = Calendar()
+    event = Event()
+    event.add("dtstart", dt.datetime.combine(timed[0].day, timed[0].time, tzinfo=zone))
+    probe.add_component(event)
+    years = [entry.day.year for entry in timed]
+    probe.add_missing_timezones(dt.date(min(years) - 1, 1, 1), dt.date(max(years) + 2, 1, 1))
+    return b"".join(timezone.to_ical() for timezone in probe.timezones)
+
+
+def _entry_text(entry: Entry, entry_digest: str, zone: ZoneInfo, before, now: dt.datetime) -> bytes:
+    """One entry written by icalendar, with its digest and a check of its own text (ENTRY_DIGEST), so a later run
+    can keep the text as it is, and knows when it was edited since."""
+    component = _component(entry, zone)
+    _stamp(component, before, now)
+    unchecked = f"{entry_digest}-{UNCHECKED}"
+    component.add(ENTRY_DIGEST, unchecked)
+    text = component.to_ical()
+    line = f"{ENTRY_DIGEST}:{unchecked}\r\n".encode()
+    return text.replace(line, f"{ENTRY_DIGEST}:{entry_digest}-{_check(text.replace(line, b''))}\r\n".encode())
+
+
+def _check(text: bytes) -> str:
+    """A check of an entry's text as written, its ENTRY_DIGEST line left out."""
+    import hashlib
+
+    return hashlib.sha256(text).hexdigest()[: len(UNCHECKED)]
+
+
+@dataclass
+class Written:
+    """The entries of a calendar file sheetflow wrote: the text of each one as written (checked), by its digest;
+    and the text of those edited since or written without a digest (an older sheetflow)."""
+
+    kept: dict[str, bytes]
+    other: list[bytes]
+
+    def previous_versions(self, wanted: set[str]) -> dict[str, object]:
+        """The entries no digest in `wanted` keeps, read by icalendar, by UID: what a changed entry was before."""
+        from icalendar.cal.component import Component
+
+        found: dict[str, object] = {}
+        for block in [*self.other, *(block for digest, block in self.kept.items() if digest not in wanted)]:
+            try:
+                component = Component.from_ical(block)
+            except Exception:  # an entry damaged past reading: as if it were new
+                continue
+            if "UID" in component:
+                found[str(component["UID"])] = component
+        return found
+
+
+_DIGEST_LINE = re.compile(rb"^" + ENTRY_DIGEST.encode() + rb":([0-9a-f]{32})-([0-9a-f]{16})\r\n", re.MULTILINE)
+
+
+def written_entries(text: bytes) -> Written | None:
+    """The entries of a calendar file sheetflow wrote, found by a scan of its lines; None when it is not one or is
+    damaged (no PRODID of ours, not one whole calendar, anything between its entries but their own text)."""
+    head_end = text.find(b"\r\nBEGIN:V", len(BEGIN) - 2)
+    if not text.startswith(BEGIN) or not text.endswith(END) or head_end < 0:
+        return None
+    if b"\r\nPRODID:" + PRODID.encode() + b"\r\n" not in text[: head_end + 2]:
+        return None
+    end = len(text) - len(END)
+    starts = [text.find(b"\r\nBEGIN:" + name + b"\r\n", head_end) + 2 for name in (b"VEVENT", b"VTODO")]
+    at = min((i for i in starts if i >= 2), default=end)  # the zone's rules before the entries are written anew
+    kept: dict[str, bytes] = {}
+    other: list[bytes] = []
+    while at < end:
+        name = next((n for n in (b"VEVENT", b"VTODO") if text.startswith(b"BEGIN:%s\r\n" % n, at)), None)
+        stop = -1 if name is None else text.find(b"\r\nEND:%s\r\n" % name, at, end)
+        if stop < 0:
+            return None  # text outside any entry, or an entry cut short
+        stop += len(name) + 8  # past its END line
+        block = text[at:stop]
+        if b"\nBEGIN:VEVENT\r\n" in block or b"\nBEGIN:VTODO\r\n" in block:
+            return None  # an entry whose END line is lost
+        line = _DIGEST_LINE.search(block)
+        if line is not None and _check(block.replace(line.group(), b"")) == line.group(2).decode():
+            kept[line.group(1).decode()] = block
+        else:
+            other.append(block)
+        at = stop
+    return Written(kept, other)
 
 
 def _component(entry: Entry, zone: ZoneInfo):
@@ -243,13 +377,20 @@ def _component(entry: Entry, zone: ZoneInfo):
         component.add("dtend", entry.day + dt.timedelta(days=1))
     if entry.kind == DUE:
         component.add("transp", "TRANSPARENT")  # a deadline, not time the studio is busy
-    if entry.kind != SESSION and entry.assigned_to:  # the session's own event stays as it is when work moves on
-        person = vCalAddress(f"urn:x-sheetflow:user:{quote(normalize(entry.assigned_to), safe='')}")
-        person.params["CN"] = entry.assigned_to
+    who = _shown(entry)["assigned_to"]
+    if who:
+        person = vCalAddress(f"urn:x-sheetflow:user:{quote(normalize(who), safe='')}")
+        person.params["CN"] = who
         person.params["ROLE"] = "REQ-PARTICIPANT"
         component.add("attendee", person)
     component.add("categories", [entry.kind.capitalize()])
     return component
+
+
+def _shown(entry: Entry) -> dict[str, object]:
+    """What of an entry its text shows: all of it but who a session is with (the session's own event stays as it
+    is when work moves on; its due date's event and the tasks say who has them)."""
+    return {**vars(entry), "assigned_to": ""} if entry.kind == SESSION else vars(entry)
 
 
 def _stamp(component, before, now: dt.datetime) -> None:
@@ -266,21 +407,21 @@ def _stamp(component, before, now: dt.datetime) -> None:
 
 
 def content(component) -> bytes:
-    """What an entry says, without the stamps of when it changed."""
+    """What an entry says, without the stamps of when it changed (nor its digest)."""
     copy = component.copy()
-    for name in STAMPS:
+    for name in (*STAMPS, ENTRY_DIGEST):
         copy.pop(name, None)
     return copy.to_ical()
 
 
-def previous_entries(target: Path) -> dict[str, object]:
-    """The events and to-dos of the calendar file about to be replaced, by UID; none when it is absent or is not
-    a calendar sheetflow can read (it is then simply replaced)."""
+def previous_entries(text: bytes) -> dict[str, object]:
+    """The events and to-dos of a calendar file that is not one sheetflow wrote (or is damaged), by UID, read by
+    icalendar in full; none when it can't read them (the file is then simply replaced)."""
     from icalendar import Calendar
 
     try:
-        parsed = Calendar.from_ical(target.read_bytes())
-    except Exception:  # absent, unreadable or not iCalendar: nothing to keep
+        parsed = Calendar.from_ical(text)
+    except Exception:  # not iCalendar: nothing to keep
         return {}
     return {
         str(component["UID"]): component

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -62,6 +63,15 @@ def second_reading(text: bytes) -> dict[str, tuple[str, object]]:
         if component.name in ("VEVENT", "VTODO"):
             when = component.due.value if component.name == "VTODO" else component.dtstart.value
             found[component.uid.value] = (component.summary.value, when)
+    return found
+
+
+def entry_texts(text: bytes) -> dict[str, bytes]:
+    """UID -> the text of its VEVENT or VTODO, byte for byte as the file holds it."""
+    found = {}
+    for block in re.findall(rb"BEGIN:(?:VEVENT|VTODO)\r\n.*?END:(?:VEVENT|VTODO)\r\n", text, re.DOTALL):
+        uid = re.search(rb"\r\nUID:(.*?)\r\n", block.replace(b"\r\n ", b""))
+        found[uid.group(1).decode()] = block
     return found
 
 
@@ -153,6 +163,70 @@ def test_a_changed_due_date_changes_exactly_one_event(tmp_path, sheetflow):
     )
     assert event["DTSTAMP"].dt >= before[differ[0]]["DTSTAMP"].dt
     assert event["LAST-MODIFIED"].dt == event["DTSTAMP"].dt
+
+
+def test_after_one_change_only_that_entry_is_written_again(tmp_path, sheetflow):
+    """The text of every entry that did not change is kept byte for byte (a big studio's file is not written
+    through again); an entry edited by hand in the file since is written again from the workbook."""
+    book = small_studio(tmp_path / "s.xlsx", zone="America/New_York")
+    assert sheetflow("calendar", book).exit_code == 0
+    ics = tmp_path / "s.ics"
+    before = entry_texts(ics.read_bytes())
+    cy = "sheetflow-session-3@test-studio.sheetflow"
+    assert b"SUMMARY:Cy Diaz: session\r\n" in before[cy]
+    edited = before[cy].replace(b"SUMMARY:Cy Diaz: session", b"SUMMARY:Cy Diaz: session (moved?)")
+    ics.write_bytes(ics.read_bytes().replace(before[cy], edited))
+
+    assert sheetflow("change", book, "1", "--due", "2026-12-09").exit_code == 0
+    assert sheetflow("calendar", book, today=dt.date(2026, 11, 26)).exit_code == 0
+    text = ics.read_bytes()
+    after = entry_texts(text)
+    assert set(after) == set(before)
+    due = "sheetflow-due-1@test-studio.sheetflow"
+    assert sorted(uid for uid in after if after[uid] != before[uid]) == [due, cy]
+    entries = parsed(text)
+    assert (entries[due]["DTSTART"].dt, entries[due]["SEQUENCE"]) == (dt.date(2026, 12, 9), 1)
+    assert entries[due]["DTSTAMP"].dt.date() == dt.date(2026, 11, 26)
+    assert (str(entries[cy]["SUMMARY"]), entries[cy]["SEQUENCE"]) == ("Cy Diaz: session", 1)  # the workbook's again
+    # the session at 14:30 kept its text, and the file still carries the zone's rules and reads back with vobject
+    timed = second_reading(text)["sheetflow-session-2@test-studio.sheetflow"][1]
+    assert (timed.hour, timed.minute, timed.utcoffset()) == (14, 30, dt.timedelta(hours=-5))
+    assert [str(z["TZID"]) for z in icalendar.Calendar.from_ical(text).walk("VTIMEZONE")] == ["America/New_York"]
+    assert set(second_reading(text)) == set(entries)
+
+
+def test_a_damaged_or_resaved_calendar_file_is_replaced_by_a_whole_one(tmp_path, sheetflow):
+    """A file cut short, or with an entry's END line lost: read as well as icalendar can, then written whole (cut
+    short, even when nothing changed). A file another app saved again (other folding, other order): each entry
+    keeps its stamps as long as it is the same."""
+    book = small_studio(tmp_path / "s.xlsx")
+    assert sheetflow("calendar", book).exit_code == 0
+    ics = tmp_path / "s.ics"
+    whole = ics.read_bytes()
+    ics.write_bytes(whole[:-60])
+    result = sheetflow("calendar", book)
+    assert "calendar s.ics: 5 events, 0 to-dos;" in result.output, result.output  # not "(unchanged)"
+    assert ics.read_bytes().endswith(b"END:VCALENDAR\r\n") and set(second_reading(ics.read_bytes())) == set(
+        parsed(whole)
+    )
+    ics.write_bytes(whole.replace(b"END:VEVENT\r\n", b"", 1))
+    assert sheetflow("change", book, "1", "--due", "2026-12-09").exit_code == 0
+    result = sheetflow("calendar", book)
+    assert result.exit_code == 0 and "calendar s.ics: 5 events, 0 to-dos;" in result.output, result.output
+    text = ics.read_bytes()
+    assert text.endswith(b"END:VCALENDAR\r\n")
+    assert set(parsed(text)) == set(second_reading(text)) == set(parsed(whole))
+    assert second_reading(text)["sheetflow-due-1@test-studio.sheetflow"][1] == dt.date(2026, 12, 9)
+
+    resaved = vobject.readOne(text.decode("utf-8")).serialize().encode("utf-8")
+    assert resaved != text and set(parsed(resaved)) == set(parsed(text))
+    ics.write_bytes(resaved)
+    assert sheetflow("change", book, "2").exit_code == 0  # delivered: its due date leaves the calendar
+    assert "calendar s.ics: 4 events" in sheetflow("calendar", book, today=dt.date(2026, 11, 27)).output
+    again = parsed(ics.read_bytes())
+    stamps = {uid: (c["SEQUENCE"], c["DTSTAMP"].dt) for uid, c in parsed(text).items()}
+    assert set(stamps) - set(again) == {"sheetflow-due-2@test-studio.sheetflow"}
+    assert {uid: (c["SEQUENCE"], c["DTSTAMP"].dt) for uid, c in again.items()} == {u: stamps[u] for u in again}
 
 
 def test_a_session_with_a_time_is_an_event_at_that_time_in_the_studio_zone(tmp_path, sheetflow):

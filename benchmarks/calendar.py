@@ -1,0 +1,150 @@
+"""Times the studio's calendar file on a big studio: the first calendar, an unchanged one, and one changed due date.
+
+    python benchmarks/calendar.py                  # N = 20,000 sessions
+    python benchmarks/calendar.py --n 5000 --repeat 5
+    python benchmarks/calendar.py --feed /tmp/calendar_feed-before.py   # time another calendar_feed.py (a copy
+                                                                          # saved before a change), same studio
+
+The studio comes from generate.py (the same book run.py measures, kept in benchmarks/work/ and reused). Each step
+is `calendar_feed.update` on the agenda a refresh gives (the part a Refresh click adds once the workbook is saved);
+reading the workbook and working out that agenda is timed on its own line, since every calendar run pays it
+whatever the file holds. The medians of --repeat runs (default 3) are printed as a small table.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# Run as a script, this file's folder comes first on sys.path and this file would stand in for the standard
+# library's `calendar` module: the folder goes last instead (generate.py is still found there).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(HERE)]
+
+import argparse  # noqa: E402
+import datetime as dt  # noqa: E402
+import importlib.util  # noqa: E402
+import shutil  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from types import ModuleType  # noqa: E402
+
+from generate import FORMAT_VERSION, TODAY, generate, load_sidecar, workbook_name  # noqa: E402
+
+
+def feed_module(path: Path | None) -> ModuleType:
+    """sheetflow.library.calendar_feed, or the calendar_feed.py at `path` loaded in its place (same package, so its
+    relative imports resolve against this checkout)."""
+    if path is None:
+        from sheetflow.library import calendar_feed
+
+        return calendar_feed
+    spec = importlib.util.spec_from_file_location("sheetflow.library._calendar_feed_measured", path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def studio_book(work: Path, n: int, today: dt.date) -> Path:
+    """A copy of generate.py's N-session book (generated once, then reused)."""
+    book = work / workbook_name(n)
+    info = load_sidecar(book)
+    wanted = (n, today.isoformat(), FORMAT_VERSION)
+    if info is None or not book.exists() or (info.n_sessions, info.today, info.format_version) != wanted:
+        info = generate(book, n, today=today)
+    copy = work / f"calendar-{n}.xlsx"
+    shutil.copyfile(book, copy)
+    return copy
+
+
+def timed(step, *args) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = step(*args)
+    return time.perf_counter() - started, result
+
+
+def measure(feed: ModuleType, book: Path, today: dt.date, repeat: int) -> tuple[dict, int]:
+    """Seconds per step, each run `repeat` times; and how many entries the calendar holds. Each turn moves another
+    session on with a due date typed by hand (`sheetflow change ID --due DATE`), so its due-date event changes."""
+    from urllib.parse import unquote
+
+    import icalendar  # imported once, before anything is timed: a refresh process pays it once as well
+
+    from sheetflow.core.agenda import DUE
+    from sheetflow.library.runs import change
+
+    target = book.with_suffix(".ics")
+    now = feed._now(today, None)
+    seconds: dict[str, list[float]] = {"read": [], "first": [], "unchanged": [], "changed": []}
+    entries = 0
+    for turn in range(repeat):
+        took, (_, found) = timed(feed._agenda, book, today, "")
+        seconds["read"].append(took)
+        entries = len(found.entries)
+        target.unlink(missing_ok=True)
+        took, written = timed(feed.update, target, found, now)
+        assert written, "the first calendar was not written"
+        seconds["first"].append(took)
+        took, written = timed(feed.update, target, found, now)
+        assert not written, "an unchanged calendar was rewritten"
+        seconds["unchanged"].append(took)
+        before = target.read_bytes()
+        dues = [entry.uid for entry in found.entries if entry.kind == DUE]
+        uid = dues[(turn * 997) % len(dues)]
+        session_id = unquote(uid.removeprefix("sheetflow-due-").split("@")[0])
+        moved = change(book, session_id, today, due=(today + dt.timedelta(days=30 + turn)).isoformat())
+        assert moved.said[0].startswith("1 change applied"), moved.said
+        _, found = feed._agenda(book, today, "")
+        later = now + dt.timedelta(minutes=1)
+        took, written = timed(feed.update, target, found, later)
+        assert written, "a changed due date did not rewrite the calendar"
+        seconds["changed"].append(took)
+        after = target.read_bytes()
+        parsed = icalendar.Calendar.from_ical(after)
+        assert len(parsed.walk("VEVENT")) + len(parsed.walk("VTODO")) == len(found.entries)
+        touched = set(events(after)) ^ set(events(before))  # its text before and after (or only before: delivered)
+        assert touched and all(uid.encode() in text for text in touched), f"{len(touched)} events' texts changed"
+    return {step: statistics.median(values) for step, values in seconds.items()}, entries
+
+
+def events(text: bytes) -> list[bytes]:
+    """Each VEVENT's text as the file holds it."""
+    return [b"BEGIN:VEVENT" + part.split(b"END:VEVENT")[0] for part in text.split(b"BEGIN:VEVENT")[1:]]
+
+
+def table(n: int, entries: int, medians: dict[str, float], label: str, repeat: int) -> str:
+    rows = [
+        ("read the workbook, work out the agenda", medians["read"]),
+        ("first calendar (no file yet)", medians["first"]),
+        ("unchanged calendar", medians["unchanged"]),
+        ("one changed due date, then calendar", medians["changed"]),
+    ]
+    lines = [
+        f"calendar_feed: {label}; {n:,} sessions, {entries:,} entries; median of {repeat}",
+        "",
+        "| step | seconds |",
+        "|---|---:|",
+        *(f"| {step} | {value:.3f} |" for step, value in rows),
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--n", type=int, default=20_000, help="sessions in the studio (default 20,000)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each step; the median is shown")
+    parser.add_argument("--feed", type=Path, help="time this calendar_feed.py instead of the checkout's")
+    parser.add_argument("--today", type=dt.date.fromisoformat, default=TODAY, help="the studio's today")
+    args = parser.parse_args(argv)
+    work = HERE / "work"
+    work.mkdir(exist_ok=True)
+    feed = feed_module(args.feed)
+    book = studio_book(work, args.n, args.today)
+    medians, entries = measure(feed, book, args.today, args.repeat)
+    print(table(args.n, entries, medians, str(args.feed or "this checkout"), args.repeat))
+
+
+if __name__ == "__main__":
+    main()
