@@ -586,17 +586,25 @@ def _reasons_table(area: Area, history: TimeInStatus, row: int) -> int:
     a = area.first_col
     row += 1
     area.put(row, a, REASONS_TITLE, HEADER)
-    by_type = any(line.cycle for line in history.reasons)
-    area.line(row + 1, REASONS_HEADER if by_type else REASONS_HEADER[:-1], HEADER)
-    row += 2
-    for line in history.reasons:
-        area.line(
-            row,
-            (line.status, line.reason, line.times, line.moved_on, line.held, line.share, line.cycle),
-            (None, None, COUNT, COUNT, COUNT, PERCENT, None),
-        )
-        row += 1
-    return row
+    return _lines_below(
+        area,
+        row + 1,
+        REASONS_HEADER,
+        [(ln.status, ln.reason, ln.times, ln.moved_on, ln.held, ln.share, ln.cycle) for ln in history.reasons],
+        (None, None, COUNT, COUNT, COUNT, PERCENT, None),
+    )
+
+
+def _lines_below(
+    area: Area, row: int, header: tuple[str, ...], lines: list[tuple[object, ...]], kinds: tuple[str | None, ...]
+) -> int:
+    """A header (its last column, Cycle, only when some line has a cycle) and the lines under it, from `row`;
+    returns the row after the last line."""
+    by_type = any(line[-1] for line in lines)
+    area.line(row, header if by_type else header[:-1], HEADER)
+    for offset, line in enumerate(lines, start=1):
+        area.line(row + offset, line, kinds)
+    return row + len(lines) + 1
 
 
 def _per_person_table(area: Area, history: TimeInStatus, row: int) -> None:
@@ -609,16 +617,16 @@ def _per_person_table(area: Area, history: TimeInStatus, row: int) -> None:
     if not history.per_person:
         area.put(row + 1, a, NO_STAYS_YET, NOTE)
         return
-    by_type = any(line.cycle for line in history.per_person)
-    area.line(row + 1, PER_PERSON_HEADER if by_type else PER_PERSON_HEADER[:-1], HEADER)
-    row += 2
-    for line in history.per_person:
-        area.line(
-            row,
-            (line.label, line.status, line.stays, line.median, line.typical_duration, line.left_late, line.cycle),
-            (None, None, COUNT, DECIMAL, COUNT, PERCENT, None),
-        )
-        row += 1
+    row = _lines_below(
+        area,
+        row + 1,
+        PER_PERSON_HEADER,
+        [
+            (ln.label, ln.status, ln.stays, ln.median, ln.typical_duration, ln.left_late, ln.cycle)
+            for ln in history.per_person
+        ],
+        (None, None, COUNT, DECIMAL, COUNT, PERCENT, None),
+    )
     if any(line.by_default_user for line in history.per_person):
         area.put(row + 1, a, BY_DEFAULT_USER_NOTE, NOTE)
 

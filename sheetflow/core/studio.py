@@ -545,33 +545,28 @@ def _unknown_changer(studio: Studio, done: AppliedChange, request: StatusChange)
     """Who made the change (--by, Changed By), when not on the Users list: a warning at the Updated By cell it
     was written to — the change still goes in."""
     found = unknown_user(request.by, studio.lists.users, "Updated By")
-    if found is None:
-        return []
-    message, fix = found
-    return [
-        Problem(
-            done.session.row.table.sheet,
-            done.session.row.cell("Updated By"),
-            f"session {done.session.session_id}: {message}",
-            f"{fix} (the change was made all the same)",
-            Severity.WARNING,
-        )
-    ]
+    return _change_warning(done, "Updated By", found, "the change was made all the same")
 
 
 def _unknown_reason(studio: Studio, done: AppliedChange) -> list[Problem]:
     """A change's reason that is not on the Reasons list: a warning at the Reason cell (the reason goes into Notes
     as typed, and the cell is cleared), naming the closest reason on the list."""
     found = unknown_reason(str(done.note.get("Reason") or ""), studio.reasons)
+    return _change_warning(done, "Reason", found, "the change was made, and Notes has the reason as typed")
+
+
+def _change_warning(done: AppliedChange, column: str, found: tuple[str, str] | None, still: str) -> list[Problem]:
+    """A name the lists don't know, said at the session's cell; the change itself went in."""
     if found is None:
         return []
     message, fix = found
+    row = done.session.row
     return [
         Problem(
-            done.session.row.table.sheet,
-            done.session.row.cell("Reason"),
+            row.table.sheet,
+            row.cell(column),
             f"session {done.session.session_id}: {message}",
-            f"{fix} (the change was made, and Notes has the reason as typed)",
+            f"{fix} ({still})",
             Severity.WARNING,
         )
     ]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from helpers.libreoffice import soffice_convert
 
 from sheetflow.authoring.template import status_choices
 from sheetflow.core.schema import SESSIONS, TRIGGERS
@@ -171,25 +172,8 @@ def test_a_status_added_to_a_cycle_is_offered_to_its_sessions(sample, tmp_path, 
 
 
 def test_the_dropdowns_survive_a_libreoffice_resave(sample, tmp_path):
-    soffice = _need_libreoffice()
-    out = tmp_path / "resaved"
-    subprocess.run(
-        [
-            soffice,
-            f"-env:UserInstallation={(tmp_path / 'lo-save').as_uri()}",
-            "--headless",
-            "--norestore",
-            "--convert-to",
-            "xlsx",
-            "--outdir",
-            str(out),
-            str(sample),
-        ],
-        capture_output=True,
-        timeout=240,
-        check=False,
-    )
-    resaved = out / sample.name
+    _need_libreoffice()
+    resaved = soffice_convert(sample, tmp_path / "resaved")
     choices = offered(resaved, tmp_path / "probe", (PORTRAIT_ROW, WEDDING_ROW))
     assert choices[WEDDING_ROW] == statuses_of(sample, "Wedding")
     assert choices[PORTRAIT_ROW] == statuses_of(sample, "Portrait")

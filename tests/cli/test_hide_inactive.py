@@ -4,18 +4,15 @@ read back by openpyxl, from the package's own XML, and after LibreOffice re-save
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
+from helpers.libreoffice import soffice_convert
 from helpers.workbooks import cells
 
-SOFFICE = shutil.which("soffice")
 INACTIVE = "W-Engagement Shoot Pending"  # the sample's one inactive status, on Statuses row 9
 INACTIVE_ROW = 9
 
@@ -44,31 +41,8 @@ def members(path: Path) -> dict[str, bytes]:
 
 
 def resaved_by_libreoffice(path: Path, folder: Path) -> Path:
-    """The workbook as LibreOffice headless saves it again (its own profile, so runs don't share one)."""
-    if SOFFICE is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI needs LibreOffice (soffice): .ci/run installs it")
-        pytest.skip("LibreOffice (soffice) is not installed")
-    out = folder / "resaved"
-    done = subprocess.run(
-        [
-            SOFFICE,
-            f"-env:UserInstallation={(folder / 'lo-profile').as_uri()}",
-            "--headless",
-            "--norestore",
-            "--convert-to",
-            "xlsx",
-            "--outdir",
-            str(out),
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert (out / path.name).exists(), done.stderr
-    return out / path.name
+    """The workbook as LibreOffice headless saves it again."""
+    return soffice_convert(path, folder / "resaved")
 
 
 def test_hide_inactive_filters_the_statuses_table_and_hides_the_inactive_rows(sample, sheetflow):

@@ -6,18 +6,15 @@ sheet (or the status-list command) says which rows. A blank row ends the rows ta
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
+from helpers.libreoffice import soffice_convert
 from helpers.workbooks import cells
 
-SOFFICE = shutil.which("soffice")
 TYPED = [
     ["Wedding", "W-Thank You Card", 90, 1, "No", "No", "Delivery", "Maya", "No"],
     ["Wedding", "W-Anniversary Call", 100, 1, "No", "No", "Delivery", "Maya", "No"],
@@ -116,29 +113,8 @@ def test_statuses_add_names_the_rows_it_took_in(sample, sheetflow):
 
 
 def test_a_workbook_libreoffice_saved_grows_too(sample, sheetflow, tmp_path):
-    if SOFFICE is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI needs LibreOffice (soffice): .ci/run installs it")
-        pytest.skip("LibreOffice (soffice) is not installed")
     typed_below(sample, "Statuses", TYPED)
-    out = tmp_path / "resaved"
-    subprocess.run(
-        [
-            SOFFICE,
-            f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}",
-            "--headless",
-            "--norestore",
-            "--convert-to",
-            "xlsx",
-            "--outdir",
-            str(out),
-            str(sample),
-        ],
-        capture_output=True,
-        timeout=240,
-        check=False,
-    )
-    resaved = out / sample.name
+    resaved = soffice_convert(sample, tmp_path / "resaved")
     # LibreOffice keeps the table (a database range to it) and writes it back as a table part, its names too
     assert table_refs(resaved, "StatusesTable")[0] == "A1:I15"
     assert sheetflow("refresh", resaved).exit_code == 0
