@@ -377,7 +377,9 @@ def _sessions(ws: Worksheet, rows: Sequence[Mapping[str, object]], fmt: Formats)
         f"{RESUME_WORD} to start it again.",
     )
     _dropdown(ws, SESSIONS, "Session Type", "=SessionTypes", message="Not one of the session types on the Lists sheet.")
-    _dropdown(ws, SESSIONS, "Reason", "=Reasons", message="Not one of the reasons on the Lists sheet; it is kept too.")
+    reason_message = "Not one of the reasons on the Lists sheet; it is kept too."
+    for column in ("Reason", "Hold Reason"):  # Hold Reason: sheetflow writes it, but a studio may correct it
+        _dropdown(ws, SESSIONS, column, "=Reasons", message=reason_message)
     for column in ("Assigned To", "Updated By", "Changed By"):
         _user_dropdown(ws, SESSIONS, column)
     _yes_no(ws, SESSIONS, "Manual Due")

@@ -27,7 +27,9 @@ class StatusChange:
     due: dt.date | None = None  # hand-set due date (Manual Due = Yes)
     by: str = ""  # default: Current user, else the operating-system user
     note: str = ""
-    reason: str = ""  # why: one of the Lists' reasons (a hold's reason can also follow the word: `hold client away`)
+    # why: one of the Lists' reasons (a hold's can also follow the word: `hold client away`). This change's own: a
+    # hold keeps its reason in Hold Reason, and the change that ends the hold does not give it again.
+    reason: str = ""
     source: str = "cli"
     input_column: str = "Change To"  # where a rejection points
 
@@ -54,6 +56,7 @@ class AppliedChange:
     kind: str = ""  # HOLD_WORD or RESUME_WORD for a hold or a resume; "" for a status change
     days_left: int | None = None  # a hold's or a resume's business days left to the due date (None: no due date)
     held_since: dt.date | None = None  # the hold a resume or a status change ended
+    hold_reason: str = ""  # why it waited, for a hold a resume or a status change ended ("" none given)
     kept_due: dt.date | None = None  # a hold's due date, which it leaves as it is
 
     @property
@@ -186,7 +189,13 @@ def plan_status_change(session: Session, change: StatusChange, ctx: ChangeContex
     by = change.by or ctx.default_user
     flag, days_overdue = flag_for(due, target.final, ctx.today, ctx.calendar, ctx.due_soon_days)
     from_status = session.status.description if session.status else session.status_text
-    applied = AppliedChange(session=session, from_status=from_status, to=target, held_since=session.held_since)
+    applied = AppliedChange(
+        session=session,
+        from_status=from_status,
+        to=target,
+        held_since=session.held_since,
+        hold_reason=session.hold_reason if session.on_hold else "",
+    )
     applied.updates = {
         "Status": target.description,
         "Status Date": completed,
@@ -198,9 +207,10 @@ def plan_status_change(session: Session, change: StatusChange, ctx: ChangeContex
         "Days Overdue": days_overdue,
     }
     note = change.note
-    if session.on_hold:  # moving on ends the wait
+    if session.on_hold:  # moving on ends the wait; its Reason is only what was typed with the move
         applied.updates["Held Since"] = None
-        ended = f"ends the hold since {format_date(session.held_since, ctx.date_order)}"
+        applied.updates["Hold Reason"] = None
+        ended = f"ends the hold since {format_date(session.held_since, ctx.date_order)}{_why(session)}"
         note = f"{note} ({ended})" if note else ended
     applied.note = _note(session, ctx, change, from_status, target.description, completed, due, by, note, reason)
     applied.note["Assigned To"] = applied.updates["Assigned To"]
@@ -299,7 +309,7 @@ def _plan_hold(session: Session, change: StatusChange, ctx: ChangeContext, reaso
     )
     applied.updates = {
         "Held Since": held,
-        "Reason": reason or None,  # stays on the row while it waits: why it is on hold
+        "Hold Reason": reason or None,  # on the row while it waits: why it is on hold
         "Updated By": by,
         "Flag": FLAG_ON_HOLD,
         "Days Overdue": None,
@@ -349,10 +359,17 @@ def _plan_resume(session: Session, change: StatusChange, ctx: ChangeContext, rea
     by = change.by or ctx.default_user
     flag, days_overdue = flag_for(due, False, ctx.today, ctx.calendar, ctx.due_soon_days)
     applied = AppliedChange(
-        session=session, from_status=status.description, to=status, kind=RESUME_WORD, days_left=left, held_since=held
+        session=session,
+        from_status=status.description,
+        to=status,
+        kind=RESUME_WORD,
+        days_left=left,
+        held_since=held,
+        hold_reason=session.hold_reason,
     )
     applied.updates = {
         "Held Since": None,
+        "Hold Reason": None,
         "Due Date": due,
         "Updated By": by,
         "Flag": flag,
@@ -361,10 +378,16 @@ def _plan_resume(session: Session, change: StatusChange, ctx: ChangeContext, rea
     if due is not None:
         applied.updates["Manual Due"] = YES
     waited = ctx.calendar.business_days_between(held, resumed)
-    said = f"resumed after {_days(waited)} on hold" + (f", {_days(left)} left" if left is not None else "")
+    said = f"resumed after {_days(waited)} on hold{_why(session)}"
+    said += f", {_days(left)} left" if left is not None else ""
     note = f"{said}: {change.note}" if change.note else said
     applied.note = _note(session, ctx, change, status.description, status.description, resumed, due, by, note, reason)
     return applied
+
+
+def _why(session: Session) -> str:
+    """The hold's reason as the notes say it, after the hold: " (client away)", or "" when none was given."""
+    return f" ({session.hold_reason})" if session.hold_reason else ""
 
 
 def _days(n: int) -> str:

@@ -227,7 +227,7 @@ class BoardTally:
         held = flag == FLAG_ON_HOLD
         line.add(flag == FLAG_OVERDUE, flag == FLAG_DUE_SOON, bool(status and status.final), held)
         if held:
-            reason = session.reason or NO_REASON
+            reason = session.hold_reason or NO_REASON
             hold = self.holds.get((id(status), normalize(reason)))
             if hold is None:
                 hold = self.holds[(id(status), normalize(reason))] = HoldLine(line.status, reason, cycle=line.cycle)

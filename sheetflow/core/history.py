@@ -4,7 +4,8 @@ session entered a status on the Date Completed of a Notes row whose To Status na
 Completed of its next Notes row; rename rows carry older rows' names forward. A stay is the person's the session
 was assigned to as it entered (the Notes row's Assigned To; for older rows without one, see `_owners`). Each move on
 (counted under the status it left, its From Status) and each hold (under the status it keeps) is counted under its
-Reason; a resume is neither (it repeats the hold's reason, which was counted once)."""
+Reason; a resume is neither (its Reason is only what was typed with it; workbooks before Hold Reason repeated the
+hold's there, which was counted once)."""
 
 from __future__ import annotations
 

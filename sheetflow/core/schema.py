@@ -89,9 +89,10 @@ SESSION_WRITTEN = (
     "Days Overdue",
 )
 SESSION_INPUTS = ("Change To", "Date Completed", "New Due Date", "Changed By", "Change Note", "Reason")
-# Written by a hold (Change To = hold): the day the session went on hold, blank when it is not (kept after the
-# inputs, so workbooks made before holds gain it at the right end, as the template has it).
-SESSION_HOLD = ("Held Since",)
+# Written by a hold (Change To = hold): the day the session went on hold and why, blank when it is not (kept after
+# the inputs, so workbooks made before holds gain them at the right end, as the template has them). The hold's
+# reason has its own column so the Reason input is free for the change that ends the hold.
+SESSION_HOLD = ("Held Since", "Hold Reason")
 SESSIONS = SheetSchema(
     "Sessions",
     (
@@ -214,6 +215,7 @@ COLUMN_WIDTHS: dict[str, float] = {
     "Changed By": 13,
     "Change Note": 30,
     "Reason": 24,
+    "Hold Reason": 24,
     "Description": 28,
     "Sort Order": 10,
     "Typical Duration": 11,
@@ -328,33 +330,34 @@ class EntryPoint:
 
 
 # xlwings Lite binds a script to a named shape whose hyperlink targets its cell; the .xlsm's form buttons sit on
-# the same cells and call the same entry points. Order: the status texts' titles (and Lite's scripts) follow it.
+# the same cells and call the same entry points; they start right of the Sessions headers' last one (Hold Reason,
+# V1), so none covers a header. Order: the status texts' titles (and Lite's scripts) follow it.
 ENTRY_POINTS = (
     EntryPoint(
         "apply_changes",
         "Apply changes",
-        "V1",
+        "W1",
         "btnApplyChanges",
         "ApplyChanges",
         "Apply every session row whose Change To is filled in.",
     ),
-    EntryPoint("refresh", "Refresh", "W1", "btnRefresh", "RefreshDates", "Recompute due dates, Flag and Days Overdue."),
+    EntryPoint("refresh", "Refresh", "X1", "btnRefresh", "RefreshDates", "Recompute due dates, Flag and Days Overdue."),
     EntryPoint(
         "validate",
         "Validate",
-        "X1",
+        "Y1",
         "btnValidate",
         "ValidateWorkbook",
         "Check the statuses and sessions; the Problems sheet lists what was found.",
     ),
     EntryPoint("dashboard", "Dashboard", lite_doc="Rebuild the Dashboard: the board and the time in status."),
-    EntryPoint("change_status", "Change status", "Y1", vba_sub="ChangeStatus"),
+    EntryPoint("change_status", "Change status", "Z1", vba_sub="ChangeStatus"),
     EntryPoint("main", "Run main"),
     EntryPoint("renumber_statuses", "Renumber statuses"),
     EntryPoint(
         "hide_inactive_statuses",
         "Hide inactive statuses",
-        "Z1",
+        "AA1",
         "btnHideInactive",
         "HideInactive",
         "Hide the inactive statuses on the Statuses sheet (Show all statuses brings them back).",
@@ -362,7 +365,7 @@ ENTRY_POINTS = (
     EntryPoint(
         "show_inactive_statuses",
         "Show all statuses",
-        "AA1",
+        "AB1",
         "btnShowInactive",
         "ShowInactive",
         "Show the inactive statuses on the Statuses sheet again.",

@@ -37,8 +37,9 @@ class Session:
     new_due_date: dt.date | None = None
     changed_by: str = ""
     change_note: str = ""
-    reason: str = ""  # why it moves, or, while on hold, why it waits (the Lists' Reason column)
+    reason: str = ""  # why its next change moves it, or holds it (the Lists' Reason column): an input
     held_since: dt.date | None = None  # the day it went on hold; None when it is not on hold
+    hold_reason: str = ""  # why it waits, while on hold (written by the hold, cleared when it ends)
     cycle: Cycle | None = None
     status: Status | None = None
     unreadable: frozenset[str] = frozenset()  # columns whose cell could not be read (shared when none)
@@ -107,10 +108,13 @@ def read_sessions(
     known_users: list[str] = (),
     duplicates: dict[str, list[int]] | None = None,
     known_reasons: list[str] = (),
+    moved_reasons: dict[int, str] | None = None,
 ) -> tuple[list[Session], list[Problem]]:
     """Read every non-blank Sessions row; unreadable cells are reported and left as they are.
     With `only`, just the rows of that Session ID (a one-session change needn't read a hundred thousand).
-    `duplicates` is filled with each Session ID used on more than one row: its key -> the rows' numbers."""
+    `duplicates` is filled with each Session ID used on more than one row: its key -> the rows' numbers.
+    On a sheet from before Hold Reason, a held session's Reason is its hold's reason: it is read as its Hold
+    Reason, and `moved_reasons` gets each such row's number -> reason (every row's, `only` or not), to be written."""
     wanted = session_key(only) if only is not None else None
     problems: list[Problem] = []
     sessions: list[Session] = []
@@ -120,6 +124,10 @@ def read_sessions(
     people = _People(known_users)
     reasons = _Reasons(known_reasons)
     positions = [table.index(column) for column in SESSIONS.columns]  # looked up once, not per cell
+    moving = table.header_row > 0 and table.index("Hold Reason") is None  # a sheet from before Hold Reason
+    if moving:
+        table.plan_missing(SESSIONS.added_when_missing)  # so a problem can name a Hold Reason cell to come
+    moved = moved_reasons if moved_reasons is not None else {}
     last = table.last_row
     # the hot loop (a million rows): blank rows and the Session ID here, the cells in _session, the cycle in
     # _place — two calls a row, no closure made per row
@@ -134,6 +142,8 @@ def read_sessions(
             continue
         last = row.number
         if wanted is not None and session_key(read_text(first)) != wanted:
+            if moving:
+                _held_reason(row, raw, table.date1904, date_order, moved)
             row.values = ()
             continue
         session_id = read_text(first)
@@ -163,15 +173,46 @@ def read_sessions(
             continue
         seen_ids[key] = row
         s = _session(row, session_id, dict(zip(SESSIONS.columns, raw, strict=True)), table, date_order, problems)
+        if moving and s.held_since is not None and s.reason:
+            s.hold_reason, s.reason = s.reason, ""
+            moved[row.number] = s.hold_reason
         _place(s, workflow, type_keys, table, problems, known_types)
         if people.names:
             people.check(s, table, problems)
-        if s.reason and reasons.names:
+        if (s.reason or s.hold_reason) and reasons.names:
             reasons.check(s, table, problems)
+        if s.hold_reason and s.held_since is None and "Held Since" not in s.unreadable:
+            _problem(
+                problems,
+                table,
+                row,
+                "Hold Reason",
+                f'session {session_id}: Hold Reason "{display(s.hold_reason)}" is filled, but the session is not '
+                "on hold (its Held Since is blank)",
+                "clear the Hold Reason cell: sheetflow fills it when Change To says hold, with the Reason typed "
+                "beside it or after the word",
+                Severity.WARNING,
+            )
         sessions.append(s)
         row.values = ()  # everything needed is on the Session now
     table.last_row = max(table.last_row, last)  # a streamed sheet knew only its first rows
     return sessions, problems
+
+
+_HELD_SINCE, _REASON = SESSIONS.columns.index("Held Since"), SESSIONS.columns.index("Reason")
+
+
+def _held_reason(row: Row, raw: list[object], date1904: bool, date_order: str, moved: dict[int, str]) -> None:
+    """A row a one-session read skips, on a sheet from before Hold Reason: its Reason, when it is held."""
+    reason = read_text(raw[_REASON])
+    if not reason:
+        return
+    try:
+        held = read_date(raw[_HELD_SINCE], date_order, date1904)
+    except CellValueError:
+        return  # not readable as a day: not known to be held, so its Reason stays as it is
+    if held is not None:
+        moved[row.number] = reason
 
 
 def _problem(
@@ -204,6 +245,7 @@ def _session(
     s.changed_by = intern(read_text(rec["Changed By"]))
     s.change_note = read_text(rec["Change Note"])
     s.reason = intern(read_text(rec["Reason"]))
+    s.hold_reason = intern(read_text(rec["Hold Reason"]))
     raw_id = rec["Session ID"]
     s.raw_id = int(raw_id) if isinstance(raw_id, float) and raw_id.is_integer() else raw_id
     s.raw_status = intern(rec["Status"]) if type(rec["Status"]) is str else rec["Status"]
@@ -325,12 +367,13 @@ class _People:
                 _problem(problems, table, s.row, column, found[0], found[1], Severity.WARNING)
 
 
-def unknown_reason(reason: str, reasons: list[str]) -> tuple[str, str] | None:
-    """(message, fix) when `reason` is not on the Lists sheet's Reason column (None when it is, or there is none)."""
+def unknown_reason(reason: str, reasons: list[str], where: str = "Reason") -> tuple[str, str] | None:
+    """(message, fix) when `reason` (typed in the column `where`: Reason or Hold Reason) is not on the Lists sheet's
+    Reason column (None when it is, or there is none)."""
     if not reason or not reasons or normalize(reason) in {normalize(r) for r in reasons}:
         return None
     return (
-        f'Reason "{display(reason)}" is not on the Reasons list (the Reason column of the Lists sheet)',
+        f'{where} "{display(reason)}" is not on the Reasons list (the Reason column of the Lists sheet)',
         did_you_mean(reason, reasons, "pick a reason from the dropdown, or add it to the Reason column of Lists"),
     )
 
@@ -340,14 +383,19 @@ class _Reasons:
 
     def __init__(self, names: list[str]):
         self.names = list(names)
-        self._judged: dict[str, tuple[str, str] | None] = {}
+        self._judged: dict[tuple[str, str], tuple[str, str] | None] = {}
 
     def check(self, s: Session, table: Table, problems: list[Problem]) -> None:
-        """A warning at Reason when it is not on the list: the change still goes in, with the reason as typed."""
-        if s.reason not in self._judged:
-            self._judged[s.reason] = unknown_reason(s.reason, self.names)
-        found = self._judged[s.reason]
-        if found is not None:
-            _problem(
-                problems, table, s.row, "Reason", f"session {s.session_id}: {found[0]}", found[1], Severity.WARNING
-            )
+        """A warning at Reason or Hold Reason when it is not on the list: the change still goes in (the hold
+        stays), with the reason as typed."""
+        for column, reason in (("Reason", s.reason), ("Hold Reason", s.hold_reason)):
+            if not reason:
+                continue
+            key = (column, reason)
+            if key not in self._judged:
+                self._judged[key] = unknown_reason(reason, self.names, column)
+            found = self._judged[key]
+            if found is not None:
+                _problem(
+                    problems, table, s.row, column, f"session {s.session_id}: {found[0]}", found[1], Severity.WARNING
+                )

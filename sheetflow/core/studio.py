@@ -73,6 +73,10 @@ class Studio:
     reasons: list[str] = field(default_factory=list)  # the Lists sheet's Reason column
     dates_found: list[Problem] = field(default_factory=list)  # the read's date warnings (date_checks)
     carried: list[Session] = field(default_factory=list)  # sessions this run changed: their dates checked again
+    # A Sessions sheet from before Hold Reason: each held session's row -> its Reason, the hold's reason, which
+    # moves into Hold Reason when the column is added: once, and said once (`hold_reasons`: "read", "moved", "said")
+    moved_hold_reasons: dict[int, str] = field(default_factory=dict)
+    hold_reasons: str = "read"
 
     def find_session(self, session_id: str) -> Session | None:
         wanted = session_key(session_id)
@@ -204,6 +208,7 @@ def load_studio(tables: Mapping[str, Table], only_session: str | None = None) ->
     )
     problems += found
     duplicate_ids: dict[str, list[int]] = {}
+    moved_hold_reasons: dict[int, str] = {}
     sessions, found = read_sessions(
         tables[SESSIONS.name],
         workflow,
@@ -213,6 +218,7 @@ def load_studio(tables: Mapping[str, Table], only_session: str | None = None) ->
         known_users=lists.users,
         duplicates=duplicate_ids,
         known_reasons=reasons,
+        moved_reasons=moved_hold_reasons,
     )
     problems += found
     dates_found = date_problems(sessions, calendar, settings.date_order)
@@ -236,6 +242,7 @@ def load_studio(tables: Mapping[str, Table], only_session: str | None = None) ->
         duplicate_ids=duplicate_ids,
         reasons=reasons,
         dates_found=dates_found,
+        moved_hold_reasons=moved_hold_reasons,
     )
 
 
@@ -256,6 +263,8 @@ def _structure(studio: Studio) -> ChangeSet:
     missing = sessions.plan_missing(SESSIONS.added_when_missing)
     if missing:
         changes.new_columns[SESSIONS.name] = missing
+    if studio.moved_hold_reasons and studio.hold_reasons == "read" and "Hold Reason" in missing:
+        _move_hold_reasons(studio, changes)
     for schema in OWNED_SHEETS:
         table = studio.tables.get(schema.name)
         if table is None or not table.exists:
@@ -264,6 +273,24 @@ def _structure(studio: Studio) -> ChangeSet:
         elif absent := table.plan_missing(schema.columns):
             changes.new_columns[schema.name] = absent
     return changes
+
+
+def _move_hold_reasons(studio: Studio, changes: ChangeSet) -> None:
+    """The upgrade to Hold Reason, once, with the column: each held session's Reason (the hold's reason, read as
+    its Hold Reason already) goes into Hold Reason, and Reason is cleared for the change that ends the hold."""
+    studio.hold_reasons = "moved"
+    for row, reason in studio.moved_hold_reasons.items():
+        changes.set(SESSIONS.name, row, "Hold Reason", reason)
+        changes.set(SESSIONS.name, row, "Reason", None)
+
+
+def _upgrade_words(studio: Studio) -> list[str]:
+    """What the upgrade to Hold Reason did, said by the run that did it (and by no later part of it)."""
+    if studio.hold_reasons != "moved":
+        return []
+    studio.hold_reasons = "said"
+    n = len(studio.moved_hold_reasons)
+    return [f"{n} held session{'' if n == 1 else 's'}: {'its' if n == 1 else 'their'} reason moved to Hold Reason"]
 
 
 def _fire_triggers(
@@ -305,6 +332,7 @@ def _finish(command: str, studio: Studio, changes: ChangeSet, extra: list[Proble
     """The run's Outcome; `counts` are Outcome's fields, `said` among them (what its summary says it did)."""
     problems = _unique(_still_true(studio, changes) + extra)
     changes.problems = problems
+    counts["notes"] = _upgrade_words(studio) + counts.get("notes", [])
     return Outcome(command=command, changes=changes, problems=problems, found=extra, **counts)
 
 
@@ -328,6 +356,10 @@ def _still_true(studio: Studio, changes: ChangeSet) -> list[Problem]:
         rechecked = date_problems(_unique_sessions(studio.carried), studio.calendar, studio.settings.date_order)
     if any(p.sheet == sessions.sheet and p.cell for p in kept):
         written = {address(row, sessions.column_of(column)) for row, columns in rows.items() for column in columns}
+        if studio.moved_hold_reasons:  # moved there by the upgrade, not changed: what was found about it stands
+            changed = {s.row.number for s in studio.carried}
+            hold_reason = sessions.column_of("Hold Reason")
+            written -= {address(row, hold_reason) for row in studio.moved_hold_reasons if row not in changed}
         kept = [p for p in kept if p.sheet != sessions.sheet or p.cell not in written]
     kept = list(kept)
     for session in studio.sessions:
@@ -376,7 +408,7 @@ def _record(changes: ChangeSet, applied: AppliedChange, clear_inputs: bool) -> N
     if clear_inputs:
         for column in SESSION_INPUTS:
             changes.set(SESSIONS.name, row, column, None)
-    for column, value in applied.updates.items():  # after the inputs: a hold keeps its Reason on the row
+    for column, value in applied.updates.items():  # after the inputs: Held Since, Hold Reason and the rest
         changes.set(SESSIONS.name, row, column, value)
     changes.append(NOTES.name, applied.note)
 
@@ -479,7 +511,7 @@ def _hold_words(done: AppliedChange, studio: Studio) -> str:
     who = f"session {done.session.session_id}"
     left = "" if done.days_left is None else f", {done.days_left} business day{'' if done.days_left == 1 else 's'}"
     if done.kind == HOLD_WORD:
-        why = f" ({done.note['Reason']})" if done.note.get("Reason") else ""
+        why = f" ({done.updates['Hold Reason']})" if done.updates.get("Hold Reason") else ""
         held = done.updates["Held Since"]
         return (
             f"{who} is on hold in {done.to.description} since {format_date(held, order)}{why}{left} left"
@@ -489,8 +521,10 @@ def _hold_words(done: AppliedChange, studio: Studio) -> str:
         due = f", due {format_date(done.due_date, order)}" if done.due_date else ""
         return f"{who} resumed in {done.to.description}{left} left{due}"
     if done.held_since is not None:
+        why = f" ({done.hold_reason})" if done.hold_reason else ""
         return (
-            f"{who}: the hold since {format_date(done.held_since, order)} ended with the move to {done.to.description}"
+            f"{who}: the hold since {format_date(done.held_since, order)}{why} ended with the move to "
+            f"{done.to.description}"
         )
     return ""
 
@@ -550,9 +584,11 @@ def _unknown_changer(studio: Studio, done: AppliedChange, request: StatusChange)
 
 def _unknown_reason(studio: Studio, done: AppliedChange) -> list[Problem]:
     """A change's reason that is not on the Reasons list: a warning at the Reason cell (the reason goes into Notes
-    as typed, and the cell is cleared), naming the closest reason on the list."""
-    found = unknown_reason(str(done.note.get("Reason") or ""), studio.reasons)
-    return _change_warning(done, "Reason", found, "the change was made, and Notes has the reason as typed")
+    as typed, and the cell is cleared) — for a hold at Hold Reason, where it stays — naming the closest reason."""
+    column = "Hold Reason" if done.kind == HOLD_WORD else "Reason"
+    found = unknown_reason(str(done.note.get("Reason") or ""), studio.reasons, column)
+    still = "the session is on hold, with the reason as typed" if done.kind == HOLD_WORD else "the change was made"
+    return _change_warning(done, column, found, f"{still}, and Notes has the reason as typed")
 
 
 def _change_warning(done: AppliedChange, column: str, found: tuple[str, str] | None, still: str) -> list[Problem]:
@@ -732,6 +768,8 @@ def _carry(done: AppliedChange, studio: Studio, cleared: bool = True) -> None:
     if cleared:
         session.unreadable = session.unreadable - set(SESSION_INPUTS)
     session.held_since = updates.get("Held Since", session.held_since)
+    if "Hold Reason" in updates:
+        session.hold_reason = str(updates["Hold Reason"] or "")
     session.status = done.to
     session.raw_status = updates.get("Status", done.to.description)
     session.status_date = updates.get("Status Date", session.status_date)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core import studio as core
+from ..core.agenda import session_times
 from ..core.cells import column_index, is_blank, normalize
 from ..core.dashboard import (
     COUNT,
@@ -32,6 +33,7 @@ from ..core.dashboard import (
 from ..core.mapping import SessionsMapping, read_mapping
 from ..core.problems import Problem, WorkbookError
 from ..core.schema import ALL_SHEETS, DASHBOARD, ENTRY_POINTS, NOTES, PROBLEMS, SESSIONS, SETTINGS, STATUSES, TASKS
+from ..core.table_growth import GROWN_SHEETS, grown_last_row, typed_below_note
 from ..core.tables import HEADER_SEARCH_ROWS, Row, Table, missing_table, shown_name, table_from_grid
 
 STATUS_NAME = "sheetflowStatus"  # a workbook name for the summary cell; else the cell right of Sessions' headers
@@ -45,6 +47,10 @@ BUTTON_CELLS = frozenset(entry.cell for entry in ENTRY_POINTS if entry.cell)
 _FORMULA_START = ("=", "+", "-", "@")
 PROBE_ROWS, PROBE_COLUMNS = 256, 16  # the first block read past a table's end; blocks double while they hold data
 WRITE_CELLS = 2000  # unchanged cells worth rewriting (as read) to save one write: a round trip to Excel (a sync)
+# The sheets whose Excel table a click grows over the rows typed right below it: the file's (core/table_growth.py),
+# and Sessions, whose table is how xlwings Lite (no used range) finds where the sessions end.
+TYPED_BELOW = (*GROWN_SHEETS, SESSIONS.name)
+SESSIONS_TABLE_SERVES = "its filter and sorting cover them too"
 
 
 def _cell_of(text: str) -> tuple[int, int]:
@@ -129,6 +135,21 @@ def _last_filled(sheet: Any, last_row: int, last_col: int, floor: int) -> int:
     return floor
 
 
+def _has_totals(table: Any) -> bool:
+    """Whether an Excel table shows a totals row (its last row, which rows typed below must not push down)."""
+    try:
+        return bool(table.show_totals)
+    except Exception:  # an engine that can't tell: as most tables, none
+        return False
+
+
+def _name(table: Any) -> str:
+    try:
+        return str(table.name)
+    except Exception:
+        return "Excel"
+
+
 def _as_cell(value: object) -> object:
     """What goes into a cell: text that looks like a formula stays text (Excel's leading apostrophe)."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
@@ -148,6 +169,7 @@ class ExcelWorkbook:
     # each sheet's Excel table that starts on its header row, with its range: grown to cover what was read
     excel_tables: dict[str, tuple[Any, int, int, int, int]] = field(default_factory=dict)
     added_columns: int = 0  # Sessions columns this click added right of the headers
+    grown: list[Problem] = field(default_factory=list)  # the tables this click grew over rows typed below them
 
     def read(self, whole: Collection[str] = ()) -> dict[str, Table]:
         """Every sheet sheetflow knows, Settings first: its rows say which sheet holds the sessions and what the
@@ -207,18 +229,44 @@ class ExcelWorkbook:
                 self.added_columns = len(columns)
         for sheet, rows in changes.cells.items():
             self._write_cells(sheet, rows)
-        ends: dict[str, int] = {}
+        appended: dict[str, tuple[int, int]] = {}  # each sheet's last row before the rows appended, and after
         for sheet, rows in changes.appends.items():
-            ends[sheet] = self._append(sheet, rows)
-        for sheet, (table, first_row, first_col, last_row, last_col) in sorted(self.excel_tables.items()):
-            end = max(ends.get(sheet, 0), self.tables[sheet].last_row)
-            if end > last_row:  # the Excel table grows over the rows read below it and those appended
-                with contextlib.suppress(Exception):  # an engine that can't resize tables: the rows are there
-                    table.resize(self.sheets[sheet].range((first_row, first_col), (end, last_col)))
-        if changes.problems is not None:
-            self._problems(changes.problems)
+            table = self.tables[sheet]
+            appended[sheet] = (max(table.last_row, table.header_row, 1), self._append(sheet, rows))
+        self.grown = self._grow_tables(appended)
+        if changes.problems is not None:  # with a note of each table grown, as the file's writer puts it
+            self._problems(changes.problems + self.grown)
         if changes.dashboard is not None:
             self._dashboard(changes.dashboard)
+
+    def _grow_tables(self, appended: dict[str, tuple[int, int]]) -> list[Problem]:
+        """Each sheet's own Excel table grows as the file's writer grows it (core/table_growth.py): over the rows
+        typed right below it (a blank row ends them), then over the rows this click appended when it reached the
+        sheet's last row. A table with a totals row is left alone, and none ever shrinks. Returns the notes."""
+        notes: list[Problem] = []
+        for sheet, (table, first_row, first_col, last_row, last_col) in sorted(self.excel_tables.items()):
+            totals = _has_totals(table)
+            typed = last = last_row
+            if sheet in TYPED_BELOW:
+                grid = self.grids.get(sheet, [])
+                filled = [
+                    r
+                    for r in range(last_row + 1, len(grid) + 1)
+                    if any(not is_blank(v) for v in grid[r - 1][first_col - 1 : last_col])
+                ]
+                typed = last = grown_last_row(last_row, filled, totals)
+            if sheet in appended and not totals and last >= appended[sheet][0]:
+                last = max(last, appended[sheet][1])
+            if last <= last_row:
+                continue
+            try:
+                table.resize(self.sheets[sheet].range((first_row, first_col), (last, last_col)))
+            except Exception:  # an engine that can't resize tables: the rows are there, and nothing is said
+                continue
+            if typed > last_row:
+                serves = SESSIONS_TABLE_SERVES if sheet == SESSIONS.name else ""
+                notes.append(typed_below_note(self.tables[sheet].sheet, _name(table), last_row, typed, serves))
+        return notes
 
     def _write_cells(self, sheet: str, rows: dict[int, dict[str, object]]) -> None:
         """Changed cells as few rectangles (see _blocks); the cells between changed ones that a rectangle takes
@@ -570,11 +618,17 @@ def _book(book: Any) -> Any:
 
 
 def _run(
-    book: Any, title: str, operation: Operation, only_session: str | None = None, whole: Collection[str] = ()
+    book: Any,
+    title: str,
+    operation: Operation,
+    only_session: str | None = None,
+    whole: Collection[str] = (),
+    noted: Callable[[dict[str, Table]], None] | None = None,
 ) -> core.Outcome | None:
-    """Read, run, write, report inside the workbook; expected failures become an alert, never a traceback."""
+    """Read, run, write, report inside the workbook; expected failures become an alert, never a traceback.
+    `noted` sees the tables between the read and the studio (what only the rows being read still tell)."""
     with _no_cycle_collection():
-        return _click(_book(book), title, operation, only_session, whole)
+        return _click(_book(book), title, operation, only_session, whole, noted)
 
 
 @contextlib.contextmanager
@@ -591,25 +645,72 @@ def _no_cycle_collection() -> Iterator[None]:
 
 
 def _click(
-    book: Any, title: str, operation: Operation, only_session: str | None, whole: Collection[str]
+    book: Any,
+    title: str,
+    operation: Operation,
+    only_session: str | None,
+    whole: Collection[str],
+    noted: Callable[[dict[str, Table]], None] | None = None,
 ) -> core.Outcome | None:
     excel = ExcelWorkbook(book)
     today = dt.date.today()
+    studio: core.Studio | None = None
     try:
-        studio = core.load_studio(excel.read(whole), only_session)
+        tables = excel.read(whole)
+        if noted is not None:
+            noted(tables)
+        studio = core.load_studio(tables, only_session)
         outcome = operation(studio, today)
         excel.write(outcome.changes)
     except WorkbookError as exc:
         _alert(book, f"{title}: {exc}")
-        excel.show(f"{title}: not done — {exc}")
+        excel.show(f"{title}: not done — {exc}{_afterword(book, title, studio, None)}")
         return None
     except Exception as exc:  # a button must never show a Python traceback
         _alert(book, f"{title} stopped unexpectedly ({type(exc).__name__}: {exc}). Nothing more was changed.")
         return None
-    excel.show(f"{title} {dt.datetime.now():%Y-%m-%d %H:%M}: {outcome.summary}{_told(outcome)}")
+    said = f"{outcome.summary}{_told(outcome)}{''.join(f'. {note}' for note in excel.grown)}"
+    excel.show(f"{title} {dt.datetime.now():%Y-%m-%d %H:%M}: {said}{_afterword(book, title, studio, outcome)}")
     if outcome.errors:
         _alert(book, f"{title}: {outcome.summary}. See the Problems sheet.")
     return outcome
+
+
+# The clicks that refresh every session and fire the date triggers, as the nightly run does: they catch up on it.
+CATCHING_UP = frozenset({TITLE_OF["refresh"], TITLE_OF["main"]})
+
+
+def _afterword(book: Any, title: str, studio: core.Studio | None, outcome: core.Outcome | None) -> str:
+    """What the status text says after the click's own summary: in xlwings Lite (or any workbook that is no file
+    here) that the Calendar file is not written by this click; where the workbook is a file on this computer, the
+    nightly runs that did not get in since the last that did (library/schedule.nightly_news).
+
+    A click that refreshes (Refresh, Run main) says it "has brought it up to date" and marks the nights caught up
+    in the nightly log, so the next click no longer tells of them. It does not write Settings' Last refresh: that
+    row stays the nightly run's own record (when the scheduled run last got in and what it waited for), and a click
+    writing it would hide that the scheduled run keeps missing — the status cell tells the studio instead."""
+    settings = studio.settings if studio is not None else None
+    saved = _local_file(book)
+    if saved is None:
+        if outcome is not None and title in CATCHING_UP and settings is not None and settings.calendar_file:
+            return (
+                f". {settings.calendar_file} is written by Refresh in desktop Excel or by sheetflow refresh, "
+                "not in Excel on the web"
+            )
+        return ""
+    try:  # the library is desktop Python's only: xlwings Lite's bundle has no file to look beside anyway
+        from ..library.schedule import log_caught_up, nightly_news
+    except ImportError:
+        return ""
+    catching_up = outcome is not None and title in CATCHING_UP
+    then = f"this {title} has brought it up to date" if catching_up else "Refresh brings it up to date"
+    try:
+        said = nightly_news(saved, settings.date_order if settings else "DMY", then if outcome is not None else "")
+        if said and catching_up:
+            log_caught_up(saved, title, outcome.summary)
+    except Exception:  # the log is comfort: a click never fails over it
+        return ""
+    return f". {said[:1].upper()}{said[1:]}" if said else ""
 
 
 TOLD_NOTES = 3  # the notes a status text spells out; the rest are counted (Notes has them all)
@@ -642,21 +743,35 @@ def apply_changes(book: Any = None) -> core.Outcome | None:
 
 def refresh(book: Any = None) -> core.Outcome | None:
     """Recompute due dates, Flag and Days Overdue; and the studio's calendar beside the workbook when Settings
-    names a Calendar file and the workbook is a file on this computer (desktop Excel; Lite writes no files)."""
-    book, wanted = _book(book), []
+    names a Calendar file and the workbook is a file on this computer (desktop Excel; Lite writes no files). The
+    calendar comes from this click's read (Tasks read whole, where a calendar can be written; the sessions' times of
+    day noted as the rows are read) and its Outcome (the due dates it wrote, the tasks it fired)."""
+    book, clicked, noting = _book(book), [], []
+    saved = _local_file(book)
+
+    def note_times(tables: dict[str, Table]) -> None:
+        if saved is not None:  # filled as load_studio reads the rows
+            noting.append(session_times(tables[SESSIONS.name]))
 
     def operation(studio: core.Studio, today: dt.date) -> core.Outcome:
-        wanted.append(studio.settings.calendar_file)
-        return core.refresh(studio, today)
+        outcome = core.refresh(studio, today)
+        clicked.append((studio, outcome, today))
+        return outcome
 
-    outcome = _run(book, TITLE_OF["refresh"], operation)
-    saved = _local_file(book)
-    if outcome is not None and any(wanted) and saved is not None:
-        from ..library.calendar_feed import keep_beside  # desktop Python only: icalendar is not in Lite's bundle
+    whole = (TASKS.name,) if saved is not None else ()
+    outcome = _run(book, TITLE_OF["refresh"], operation, whole=whole, noted=note_times)
+    if outcome is None or saved is None or not clicked[0][0].settings.calendar_file:
+        return outcome
+    from ..library.calendar_feed import keep_beside, with_appended  # desktop Python only: icalendar
 
-        for line in keep_beside(saved, lambda: ExcelWorkbook(book).read(whole=(TASKS.name,)), dt.date.today()):
-            if "not updated" in line:
-                _alert(book, f"Refresh: {line}")
+    studio, refreshed, today = clicked[0]
+
+    def tasks() -> Table:
+        return with_appended(studio.tables[TASKS.name], refreshed.changes.appends.get(TASKS.name, []))
+
+    for line in keep_beside(saved, studio, refreshed, lambda: noting[0], tasks, today):
+        if "not updated" in line:
+            _alert(book, f"Refresh: {line}")
     return outcome
 
 

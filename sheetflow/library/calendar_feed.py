@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,8 +22,8 @@ from ..core.agenda import DUE, SESSION, Agenda, Entry, agenda, session_times
 from ..core.cells import normalize
 from ..core.problems import WorkbookError
 from ..core.schema import SESSIONS, SETTINGS, TASKS
-from ..core.settings import Settings
-from ..core.tables import Table
+from ..core.settings import Settings, read_settings
+from ..core.tables import Row, Table, table_from_grid
 from ..workbook.file import WorkbookFile
 from ..workbook.replace import real_path
 
@@ -84,31 +84,81 @@ def calendar(
     return outcome
 
 
-def after_refresh(path: Path | str, today: dt.date) -> list[str]:
+def noted_times(tables: Mapping[str, Table]) -> dict[int, dt.time] | None:
+    """When Settings names a Calendar file, the Sessions times of day, noted as the rows are read next (by
+    `load_studio`: a session keeps only its day); None otherwise, and nothing is noted. Call it between the read and
+    `load_studio`."""
+    if not read_settings(tables[SETTINGS.name])[0].calendar_file:
+        return None
+    return session_times(tables[SESSIONS.name])
+
+
+def after_refresh(
+    path: Path | str, studio: core.Studio, refreshed: core.Outcome, times: Mapping[int, dt.time], today: dt.date
+) -> list[str]:
     """After a refresh of a studio whose Settings name a Calendar file: bring it up to date beside the workbook
-    (only rewritten when it changed). Returns what to tell the studio; a calendar that can't be written never
-    undoes the refresh, it is said."""
+    (only rewritten when it changed) from what the refresh read and did; of the workbook, only the Tasks sheet is
+    read again, alone, as the refresh wrote it (the refresh reads it only to its header). Returns what to tell the
+    studio; a calendar that can't be written never undoes the refresh, it is said."""
     path = Path(path)
-    return keep_beside(path, lambda: WorkbookFile(path).read(whole=(TASKS.name,)), today)
+    return keep_beside(
+        path,
+        studio,
+        refreshed,
+        lambda: times,
+        lambda: WorkbookFile(path).read(sheets=(TASKS.name,), whole=(TASKS.name,))[TASKS.name],
+        today,
+    )
 
 
-def keep_beside(workbook: Path, read: Callable[[], dict[str, Table]], today: dt.date) -> list[str]:
-    """The Calendar file Settings names, beside `workbook`, from the tables `read` gives (the file's, or an open
-    workbook's through the Excel buttons); what to tell the studio."""
+def keep_beside(
+    workbook: Path,
+    studio: core.Studio,
+    refreshed: core.Outcome,
+    times: Callable[[], Mapping[int, dt.time]],
+    tasks: Callable[[], Table],
+    today: dt.date,
+) -> list[str]:
+    """The Calendar file Settings names, beside `workbook`, from a refresh's own studio and Outcome (the due dates
+    it wrote); `times` gives the sessions' times of day (noted as the refresh read them, or read alone), `tasks`
+    the Tasks sheet as the refresh left it (the file's, read alone once written; an open workbook's, the rows read
+    and those it appended). What to tell the studio."""
     try:
-        tables = read()
-        times = session_times(tables[SESSIONS.name])
-        studio = core.load_studio(tables)
         if not studio.settings.calendar_file:
             return []
         target = beside(workbook, studio.settings.calendar_file)
-        found = agenda(studio, core.refresh(studio, today, fire=False), times)
+        found = agenda(replace(studio, tables={**studio.tables, TASKS.name: tasks()}), refreshed, times())
         if found.zone_problem is not None:
             return [f"the studio's calendar {target.name} was not updated: fix the Time zone on the Settings sheet"]
         changed = update(target, found, _now(today, None))
     except (WorkbookError, OSError) as exc:
         return [f"the studio's calendar was not updated: {exc}"]
     return [f"the studio's calendar {target.name} updated"] if changed else []
+
+
+def with_appended(table: Table, appended: list[dict[str, object]]) -> Table:
+    """The Tasks sheet as a click leaves the open workbook: the rows it read, then those the refresh appended (below
+    the last row, new columns right of the last header, as they are written); its writes are not read back: xlwings'
+    remote engine still holds the workbook it was sent."""
+    if not appended:
+        return table
+    if not table.exists or not table.header_row:  # no Tasks sheet yet (or no header): the refresh writes one
+        table = table_from_grid(TASKS.name, [list(TASKS.columns)], TASKS)
+    columns, width = dict(table.columns), table.width
+    for name in (name for values in appended for name in values):
+        if normalize(name) not in columns:
+            width += 1
+            columns[normalize(name)] = width
+    grown = Table(sheet=table.sheet, header_row=table.header_row, columns=columns, width=width, date1904=table.date1904)
+    below = max(table.last_row, table.header_row)
+    added = []
+    for number, values in enumerate(appended, start=below + 1):
+        line: list[object] = [None] * width
+        for name, value in values.items():
+            line[columns[normalize(name)] - 1] = value
+        added.append(Row(number, line, grown))
+    grown.rows, grown.last_row = [*table.rows, *added], below + len(added)
+    return grown
 
 
 def beside(workbook: Path, name: str) -> Path:

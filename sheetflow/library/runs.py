@@ -16,6 +16,7 @@ from ..core.cells import CellValueError, read_date
 from ..core.changes import StatusChange
 from ..core.outcome import flag_words
 from ..core.problems import EXIT_USAGE, WorkbookBusy, WorkbookError, exit_code, expected_failure
+from ..core.tables import Table
 from ..workbook.backups import Backup
 from ..workbook.file import WorkbookFile, exclusive, lock_holders
 
@@ -37,11 +38,13 @@ def run(
     progress: Progress = _quiet,
     only_session: str | None = None,
     whole: tuple[str, ...] = (),
+    noted: Callable[[dict[str, Table]], None] | None = None,
 ) -> core.Outcome:
     """Read, run one operation, and write its ChangeSet atomically under the workbook's lock; `whole` names
-    append-only sheets to read in full (report reads Notes)."""
+    append-only sheets to read in full (report reads Notes); `noted` sees the tables between the read and the
+    studio (what only the rows being read still tell: a session's time of day)."""
     with _no_cycle_collection():
-        return _run(Path(path), operation, write, progress, only_session, whole)
+        return _run(Path(path), operation, write, progress, only_session, whole, noted)
 
 
 @contextlib.contextmanager
@@ -79,6 +82,7 @@ def _run(
     progress: Progress,
     only_session: str | None,
     whole: tuple[str, ...] = (),
+    noted: Callable[[dict[str, Table]], None] | None = None,
 ) -> core.Outcome:
     if not write:
         return read(path, operation, progress, only_session, whole)
@@ -87,7 +91,10 @@ def _run(
         raise WorkbookError(f"{path} does not exist")
     with exclusive(path):
         progress("reading")
-        studio = core.load_studio(book.read(whole=whole), only_session)
+        tables = book.read(whole=whole)
+        if noted is not None:
+            noted(tables)
+        studio = core.load_studio(tables, only_session)
         progress("working")
         outcome = operation(studio)
         changes = outcome.changes
@@ -149,26 +156,31 @@ def refresh(
     settings: Callable[[core.Outcome], dict[str, object]] | None = None,
 ) -> core.Outcome:
     """Recompute every session; `settings` words Settings values from the outcome (the nightly run's Last
-    refresh), written in the same one write."""
+    refresh), written in the same one write. When Settings names a Calendar file, the sessions' times of day are
+    noted as they are read, and the studio's calendar beside the workbook is kept from this read and Outcome (no
+    second pass over the workbook)."""
+    from .calendar_feed import after_refresh, noted_times
 
-    keeps_calendar = False
+    times: dict[int, dt.time] | None = None
+    seen: list[core.Studio] = []
+
+    def note_times(tables: dict[str, Table]) -> None:
+        nonlocal times
+        times = noted_times(tables)  # None: Settings names no Calendar file
 
     def operation(studio: core.Studio) -> core.Outcome:
         from ..core.schema import SETTINGS
         from ..core.settings import write_setting
 
-        nonlocal keeps_calendar
-        keeps_calendar = bool(studio.settings.calendar_file)
+        seen.append(studio)
         outcome = core.refresh(studio, today)
         for name, value in (settings(outcome) if settings else {}).items():
             write_setting(studio.tables[SETTINGS.name], outcome.changes, name, value)
         return outcome
 
-    outcome = run(path, operation, progress=progress)
-    if keeps_calendar:  # the studio's calendar beside it, when Settings names its file
-        from .calendar_feed import after_refresh
-
-        outcome.notes += after_refresh(path, today)
+    outcome = run(path, operation, progress=progress, noted=note_times)
+    if times is not None:  # the studio's calendar beside it, when Settings names its file
+        outcome.notes += after_refresh(path, seen[0], outcome, times, today)
     return outcome
 
 

@@ -1,6 +1,7 @@
 """The nightly run: `sheetflow schedule` hands a daily refresh to the system's own scheduler (Task Scheduler,
 launchd, a systemd user timer or cron), and `sheetflow nightly` is what that scheduler starts: it retries a
-workbook that is open in Excel, logs each try beside the workbook and words the Settings row Last refresh."""
+workbook that is open in Excel, logs each try beside the workbook and words the Settings row Last refresh;
+`nightly_news` is what the buttons in Excel tell of the nights that did not get in."""
 
 from __future__ import annotations
 
@@ -549,23 +550,113 @@ def log_path(workbook: Path) -> Path:
     return workbook.with_name(f"{workbook.stem}.sheetflow.log")
 
 
-_LOG_LINE = re.compile(r"^(\S+ \S+)  try (\d+) of (\d+)  (\w+)  (.*)$")
+# A night's try ("try 2 of 5"), or a button in Excel that caught up after missed nights ("Refresh button").
+_LOG_LINE = re.compile(r"^(\S+ \S+)  (?:try (\d+) of (\d+)|(\w[\w ]*) button)  (\w+)  (.*)$")
+_MISSED = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d) missed: (.*) until (\d\d:\d\d) \(")
+_TRYING_AGAIN = re.compile(r"; trying again at (\d\d:\d\d)$")
 
 
-def missed_runs(log: Path) -> list[str]:
-    """The nights missed since the last one that was done, as the log words them."""
+def _log_lines(log: Path) -> list[re.Match[str]]:
+    """The log's lines that are tries (or a button's catch-up), in order; none when there is no log."""
     try:
         lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return []
+    return [match for line in lines if (match := _LOG_LINE.match(line)) and _is_time(match[1])]
+
+
+def _is_time(text: str) -> bool:
+    try:
+        dt.datetime.fromisoformat(text)
+    except ValueError:  # a line typed into the log by hand
+        return False
+    return True
+
+
+def missed_runs(log: Path) -> list[str]:
+    """The nights missed since the last one that was done, as the log words them."""
     missed: list[str] = []
-    for line in lines:
-        match = _LOG_LINE.match(line)
-        if match and match[4] == "done":
+    for match in _log_lines(log):
+        if match[5] == "done":
             missed = []
-        elif match and match[4] == "missed":
-            missed.append(match[5])
+        elif match[5] == "missed":
+            missed.append(match[6])
     return missed
+
+
+SHOWN_NIGHTS = 3  # the nights a status text names; the rest are counted (the log has them all)
+
+
+def nightly_news(workbook: Path, date_order: str = "DMY", caught_up: str = "", now: dt.datetime | None = None) -> str:
+    """What the studio must know from the nightly run since the last one that got in, for a button's status text:
+    the nights that did not run and why, a night that failed with its reason, a night still waiting for the
+    workbook; "" when the last night was done, or there is no log (no nightly run). `caught_up` ends the line
+    (what the click did about it)."""
+    news: list[str] = []
+    waiting: list[re.Match[str]] = []  # tonight's busy tries, until the night is done or missed
+    for match in _log_lines(log_path(workbook)):
+        word = match[5]
+        if word == "done":
+            news, waiting = [], []
+        elif word == "busy":
+            waiting.append(match)
+        elif word in ("missed", "failed"):
+            news.append(_night_said(match, date_order))
+            waiting = []
+    if waiting:
+        news.append(_waiting_said(waiting, date_order, now or dt.datetime.now()))
+    if not news:
+        return ""
+    if len(news) == 1:
+        line = news[0]
+    else:
+        shown = news[-SHOWN_NIGHTS:]
+        more = len(news) - len(shown)
+        line = f"{len(news)} nightly refreshes did not get in: " + "; ".join(shown)
+        line += f"; and {more} earlier (see {log_path(workbook).name})" if more else ""
+    return line + (f" — {caught_up}" if caught_up else "")
+
+
+def _when(at: dt.datetime, date_order: str) -> str:
+    """A night's date and time as the studio orders dates: 2 Dec 06:30 (DMY), Dec 2 06:30 (MDY), 2026-12-02 06:30."""
+    if date_order == "MDY":
+        return f"{at:%b} {at.day} {at:%H:%M}"
+    if date_order == "YMD":
+        return f"{at:%Y-%m-%d %H:%M}"
+    return f"{at.day} {at:%b %H:%M}"
+
+
+def _night_said(match: re.Match[str], date_order: str) -> str:
+    """One night that did not get in, in the words of the morning after."""
+    at = dt.datetime.fromisoformat(match[1])
+    if match[5] == "failed":
+        return f"the nightly refresh of {_when(at, date_order)} failed: {match[6]}"
+    missed = _MISSED.match(match[6])
+    if missed is None:
+        return f"the nightly refresh of {_when(at, date_order)} did not run: {match[6]}"
+    since = dt.datetime.fromisoformat(missed[1])
+    return f"the nightly refresh of {_when(since, date_order)} did not run: {missed[2]} until {missed[3]}"
+
+
+def _waiting_said(tries: list[re.Match[str]], date_order: str, now: dt.datetime) -> str:
+    """A night whose last try found the workbook busy: still waiting while its next try is to come, else it stopped
+    there (the computer was turned off) and did not run."""
+    first, last = dt.datetime.fromisoformat(tries[0][1]), dt.datetime.fromisoformat(tries[-1][1])
+    why = why_busy(tries[-1][6])
+    again = _TRYING_AGAIN.search(tries[-1][6])
+    if again and now <= last + 2 * WAIT:
+        night = _when(first, date_order)
+        return f"the nightly refresh of {night} has not got in yet ({why}); it tries again at {again[1]}"
+    return f"the nightly refresh of {_when(first, date_order)} did not run: {why} at {last:%H:%M}"
+
+
+def log_caught_up(workbook: Path, button: str, summary: str, at: dt.datetime | None = None) -> str:
+    """A button that refreshed the workbook after nights that did not get in says so in the log, as a night that
+    was done would: the next click (and the next night's Last refresh) no longer tell of those nights. Returns
+    the error, if the log can't be written."""
+    at = (at or dt.datetime.now()).replace(microsecond=0)
+    line = f"{at:%Y-%m-%d %H:%M:%S}  {' '.join(button.split())} button  done  in Excel: " + " ".join(summary.split())
+    return write_log(log_path(workbook), line)
 
 
 def write_log(log: Path, line: str) -> str:

@@ -14,19 +14,15 @@ from html import escape
 from pathlib import Path
 from xml.parsers import expat
 
-from ..core.cells import address, is_blank
-from ..core.problems import Problem, Severity, WorkbookError
-from ..core.schema import HOLIDAYS, LISTS, SETTINGS, STATUSES, TRIGGERS
+from ..core.cells import is_blank
+from ..core.problems import Problem, WorkbookError
+from ..core.table_growth import GROWN_SHEETS, grown_last_row, typed_below_note
 from ..core.tables import Table
 from . import package as pkg
 from .backups import keep_previous_version
 from .reader import open_zip
 from .replace import replace_file
 from .zipio import copy_member
-
-# The sheets whose tables feed dropdowns and formulas (StatusNames, SessionTypes, HolidayDates, SettingValues …):
-# rows typed below them are read by sheetflow, and must be inside the table for Excel to offer them.
-GROWN_SHEETS = (STATUSES.name, LISTS.name, HOLIDAYS.name, TRIGGERS.name, SETTINGS.name)
 
 
 @dataclass(frozen=True)
@@ -40,25 +36,8 @@ class Growth:
     last: int  # its last row now
 
     def note(self) -> Problem:
-        """What the studio is told, at the first row taken in."""
-        one = self.last == self.was_last + 1
-        rows, was, them = (
-            (f"row {self.last}", "was", "it")
-            if one
-            else (
-                f"rows {self.was_last + 1} to {self.last}",
-                "were",
-                "them",
-            )
-        )
-        return Problem(
-            self.sheet,
-            address(self.was_last + 1, 1),
-            f"{rows} {was} typed right below the table on this sheet ({self.table}, which ended at row "
-            f"{self.was_last}); the table now takes {them} in, so the dropdowns and names fed by it offer {them} too",
-            "nothing to do; a row typed with a blank row above it stays outside the table",
-            Severity.WARNING,
-        )
+        """What the studio is told, at the first row taken in (the buttons say it in the same words)."""
+        return typed_below_note(self.sheet, self.table, self.was_last, self.last)
 
 
 def _table_xml_ref(xml: bytes) -> tuple[int, int, int, int] | None:
@@ -117,12 +96,7 @@ def rows_below(
         ref = _table_xml_ref(xml)
         if ref is None or _has_totals(xml) or table.last_row <= ref[3]:
             continue
-        last = ref[3]
-        for number in _filled_rows(table, ref[0], ref[2]):
-            if number == last + 1:
-                last = number
-            elif number > last + 1:
-                break
+        last = grown_last_row(ref[3], _filled_rows(table, ref[0], ref[2]))
         if last > ref[3]:
             grown_xml = pkg.set_table_ref(xml, pkg.join_ref(ref[0], ref[1], ref[2], last))
             grown.append((Growth(table.sheet, _table_name(xml), part, ref[3], last), grown_xml))

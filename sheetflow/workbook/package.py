@@ -308,6 +308,7 @@ class Styles:
         self.changed = self.created
         self._date_xf: dict[bool, int] = {}
         self._made: dict[tuple, int] = {}
+        self._shows_date: dict[int, bool] = {}  # style -> is_date, asked once a cell: forgotten when styles change
         parse_xml(self.xml, part)  # damaged: refused here, before anything is written
         text = self.xml.decode("utf-8")
         self.custom_formats: dict[int, str] = {}
@@ -324,6 +325,12 @@ class Styles:
                 self.xf_formats.append(int(number[1]) if number else 0)
 
     def is_date(self, style: int) -> bool:
+        known = self._shows_date.get(style)
+        if known is None:
+            known = self._shows_date[style] = self._is_date(style)
+        return known
+
+    def _is_date(self, style: int) -> bool:
         if not 0 <= style < len(self.xf_formats):
             return False
         fmt = self.xf_formats[style]
@@ -357,6 +364,7 @@ class Styles:
         text = self.xml.decode("utf-8")
         text, font = _font_id(text, bold, italic, size)
         text, fmt = _number_format_id(text, number_format, self.custom_formats)
+        self._shows_date.clear()  # a new custom format may be one an existing style named
         self.xml = text.encode("utf-8")
         blocks = _blocks(text, "cellXfs")
         wanted = {"numFmtId": str(fmt), "fontId": str(font), "fillId": "0", "borderId": "0"}
@@ -376,6 +384,7 @@ class Styles:
             return 0
         self.xml = text.encode("utf-8")
         self.xf_formats += [0] * (index - len(self.xf_formats)) + [fmt]
+        self._shows_date.clear()
         self.changed = True
         return index
 

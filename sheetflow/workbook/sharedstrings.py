@@ -7,6 +7,7 @@ that uses string 12 stops the scan at string 12.
 
 from __future__ import annotations
 
+import itertools
 import re
 import zipfile
 from array import array
@@ -42,6 +43,8 @@ _PHONETIC = re.compile(rb"<" + _NAME + rb"rPh\b.*?</" + _NAME + rb"rPh>|<" + _NA
 _CDATA = re.compile(rb"<!\[CDATA\[(.*?)\]\]>", re.S)
 _EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _END = b"</si>"
+_DECLARATION = re.compile(rb"(?:\xef\xbb\xbf)?\s*<\?xml\b[^>]*\?>")  # the part's first bytes
+_HIDDEN = re.compile(rb"<[!?]")  # a comment, CDATA or processing instruction
 
 
 _PREFIXED_ROOT = re.compile(rb"<[A-Za-z_][\w.\-]*:sst\b")
@@ -195,3 +198,21 @@ class SharedStrings:
                 self._skipped.append((len(texts), count, buffer[:cut]))
                 texts.extend([None] * count)
                 self._buffer = buffer[cut:]
+        elif count and len(texts) < upto:  # the string asked for is in this buffer: the ones before it wait too
+            self._skip_before(buffer, upto - len(texts), plain)
+
+    def _skip_before(self, buffer: bytes, count: int, plain: bool) -> None:
+        """The buffer's first `count` strings kept raw, as a piece only counted (xlsxwriter puts the headers'
+        strings after 60,000 clients': the 10,000 sharing their megabyte need no decoding) — unless a comment,
+        CDATA or processing instruction among them could hold an end tag that is not one."""
+        if plain:
+            cut = sum(map(len, buffer.split(_END, count)[:count])) + count * len(_END)
+        else:
+            cut = next(itertools.islice(_COUNT.finditer(buffer), count - 1, None)).end()
+        head = buffer[:cut]
+        declaration = _DECLARATION.match(head)
+        if _HIDDEN.search(head, declaration.end() if declaration else 0):
+            return
+        self._skipped.append((len(self._texts), count, head))
+        self._texts.extend([None] * count)
+        self._at = cut  # the buffer itself stays: no copy of the megabyte after them

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from html import escape, unescape
 from typing import IO
 
-from ..core.cells import address, column_index, to_serial
+from ..core.cells import address, column_index, column_letter, to_serial
 from ..core.problems import WorkbookError
 from .package import Styles, join_ref, split_ref
 
@@ -54,6 +54,28 @@ _B_REF_IN_TAG = re.compile(rb"(<" + _B_NAME + rb"(?:row|c)\b[^>]*?(?<![\w:])r=\"
 _B_FORMULA_TAG = re.compile(rb"<" + _B_NAME + rb"f[\s>/]")
 
 
+_LETTERS: dict[int, str] = {}  # column number -> its letters, worked out once per column a rewrite writes
+_COLUMNS: dict[str, int] = {}  # and back
+
+
+def _ref(row: int, col: int) -> str:
+    """A cell's reference, as `address` gives it: a rewrite asks for the same few columns on every row."""
+    letters = _LETTERS.get(col)
+    if letters is None:
+        letters = _LETTERS[col] = column_letter(col)
+    return f"{letters}{row}"
+
+
+def _column(letters: str) -> int:
+    """`column_index`, once per column's letters (Excel's have at most three: a file's odd ones are not kept)."""
+    col = _COLUMNS.get(letters)
+    if col is None:
+        col = column_index(letters)
+        if len(letters) <= 3:
+            _COLUMNS[letters] = col
+    return col
+
+
 class LastRowMismatch(Exception):
     """Rows were appended after a row that turned out not to be the last used one."""
 
@@ -84,15 +106,26 @@ def text_for_excel(text: str) -> str:
     if len(text) > EXCEL_MAX_TEXT // 2 and len(text.encode("utf-16-le")) > 2 * EXCEL_MAX_TEXT:
         # Excel counts UTF-16 units; cut there, never inside a surrogate pair
         text = text.encode("utf-16-le")[: 2 * EXCEL_MAX_TEXT].decode("utf-16-le", errors="ignore")
-    text = _ESCAPED_LOOKALIKE.sub(r"_x005F_\1", text)
-    text = ILLEGAL_XML.sub(lambda m: f"_x{ord(m[0]):04X}_", text)
-    return escape(text, quote=False)
+    if "_x" in text:  # the look-alike needs one: most texts skip the search
+        text = _ESCAPED_LOOKALIKE.sub(r"_x005F_\1", text)
+    if not text.isprintable():  # every character XML cannot hold is unprintable
+        text = ILLEGAL_XML.sub(lambda m: f"_x{ord(m[0]):04X}_", text)
+    if "&" in text or "<" in text or ">" in text:
+        return escape(text, quote=False)
+    return text
 
 
 def cell_xml(prefix: str, ref: str, style: int, value: object, date1904: bool = False) -> str:
     """One cell; text is always an inline string, so "=HYPERLINK(...)" stays text, never a formula; dates are
     serials in the workbook's date system."""
     s = f' s="{style}"' if style else ""
+    if type(value) is str:  # the common case first (the text branch below, without the type checks)
+        text = text_for_excel(value)
+        space = ' xml:space="preserve"' if text != text.strip() else ""
+        return (
+            f'<{prefix}c r="{ref}"{s} t="inlineStr"><{prefix}is><{prefix}t{space}>{text}</{prefix}t>'
+            f"</{prefix}is></{prefix}c>"
+        )
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return f'<{prefix}c r="{ref}"{s}/>'
     if isinstance(value, bool):
@@ -145,6 +178,7 @@ class SheetRewriter:
         self.previous_row: bytes | str = b""  # the last row written, for the style of a new cell below it
         self.previous_number = 0
         self.prefix = ""
+        self._cell_tags = ('<c r="', "<c ", "<c>")  # a numbered cell's start, any cell's with attributes, a bare one
         self._bulk_ok = True  # False once rows without numbers are seen: only the row-by-row path can count them
         self._bulk_last_row = 0  # the last row the bulk copy passed (0 until it has)
         self._skipped_to = 0  # the last row _skip_to_pending copied on its latest call (0 when none was)
@@ -178,6 +212,7 @@ class SheetRewriter:
         if not m:
             return buf, "head"
         self.prefix = m[1].decode()
+        self._cell_tags = (f'<{self.prefix}c r="', f"<{self.prefix}c ", f"<{self.prefix}c>")
         emit(self._head(buf[: m.start()].decode("utf-8")))
         if m[2]:  # <sheetData/>: no rows at all
             emit(f"<{self.prefix}sheetData>")
@@ -202,27 +237,41 @@ class SheetRewriter:
             last_row = self._bulk_last_row
         pos = 0
         state = "rows"
+        row_open, row_close = self._row_tags()
         while True:
             pos = self._skip_to_pending(buf, pos, pending, emit)
             if self._skipped_to:
                 last_row = self._skipped_to
-            m = _B_ROW_OR_END.search(buf, pos)
-            if not m:
-                break
-            between = buf[pos : m.start()]
-            if between.strip():
-                emit(between)
-            pos = m.end()
-            if m[1] is None:  # </sheetData>
-                self._check_last_row()
-                self._emit_new_rows(pending, emit, None)
-                emit(m[0])
-                state = "tail"
-                break
-            r = _B_ATTR_R.search(m[2])
+            # the row at pos, found by its end tag (two searches in C) when it is written the common way: the same
+            # match as _B_ROW_OR_END's, whose lazy scan for any </…row> costs more than the rest of a changed row
+            close = tag_end = -1
+            if buf.startswith(row_open, pos):
+                tag_end = buf.find(b">", pos)
+                if tag_end != -1 and buf[tag_end - 1] != 47:  # not <row …/>
+                    close = buf.find(row_close, tag_end)
+            if close != -1 and buf.find(b"row>", tag_end, close) == -1:  # no other </…row> before it
+                start, pos = pos, close + len(row_close)
+                attrs = buf[start + len(row_open) - 1 : tag_end]
+                content = buf[tag_end + 1 : close] if self.orphans else None  # only looked at then
+            else:
+                m = _B_ROW_OR_END.search(buf, pos)
+                if not m:
+                    break
+                between = buf[pos : m.start()]
+                if between.strip():
+                    emit(between)
+                start, pos = m.start(), m.end()
+                if m[1] is None:  # </sheetData>
+                    self._check_last_row()
+                    self._emit_new_rows(pending, emit, None)
+                    emit(m[0])
+                    state = "tail"
+                    break
+                attrs, content = m[2], m[3]
+            r = _B_ATTR_R.search(attrs)
             number = int(r[2]) if r else last_row + 1
             last_row = number
-            row_xml = m[0]
+            row_xml = buf[start:pos]
             if gone is not None and number >= gone[0]:
                 if number <= gone[1]:
                     continue  # cut out
@@ -239,13 +288,17 @@ class SheetRewriter:
                 text = self._changed_cells_in_place(decoded, number) or self._changed_row(
                     _ROW_OR_END.match(decoded), number
                 )
-            elif self.orphans and b'si="' in (m[3] or b""):
+            elif self.orphans and b'si="' in (content or b""):
                 text = self._adopt_orphans(_ROW_OR_END.match(row_xml.decode("utf-8")), number)
             else:
                 text = row_xml
             self.previous_row, self.previous_number = text, number
             emit(text)
         return buf[pos:], state, last_row
+
+    def _row_tags(self) -> tuple[bytes, bytes]:
+        """A row's start tag as most writers begin it (`<row ` in the sheet's prefix), and its end tag."""
+        return f"<{self.prefix}row ".encode(), f"</{self.prefix}row>".encode()
 
     def _emit_new_rows(self, pending: deque[int], emit: Callable[[bytes | str], None], before: int | None) -> None:
         """The rows to write that the sheet does not have, up to `before` (all of them when None)."""
@@ -361,7 +414,10 @@ class SheetRewriter:
         if self._not_here == (pending[0], len(buf)):
             return pos
         start_tag = b"<" + self.prefix.encode() + b"row"
-        target = buf.find(start_tag + b' r="%d"' % pending[0], pos)
+        wanted = start_tag + b' r="%d"' % pending[0]
+        if buf.startswith(wanted, pos):  # the next row is the one to change (every row, on a first refresh)
+            return pos
+        target = buf.find(wanted, pos)
         if target == -1:
             self._not_here = (pending[0], len(buf))  # a new row, or further on: row by row until it changes
             return pos
@@ -456,13 +512,13 @@ class SheetRewriter:
             return 0  # never the header's bold and fill
         above = self.previous_row
         if isinstance(above, bytes):  # rows copied as they were: found without decoding them
-            at = above.find(f' r="{address(self.previous_number, col)}"'.encode())
+            at = above.find(f' r="{_ref(self.previous_number, col)}"'.encode())
             if at == -1:
                 return self._style_above_by_position(above.decode("utf-8"), col)
             start, end = above.rfind(b"<", 0, at), above.find(b">", at)
             s = _B_ATTR_S.search(above, start, end)
         else:
-            at = above.find(f' r="{address(self.previous_number, col)}"')
+            at = above.find(f' r="{_ref(self.previous_number, col)}"')
             if at == -1:
                 return self._style_above_by_position(above, col)
             start, end = above.rfind("<", 0, at), above.find(">", at)
@@ -490,7 +546,7 @@ class SheetRewriter:
         cells = self.patch.cells[number]
         p = self.prefix
         body = "".join(
-            cell_xml(p, address(number, col), self._style_for(col, value), value, self.date1904)
+            cell_xml(p, _ref(number, col), self._style_for(col, value), value, self.date1904)
             for col, value in sorted(cells.items())
         )
         text = f'<{p}row r="{number}">{body}</{p}row>'
@@ -544,29 +600,30 @@ class SheetRewriter:
         order), and those to change hold no formula; only they are cut out and replaced (keeping their style) or
         put in at their place. None when anything is unusual, and the row goes the careful way."""
         p = self.prefix
-        numbered = row.count(f'<{p}c r="')
-        if numbered != row.count(f"<{p}c ") + row.count(f"<{p}c>"):
+        numbered_tag, spaced_tag, bare_tag = self._cell_tags
+        if row.count(numbered_tag) != row.count(spaced_tag) + row.count(bare_tag):
             return None  # cells without r: the careful way counts them
-        last_cell = row.rfind(f'<{p}c r="')
+        last_cell = row.rfind(numbered_tag)
         last_col = 0
         if last_cell != -1:
             ref = _ATTR_R.match(row, last_cell + len(p) + 3)
             if ref is None or ref[2] != str(number):
                 return None
-            last_col = column_index(ref[1])
+            last_col = _column(ref[1])
         changes = sorted(self.patch.cells[number].items())
         pieces: list[str] = []
         at = self._grow_spans(row, changes[0][0], changes[-1][0], pieces)
         if at is None:
             return None
         for col, value in changes:
-            start = row.find(f'<{p}c r="{address(number, col)}"', at)
+            cell_ref = _ref(number, col)
+            start = row.find(f'{numbered_tag}{cell_ref}"', at)
             if start == -1:  # no such cell yet: it goes before the first cell to its right
-                insert = self._cell_after(row, at, number, col, last_col)
+                insert = row.rfind("</") if col > last_col else self._cell_after(row, at, number, col, last_col)
                 if insert is None or insert < at or not row.endswith("row>"):
                     return None
                 pieces.append(row[at:insert])
-                pieces.append(cell_xml(p, address(number, col), self._style_for(col, value), value, self.date1904))
+                pieces.append(cell_xml(p, cell_ref, self._style_for(col, value), value, self.date1904))
                 at = insert
                 continue
             tag_end = row.find(">", start)
@@ -584,7 +641,7 @@ class SheetRewriter:
             if isinstance(value, (dt.date, dt.datetime)) and not self.styles.is_date(style):
                 return None
             pieces.append(row[at:start])
-            pieces.append(cell_xml(p, address(number, col), style, value, self.date1904))
+            pieces.append(cell_xml(p, cell_ref, style, value, self.date1904))
             at = end
         pieces.append(row[at:])
         return "".join(pieces)
@@ -596,7 +653,7 @@ class SheetRewriter:
         if col > last_col:
             return row.rfind("</")
         for right in range(col + 1, min(last_col, col + 64) + 1):
-            found = row.find(f'<{p}c r="{address(number, right)}"', at)
+            found = row.find(f'<{p}c r="{_ref(number, right)}"', at)
             if found != -1:
                 return found
         return None  # a far, sparse row: the careful way

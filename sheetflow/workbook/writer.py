@@ -8,7 +8,7 @@ import posixpath
 import re
 import tempfile
 import zipfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from html import escape
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from ..core.problems import Problem
 from ..core.schema import ALL_SHEETS, DASHBOARD, NOTES, PROBLEMS
 from ..core.studio import ChangeSet
 from ..core.tables import Table
-from . import listobjects
+from . import buttons, listobjects
 from . import package as pkg
 from .dashboard import install as install_dashboard
 from .reader import head_grid
@@ -205,9 +205,10 @@ class PackageWriter:
         for sheet, rows in changes.cells.items():
             table = self.tables[sheet]
             patch = self.patch_for(sheet)
+            column_of = _columns_of(table)
             for row, values in rows.items():
                 for column, value in values.items():
-                    patch.set(row, table.column_of(column), value)
+                    patch.set(row, column_of(column), value)
         for sheet, columns in changes.new_columns.items():
             table = self.tables[sheet]
             patch = self.patch_for(sheet)
@@ -215,6 +216,7 @@ class PackageWriter:
             for column in columns:
                 patch.set(row, table.column_of(column), column)
             self._grow_tables_right(sheet, table, columns)
+            self.told += buttons.make_room(self, sheet, table, columns)  # sheetflow's own buttons move off them
         # the tables feeding the dropdowns take in the rows typed right below them (before appends grow them more)
         grown = listobjects.rows_below(self.package, self.part, self.tables)
         for growth, xml in grown:
@@ -257,9 +259,10 @@ class PackageWriter:
             raise SheetFull(
                 rows_full(sheet, entry.name, old_last, len(rows), self._workbook_name(), self._suggested_cut(sheet))
             )
+        column_of = _columns_of(table)
         for i, values in enumerate(rows, start=1):
             for column, value in values.items():
-                patch.set(old_last + i, table.column_of(column), value)
+                patch.set(old_last + i, column_of(column), value)
         new_last = old_last + len(rows)
         patch.grow_autofilter = (old_last, new_last)
         for part in self.package.tables_of(entry.part):
@@ -407,6 +410,19 @@ class PackageWriter:
                 style = self.styles.date_style(isinstance(value, dt.datetime) and value.time() != dt.time())
             cells.append(cell_xml("", address(number, col), style, value, self.package.date1904))
         return f'<row r="{number}">{"".join(cells)}</row>'
+
+
+def _columns_of(table: Table) -> Callable[[str], int]:
+    """`table.column_of`, each name looked up once: a first refresh sets the same few columns on 20,000 rows."""
+    found: dict[str, int] = {}
+
+    def column_of(column: str) -> int:
+        col = found.get(column)
+        if col is None:
+            col = found[column] = table.column_of(column)
+        return col
+
+    return column_of
 
 
 def _last_value_row(src: zipfile.ZipFile, part: str) -> int:

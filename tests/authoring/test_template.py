@@ -34,10 +34,11 @@ from sheetflow.authoring.template import (
     status_choices,
     table_name,
 )
-from sheetflow.core.cells import column_letter
+from sheetflow.core.cells import column_index, column_letter
 from sheetflow.core.schema import (
     ALL_SHEETS,
     DASHBOARD,
+    ENTRY_POINTS,
     FLAG_DUE_SOON,
     FLAG_OVERDUE,
     HOLIDAYS,
@@ -177,7 +178,7 @@ def test_settings_rows_hold_the_defaults(template: openpyxl.Workbook) -> None:
 
 
 def test_tables_on_the_data_sheets_only(template: openpyxl.Workbook, sample: openpyxl.Workbook) -> None:
-    assert sample[SESSIONS.name].tables[table_name(SESSIONS)].ref == f"A1:{letter(SESSIONS, 'Held Since')}13"
+    assert sample[SESSIONS.name].tables[table_name(SESSIONS)].ref == f"A1:{letter(SESSIONS, 'Hold Reason')}13"
     assert template[SETTINGS.name].tables[table_name(SETTINGS)].ref == f"A1:B{1 + len(SETTING_DEFAULTS)}"
     for workbook in (template, sample):
         for schema in TABLE_SHEETS:
@@ -232,7 +233,8 @@ def test_sessions_dropdowns(template: openpyxl.Workbook) -> None:
     for column in ("Assigned To", "Updated By", "Changed By"):
         assert found[data_rows(SESSIONS, column)] == ("list", "Users", "information")
     assert found[data_rows(SESSIONS, "Manual Due")][:2] == ("list", '"Yes,No"')
-    assert found[data_rows(SESSIONS, "Reason")][:2] == ("list", "Reasons")  # the Lists' Reason column
+    for column in ("Reason", "Hold Reason"):  # the Lists' Reason column
+        assert found[data_rows(SESSIONS, column)][:2] == ("list", "Reasons")
     assert not any(ref.endswith("1") and ":" not in ref for ref in found)  # never on the header row
 
 
@@ -300,6 +302,17 @@ def test_date_columns_are_dates_for_new_cells_too(template: openpyxl.Workbook, s
     assert column_number_format(sessions, col(SESSIONS, "Days Overdue") + 1) == "0"
     assert column_number_format(sessions, col(SESSIONS, "Phone") + 1) == "@"
     assert column_number_format(template[STATUSES.name], col(STATUSES, "Typical Duration") + 1) == "0"
+
+
+def test_the_buttons_sit_right_of_the_sessions_headers(template: openpyxl.Workbook) -> None:
+    """Hold Reason (V) is the last header; the buttons start at W1, so none covers a header or narrows its column."""
+    sessions = template[SESSIONS.name]
+    assert header(sessions)[-1] == "Hold Reason" and letter(SESSIONS, "Hold Reason") == "V"
+    cells = sorted((column_index(entry.cell.rstrip("0123456789")), entry.cell) for entry in ENTRY_POINTS if entry.cell)
+    assert cells[0] == (len(SESSIONS.columns) + 1, "W1")
+    assert all(sessions[cell].value is None for _, cell in cells)
+    reason_width = column_width(sessions, col(SESSIONS, "Reason") + 1)
+    assert column_width(sessions, col(SESSIONS, "Hold Reason") + 1) == reason_width > 20  # not a button's 16
 
 
 def test_headers_frozen_and_columns_readable(template: openpyxl.Workbook) -> None:

@@ -156,6 +156,6 @@ def test_change_only_touches_its_own_row(tmp_path, sheetflow):
     )
     before = cells(book, "Sessions")[2]
     sheetflow("change", book, "1")
-    after = cells(book, "Sessions")[2]  # the sheet is wider now: Reason and Held Since were added to its headers
+    after = cells(book, "Sessions")[2]  # the sheet is wider now: Reason, Held Since and Hold Reason were added
     assert after[: len(before)] == before and not any(after[len(before) :])
     assert TODAY.isoformat() in str(records(book, "Notes")[0]["Date Completed"])

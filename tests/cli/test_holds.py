@@ -1,6 +1,7 @@
 """Holds with reasons (issue 16): `hold` in Change To keeps a session in its status with its clock stopped (Flag On
 hold, never overdue, no due-date trigger), `resume` starts it again with the business days that were left, and
-the Lists' reasons say why sessions move or wait — in Notes, on the row while it waits, and on the Dashboard."""
+the Lists' reasons say why sessions move or wait — in Notes, in Hold Reason while it waits, and on the Dashboard.
+The change that ends a hold records only its own reason: the hold's is named in its note, not given again."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import datetime as dt
 import json
 
 import openpyxl
-from helpers.workbooks import LISTS, SESSION_HEADER, records, studio
+from helpers.report_studio import REASONS_TITLE
+from helpers.report_studio import table as dashboard_table
+from helpers.workbooks import LISTS, SESSION_HEADER, cells, records, studio
 from helpers.workbooks import session as old_session
 
 from sheetflow.core.schema import NOTES, SESSIONS
@@ -26,7 +29,7 @@ RETOUCHING = {"status": "Retouch Pending", "status_date": MON_23, "assigned_to":
 
 
 def session(**values) -> list:
-    """A Sessions row in the template's columns (Reason and Held Since included)."""
+    """A Sessions row in the template's columns (Reason, Held Since and Hold Reason included)."""
     return [values.get(name.lower().replace(" ", "_")) for name in SESSIONS.columns]
 
 
@@ -70,7 +73,8 @@ def test_hold_keeps_the_status_stops_the_clock_and_logs_the_reason(tmp_path, she
     assert day(ann["Due Date"]) == TUE_1 and ann["Manual Due"] == "No"
     assert ann["Flag"] == "On hold" and ann["Days Overdue"] is None
     assert day(ann["Held Since"]) == WED_25
-    assert ann["Reason"] == "Waiting on client"  # stays on the row while it waits, spelt as on Lists
+    assert ann["Hold Reason"] == "Waiting on client"  # on the row while it waits, spelt as on Lists
+    assert ann["Reason"] is None  # the input is cleared, as every input the apply took
     assert ann["Change To"] is None and ann["Assigned To"] == "Priya"
     (note,) = records(book, "Notes")
     assert (note["From Status"], note["To Status"]) == ("Retouch Pending", "Retouch Pending")
@@ -100,14 +104,14 @@ def test_resume_restarts_the_due_date_with_the_days_that_were_left(tmp_path, she
     ann = by_id(book)[1]
     assert ann["Status"] == "Retouch Pending" and day(ann["Status Date"]) == MON_23
     assert day(ann["Due Date"]) == MON_7 and ann["Manual Due"] == "Yes"  # kept as set: refresh won't undo it
-    assert ann["Flag"] is None and ann["Held Since"] is None and ann["Reason"] is None
+    assert ann["Flag"] is None and ann["Held Since"] is None and ann["Hold Reason"] is None
     resumed = records(book, "Notes")[-1]
     assert (resumed["From Status"], resumed["To Status"]) == ("Retouch Pending", "Retouch Pending")
     assert day(resumed["Date Completed"]) == WED_2 and day(resumed["Due Date"]) == MON_7
     assert resumed["Note"] == (
-        "resumed after 4 business days on hold, 3 business days left: the client chose the album"
+        "resumed after 4 business days on hold (Waiting on client), 3 business days left: the client chose the album"
     )
-    assert resumed["Reason"] == "Waiting on client"  # what it waited for
+    assert resumed["Reason"] is None  # nothing was typed with the resume: the hold's reason was counted at the hold
     assert sheetflow("refresh", book, today=WED_2).exit_code == 0
     assert day(by_id(book)[1]["Due Date"]) == MON_7
 
@@ -133,16 +137,20 @@ def test_a_status_or_next_ends_the_hold(tmp_path, sheetflow):
     type_into(book, 2, change_to="Image Capture Pending", reason="Reshoot needed")
     result = sheetflow("apply", book, today=WED_2)
     assert result.exit_code == 0, result.output
-    assert "session 1: the hold since 25/11/2026 ended with the move to Order Delivered" in result.output
+    assert (
+        "session 1: the hold since 25/11/2026 (Waiting on client) ended with the move to Order Delivered"
+        in result.output
+    )
     rows = by_id(book)
     assert rows[1]["Status"] == "Order Delivered" and rows[1]["Held Since"] is None and rows[1]["Flag"] is None
     assert rows[2]["Status"] == "Image Capture Pending" and rows[2]["Held Since"] is None
     assert day(rows[2]["Due Date"]) == dt.date(2026, 12, 4) and rows[2]["Flag"] == "Due soon"
     assert rows[2]["Reason"] is None  # the move took the reason into Notes
+    assert rows[1]["Hold Reason"] is None and rows[2]["Hold Reason"] is None
     moves = records(book, "Notes")[2:]
     assert [(n["To Status"], n["Reason"], n["Note"]) for n in moves] == [
-        ("Order Delivered", "Waiting on client", "ends the hold since 25/11/2026"),
-        ("Image Capture Pending", "Reshoot needed", "ends the hold since 25/11/2026"),
+        ("Order Delivered", None, "ends the hold since 25/11/2026 (Waiting on client)"),  # no reason typed
+        ("Image Capture Pending", "Reshoot needed", "ends the hold since 25/11/2026 (Waiting on payment)"),
     ]
 
 
@@ -202,7 +210,7 @@ def test_the_reason_may_follow_the_word_as_on_the_command_line(tmp_path, sheetfl
     assert result.exit_code == 0, result.output
     assert "session 1 is on hold in Retouch Pending since 25/11/2026 (Waiting on payment)" in result.output
     ann = by_id(book)[1]
-    assert ann["Flag"] == "On hold" and ann["Reason"] == "Waiting on payment"
+    assert ann["Flag"] == "On hold" and ann["Hold Reason"] == "Waiting on payment"
     (note,) = records(book, "Notes")
     assert note["Reason"] == "Waiting on payment" and note["Note"] == "on hold, 3 business days left: deposit"
     data = json.loads(sheetflow("change", book, 1, "--to", "resume", "--json", today=WED_2).output)
@@ -234,10 +242,45 @@ def test_every_change_records_its_reason_and_who_has_the_session(tmp_path, sheet
 
 def test_a_misspelt_reason_on_a_waiting_session_is_flagged_at_its_cell(tmp_path, sheetflow):
     book = make(tmp_path, session(session_id=1, **RETOUCHING, change_to="hold", reason="waiting on paymnt"))
-    assert sheetflow("apply", book, today=WED_25).exit_code == 0
+    applied = sheetflow("apply", book, today=WED_25)
+    assert applied.exit_code == 0
+    said = 'Sessions!V2: warning: session 1: Hold Reason "waiting on paymnt" is not on the Reasons list'
+    assert said in applied.output and "the session is on hold, with the reason as typed" in applied.output
     result = sheetflow("validate", book, today=WED_25)
-    assert 'Sessions!T2: warning: session 1: Reason "waiting on paymnt" is not on the Reasons list' in result.output
+    assert said in result.output  # read back from the row, the same warning at the same cell
     assert 'did you mean "Waiting on payment"?' in result.output
+    assert "Sessions!T2" not in result.output  # the Reason input is blank: nothing is wrong there
+
+
+def test_a_hold_reason_on_a_session_not_on_hold_is_a_warning_at_its_cell(tmp_path, sheetflow):
+    book = make(tmp_path, session(session_id=1, **RETOUCHING, hold_reason="Waiting on client"))
+    result = sheetflow("validate", book, today=WED_25)
+    assert result.exit_code == 0, result.output
+    (problem,) = records(book, "Problems")
+    assert (problem["Severity"], problem["Where"]) == ("warning", "Sessions!V2")
+    assert problem["Problem"] == (
+        'session 1: Hold Reason "Waiting on client" is filled, but the session is not on hold (its Held Since is blank)'
+    )
+    assert problem["How to fix"].startswith("clear the Hold Reason cell")
+
+
+def test_the_reasons_report_counts_the_hold_once_and_the_move_after_it_by_its_own_reason(tmp_path, sheetflow):
+    book = make(
+        tmp_path,
+        session(session_id=1, **RETOUCHING, change_to="hold", reason=REASONS[0]),
+        session(session_id=2, **RETOUCHING, change_to="hold", reason=REASONS[0]),
+    )
+    assert sheetflow("apply", book, today=WED_25).exit_code == 0
+    type_into(book, 1, change_to="next")
+    type_into(book, 2, change_to="resume")
+    assert sheetflow("apply", book, today=WED_2).exit_code == 0
+    assert sheetflow("report", book, today=WED_2).exit_code == 0
+    lines = reasons_table(book)
+    assert lines[0][:5] == ["Status", "Reason", "Times Given", "Moved On", "Held"]
+    assert [line[:5] for line in lines[1:]] == [
+        ["Retouch Pending", "Waiting on client", 2, 0, 2],  # the two holds, and not the move nor the resume
+        ["Retouch Pending", "(no reason given)", 1, 1, 0],  # the move after the hold: nothing typed with it
+    ]
 
 
 def test_no_due_date_trigger_fires_while_the_session_is_held(tmp_path, sheetflow):
@@ -296,7 +339,7 @@ def test_a_workbook_made_before_holds_gains_the_columns_and_keeps_its_history(tm
     result = sheetflow("apply", book, today=WED_25)
     assert result.exit_code == 0, result.output
     wb = openpyxl.load_workbook(book, read_only=True)
-    assert [c.value for c in next(wb["Sessions"].iter_rows(max_row=1))][19:] == ["Reason", "Held Since"]
+    assert [c.value for c in next(wb["Sessions"].iter_rows(max_row=1))][19:] == ["Reason", "Held Since", "Hold Reason"]
     assert [c.value for c in next(wb["Notes"].iter_rows(max_row=1))][10:] == ["Reason", "Assigned To"]
     wb.close()
     notes = records(book, "Notes")
@@ -307,7 +350,79 @@ def test_a_workbook_made_before_holds_gains_the_columns_and_keeps_its_history(tm
         "Priya",
     )
     ann = by_id(book)[1]
-    assert ann["Flag"] == "On hold" and day(ann["Held Since"]) == WED_25 and ann["Reason"] == "waiting on client"
+    assert ann["Flag"] == "On hold" and day(ann["Held Since"]) == WED_25 and ann["Hold Reason"] == "waiting on client"
+    assert ann["Reason"] is None
+    assert "reason moved to Hold Reason" not in result.output  # nothing was held before this run
+
+
+# A workbook of the version before Hold Reason: Reason and Held Since, and a held session's Reason is its hold's.
+OLD_COLUMNS = [c for c in SESSIONS.columns if c != "Hold Reason"]
+
+
+def old_way(tmp_path, *rows: dict):
+    """A studio whose held sessions keep the hold's reason in Reason, as the version before Hold Reason did."""
+    sessions = [[values.get(name.lower().replace(" ", "_")) for name in OLD_COLUMNS] for values in rows]
+    return make(tmp_path, extra={"Sessions": [OLD_COLUMNS, *sessions]})
+
+
+HELD_ON_25 = {**RETOUCHING, "held_since": WED_25, "flag": "On hold"}
+
+
+def test_the_first_run_moves_each_held_sessions_reason_into_hold_reason(tmp_path, sheetflow):
+    book = old_way(
+        tmp_path,
+        {"session_id": 1, **HELD_ON_25, "reason": "Waiting on client", "change_to": "resume"},
+        {"session_id": 2, **HELD_ON_25, "reason": "waiting on paymnt"},
+        {"session_id": 3, **HELD_ON_25},
+        {"session_id": 4, **RETOUCHING, "reason": "Reshoot needed"},  # not held: a reason typed for its next change
+    )
+    result = sheetflow("apply", book, today=WED_2)
+    assert result.exit_code == 0, result.output
+    assert result.output.count("held sessions: their reason moved to Hold Reason") == 1
+    assert "2 held sessions: their reason moved to Hold Reason" in result.output
+    header = cells(book, "Sessions")[0]
+    assert header[len(OLD_COLUMNS) :] == ["Hold Reason"]
+    rows = by_id(book)
+    assert rows[1]["Hold Reason"] is None and rows[1]["Held Since"] is None  # resumed in this very run
+    assert (rows[2]["Hold Reason"], rows[2]["Reason"]) == ("waiting on paymnt", None)
+    assert (rows[3]["Hold Reason"], rows[3]["Reason"]) == (None, None)
+    assert (rows[4]["Hold Reason"], rows[4]["Reason"]) == (None, "Reshoot needed")  # stays for its next change
+    (resumed,) = records(book, "Notes")
+    assert resumed["Reason"] is None and resumed["Note"].startswith(
+        "resumed after 4 business days on hold (Waiting on client), "
+    )
+    problems = {p["Where"]: p["Problem"] for p in records(book, "Problems")}
+    assert problems == {
+        "Sessions!V3": 'session 2: Hold Reason "waiting on paymnt" is not on the Reasons list (the Reason column '
+        "of the Lists sheet)"
+    }
+    assert table(book, "Sessions on hold, by reason") == [
+        ["Status", "Reason", "Sessions"],
+        ["Retouch Pending", "(no reason given)", 1],
+        ["Retouch Pending", "waiting on paymnt", 1],
+    ]
+    type_into(book, 2, change_to="next")
+    again = sheetflow("apply", book, today=WED_2)
+    assert again.exit_code == 0, again.output
+    assert "moved to Hold Reason" not in again.output  # only the run that added the column moves reasons
+    moved_on = records(book, "Notes")[-1]
+    assert moved_on["Reason"] is None and moved_on["Note"] == "ends the hold since 25/11/2026 (waiting on paymnt)"
+    assert by_id(book)[4]["Reason"] == "Reshoot needed"
+
+
+def test_a_one_session_change_moves_every_held_sessions_reason(tmp_path, sheetflow):
+    """`sheetflow change` reads only its session, yet adds the column for all: every held row's reason moves."""
+    book = old_way(
+        tmp_path,
+        {"session_id": 1, **HELD_ON_25, "reason": "Waiting on client"},
+        {"session_id": 2, **RETOUCHING},
+    )
+    result = sheetflow("change", book, 2, "--to", "hold", "--reason", "Waiting on payment", today=WED_2)
+    assert result.exit_code == 0, result.output
+    assert "1 held session: its reason moved to Hold Reason" in result.output
+    rows = by_id(book)
+    assert (rows[1]["Hold Reason"], rows[1]["Reason"]) == ("Waiting on client", None)
+    assert rows[2]["Hold Reason"] == "Waiting on payment" and day(rows[2]["Held Since"]) == WED_2
 
 
 def table(book, title: str) -> list[list]:
@@ -324,3 +439,8 @@ def table(book, title: str) -> list[list]:
             row = row[:-1]
         found.append(row)
     return found
+
+
+def reasons_table(book) -> list[list]:
+    """The Dashboard's reasons per status (columns J:P), as `sheetflow report` lays them out."""
+    return dashboard_table(cells(book, "Dashboard"), REASONS_TITLE, 9)

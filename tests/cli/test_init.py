@@ -387,7 +387,7 @@ def test_an_excel_table_on_the_clients_sheet_grows_to_the_new_columns(tmp_path, 
     book = build(tmp_path / "studio.xlsx", {"Clients": CLIENTS}, tables=["Clients"])
     assert sheetflow("init", book).exit_code == 0
     table = openpyxl.load_workbook(book)["Clients"].tables["ClientsTable"]
-    assert table.ref == "A1:V4"  # 5 columns of the studio's and 17 of sheetflow's, the 3 rows
+    assert table.ref == "A1:W4"  # 5 columns of the studio's and 18 of sheetflow's, the 3 rows
     assert [c.name for c in table.tableColumns][5:7] == ["Session ID", "Phone"]
 
 

@@ -179,6 +179,7 @@ def test_missing_owned_sheets_and_columns_are_created(tmp_path, sheetflow):
         "Change Note",
         "Reason",
         "Held Since",
+        "Hold Reason",
     ]
     assert wb["Sessions"]["C2"].value == "keep me"
 

@@ -20,7 +20,7 @@ from sheetflow.core.cells import column_index
 from sheetflow.core.schema import SHEET_BUTTONS
 
 ROOT = Path(__file__).parents[2]
-STATUS_CELL = (0, 27)  # AB1 (0-based, as actions count): two right of the 21 headers is W1, under a button
+STATUS_CELL = (0, 28)  # AC1 (0-based, as actions count): two right of the 22 headers is X1, under a button
 
 
 @pytest.fixture
@@ -90,11 +90,11 @@ def test_ten_clicks_in_a_row_keep_one_status_cell_beside_the_headers(sample):
             excel.TITLES[["apply_changes", "refresh", "validate", "dashboard", "change_status", "main"].index(script)]
         )
         assert not any(header[c] for r, c in buttons() if c < len(header)), (number, header)
-    assert len([v for v in header if v]) == 21 + 1  # the headers and the one status text
+    assert len([v for v in header if v]) == 22 + 1  # the headers and the one status text
 
 
 def test_a_status_left_under_a_button_is_cleared(sample):
-    """What clicks of an older sheetflow did: status texts in W1 and X1, under Refresh and Validate."""
+    """What clicks of an older sheetflow did: status texts in W1 and X1, under Apply changes and Refresh now."""
     data = payload(sample)
     header = data["sheets"][sessions_index(data)]["values"][0]
     header += [""] * (24 - len(header))
@@ -107,13 +107,13 @@ def test_a_status_left_under_a_button_is_cleared(sample):
 
 
 def test_with_a_column_more_the_status_cell_goes_right_of_the_buttons(sample):
-    """22 headers put the status cell on X1, under Validate: it moves past the last button (AA1) instead."""
+    """23 headers put the status cell on Y1, under Validate: it moves past the last button (AB1) instead."""
     data = payload(sample)
     values = data["sheets"][sessions_index(data)]["values"]
     for r, row in enumerate(values):
-        row.append("Album" if r == 0 else "")  # V1
+        row.append("Album" if r == 0 else "")  # W1
     actions, outcome = click(data, "validate")
-    assert outcome is not None and header_writes(data, actions) == [(0, 27)]  # AB1
+    assert outcome is not None and header_writes(data, actions) == [(0, 28)]  # AC1
 
 
 def test_the_same_click_sends_the_same_actions_in_any_process(sample, tmp_path):
@@ -157,8 +157,8 @@ def test_sessions_below_the_excel_table_are_read_and_the_table_grows(sample, mon
     must not hide them, and it grows to cover them."""
     data = payload(sample)
     sessions = data["sheets"][sessions_index(data)]
-    assert sessions["tables"][0]["range_address"] == "A1:U13"
-    sessions["tables"][0]["range_address"] = "A1:U4"  # both pending sessions (rows 5 and 10) lie below it
+    assert sessions["tables"][0]["range_address"] == "A1:V13"
+    sessions["tables"][0]["range_address"] = "A1:V4"  # both pending sessions (rows 5 and 10) lie below it
 
     def no_used_range(self):
         raise NotImplementedError("not in xlwings Lite")
@@ -169,7 +169,7 @@ def test_sessions_below_the_excel_table_are_read_and_the_table_grows(sample, mon
     assert outcome is not None and len(outcome.applied) == 2 and outcome.errors == 0
     actions = book.json()["actions"]
     resized = [a["args"] for a in actions if a["func"] == "resizeTable" and a["sheet_position"] == 0]
-    assert resized == [[0, "$A$1:$U$13"]]
+    assert resized == [[0, "$A$1:$V$13"]]
     grids = played(book, data)
     assert sum(1 for row in grids["Sessions"][1:] if row[0] not in ("", None)) == 12
     assert not [a for a in actions if a["func"] == "setValues" and a["sheet_position"] == 0 and a["start_row"] > 12]

@@ -53,7 +53,8 @@ def test_hold_and_resume_through_apply_changes(sample):
     data = payload(sample)
     grid = sheet(data, "Sessions")
     header = grid[0]
-    col = {name: header.index(name) for name in ("Session ID", "Status", "Flag", "Held Since", "Reason", "Due Date")}
+    names = ("Session ID", "Status", "Flag", "Held Since", "Hold Reason", "Reason", "Due Date")
+    col = {name: header.index(name) for name in names}
     today = dt.date.today()  # the sample is made around today, and a click runs today
     # a session in an open status, due after today on a business day (the sample's week is Monday to Friday)
     row = next(
@@ -70,7 +71,8 @@ def test_hold_and_resume_through_apply_changes(sample):
     actions, after = click(data)
     held = after["Sessions"][row]
     assert held[col["Status"]] == status and held[col["Flag"]] == "On hold"
-    assert held[col["Reason"]] == "Waiting on client" and held[col["Held Since"]] == today
+    assert held[col["Hold Reason"]] == "Waiting on client" and held[col["Held Since"]] == today
+    assert held[col["Reason"]] in ("", None)  # the input cleared: free for the change that ends the hold
     notes = after["Notes"]
     note_header = notes[0]
     last = dict(zip(note_header, notes[-1], strict=False))
@@ -85,7 +87,8 @@ def test_hold_and_resume_through_apply_changes(sample):
     line = resumed["Sessions"][row]
     assert line[col["Flag"]] != "On hold" and line[col["Held Since"]] in ("", None)
     # resumed the day it was held: every business day it had is left, so it is due when it was
-    assert line[col["Reason"]] in ("", None) and line[col["Due Date"]] == due
+    assert line[col["Hold Reason"]] in ("", None) and line[col["Due Date"]] == due
     notes = resumed["Notes"]
     last = dict(zip(notes[0], notes[-1], strict=False))
-    assert str(last["Note"]).startswith("resumed after") and last["To Status"] == status
+    assert str(last["Note"]).startswith("resumed after 0 business days on hold (Waiting on client), ")
+    assert last["To Status"] == status and last["Reason"] in ("", None)  # nothing typed with the resume

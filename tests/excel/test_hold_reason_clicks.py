@@ -51,7 +51,8 @@ def test_a_hold_with_a_reason_from_the_dropdown_is_said_in_the_status_cell(sampl
     data = payload(sample)
     grid = next(s["values"] for s in data["sheets"] if s["name"] == "Sessions")
     header = grid[0]
-    at = {name: header.index(name) for name in ("Session ID", "Status", "Change To", "Reason", "Flag", "Held Since")}
+    names = ("Session ID", "Status", "Change To", "Reason", "Flag", "Held Since", "Hold Reason")
+    at = {name: header.index(name) for name in names}
     for line in grid[1:]:  # only this session changes
         line[at["Change To"]] = ""
     row = next(r for r, line in enumerate(grid) if line[at["Status"]] == "W-Retouch Pending")
@@ -62,7 +63,8 @@ def test_a_hold_with_a_reason_from_the_dropdown_is_said_in_the_status_cell(sampl
     actions, after, said = click(data)
     held = after["Sessions"][row]
     assert held[at["Flag"]] == "On hold" and held[at["Held Since"]] == today
-    assert held[at["Reason"]] == "Waiting on payment" and held[at["Status"]] == "W-Retouch Pending"
+    assert held[at["Hold Reason"]] == "Waiting on payment" and held[at["Status"]] == "W-Retouch Pending"
+    assert held[at["Reason"]] in ("", None)
     notes = after["Notes"]
     last = dict(zip(notes[0], notes[-1], strict=False))
     assert last["Reason"] == "Waiting on payment" and str(last["Note"]).startswith("on hold")

@@ -57,12 +57,12 @@ def test_the_lite_scripts_apply_changes_from_the_bundled_core(tmp_path, sheetflo
     assert heavy.isdisjoint(result["modules"]), heavy & set(result["modules"])
     buttons = {m["function_name"]: m["button"] for m in result["meta"]}
     assert buttons == {
-        "apply_changes": "[btnApplyChanges]Sessions!V1",
-        "refresh": "[btnRefresh]Sessions!W1",
-        "validate": "[btnValidate]Sessions!X1",
+        "apply_changes": "[btnApplyChanges]Sessions!W1",
+        "refresh": "[btnRefresh]Sessions!X1",
+        "validate": "[btnValidate]Sessions!Y1",
         "dashboard": None,
-        "hide_inactive_statuses": "[btnHideInactive]Sessions!Z1",
-        "show_inactive_statuses": "[btnShowInactive]Sessions!AA1",
+        "hide_inactive_statuses": "[btnHideInactive]Sessions!AA1",
+        "show_inactive_statuses": "[btnShowInactive]Sessions!AB1",
     }  # Dashboard: Lite's script list
     writes = [a for a in result["actions"] if a["func"] == "setValues"]
     assert any("button" in str(a["values"]) for a in writes)  # the Notes rows, Source = button

@@ -129,7 +129,8 @@ def test_hold_then_resume_in_lite_stop_and_restart_the_clock_as_on_cpython(engin
     zoe = row_of(held, "Sessions", key=ZOE)
     assert zoe["Status"] == "W-Retouch Pending" and zoe["Status Date"] == dt.date(2026, 11, 24)  # kept
     assert zoe["Flag"] == "On hold" and zoe["Days Overdue"] in ("", None)
-    assert zoe["Held Since"] == HOLD_DAY and zoe["Reason"] == "Waiting on client"  # spelt as on Lists
+    assert zoe["Held Since"] == HOLD_DAY and zoe["Hold Reason"] == "Waiting on client"  # spelt as on Lists
+    assert zoe["Reason"] in ("", None)
     assert zoe["Due Date"] == dt.date(2026, 12, 3) and zoe["Manual Due"] == "No" and zoe["Change To"] in ("", None)
     note = row_of(held, "Notes")
     assert note["Session ID"] == ZOE and note["From Status"] == note["To Status"] == "W-Retouch Pending"
@@ -147,12 +148,12 @@ def test_hold_then_resume_in_lite_stop_and_restart_the_clock_as_on_cpython(engin
     # WORKDAY.INTL(2 December, 6) with Monday 7 December closed: 3, 4, 8, 9, 10, 11
     assert zoe["Due Date"] == dt.date(2026, 12, 11) and zoe["Manual Due"] == "Yes"
     assert zoe["Status"] == "W-Retouch Pending" and zoe["Flag"] in ("", None)  # due after the due-soon days
-    assert zoe["Held Since"] in ("", None) and zoe["Reason"] in ("", None)
+    assert zoe["Held Since"] in ("", None) and zoe["Hold Reason"] in ("", None)
     note = row_of(resumed, "Notes")
     assert (note["From Status"], note["To Status"]) == ("W-Retouch Pending", "W-Retouch Pending")
     assert note["Date Completed"] == RESUME_DAY and note["Due Date"] == dt.date(2026, 12, 11)
-    assert note["Note"] == "resumed after 5 business days on hold, 6 business days left"
-    assert note["Reason"] == "Waiting on client" and note["Assigned To"] == "Priya"  # what it waited for
+    assert note["Note"] == "resumed after 5 business days on hold (Waiting on client), 6 business days left"
+    assert note["Reason"] in ("", None) and note["Assigned To"] == "Priya"  # nothing was typed with the resume
     assert status_text(resumed).endswith(
         "Session 1011 resumed in W-Retouch Pending, 6 business days left, due 11/12/2026"
     )
@@ -207,8 +208,8 @@ def test_hide_inactive_statuses_in_lite_asks_excel_to_hide_the_inactive_rows(eng
     """Lite's client hides rows (xlwings 0.37's rows.hidden, read back there with get_hidden()): the click asks it to,
     and the status text says what was hidden and how to bring it back."""
     buttons = engines["pyodide"].scripts
-    assert buttons["hide_inactive_statuses"] == "[btnHideInactive]Sessions!Z1"
-    assert buttons["show_inactive_statuses"] == "[btnShowInactive]Sessions!AA1"
+    assert buttons["hide_inactive_statuses"] == "[btnHideInactive]Sessions!AA1"
+    assert buttons["show_inactive_statuses"] == "[btnShowInactive]Sessions!AB1"
     data = payload(sample)
     statuses = [s["name"] for s in data["sheets"]].index("Statuses")
     actions, after = click(engines, "hide_inactive_statuses", data, HOLD_DAY)
@@ -222,16 +223,20 @@ def test_hide_inactive_statuses_in_lite_asks_excel_to_hide_the_inactive_rows(eng
 
 
 def test_refresh_in_lite_with_a_calendar_file_named_runs_as_on_cpython(engines, sample):
-    """Lite writes no files (the calendar is the desktop button's and `sheetflow refresh`'s): a Calendar file and a
-    Time zone in Settings are read and checked there too — without the computer's time zone database, which
-    Pyodide lacks (python-dateutil's is used) — and the refresh goes on."""
+    """Lite writes no files (the calendar is the desktop button's and `sheetflow refresh`'s, and the status cell
+    says so): a Calendar file and a Time zone in Settings are read and checked there too — without the computer's
+    time zone database, which Pyodide lacks (python-dateutil's is used) — and the refresh goes on."""
     data = payload(sample)
     for row in sheet(data, "Settings"):
         row[1] = {"calendar file": "studio.ics", "time zone": "europe/london"}.get(str(row[0]).lower(), row[1])
     actions, after = click(engines, "refresh", data, HOLD_DAY)
-    assert not [a for a in actions if "ics" in json.dumps(a.get("values"))]
     (said,) = [v for v in after["Sessions"][0] if isinstance(v, str) and v.startswith("Refresh ")]
-    assert said.endswith(": 3 overdue, 4 due soon; 0 errors, 0 warnings")
+    naming = [a for a in actions if "ics" in json.dumps(a.get("values"))]
+    assert [a.get("values") for a in naming] == [[[said]]], "only the status cell names the calendar file"
+    assert said.endswith(
+        ": 3 overdue, 4 due soon; 0 errors, 0 warnings. studio.ics is written by Refresh in desktop Excel or by "
+        "sheetflow refresh, not in Excel on the web"
+    )
     data = json.loads(json.dumps(data).replace("europe/london", "Europe/Londn"))
     actions, after = click(engines, "refresh", data, HOLD_DAY, alerts=1)
     assert "1 error, 0 warnings. See the Problems sheet" in json.dumps(actions)

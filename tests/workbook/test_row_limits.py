@@ -138,8 +138,8 @@ def test_new_sessions_columns_never_go_past_xfd(tmp_path, sheetflow):
     result = sheetflow("refresh", book)
     assert result.exit_code == 2
     assert (
-        "Sessions has headers up to column XFD, and the 4 columns sheetflow adds right of them (Flag, Days "
-        "Overdue, Reason, Held Since) would go past column XFD, the last Excel has"
+        "Sessions has headers up to column XFD, and the 5 columns sheetflow adds right of them (Flag, Days "
+        "Overdue, Reason, Held Since, Hold Reason) would go past column XFD, the last Excel has"
     ) in result.output
     assert digest(book) == before
 
