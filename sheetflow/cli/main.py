@@ -358,26 +358,47 @@ def runmain(path: Path, force: bool) -> None:
 
 
 @excel.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
     help="Write main.py and requirements.txt into this folder instead of printing them.",
 )
-def lite(out: Path | None) -> None:
-    """Print the main.py and requirements.txt to paste into xlwings Lite's editor."""
-    from ..excel.lite import REQUIREMENTS, main_py
+def lite(path: Path | None, out: Path | None) -> None:
+    """Print the main.py and requirements.txt to paste into xlwings Lite's editor. With PATH, main.py's buttons
+    are the cells that workbook's own buttons link to (a workbook made by an earlier version has them elsewhere)."""
+    from ..core.schema import ENTRY_POINTS, SESSIONS
+    from ..excel.lite import REQUIREMENTS, buttons_of, main_py
 
+    cells, sheet, said = None, SESSIONS.name, []
+    if path is not None:
+        from ..workbook.buttons import lite_shapes
+
+        with failing_cleanly(path, False):
+            shapes = lite_shapes(path)
+        found = buttons_of(shapes.sheet, shapes.header_row, shapes.headers, shapes.links, str(path))
+        if found.refused:
+            for line in found.refused:
+                click.echo(line, err=True)
+            sys.exit(EXIT_REJECTED)
+        titles = {entry.name: entry.title for entry in ENTRY_POINTS}
+        shown = ", ".join(f"{titles[name]} {cell}" for name, cell in found.cells.items())
+        said = [f"{path.name}: main.py's buttons run from {shown or 'no cell'}", *found.left_out]
+        cells, sheet = found.cells, shapes.sheet
+    text = main_py(cells, sheet)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "main.py").write_text(main_py(), encoding="utf-8")
+        (out / "main.py").write_text(text, encoding="utf-8")
         (out / "requirements.txt").write_text(REQUIREMENTS, encoding="utf-8")
         click.echo(f"wrote {out / 'main.py'} and {out / 'requirements.txt'}: paste each into xlwings Lite's editor")
-        return
-    click.echo("# ---- main.py " + "-" * 60)
-    click.echo(main_py())
-    click.echo("# ---- requirements.txt " + "-" * 51)
-    click.echo(REQUIREMENTS, nl=False)
+    else:
+        click.echo("# ---- main.py " + "-" * 60)
+        click.echo(text)
+        click.echo("# ---- requirements.txt " + "-" * 51)
+        click.echo(REQUIREMENTS, nl=False)
+    for line in said:  # beside main.py, not in it: what is printed stays pasteable
+        click.echo(line, err=True)
 
 
 @main.command()

@@ -6,6 +6,7 @@ them: desktop Excel, xlwings Server (remote) and xlwings Lite (Office.js)."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import gc
 import re
@@ -16,7 +17,7 @@ from typing import Any
 
 from ..core import studio as core
 from ..core.agenda import session_times
-from ..core.cells import column_index, is_blank, normalize
+from ..core.cells import address, column_index, is_blank, normalize
 from ..core.dashboard import (
     COUNT,
     DATE,
@@ -41,9 +42,12 @@ STATUS_NAME = "sheetflowStatus"  # a workbook name for the summary cell; else th
 TITLES = tuple(entry.title for entry in ENTRY_POINTS)
 TITLE_OF = {entry.name: entry.title for entry in ENTRY_POINTS}
 _STATUS_TEXT = re.compile("(?:" + "|".join(map(re.escape, TITLES)) + r")(?: \d{4}-\d\d-\d\d \d\d:\d\d: |: not done — )")
-# The Sessions cells the template's buttons are shapes over: xlwings Lite's and the .xlsm's form buttons. The
-# status cell never goes under one.
+# The Sessions cells the buttons are shapes over: the template's (xlwings Lite's and the .xlsm's form buttons),
+# unless main.py says its workbook's own (use_button_cells). The status cell and new column headers never go under one.
 BUTTON_CELLS = frozenset(entry.cell for entry in ENTRY_POINTS if entry.cell)
+# Where a Sessions column the click does not add keeps its values meanwhile: a hold's reason stays in Reason, where
+# the sheet before Hold Reason has it (core/sessions.read_sessions reads it from there).
+KEPT_IN = {"Hold Reason": "Reason"}
 _FORMULA_START = ("=", "+", "-", "@")
 PROBE_ROWS, PROBE_COLUMNS = 256, 16  # the first block read past a table's end; blocks double while they hold data
 WRITE_CELLS = 2000  # unchanged cells worth rewriting (as read) to save one write: a round trip to Excel (a sync)
@@ -51,6 +55,13 @@ WRITE_CELLS = 2000  # unchanged cells worth rewriting (as read) to save one writ
 # and Sessions, whose table is how xlwings Lite (no used range) finds where the sessions end.
 TYPED_BELOW = (*GROWN_SHEETS, SESSIONS.name)
 SESSIONS_TABLE_SERVES = "its filter and sorting cover them too"
+
+
+def use_button_cells(cells: Collection[str]) -> None:
+    """The Sessions cells this workbook's buttons are linked to, when main.py was made from the workbook itself
+    (`sheetflow excel lite PATH`: an older workbook has them elsewhere than ENTRY_POINTS says)."""
+    global BUTTON_CELLS
+    BUTTON_CELLS = frozenset(cells)
 
 
 def _cell_of(text: str) -> tuple[int, int]:
@@ -169,6 +180,7 @@ class ExcelWorkbook:
     # each sheet's Excel table that starts on its header row, with its range: grown to cover what was read
     excel_tables: dict[str, tuple[Any, int, int, int, int]] = field(default_factory=dict)
     added_columns: int = 0  # Sessions columns this click added right of the headers
+    withheld: list[str] = field(default_factory=list)  # Sessions columns not added: their header is a button's cell
     grown: list[Problem] = field(default_factory=list)  # the tables this click grew over rows typed below them
 
     def read(self, whole: Collection[str] = ()) -> dict[str, Table]:
@@ -220,7 +232,10 @@ class ExcelWorkbook:
         same actions."""
         for name in changes.new_sheets:
             self._add_sheet(name, titled=not (name == DASHBOARD.name and changes.dashboard is not None))
+        self._keep_off_buttons(changes)
         for sheet, columns in changes.new_columns.items():
+            if not columns:
+                continue
             table = self.tables[sheet]
             first = table.column_of(columns[0])
             row = max(table.header_row, 1)
@@ -238,6 +253,54 @@ class ExcelWorkbook:
             self._problems(changes.problems + self.grown)
         if changes.dashboard is not None:
             self._dashboard(changes.dashboard)
+
+    def withheld_columns(self) -> list[str]:
+        """The Sessions columns a click would add whose header lands on a button's cell (BUTTON_CELLS), and those
+        after the first of them (they would stand right of a gap): the click adds none of them."""
+        table = self.tables.get(SESSIONS.name)
+        if table is None or not table.exists:
+            return []
+        missing = [column for column in SESSIONS.added_when_missing if not table.has(column)]
+        row, buttons = max(table.header_row, 1), {_cell_of(cell) for cell in BUTTON_CELLS}
+        at = next((i for i, column in enumerate(missing) if (row, table.column_of(column)) in buttons), None)
+        return missing[at:] if at is not None else []
+
+    def _keep_off_buttons(self, changes: core.ChangeSet) -> None:
+        """The withheld columns taken out of the ChangeSet: not added, their values kept where KEPT_IN says (a
+        hold's reason in Reason) or not written, the problems at their cells pointed there too."""
+        self.withheld = [c for c in self.withheld_columns() if c in changes.new_columns.get(SESSIONS.name, ())]
+        if not self.withheld:
+            return
+        table = self.tables[SESSIONS.name]
+        changes.new_columns[SESSIONS.name] = [c for c in changes.new_columns[SESSIONS.name] if c not in self.withheld]
+        for values in changes.cells.get(SESSIONS.name, {}).values():
+            for column in self.withheld:
+                if column in values:
+                    value = values.pop(column)
+                    if column in KEPT_IN:
+                        values[KEPT_IN[column]] = value
+        moved = {
+            table.column_of(column): table.column_of(KEPT_IN[column]) if column in KEPT_IN else None
+            for column in self.withheld
+        }
+        if changes.problems is not None:
+            changes.problems = [_pointed(p, table.sheet, moved) for p in changes.problems]
+
+    def withheld_words(self) -> str:
+        """What the status text says once of the columns this click did not add: how to add them."""
+        if not self.withheld:
+            return ""
+        table = self.tables[SESSIONS.name]
+        last = table.headers.get(max(table.headers, default=0), "")
+        many = len(self.withheld) > 1
+        named = " and ".join([", ".join(self.withheld[:-1]), self.withheld[-1]] if many else self.withheld)
+        column, header = ("columns", "headers") if many else ("column", "header")
+        kept = "; until then a hold keeps its reason in Reason" if "Hold Reason" in self.withheld else ""
+        return (
+            f"The {table.sheet} sheet has no {named} {column} yet: run sheetflow refresh on the file once — it adds "
+            f"the {column} and moves the buttons — or add the {header} yourself right of {last} and move the "
+            f"buttons{kept}"
+        )
 
     def _grow_tables(self, appended: dict[str, tuple[int, int]]) -> list[Problem]:
         """Each sheet's own Excel table grows as the file's writer grows it (core/table_growth.py): over the rows
@@ -417,6 +480,13 @@ class ExcelWorkbook:
                 if (r, c) != (row, col):
                     _put(sheet, r, c, [[None]])
         _put(sheet, row, col, [[message]])
+
+
+def _pointed(problem: Problem, sheet: str, moved: dict[int, int | None]) -> Problem:
+    """A problem at a withheld column's cell, at the cell its value is kept in instead (as found, when none)."""
+    cell = re.fullmatch(r"([A-Z]{1,3})(\d+)", problem.cell) if problem.sheet == sheet else None
+    kept = moved.get(column_index(cell[1])) if cell else None
+    return dataclasses.replace(problem, cell=address(int(cell[2]), kept)) if kept else problem
 
 
 def _put(sheet: Any, row: int, col: int, block: list[list[object]], escape: bool = True) -> None:
@@ -660,6 +730,8 @@ def _click(
         if noted is not None:
             noted(tables)
         studio = core.load_studio(tables, only_session)
+        if "Hold Reason" in excel.withheld_columns():  # this click does not add the column, so core's upgrade
+            studio.hold_reasons = "said"  # (held sessions' Reason moved into it, and said) counts as not due here
         outcome = operation(studio, today)
         excel.write(outcome.changes)
     except WorkbookError as exc:
@@ -670,6 +742,7 @@ def _click(
         _alert(book, f"{title} stopped unexpectedly ({type(exc).__name__}: {exc}). Nothing more was changed.")
         return None
     said = f"{outcome.summary}{_told(outcome)}{''.join(f'. {note}' for note in excel.grown)}"
+    said += f". {excel.withheld_words()}" if excel.withheld else ""
     excel.show(f"{title} {dt.datetime.now():%Y-%m-%d %H:%M}: {said}{_afterword(book, title, studio, outcome)}")
     if outcome.errors:
         _alert(book, f"{title}: {outcome.summary}. See the Problems sheet.")

@@ -2,8 +2,8 @@
 earlier version has its buttons over the cells right of its last header, which a new column (Hold Reason) takes.
 Only sheetflow's own buttons move — the xlwings Lite shapes named in schema.ENTRY_POINTS (their anchors and the
 hyperlinks Lite fires on) and the .xlsm's form buttons running its Subs (their VML anchors, and the DrawingML twins
-an Excel save adds) — to the ENTRY_POINTS cells. The parts are edited as bytes, in place: the studio's own shapes,
-charts and pictures keep every byte."""
+and the sheet's own <controls> anchors an Excel save adds) — to the ENTRY_POINTS cells. The parts are edited as
+bytes, in place: the studio's own shapes, charts and pictures keep every byte."""
 
 from __future__ import annotations
 
@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..core.cells import address, column_index
+from ..core.problems import WorkbookError
 from ..core.schema import ENTRY_POINTS, SESSIONS
 from ..core.tables import Table
 from . import package as pkg
 from .zipio import MemberReader
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .writer import PackageWriter
 
 EMU_PER_PIXEL = 9525  # DrawingML counts EMU; VML anchors count pixels, VML styles points (3/4 of a pixel)
@@ -167,7 +170,10 @@ def make_room(writer: PackageWriter, sheet_name: str, table: Table, columns: lis
     buttons move to their ENTRY_POINTS cells (the writer's parts replaced); returns what the run says of it."""
     if sheet_name != SESSIONS.name or not columns:
         return []
-    said = _make_room(writer.part, writer.replaced.__setitem__, writer.src, writer.entry(sheet_name), table, columns)
+    sheet = writer.entry(sheet_name)
+    said = _make_room(writer.part, writer.replaced.__setitem__, writer.src, sheet, table, columns)
+    if said:  # Excel 2010 and later draw a form button where the sheet's own <controls> anchor says
+        writer.patch_for(sheet_name).tail_edits.append(_controls_mover(writer.part, writer.src, sheet))
     return [said] if said else []
 
 
@@ -213,7 +219,10 @@ def _make_room(
     said = f"{sheet.name}: sheetflow's buttons moved to {where} to make room for the new {named} column"
     said += "s" if len(columns) > 1 else ""
     if relinked:
-        said += " — in Excel on the web, paste the new main.py (sheetflow excel lite) into the xlwings Lite editor"
+        said += (
+            " — in Excel on the web, paste a new main.py (sheetflow excel lite, given this workbook) into the"
+            " xlwings Lite editor"
+        )
     return said
 
 
@@ -227,6 +236,42 @@ def _rewritten(
         at = button.end
     out.append(xml[at:])
     return b"".join(out)
+
+
+@dataclass(frozen=True)
+class LiteShapes:
+    """sheetflow's xlwings Lite shapes as one workbook has them on its Sessions sheet: what a main.py made for that
+    workbook binds its scripts to (`sheetflow excel lite PATH`)."""
+
+    sheet: str  # the Sessions sheet's name in this workbook
+    header_row: int
+    headers: dict[int, str]  # its header row: column -> header as typed
+    links: dict[str, Cell | None]  # shape name -> the Sessions cell its hyperlink selects (None: no such link)
+
+
+def lite_shapes(path: Path) -> LiteShapes:
+    """The Lite shapes named in ENTRY_POINTS on the workbook's Sessions sheet (the one Settings names), each with
+    the cell it links to — read as make_room reads them; a shape the sheet lacks is not in `links`."""
+    from .reader import open_zip, read_tables
+
+    table = read_tables(path, sheets=(SESSIONS.name,))[SESSIONS.name]
+    if not table.exists:
+        raise WorkbookError(f"{path.name} has no {table.sheet or SESSIONS.name} sheet, so it has no buttons to match")
+    links: dict[str, Cell | None] = {}
+    with open_zip(path) as zf:
+        entry = pkg.Package.open(zf).sheet(table.sheet)
+        for _, kind, target in pkg.relationships(zf, entry.part) if entry else ():
+            if not kind.endswith("/drawing") or target not in zf.NameToInfo:
+                continue
+            rels_part = pkg.member(zf, pkg.rels_path(target))
+            cells = _cell_links(pkg.read_part(zf, rels_part), entry.name) if rels_part else {}
+            for block in _ANCHOR.finditer(pkg.read_part(zf, target)):
+                name = _NAME.search(block[0])
+                shape = name[1].decode("utf-8", "replace") if name else ""
+                if shape in LITE_CELLS and links.get(shape) is None:  # two of a name: the one with a link
+                    link = _LINK.search(block[0])
+                    links[shape] = cells.get(link[1].decode("utf-8", "replace")) if link else None
+    return LiteShapes(table.sheet, max(table.header_row, 1), dict(table.headers), links)
 
 
 # -- DrawingML: the Lite shapes, and the DrawingML twins of form buttons --------------------------------------------
@@ -382,3 +427,70 @@ def _moved_vml(body: bytes, button: Button, widths: ColumnWidths) -> bytes:
 
 def _points(value: float) -> bytes:
     return (f"{value:.2f}".rstrip("0").rstrip(".") or "0").encode()
+
+
+# -- the sheet's <controls>: the anchors Excel 2010 and later keep for each form button -----------------------------
+
+_CONTROL = re.compile(rb"<((?:\w+:)?)control\b[^>]*?(?:/>|>.*?</\1control>)", re.S)
+_CONTROL_ANCHOR = re.compile(rb"<((?:\w+:)?)anchor\b[^>]*>.*?</\1anchor>", re.S)
+_CONTROL_MACRO = re.compile(rb'<(?:\w+:)?controlPr\b[^>]*?\smacro="([^"]*)"')
+_PROPS_MACRO = re.compile(rb'<(?:\w+:)?formControlPr\b[^>]*?\s(?:fmlaMacro|macro)="([^"]*)"')
+_VML_SPID = re.compile(rb'\s(?:\w+:)?spid="_x0000_s(\d+)"')  # Excel's, when the shape's id is its name
+_VML_ID = re.compile(rb'\sid="_x0000_s(\d+)"')
+
+
+def _controls_mover(
+    part_of: Callable[[str], bytes], src: zipfile.ZipFile, sheet: pkg.SheetEntry
+) -> Callable[[bytes], bytes]:
+    """The edit the sheet's rewrite makes to the part after </sheetData>: sheetflow's form controls' anchors moved
+    as make_room moved their VML shapes. Which Sub a control runs comes from its controlPr, else from its ctrlProp
+    part, else from the VML shape of the same number."""
+    by_link: dict[str, str] = {}  # the control's r:id -> the Sub its ctrlProp part names
+    by_shape: dict[int, str] = {}  # the control's shapeId -> the Sub its VML form button runs
+    for rel_id, kind, target in pkg.relationships(src, sheet.part):
+        if target not in src.NameToInfo:
+            continue
+        if kind.endswith("/ctrlProp") and (macro := _PROPS_MACRO.search(part_of(target))):
+            by_link[rel_id] = _sub_of(pkg.xml_text(macro[1].decode("utf-8", "replace")))
+        elif kind.endswith("/vmlDrawing"):
+            by_shape.update(_vml_subs(part_of(target)))
+    widths = column_widths(src, sheet.part)
+    return lambda tail: _moved_controls(tail, by_link, by_shape, widths)
+
+
+def _vml_subs(xml: bytes) -> dict[int, str]:
+    """The Sub each form button of a VML part runs, by its shape's number (`_x0000_s1025` is control 1025)."""
+    found = {}
+    for shape in _VML_SHAPE.finditer(xml):
+        body = shape[0]
+        start = body[: body.find(b">") + 1]
+        number = _VML_SPID.search(start) or _VML_ID.search(start)
+        macro = _VML_MACRO.search(body)
+        if number and macro and re.search(rb'ObjectType="Button"', body):
+            found[int(number[1])] = _sub_of(macro[1].decode("utf-8", "replace"))
+    return found
+
+
+def _moved_controls(tail: bytes, by_link: dict[str, str], by_shape: dict[int, str], widths: ColumnWidths) -> bytes:
+    """sheetflow's controls' <anchor>s shifted to their ENTRY_POINTS columns (offsets and size kept, in EMU as a
+    drawing's), every other byte — the studio's controls among them — as it was."""
+    moving = []
+    for control in _CONTROL.finditer(tail):
+        body = control[0]
+        attrs = dict(_ATTRIBUTE.findall(body[: body.find(b">")]))
+        macro = _CONTROL_MACRO.search(body)
+        sub = _sub_of(pkg.xml_text(macro[1].decode("utf-8", "replace"))) if macro and macro[1].strip() else ""
+        if not sub:
+            link = next((v for k, v in attrs.items() if k.endswith(b":id")), b"").decode("utf-8", "replace")
+            number = attrs.get(b"shapeId", b"")
+            sub = by_link.get(link) or (by_shape.get(int(number)) if number.isdigit() else None) or ""
+        anchor = _CONTROL_ANCHOR.search(body)
+        target = FORM_CELLS.get(sub)
+        span = _anchor_span(anchor[0], one_cell=False) if anchor and target else None
+        if span is None:
+            continue
+        start = control.start() + anchor.start()
+        button = Button(span, (span.top + 1, span.first + 1), target, start, start + len(anchor[0]))
+        if button.moves:
+            moving.append(button)
+    return _rewritten(tail, moving, _moved_anchor, widths) if moving else tail

@@ -91,6 +91,9 @@ class SheetPatch:
     header_row: int = 1  # new cells never take their style from this row or above
     expect_last_value_row: int | None = None  # appended rows were placed after this row: check it on the way
     remove_rows: tuple[int, int] | None = None  # (first, last) cut out; the rows below move up (`notes archive`)
+    # the bytes after </sheetData> edited by the module that owns a block of them, before the changes above
+    # (workbook/buttons.py moves sheetflow's form controls' <controls> anchors)
+    tail_edits: list[Callable[[bytes], bytes]] = field(default_factory=list)
 
     def set(self, row: int, col: int, value: object) -> None:
         self.cells.setdefault(row, {})[col] = value
@@ -202,6 +205,8 @@ class SheetRewriter:
                 buf, state, last_row = self._rows(buf, pending, out.emit, last_row)
         if state != "tail":
             raise ValueError("the sheet's XML ends before its rows do")
+        for edit in self.patch.tail_edits:
+            buf = edit(buf)
         out.emit(self._tail(buf.decode("utf-8")))
         out.flush()
 

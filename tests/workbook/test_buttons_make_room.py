@@ -4,110 +4,27 @@ to W1…AB1 with it (anchors and Lite's hyperlinks), while the studio's own shap
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import io
 import re
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
-import xlsxwriter
 from helpers.libreoffice import soffice_convert
+from helpers.old_layout import DRAWING, DRAWING_RELS, VML, old_workbook, one_left
 from python_calamine import CalamineWorkbook
 
-from sheetflow.authoring import template
-from sheetflow.core.cells import column_index, column_letter
+from sheetflow.core.cells import column_letter
 from sheetflow.core.schema import ENTRY_POINTS
 
 TODAY = dt.date(2026, 11, 25)
-DRAWING, DRAWING_RELS, VML = (
-    "xl/drawings/drawing1.xml",
-    "xl/drawings/_rels/drawing1.xml.rels",
-    "xl/drawings/vmlDrawing1.vml",
-)
 NEW_CELLS = {entry.lite_shape: entry.cell for entry in ENTRY_POINTS if entry.lite_shape}  # btnApplyChanges: W1…
 FORM_CELLS = {entry.vba_sub: entry.cell for entry in ENTRY_POINTS if entry.vba_sub}
 MOVED = "Sessions: sheetflow's buttons moved to W1:AB1 to make room for the new Hold Reason column"
-LITE_HINT = "in Excel on the web, paste the new main.py (sheetflow excel lite) into the xlwings Lite editor"
-
-
-def one_left(cell: str) -> str:
-    letters, row = re.fullmatch(r"([A-Z]+)(\d+)", cell).groups()
-    return f"{column_letter(column_index(letters) - 1)}{row}"
-
-
-def studio_drawing(macros: bool) -> dict[str, bytes]:
-    """The studio's own things on its Sessions sheet, made the way Excel-like writers make them: a chart and a
-    note (a text box) in the drawing, and (.xlsm) a form button running the studio's own macro."""
-    out = io.BytesIO()
-    wb = xlsxwriter.Workbook(out, {"in_memory": True})
-    ws = wb.add_worksheet("Sessions")
-    ws.write_column(0, 0, ["Session ID", 1, 2, 3])
-    if macros:
-        ws.insert_button("AD3", {"macro": "PrintPriceList", "caption": "Print price list"})
-    else:
-        chart = wb.add_chart({"type": "column"})
-        chart.add_series({"values": "=Sessions!$A$2:$A$4"})
-        ws.insert_chart("B16", chart)
-        ws.insert_textbox("AD1", "Studio: call the lab before Friday")  # beside sheetflow's buttons, not over them
-    wb.close()
-    with zipfile.ZipFile(out) as zf:
-        return {name: zf.read(name) for name in zf.namelist()}
-
-
-def old_workbook(path: Path, macros: bool = False) -> dict[str, bytes]:
-    """A workbook as the previous version made it — the template built with its buttons one column left (V1…AA1)
-    and without the Hold Reason column — with the studio's own things added; returns those, as written."""
-    old_entries = tuple(dataclasses.replace(e, cell=one_left(e.cell)) if e.cell else e for e in ENTRY_POINTS)
-    built = io.BytesIO()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(template, "ENTRY_POINTS", old_entries)
-        mp.setattr(template, "FORM_BUTTONS", tuple((e.vba_sub, e.title, e.cell) for e in old_entries if e.vba_sub))
-        template.build_workbook(built, sample=True, today=TODAY, macros=macros)
-    with zipfile.ZipFile(built) as zf:
-        parts = {info.filename: zf.read(info) for info in zf.infolist()}
-    sheet = parts["xl/worksheets/sheet1.xml"].decode()
-    sheet = re.sub(r'<c r="V\d+"[^>]*?(/>|>.*?</c>)', "", sheet)  # no Hold Reason cells
-    sheet = re.sub(r'<dataValidation [^>]*sqref="V2:V\d+">.*?</dataValidation>', "", sheet)
-    sheet = re.sub(r'<dataValidations count="(\d+)"', lambda m: f'<dataValidations count="{int(m[1]) - 1}"', sheet)
-    sheet = sheet.replace('<dimension ref="A1:V', '<dimension ref="A1:U')
-    parts["xl/worksheets/sheet1.xml"] = sheet.encode()
-    table = (
-        parts["xl/tables/table1.xml"]
-        .decode()
-        .replace(":V", ":U")
-        .replace('<tableColumn id="22" name="Hold Reason"/>', "")
-    )
-    parts["xl/tables/table1.xml"] = table.replace('count="22"', 'count="21"').encode()
-    own = studio_drawing(macros)
-    said: dict[str, bytes] = {}
-    if macros:
-        shape = re.search(rb"<v:shape id=.*?</v:shape>", own["xl/drawings/vmlDrawing1.vml"], re.S)[0]
-        said["studio button"] = shape.replace(b"_x0000_s1025", b"_x0000_s1100").replace(b"z-index:1", b"z-index:9")
-        parts[VML] = parts[VML].replace(b"</xml>", said["studio button"] + b"</xml>")
-    else:
-        anchors = re.findall(rb"<xdr:twoCellAnchor.*?</xdr:twoCellAnchor>", own[DRAWING], re.S)
-        chart, note = (a.replace(b'id="2"', b'id="100"').replace(b'id="3"', b'id="101"') for a in anchors)
-        said["studio chart"] = chart.replace(b'r:id="rId1"', b'r:id="rIdStudioChart"')
-        said["studio note"] = note
-        parts[DRAWING] = parts[DRAWING].replace(b"</xdr:wsDr>", said["studio chart"] + note + b"</xdr:wsDr>")
-        rel = (
-            b'<Relationship Id="rIdStudioChart" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-            b'relationships/chart" Target="../charts/chart1.xml"/>'
-        )
-        parts[DRAWING_RELS] = parts[DRAWING_RELS].replace(b"</Relationships>", rel + b"</Relationships>")
-        parts["xl/charts/chart1.xml"] = said["studio chart part"] = own["xl/charts/chart1.xml"]
-        parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
-            b"</Types>",
-            b'<Override PartName="/xl/charts/chart1.xml" '
-            b'ContentType="application/vnd.openxmlformats-officedocument.drawingml.chart+xml"/></Types>',
-        )
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in parts.items():
-            zf.writestr(name, data)
-    return said
+LITE_HINT = (
+    "in Excel on the web, paste a new main.py (sheetflow excel lite, given this workbook) into the xlwings Lite editor"
+)
 
 
 def members(path: Path) -> dict[str, bytes]:
@@ -345,3 +262,194 @@ def test_an_old_workbook_libreoffice_saved_moves_its_buttons_too(tmp_path, sheet
     after = members(book)
     assert lite_buttons(after) == {name: (cell, cell) for name, cell in NEW_CELLS.items()}
     assert b"../charts/chart1.xml" in after[DRAWING_RELS]
+
+
+SHEET = "xl/worksheets/sheet1.xml"
+CONTROLS = re.compile(
+    rb"<mc:AlternateContent [^>]*><mc:Choice Requires=\"x14\"><controls>.*?</controls>.*?</mc:AlternateContent>", re.S
+)
+MARKERS = re.compile(rb"<(from|to)>.*?</\1>", re.S)
+MC = b"http://schemas.openxmlformats.org/markup-compatibility/2006"
+
+
+def with_excels_controls(book: Path, macro_in: str = "controlPr") -> tuple[dict[str, bytes], dict[int, str]]:
+    """The .xlsm as Excel 2010 and later save it: beside each VML form button and its DrawingML twin, a <control>
+    in the sheet's own <controls> (after <legacyDrawing>, each in its mc:AlternateContent requiring x14, its anchor
+    in EMU under controlPr, the macro on controlPr) and its ctrlProp part (objectType="Button"), the sheet's root
+    declaring xdr, x14 and mc as Excel's does. macro_in="ctrlProp" stands for a writer that names the macro in the
+    ctrlProp part (fmlaMacro) instead, "vml" for one that leaves it to the VML shape of the same number. Returns
+    the parts written and each control's Sub by its shapeId."""
+    parts = with_excels_twins(book)
+    controls, rels, types, subs = [], [], [], {}
+    for n, shape in enumerate(re.findall(rb"<v:shape .*?</v:shape>", parts[VML], re.S), start=1):
+        number = int(re.search(rb'id="_x0000_s(\d+)"', shape)[1])
+        macro = re.search(rb"<x:FmlaMacro>([^<]*)</x:FmlaMacro>", shape)[1]
+        subs[number] = macro.rsplit(b"!", 1)[-1].decode()
+        left, left_off, top, top_off, right, right_off, bottom, bottom_off = (
+            int(v) for v in re.search(rb"<x:Anchor>([^<]*)</x:Anchor>", shape)[1].split(b",")
+        )
+        on_control = b' macro="%s"' % macro if macro_in == "controlPr" else b""
+        in_props = b' fmlaMacro="%s"' % macro if macro_in == "ctrlProp" else b""
+        controls.append(
+            b'<mc:AlternateContent xmlns:mc="%s"><mc:Choice Requires="x14">'
+            b'<control shapeId="%d" r:id="rIdCtrl%d" name="Button %d">'
+            b'<controlPr defaultSize="0" print="0" autoFill="0" autoPict="0"%s><anchor moveWithCells="1">'
+            b"<from><xdr:col>%d</xdr:col><xdr:colOff>%d</xdr:colOff><xdr:row>%d</xdr:row><xdr:rowOff>%d</xdr:rowOff></from>"
+            b"<to><xdr:col>%d</xdr:col><xdr:colOff>%d</xdr:colOff><xdr:row>%d</xdr:row><xdr:rowOff>%d</xdr:rowOff></to>"
+            b"</anchor></controlPr></control></mc:Choice></mc:AlternateContent>"
+            % (
+                *(MC, number, n, n, on_control),
+                *(left, left_off * 9525, top, top_off * 9525, right, right_off * 9525, bottom, bottom_off * 9525),
+            )
+        )
+        parts[f"xl/ctrlProps/ctrlProp{n}.xml"] = (
+            b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<formControlPr xmlns="http://schemas.'
+            b'microsoft.com/office/spreadsheetml/2009/9/main" objectType="Button" lockText="1"%s/>' % in_props
+        )
+        rels.append(
+            f'<Relationship Id="rIdCtrl{n}" Type="http://schemas.microsoft.com/office/2007/relationships/ctrlProp" '
+            f'Target="../ctrlProps/ctrlProp{n}.xml"/>'
+        )
+        types.append(
+            f'<Override PartName="/xl/ctrlProps/ctrlProp{n}.xml" '
+            'ContentType="application/vnd.ms-excel.controlproperties+xml"/>'
+        )
+    sheet = parts[SHEET].replace(
+        b'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">',
+        b'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" xmlns:xdr="http://schemas.'
+        b'openxmlformats.org/drawingml/2006/spreadsheetDrawing" xmlns:x14="http://schemas.microsoft.com/office/'
+        b'spreadsheetml/2009/9/main" xmlns:mc="%s" mc:Ignorable="x14ac" xmlns:x14ac="http://schemas.microsoft.com'
+        b'/office/spreadsheetml/2009/9/ac">' % MC,
+        1,
+    )
+    block = b'<mc:AlternateContent xmlns:mc="%s"><mc:Choice Requires="x14"><controls>%s</controls></mc:Choice>' % (
+        MC,
+        b"".join(controls),
+    )
+    parts[SHEET] = sheet.replace(b"<tableParts ", block + b"</mc:AlternateContent><tableParts ", 1)
+    sheet_rels = "xl/worksheets/_rels/sheet1.xml.rels"
+    parts[sheet_rels] = parts[sheet_rels].replace(b"</Relationships>", "".join(rels).encode() + b"</Relationships>")
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>", "".join(types).encode() + b"</Types>"
+    )
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    return parts, subs
+
+
+def control_anchors(sheet: bytes) -> dict[int, tuple[int, ...]]:
+    """Each <control>'s anchor by its shapeId: (first column, its offset in pixels, top row, last column, its
+    offset in pixels, bottom row), as a VML anchor counts them."""
+    found = {}
+    for control in re.findall(rb"<control .*?</control>", sheet, re.S):
+        shape_id = int(re.search(rb'shapeId="(\d+)"', control)[1])
+        (col, col_off, row), (last, last_off, bottom) = (
+            [
+                int(v)
+                for v in re.search(
+                    rb"<xdr:col>(-?\d+)</xdr:col><xdr:colOff>(-?\d+)</xdr:colOff><xdr:row>(-?\d+)", m
+                ).groups()
+            ]
+            for m in re.findall(rb"<(?:from|to)>.*?</(?:from|to)>", control, re.S)
+        )
+        found[shape_id] = (col, col_off / 9525, row, last, last_off / 9525, bottom)
+    return found
+
+
+def vml_anchors(vml: bytes) -> dict[int, tuple[int, ...]]:
+    """Each VML form button's anchor by its shape number, in control_anchors' terms."""
+    found = {}
+    for shape in re.findall(rb"<v:shape .*?</v:shape>", vml, re.S):
+        number = int(re.search(rb'id="_x0000_s(\d+)"', shape)[1])
+        left, left_off, top, _, right, right_off, bottom, _ = (
+            int(v) for v in re.search(rb"<x:Anchor>([^<]*)</x:Anchor>", shape)[1].split(b",")
+        )
+        found[number] = (left, left_off, top, right, right_off, bottom)
+    return found
+
+
+def cell_of(anchor: tuple[int, ...]) -> str:
+    return f"{column_letter(anchor[0] + 1)}{anchor[2] + 1}"
+
+
+@pytest.mark.parametrize("macro_in", ["controlPr", "ctrlProp", "vml"])
+def test_the_controls_excel_2010_keeps_in_the_sheet_move_with_the_form_buttons(tmp_path, sheetflow, macro_in):
+    book = tmp_path / "studio.xlsm"
+    old_workbook(book, macros=True)
+    before, subs = with_excels_controls(book, macro_in)
+    assert {subs[n]: cell_of(a) for n, a in control_anchors(before[SHEET]).items()} == {
+        **{sub: one_left(cell) for sub, cell in FORM_CELLS.items()},
+        "PrintPriceList": "AD3",
+    }
+    studio_control = re.search(
+        rb"<mc:AlternateContent [^>]*><mc:Choice [^>]*><control shapeId=\"1100\".*?</mc:AlternateContent>",
+        before[SHEET],
+        re.S,
+    )[0]
+
+    first = sheetflow("refresh", book)
+    assert first.exit_code == 0, first.output
+    assert first.output.count(MOVED) == 1
+
+    after = members(book)
+    moved = control_anchors(after[SHEET])
+    assert {subs[n]: cell_of(a) for n, a in moved.items()} == {**FORM_CELLS, "PrintPriceList": "AD3"}
+    # each control where its VML button now is, the same size; the studio's control is the bytes it was
+    assert moved == vml_anchors(after[VML])
+    assert after[SHEET].count(studio_control) == 1
+    # in <controls> nothing changed but the anchors' markers; the ctrlProp parts are copied as they were
+    assert MARKERS.sub(b"", CONTROLS.search(after[SHEET])[0]) == MARKERS.sub(b"", CONTROLS.search(before[SHEET])[0])
+    assert {n: d for n, d in after.items() if "ctrlProps/" in n} == {
+        n: d for n, d in before.items() if "ctrlProps/" in n
+    }
+
+    assert openpyxl.load_workbook(book, keep_vba=True)["Sessions"]["V1"].value == "Hold Reason"
+    assert CalamineWorkbook.from_path(str(book)).get_sheet_by_name("Sessions").to_python()[0][21] == "Hold Reason"
+    if macro_in == "controlPr":  # LibreOffice opens it (placing form buttons by their VML) and keeps them there
+        resaved = members(soffice_convert(book, tmp_path / "lo", "xlsm"))
+        assert started(resaved) == FORM_CELLS
+
+    second = sheetflow("refresh", book)
+    assert second.exit_code == 0 and "buttons moved" not in second.output
+    again = members(book)
+    assert CONTROLS.search(again[SHEET])[0] == CONTROLS.search(after[SHEET])[0] and again[VML] == after[VML]
+
+
+def started(parts: dict[str, bytes]) -> dict[str, str]:
+    """The cell each <control> running a macro starts in, by the Sub it names (LibreOffice writes Module.Sub)."""
+    found = {}
+    for control in re.findall(rb"<control .*?</control>", parts[SHEET], re.S):
+        macro = re.search(rb'macro="[^"]*?(\w+)"', control)
+        if macro:
+            found[macro[1].decode()] = cell_of(next(iter(control_anchors(control).values())))
+    return found
+
+
+def test_an_old_xlsm_libreoffice_saved_moves_the_controls_it_wrote(tmp_path, sheetflow):
+    """LibreOffice writes <controls> its own way: the macro as Module.Sub on controlPr, its own shape numbers (its
+    VML shapes all named shape_0), a `to` marker with a negative offset; sheetflow's controls move there too."""
+    old_workbook(tmp_path / "old.xlsm", macros=True)
+    book = soffice_convert(tmp_path / "old.xlsm", tmp_path / "lo", "xlsm")
+    before = members(book)
+    assert started(before) == {sub: one_left(cell) for sub, cell in FORM_CELLS.items()}
+    done = sheetflow("refresh", book)
+    assert done.exit_code == 0 and done.output.count(MOVED) == 1
+    after = members(book)
+    assert started(after) == FORM_CELLS
+    assert form_buttons_any(after) == FORM_CELLS
+    # the studio's button (LibreOffice left out the macro it could not find) keeps every byte of its control
+    (studio,) = (c for c in re.findall(rb"<control .*?</control>", before[SHEET], re.S) if b"macro=" not in c)
+    assert after[SHEET].count(studio) == 1
+    assert openpyxl.load_workbook(book, keep_vba=True)["Sessions"]["V1"].value == "Hold Reason"
+
+
+def form_buttons_any(parts: dict[str, bytes]) -> dict[str, str]:
+    """The cell each VML form button running a sheetflow Sub starts in, whatever module prefix its macro has."""
+    found = {}
+    for shape in re.findall(rb"<v:shape .*?</v:shape>", parts[VML], re.S):
+        macro = re.search(rb"<x:FmlaMacro>[^<]*?(\w+)</x:FmlaMacro>", shape)
+        if macro:
+            left, _, top = (int(v) for v in re.search(rb"<x:Anchor>([^<]*)</x:Anchor>", shape)[1].split(b",")[:3])
+            found[macro[1].decode()] = f"{column_letter(left + 1)}{top + 1}"
+    return found
