@@ -36,6 +36,14 @@ def address(row: int, col: int) -> str:
     return f"{column_letter(col)}{row}"
 
 
+def position(cell: str) -> tuple[int, int]:
+    """W1 -> (1, 23): the (row, column) of a plain cell reference, as `address` writes it."""
+    letters = cell.rstrip("0123456789")
+    if not letters.isalpha() or len(letters) == len(cell):
+        raise ValueError(f"{cell!r} is not a cell reference")
+    return int(cell[len(letters) :]), column_index(letters)
+
+
 def normalize(text: object) -> str:
     """How names are compared everywhere: case, and extra spaces, ignored."""
     return " ".join(str(text).split()).casefold() if text is not None else ""

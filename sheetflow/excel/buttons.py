@@ -17,7 +17,7 @@ from typing import Any
 
 from ..core import studio as core
 from ..core.agenda import session_times
-from ..core.cells import address, column_index, is_blank, normalize
+from ..core.cells import address, column_index, is_blank, normalize, position
 from ..core.dashboard import (
     COUNT,
     DATE,
@@ -62,11 +62,6 @@ def use_button_cells(cells: Collection[str]) -> None:
     (`sheetflow excel lite PATH`: an older workbook has them elsewhere than ENTRY_POINTS says)."""
     global BUTTON_CELLS
     BUTTON_CELLS = frozenset(cells)
-
-
-def _cell_of(text: str) -> tuple[int, int]:
-    letters = text.rstrip("0123456789")
-    return int(text[len(letters) :]), column_index(letters)
 
 
 def _values(sheet: Any, first_row: int, first_col: int, last_row: int, last_col: int) -> list[list[Any]]:
@@ -261,7 +256,7 @@ class ExcelWorkbook:
         if table is None or not table.exists:
             return []
         missing = [column for column in SESSIONS.added_when_missing if not table.has(column)]
-        row, buttons = max(table.header_row, 1), {_cell_of(cell) for cell in BUTTON_CELLS}
+        row, buttons = max(table.header_row, 1), {position(cell) for cell in BUTTON_CELLS}
         at = next((i for i, column in enumerate(missing) if (row, table.column_of(column)) in buttons), None)
         return missing[at:] if at is not None else []
 
@@ -462,7 +457,7 @@ class ExcelWorkbook:
         if table is None or sheet is None:
             return None
         row, col = max(table.header_row, 1), table.width + 2 + self.added_columns
-        buttons = [_cell_of(cell) for cell in sorted(BUTTON_CELLS)]
+        buttons = [position(cell) for cell in sorted(BUTTON_CELLS)]
         if (row, col) in buttons:
             col = max(c for r, c in buttons if r == row) + 1
         return sheet, row, col

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..core.cells import address, column_index
+from ..core.cells import address, column_index, position
 from ..core.problems import WorkbookError
 from ..core.schema import ENTRY_POINTS, SESSIONS
 from ..core.tables import Table
@@ -46,14 +46,8 @@ _ATTRIBUTE = re.compile(rb'\s([\w:]+)="([^"]*)"')
 _CELL_LINK = re.compile(r"^#(?P<sheet>.+)!\$?(?P<col>[A-Za-z]{1,3})\$?(?P<row>\d+)$")
 
 
-def _cell(text: str) -> Cell:
-    m = re.fullmatch(r"([A-Z]{1,3})(\d+)", text)
-    assert m, text
-    return int(m[2]), column_index(m[1])
-
-
-LITE_CELLS = {entry.lite_shape: _cell(entry.cell) for entry in ENTRY_POINTS if entry.lite_shape}
-FORM_CELLS = {entry.vba_sub.casefold(): _cell(entry.cell) for entry in ENTRY_POINTS if entry.vba_sub}
+LITE_CELLS = {entry.lite_shape: position(entry.cell) for entry in ENTRY_POINTS if entry.lite_shape}
+FORM_CELLS = {entry.vba_sub.casefold(): position(entry.cell) for entry in ENTRY_POINTS if entry.vba_sub}
 
 
 @dataclass(frozen=True)

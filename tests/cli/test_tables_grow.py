@@ -13,7 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from helpers.libreoffice import soffice_convert
-from helpers.workbooks import cells
+from helpers.workbooks import cells, typed_below
 
 TYPED = [
     ["Wedding", "W-Thank You Card", 90, 1, "No", "No", "Delivery", "Maya", "No"],
@@ -26,21 +26,6 @@ def sample(tmp_path, sheetflow):
     book = tmp_path / "studio.xlsx"
     assert sheetflow("new", book, "--sample", "--today", "2026-11-25").exit_code == 0
     return book
-
-
-def typed_below(path: Path, sheet: str, rows: list[list[object]], gap_then: list[object] | None = None) -> Path:
-    """Rows typed under the sheet's table as a person types them in Excel (here through openpyxl), and after a
-    blank row, optionally, one more."""
-    wb = openpyxl.load_workbook(path)
-    ws = wb[sheet]
-    for row in rows:
-        ws.append(row)
-    if gap_then is not None:
-        after_a_blank_row = ws.max_row + 2
-        for c, value in enumerate(gap_then, start=1):
-            ws.cell(after_a_blank_row, c, value)
-    wb.save(path)
-    return path
 
 
 def table_refs(path: Path, name: str) -> tuple[str, str]:

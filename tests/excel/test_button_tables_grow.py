@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 import xlwings as xw
 from helpers.payloads import payload, played
+from helpers.workbooks import typed_below
 
 from sheetflow import excel
 
@@ -27,20 +28,6 @@ STRAY = ["Wedding", "W-Stray", 200, 1, "No", "No", "", "", "No"]
 def sample(tmp_path, sheetflow) -> Path:
     path = tmp_path / "studio.xlsx"
     assert sheetflow("new", path, "--sample").exit_code == 0
-    return path
-
-
-def typed_below(path: Path, sheet: str, rows: list[list[object]], gap_then: list[object] | None = None) -> Path:
-    """Rows typed under the sheet's table (here through openpyxl), and after a blank row, optionally, one more."""
-    wb = openpyxl.load_workbook(path)
-    ws = wb[sheet]
-    for row in rows:
-        ws.append(row)
-    if gap_then is not None:
-        after_a_blank_row = ws.max_row + 2
-        for c, value in enumerate(gap_then, start=1):
-            ws.cell(after_a_blank_row, c, value)
-    wb.save(path)
     return path
 
 

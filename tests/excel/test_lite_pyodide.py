@@ -15,26 +15,15 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from helpers.lite_pyodide import HERE, harness, needs_pyodide, prepare
 from helpers.payloads import payload, played
 
 from sheetflow.cli import main as cli
 
-HERE = Path(__file__).parent / "pyodide"
 ROOT = Path(__file__).parents[2]
 
 
-def _module(name: str) -> Any:
-    """A harness file by path: the folder is named pyodide, which must not shadow Pyodide's own package."""
-    spec = importlib.util.spec_from_file_location(f"lite_{name}", HERE / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-harness = _module("harness")
-prepare = _module("prepare")
-needs_node = pytest.mark.skipif(harness.missing_tools() is not None, reason=harness.missing_tools() or "")
+needs_node = needs_pyodide
 
 
 @pytest.fixture(scope="module")

@@ -17,29 +17,18 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from helpers.lite_pyodide import harness, needs_pyodide, prepare
 from helpers.payloads import payload, played, replayed
 from helpers.workbooks import cells
 
 from sheetflow.cli import main as cli
 
-HERE = Path(__file__).parent / "pyodide"
 HOLD_DAY, RESUME_DAY = dt.date(2026, 11, 25), dt.date(2026, 12, 2)  # Wednesdays; the sample closes Monday 7 December
 ZOE = 1011  # the sample's Zoe & Ryan Patel: W-Retouch Pending, due Thursday 3 December, Priya's
 PER_PERSON = "Time in status per person"
 
 
-def _module(name: str) -> Any:
-    """A harness file by path: the folder is named pyodide, which must not shadow Pyodide's own package."""
-    spec = importlib.util.spec_from_file_location(f"lite_{name}", HERE / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-harness = _module("harness")
-prepare = _module("prepare")
-pytestmark = pytest.mark.skipif(harness.missing_tools() is not None, reason=harness.missing_tools() or "")
+pytestmark = needs_pyodide
 
 
 @pytest.fixture(scope="module")

@@ -14,28 +14,17 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from helpers.lite_pyodide import harness, needs_pyodide, prepare
 from helpers.old_layout import old_workbook
 from helpers.payloads import payload, played, replayed
 
 from sheetflow.cli import main as cli
 
-HERE = Path(__file__).parent / "pyodide"
 ZOE = 1011  # the sample's Zoe & Ryan Patel, in W-Retouch Pending
 ADVICE = "The Sessions sheet has no Hold Reason column yet: run sheetflow refresh on the file once"
 
 
-def _module(name: str) -> Any:
-    """A harness file by path: the folder is named pyodide, which must not shadow Pyodide's own package."""
-    spec = importlib.util.spec_from_file_location(f"lite_{name}", HERE / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-harness = _module("harness")
-prepare = _module("prepare")
-pytestmark = pytest.mark.skipif(harness.missing_tools() is not None, reason=harness.missing_tools() or "")
+pytestmark = needs_pyodide
 
 
 @pytest.fixture(scope="module")

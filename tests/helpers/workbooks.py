@@ -197,3 +197,18 @@ def styles_only_grew(before: bytes, after: bytes) -> list[str]:
         new = pattern.sub(f"<{tag}/>", new, count=1) if new_m else new
     assert re.sub(r"<numFmts/>", "", new) == re.sub(r"<numFmts/>", "", old), "styles.xml changed beyond its lists"
     return gained["cellXfs"]
+
+
+def typed_below(path: Path, sheet: str, rows: list[list[object]], gap_then: list[object] | None = None) -> Path:
+    """Rows typed under the sheet's table as a person types them in Excel (here through openpyxl), and after a
+    blank row, optionally, one more."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb[sheet]
+    for row in rows:
+        ws.append(row)
+    if gap_then is not None:
+        after_a_blank_row = ws.max_row + 2
+        for c, value in enumerate(gap_then, start=1):
+            ws.cell(after_a_blank_row, c, value)
+    wb.save(path)
+    return path
