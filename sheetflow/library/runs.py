@@ -405,7 +405,6 @@ def refresh_many(
     paths: list[Path], today: dt.date, jobs: int | None = None, on_done: Callable[[FileResult], None] | None = None
 ) -> list[FileResult]:
     """Refresh several workbooks in parallel processes, each on its own; results in the order given."""
-    import multiprocessing
     import os
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -417,10 +416,7 @@ def refresh_many(
             if on_done:
                 on_done(result)
     else:
-        # forkserver: a worker starts clean, not as a copy of a process whose other threads may hold locks (a
-        # library caller's, or a test run's servers); fork is what Python 3.14 stops using by default for that
-        context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
             futures = [pool.submit(_refresh_one, str(path), today) for path in paths]
             for future in as_completed(futures):
                 result = future.result()
