@@ -14,22 +14,17 @@ day's refresh, on the file BEFORE's first refresh wrote.
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import statistics
+import subprocess
 import sys
+import tempfile
+import zipfile
 from pathlib import Path
-
-# Run as a script, this file's folder comes first on sys.path, and benchmarks/calendar.py would stand in for the
-# standard library's `calendar` (which sheetflow imports): this file needs nothing from its folder, so it goes.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
-import argparse  # noqa: E402
-import datetime as dt  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import shutil  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import zipfile  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 CLOCK = dt.time(9, 30, 15)  # the time of day every fixed-clock run says it is

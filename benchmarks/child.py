@@ -10,24 +10,19 @@ the command's own output goes to this process's stdout, which the runner keeps i
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import datetime as dt
+import json
+import resource
 import sys
+import time
+import traceback
+import zipfile
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-
-# Run as a script, this file's folder comes first on sys.path, and benchmarks/calendar.py would stand in for the
-# standard library's `calendar` (which sheetflow imports): this file needs nothing from its folder, so it goes.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import datetime as dt  # noqa: E402
-import json  # noqa: E402
-import resource  # noqa: E402
-import time  # noqa: E402
-import traceback  # noqa: E402
-import zipfile  # noqa: E402
-from collections import Counter  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import Any
 
 SHEETS_READ: list[str] = []  # sheets whose cells python-calamine was asked for
 BYTES_READ: Counter[str] = Counter()  # uncompressed bytes read, as "zip file::member::sheetflow function"

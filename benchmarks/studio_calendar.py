@@ -1,10 +1,10 @@
 """Times the studio's calendar file on a big studio: the first calendar, an unchanged one, and one changed due date.
 
-    python benchmarks/calendar.py                  # N = 20,000 sessions
-    python benchmarks/calendar.py --n 5000 --repeat 5
-    python benchmarks/calendar.py --feed /tmp/calendar_feed-before.py   # time another calendar_feed.py (a copy
+    python benchmarks/studio_calendar.py                  # N = 20,000 sessions
+    python benchmarks/studio_calendar.py --n 5000 --repeat 5
+    python benchmarks/studio_calendar.py --feed /tmp/calendar_feed-before.py   # time another calendar_feed.py (a copy
                                                                           # saved before a change), same studio
-    python benchmarks/calendar.py --steps refresh --runs /tmp/runs-before.py --feed /tmp/calendar_feed-before.py
+    python benchmarks/studio_calendar.py --steps refresh --runs /tmp/runs-before.py --feed /tmp/calendar_feed-before.py
                                   # only the refresh lines, with another runs.py (its calendar_feed: --feed's)
 
 The studio comes from generate.py (the same book run.py measures, kept in benchmarks/work/ and reused). Each step
@@ -18,24 +18,20 @@ date; each book is refreshed twice first (its triggers fire, its first calendar 
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import datetime as dt
+import importlib.util
+import shutil
+import statistics
 import sys
+import time
 from pathlib import Path
+from types import ModuleType
+
+from generate import FORMAT_VERSION, TODAY, generate, load_sidecar, workbook_name
 
 HERE = Path(__file__).resolve().parent
-# Run as a script, this file's folder comes first on sys.path and this file would stand in for the standard
-# library's `calendar` module: the folder goes last instead (generate.py is still found there).
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(HERE)]
-
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import datetime as dt  # noqa: E402
-import importlib.util  # noqa: E402
-import shutil  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-from types import ModuleType  # noqa: E402
-
-from generate import FORMAT_VERSION, TODAY, generate, load_sidecar, workbook_name  # noqa: E402
 
 
 def feed_module(path: Path | None) -> ModuleType:
